@@ -1,0 +1,59 @@
+/* cli.c: helpers shared by the command implementations. */
+#include <stdarg.h>
+#include <string.h>
+#include "cli/cli.h"
+
+int sb_cli_wants_help(const sb_command *cmd, int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) break;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: sellerbridge %s\n\n%s\n", cmd->usage, cmd->summary);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int sb_cli_usage_error(const sb_command *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sellerbridge %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: sellerbridge %s\n", cmd->usage);
+    return SB_EXIT_USAGE;
+}
+
+void sb_cli_json_str(FILE *f, const char *s) {
+    if (!s) { fputs("null", f); return; }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+            else fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+#include "core/util.h"
+int sb_cli_open(sb_cli *cli, sb_store **s, int64_t *integ, char *name, size_t namelen) {
+    char err[SB_ERRLEN];
+    if (sb_store_open(cli->db_path, 0, s, err)) {
+        fprintf(stderr, "sellerbridge: %s\n", err);
+        return SB_EXIT_FAIL;
+    }
+    if (integ && sb_store_integration(*s, cli->integration, integ, name, namelen, err)) {
+        fprintf(stderr, "sellerbridge: %s\n", err);
+        sb_store_close(*s);
+        *s = NULL;
+        return SB_EXIT_FAIL;
+    }
+    return SB_EXIT_OK;
+}

@@ -1,0 +1,133 @@
+/* cmd_settings.c: `sellerbridge settings list|get|set|unset` and `credentials`. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "secrets/secrets.h"
+#include "settings/settings.h"
+
+static void print_setting(sb_cli *cli, const sb_setting_def *d, const char *value, int is_set, int first) {
+    char allowed[600];
+    sb_settings_describe_allowed(d, allowed, sizeof allowed);
+    if (cli->json) {
+        printf("%s{\"name\":", first ? "" : ",");
+        sb_cli_json_str(stdout, d->name);
+        printf(",\"section\":");
+        sb_cli_json_str(stdout, d->section);
+        printf(",\"type\":");
+        sb_cli_json_str(stdout, sb_settings_type_name(d->type));
+        printf(",\"value\":");
+        sb_cli_json_str(stdout, value);
+        printf(",\"default\":");
+        sb_cli_json_str(stdout, d->def);
+        printf(",\"is_set\":%s,\"allowed\":", is_set ? "true" : "false");
+        sb_cli_json_str(stdout, allowed);
+        printf(",\"label\":");
+        sb_cli_json_str(stdout, d->label);
+        printf("}");
+    } else {
+        printf("%-34s %-s%s\n", d->name, *value ? value : "(not set)", is_set ? "" : "  [default]");
+    }
+}
+
+static int run_settings(sb_cli *cli, int argc, char **argv) {
+    if (argc < 2) return sb_cli_usage_error(&sb_cmd_settings, "missing subcommand");
+    const char *sub = argv[1];
+    int want = !strcmp(sub, "list") ? 2 : !strcmp(sub, "get") || !strcmp(sub, "unset") ? 3 : !strcmp(sub, "set") ? 4 : -1;
+    if (want < 0) return sb_cli_usage_error(&sb_cmd_settings, "unknown subcommand '%s'", sub);
+    if (argc != want) return sb_cli_usage_error(&sb_cmd_settings, "wrong number of arguments for '%s'", sub);
+    sb_store *s;
+    int64_t integ;
+    char err[SB_ERRLEN], name[128];
+    if (sb_cli_open(cli, &s, &integ, name, sizeof name)) return SB_EXIT_FAIL;
+    int rc = SB_EXIT_OK;
+    if (!strcmp(sub, "list")) {
+        sb_settings st;
+        if (sb_settings_load(s, integ, &st, err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
+        const char *section = "";
+        if (cli->json) printf("[");
+        for (int i = 0; i < st.n; i++) {
+            if (!cli->json && strcmp(section, st.defs[i]->section)) {
+                section = st.defs[i]->section;
+                printf("%s[%s]\n", i ? "\n" : "", section);
+            }
+            print_setting(cli, st.defs[i], st.values[i], st.is_set[i], i == 0);
+        }
+        if (cli->json) printf("]\n");
+        sb_settings_free(&st);
+    } else if (!strcmp(sub, "get")) {
+        char *v;
+        int is_set;
+        if (sb_settings_get(s, integ, argv[2], &v, &is_set, err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
+        if (cli->json) { print_setting(cli, sb_settings_find(argv[2]), v, is_set, 1); printf("\n"); }
+        else printf("%s\n", v);
+        free(v);
+    } else if (!strcmp(sub, "set")) {
+        if (sb_settings_set(s, integ, argv[2], argv[3], err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
+        char *v;
+        sb_settings_get(s, integ, argv[2], &v, NULL, err);
+        printf("%s = %s\n", argv[2], v);
+        free(v);
+    } else {
+        if (sb_settings_unset(s, integ, argv[2], err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
+        printf("%s reset to its default\n", argv[2]);
+    }
+out:
+    sb_store_close(s);
+    return rc;
+}
+
+const sb_command sb_cmd_settings = {"settings", run_settings,
+    "Show and change the integration's settings (every option of the settings page)",
+    "settings list | get NAME | set NAME VALUE | unset NAME   [--json] [--integration NAME]"};
+
+static int run_credentials(sb_cli *cli, int argc, char **argv) {
+    if (argc < 2) return sb_cli_usage_error(&sb_cmd_credentials, "missing subcommand");
+    const char *sub = argv[1];
+    if (!((!strcmp(sub, "list") && argc == 2) || (!strcmp(sub, "set") && (argc == 3 || argc == 4)) ||
+          (!strcmp(sub, "delete") && argc == 3)))
+        return sb_cli_usage_error(&sb_cmd_credentials, "wrong subcommand or arguments");
+    if (argc >= 3 && !sb_credential_known(argv[2]))
+        return sb_cli_usage_error(&sb_cmd_credentials, "'%s' is not a credential (allowed: lwa.client_id, lwa.client_secret, lwa.refresh_token)", argv[2]);
+    sb_store *s;
+    int64_t integ;
+    char err[SB_ERRLEN];
+    unsigned char key[SB_KEY_LEN];
+    if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
+    int rc = SB_EXIT_OK;
+    if (sb_secrets_key(cli->db_path, 0, key, err)) { fprintf(stderr, "sellerbridge credentials: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
+    if (!strcmp(sub, "list")) {
+        for (int i = 0; sb_credential_names[i]; i++) {
+            char *v = NULL, masked[64];
+            int r = sb_secrets_get(s, integ, sb_credential_names[i], &v, key, err);
+            printf("%-20s %s\n", sb_credential_names[i],
+                   r == 0 ? sb_mask(v, masked, sizeof masked) : r == SB_ENOTFOUND ? "(not set)" : err);
+            sb_secrets_wipe(v);
+        }
+    } else if (!strcmp(sub, "set")) {
+        char line[8192];
+        const char *value = argc == 4 ? argv[3] : NULL;
+        if (!value) {   /* read from stdin so the secret stays out of shell history */
+            if (!fgets(line, sizeof line, stdin)) { fprintf(stderr, "sellerbridge credentials: no value on standard input\n"); rc = SB_EXIT_FAIL; goto out; }
+            line[strcspn(line, "\r\n")] = '\0';
+            value = line;
+        }
+        if (!*value) { fprintf(stderr, "sellerbridge credentials: %s: empty value\n", argv[2]); rc = SB_EXIT_FAIL; goto out; }
+        char masked[64];
+        if (sb_secrets_put(s, integ, argv[2], value, key, err)) { fprintf(stderr, "sellerbridge credentials: %s\n", err); rc = SB_EXIT_FAIL; }
+        else printf("%s stored encrypted: %s\n", argv[2], sb_mask(value, masked, sizeof masked));
+        memset(line, 0, sizeof line);
+    } else {
+        if (sb_secrets_delete(s, integ, argv[2], err)) { fprintf(stderr, "sellerbridge credentials: %s\n", err); rc = SB_EXIT_FAIL; }
+        else printf("%s deleted\n", argv[2]);
+    }
+out:
+    memset(key, 0, sizeof key);
+    sb_store_close(s);
+    return rc;
+}
+
+const sb_command sb_cmd_credentials = {"credentials", run_credentials,
+    "Store the Login with Amazon credentials encrypted, and show them masked",
+    "credentials list | set NAME [VALUE] (value from stdin when omitted) | delete NAME"};

@@ -1,0 +1,19 @@
+/* clock.h: the engine's only source of "now". Tests install a fake clock so a whole
+ * day of scheduling runs in milliseconds; production uses the system clock. */
+#ifndef SB_CORE_CLOCK_H
+#define SB_CORE_CLOCK_H
+#include <stdint.h>
+
+typedef struct sb_clock {
+    int64_t (*now_ms)(void *ud);                 /* epoch milliseconds, UTC */
+    void (*sleep_ms)(void *ud, int64_t ms);      /* may return early on a signal */
+    void *ud;
+} sb_clock;
+
+const sb_clock *sb_clock_get(void);
+void sb_clock_set(const sb_clock *c);            /* NULL restores the system clock */
+int64_t sb_now_ms(void);
+int64_t sb_now(void);                            /* epoch seconds */
+void sb_sleep_ms(int64_t ms);
+
+#endif

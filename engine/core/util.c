@@ -1,0 +1,141 @@
+/* util.c: see util.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/util.h"
+
+int sb_seterr(char *err, int code, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, SB_ERRLEN, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void sb_buf_init(sb_buf *b, size_t max) {
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->max = max;
+}
+
+int sb_buf_append(sb_buf *b, const void *p, size_t n) {
+    if (b->len + n + 1 > b->max) return SB_ENOMEM;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1) cap *= 2;
+        if (cap > b->max) cap = b->max;
+        char *d = realloc(b->data, cap);
+        if (!d) return SB_ENOMEM;
+        b->data = d;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int sb_buf_printf(sb_buf *b, const char *fmt, ...) {
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return SB_ERR;
+    if ((size_t)n < sizeof small) return sb_buf_append(b, small, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big) return SB_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    int rc = sb_buf_append(b, big, (size_t)n);
+    free(big);
+    return rc;
+}
+
+void sb_buf_reset(sb_buf *b) {
+    b->len = 0;
+    if (b->data) b->data[0] = '\0';
+}
+
+void sb_buf_free(sb_buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+int64_t sb_time_parse(const char *s) {
+    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (d > mdays[mo - 1]) return -1;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return -1;
+    const char *p = s + 10;
+    int64_t off = 0;
+    if (*p == 'T' || *p == ' ') {
+        int m2 = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m2) != 2 || m2 != 5) return -1;
+        p += 1 + m2;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2d%n", &se, &m2) != 1 || m2 != 2) return -1;
+            p += 3;
+        }
+        if (*p == '.') { p++; while (*p >= '0' && *p <= '9') p++; }
+        if (*p == 'Z') p++;
+        else if (*p == '+' || *p == '-') {
+            int oh, om, m3 = 0;
+            if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m3) != 2 || m3 != 5) return -1;
+            off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+            p += 1 + m3;
+        }
+        if (h > 23 || mi > 59 || se > 60) return -1;
+    }
+    if (*p) return -1;
+    return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
+}
+
+char *sb_time_format(int64_t t, char *out, size_t outlen) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return out;
+}
+
+char *sb_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+int sb_file_read(const char *path, char **out, size_t *len, size_t max, char *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return sb_seterr(err, SB_EIO, "%s: %s", path, strerror(errno));
+    sb_buf b;
+    sb_buf_init(&b, max);
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if ((rc = sb_buf_append(&b, chunk, n)) < 0) {
+            rc = sb_seterr(err, SB_EIO, "%s: larger than %zu bytes", path, max);
+            break;
+        }
+    if (!rc && ferror(f)) rc = sb_seterr(err, SB_EIO, "%s: read error", path);
+    fclose(f);
+    if (rc) { sb_buf_free(&b); return rc; }
+    if (!b.data) sb_buf_append(&b, "", 0);
+    *out = b.data;
+    if (len) *len = b.len;
+    return 0;
+}

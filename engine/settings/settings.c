@@ -1,0 +1,590 @@
+/* settings.c: the settings registry and its validation (see settings.h).
+ *
+ * The registry below is the settings page as data. Lists and the routing grid arrive
+ * as JSON (or, for lists, comma-separated text) and are decoded with lua-cjson in a
+ * short-lived Lua state; what is stored is canonical JSON written here. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <lua-cjson.h>
+#include "core/util.h"
+#include "settings/settings.h"
+
+#define STATUSES "PENDING_AVAILABILITY|PENDING|UNSHIPPED|PARTIALLY_SHIPPED|SHIPPED|CANCELLED|UNFULFILLABLE"
+#define CUSTOMER_MODES "id_or_email_update_else_insert|id_or_email_keep_else_insert|" \
+    "id_keep_else_selected|email_update_else_insert|email_update_else_selected|selected"
+
+static const sb_setting_def defs[] = {
+    /* Integration: what the settings page takes for granted */
+    {"integration.region", "Integration", SB_ST_ENUM, "na", "na|eu|fe", 0, 0, "Selling Partner API region (North America, Europe, Far East)"},
+    {"integration.marketplaces", "Integration", SB_ST_MARKETPLACES, "[\"ATVPDKIKX0DER\"]", NULL, 0, 0, "Marketplace ids to download orders from"},
+    {"integration.seller_id", "Integration", SB_ST_STRING, "", NULL, 0, 0, "Seller (merchant) id, for listings calls"},
+    {"integration.timezone", "Integration", SB_ST_TZ, "UTC", NULL, 0, 0, "Time zone of the schedule's daily start and of invoice dates"},
+    {"api.endpoint", "Integration", SB_ST_URL, "", NULL, 0, 0, "SP-API base URL: empty = the region's production host, 'sandbox' = Amazon's sandbox, or any URL (the simulator)"},
+    {"api.lwa_endpoint", "Integration", SB_ST_URL, "https://api.amazon.com/auth/o2/token", NULL, 0, 0, "Login with Amazon token URL"},
+    {"api.connect_timeout_ms", "Integration", SB_ST_INT, "10000", NULL, 100, 60000, "Connect timeout per Amazon call (ms)"},
+    {"api.timeout_ms", "Integration", SB_ST_INT, "30000", NULL, 1000, 300000, "Total timeout per Amazon call (ms)"},
+    {"api.max_retries", "Integration", SB_ST_INT, "5", NULL, 0, 10, "Retries of a failed Amazon call (5xx, timeout, throttling)"},
+    {"api.rate_scale", "Integration", SB_ST_NUMBER, "1", NULL, 0.001, 1000000, "Multiplier on Amazon's published rate limits (1 for Amazon; larger only for the simulator)"},
+    {"rules.pack", "Integration", SB_ST_PATH, "default", NULL, 0, 0, "Rule pack folder ('default' = the built-in pack)"},
+    {"rules.instructions", "Integration", SB_ST_INT, "1000000", NULL, 10000, 100000000, "Instruction budget per rule call"},
+    {"rules.memory_mb", "Integration", SB_ST_INT, "32", NULL, 1, 1024, "Memory cap of the rule state (MiB)"},
+    {"stock.patch_threshold", "Integration", SB_ST_INT, "20", NULL, 0, 25000, "Up to this many changed SKUs go by patchListingsItem, more by a feed"},
+
+    /* Products */
+    {"products.enabled", "Products", SB_ST_BOOL, "false", NULL, 0, 0, "Products: download products from Amazon Seller"},
+    {"products.last_updated", "Products", SB_ST_DATETIME, "", NULL, 0, 0, "Last Updated: only products created after this date are downloaded"},
+
+    /* Stock */
+    {"stock.enabled", "Stock", SB_ST_BOOL, "false", NULL, 0, 0, "Stock: update stock levels to Amazon Seller"},
+    {"stock.last_updated", "Stock", SB_ST_DATETIME, "", NULL, 0, 0, "Last Updated: only stock changed after this date is updated"},
+    {"stock.branches", "Stock", SB_ST_BRANCH_LIST, "[]", NULL, 0, 0, "Get Stock Levels From: these branches (empty = all branches)"},
+    {"stock.formula", "Stock", SB_ST_ENUM, "available", "available|soh|etd7|etd30", 0, 0, "Stock Levels To Update To Amazon: available, stock on hand, SOH less open orders within 7 or 30 days of ETD"},
+    {"stock.subtract_buffer", "Stock", SB_ST_BOOL, "false", NULL, 0, 0, "Subtract Buffer Stock From Stock Levels"},
+
+    /* Orders */
+    {"orders.enabled", "Orders", SB_ST_BOOL, "true", NULL, 0, 0, "Orders: download orders from Amazon Seller"},
+    {"orders.last_updated", "Orders", SB_ST_DATETIME, "", NULL, 0, 0, "Last Updated: orders updated after this time are downloaded (advanced after each successful download)"},
+    {"orders.statuses", "Orders", SB_ST_ENUM_LIST, "[\"UNSHIPPED\",\"PARTIALLY_SHIPPED\"]", STATUSES, 0, 0, "Download Orders When Order Status Is"},
+    {"orders.custom_statuses", "Orders", SB_ST_STRING_LIST, "[]", NULL, 0, 0, "Custom statuses to download (exact match)"},
+    {"orders.auto_download", "Orders", SB_ST_BOOL, "true", NULL, 0, 0, "Auto Download Orders on the 5-to-120-minute schedule"},
+    {"orders.auto_download_start", "Orders", SB_ST_TIME, "00:00", NULL, 0, 0, "When the schedule starts each day (HH:MM, integration time zone)"},
+    {"orders.auto_dispatch", "Orders", SB_ST_BOOL, "false", NULL, 0, 0, "Auto Dispatch Orders on download"},
+    {"orders.bom_expand", "Orders", SB_ST_BOOL, "false", NULL, 0, 0, "Automatically Load BOMs for Kits"},
+    {"orders.fba_branch", "Orders", SB_ST_BRANCH, "", NULL, 0, 0, "FBA Branch for Amazon-fulfilled orders"},
+    {"orders.routing.enabled", "Orders", SB_ST_BOOL, "false", NULL, 0, 0, "Route Branch by Country and Stock"},
+    {"orders.routing.grid", "Orders", SB_ST_GRID, "[]", NULL, 0, 0, "Routing rows: countries, states, shipping options, branch, up to two backup branches"},
+    {"orders.routing.no_stock", "Orders", SB_ST_ENUM, "keep", "keep|default", 0, 0, "When no routed branch has the stock: keep the matched branch, or use the merchant-fulfilled branch"},
+    {"orders.split", "Orders", SB_ST_BOOL, "false", NULL, 0, 0, "Split orders by stock into at most three orders"},
+    {"orders.distribution_branch", "Orders", SB_ST_BRANCH, "", NULL, 0, 0, "Distribution branch recorded on routed orders (optional)"},
+    {"orders.customer_mode", "Orders", SB_ST_ENUM, "id_or_email_update_else_insert", CUSTOMER_MODES, 0, 0, "How To Create Or Assign A Customer From An Order"},
+    {"orders.customer_selected", "Orders", SB_ST_CUSTOMER, "", NULL, 0, 0, "The selected customer (a customer ref) for the 'assign to selected customer' modes"},
+    {"orders.customer_group", "Orders", SB_ST_GROUP, "", NULL, 0, 0, "Assign To CRM Customer Group (optional) for new customers"},
+    {"orders.invoice_mode", "Orders", SB_ST_ENUM, "individual", "individual|batch", 0, 0, "Invoice Options: import invoices individually, or allow batch invoices"},
+    {"orders.gl_account", "Orders", SB_ST_GL, "", NULL, 0, 0, "Order GL Account (optional)"},
+
+    /* Additional Settings */
+    {"additional.mf_branch", "Additional", SB_ST_BRANCH, "", NULL, 0, 0, "Download Merchant Fulfilled Orders Into This Branch"},
+    {"additional.fulfillment_latency", "Additional", SB_ST_INT, "2", NULL, 1, 30, "Fulfillment Latency (handling days) sent with stock"},
+    {"additional.auto_update_status", "Additional", SB_ST_BOOL, "false", NULL, 0, 0, "Auto Update Order Status: confirm dispatched orders and tracking to Amazon"},
+};
+
+static const char *const marketplaces[] = {
+    "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A2Q3Y263D00KWC",
+    "A1F83G8C2ARO7P", "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "APJ6JRA9NG5V4",
+    "A1RKKUPIHCS9HS", "A1805IZSGTT6HS", "A2NODRKZP88ZB9", "A1C3SOZRARQ6R3",
+    "AMEN7PMS3EDWL", "A28R8C7NBKEWEA", "A33AVAJ2PDY3EV", "A2VIGQ35RCS4UG",
+    "A17E79C6D8DWNP", "ARBP9OOSHTCHU", "AE08WJ6YKNBMC", "A21TJRUUN4KGV",
+    "A1VC38T7YXB528", "A39IBJ37TRP1C6", "A19VAU5U5O7RUS", NULL
+};
+
+const sb_setting_def *sb_settings_defs(int *n) {
+    *n = (int)(sizeof defs / sizeof *defs);
+    return defs;
+}
+
+const sb_setting_def *sb_settings_find(const char *name) {
+    for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
+        if (!strcmp(defs[i].name, name)) return &defs[i];
+    return NULL;
+}
+
+const char *sb_settings_type_name(sb_setting_type t) {
+    static const char *names[] = {"bool", "integer", "number", "choice", "text", "date-time",
+        "time", "branch", "branch list", "customer", "customer group", "GL account",
+        "choice list", "text list", "routing grid", "URL", "time zone", "marketplace list", "path"};
+    return names[t];
+}
+
+char sb_settings_rule_type(sb_setting_type t) {
+    switch (t) {
+    case SB_ST_BOOL: return 'b';
+    case SB_ST_INT: return 'i';
+    case SB_ST_BRANCH_LIST: case SB_ST_ENUM_LIST: case SB_ST_STRING_LIST:
+    case SB_ST_GRID: case SB_ST_MARKETPLACES: return 'j';
+    default: return 's';
+    }
+}
+
+static void list_allowed(const char *allowed, char *out, size_t outlen) {
+    size_t j = 0;
+    for (const char *p = allowed; *p && j + 3 < outlen; p++) {
+        if (*p == '|') { out[j++] = ','; out[j++] = ' '; }
+        else out[j++] = *p;
+    }
+    out[j] = '\0';
+}
+
+void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t outlen) {
+    char l[400];
+    switch (d->type) {
+    case SB_ST_BOOL: snprintf(out, outlen, "true or false"); break;
+    case SB_ST_INT: snprintf(out, outlen, "a whole number from %.0f to %.0f", d->min, d->max); break;
+    case SB_ST_NUMBER: snprintf(out, outlen, "a number from %g to %g", d->min, d->max); break;
+    case SB_ST_ENUM: list_allowed(d->allowed, l, sizeof l); snprintf(out, outlen, "one of %s", l); break;
+    case SB_ST_ENUM_LIST: list_allowed(d->allowed, l, sizeof l); snprintf(out, outlen, "a list (JSON array or comma-separated) of %s", l); break;
+    case SB_ST_DATETIME: snprintf(out, outlen, "a date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM:SSZ, or empty"); break;
+    case SB_ST_TIME: snprintf(out, outlen, "a time of day HH:MM from 00:00 to 23:59"); break;
+    case SB_ST_BRANCH: snprintf(out, outlen, "the name of an existing branch"); break;
+    case SB_ST_BRANCH_LIST: snprintf(out, outlen, "a list of existing branch names (empty = all)"); break;
+    case SB_ST_CUSTOMER: snprintf(out, outlen, "the ref of an existing customer"); break;
+    case SB_ST_GROUP: snprintf(out, outlen, "the name of an existing customer group"); break;
+    case SB_ST_GL: snprintf(out, outlen, "the code of an existing GL account"); break;
+    case SB_ST_STRING_LIST: snprintf(out, outlen, "a list of texts (JSON array or comma-separated)"); break;
+    case SB_ST_GRID: snprintf(out, outlen, "a JSON array of rows {\"countries\":[..], \"states\":[..], \"shipping\":[..], \"branch\":\"..\", \"backups\":[at most 2]}"); break;
+    case SB_ST_URL: snprintf(out, outlen, "an http(s) URL, 'sandbox', or empty"); break;
+    case SB_ST_TZ: snprintf(out, outlen, "a time zone name such as UTC, Australia/Sydney or America/New_York"); break;
+    case SB_ST_MARKETPLACES: snprintf(out, outlen, "a list of Amazon marketplace ids such as ATVPDKIKX0DER"); break;
+    default: snprintf(out, outlen, "text"); break;
+    }
+}
+
+/* ---- JSON in and out ---------------------------------------------------------- */
+
+int sb_json_quote(sb_buf *b, const char *s) {
+    int rc = sb_buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
+        char esc[8];
+        if (*p == '"' || *p == '\\') { esc[0] = '\\'; esc[1] = (char)*p; rc = sb_buf_append(b, esc, 2); }
+        else if (*p < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", *p); rc = sb_buf_append(b, esc, 6); }
+        else rc = sb_buf_append(b, p, 1);
+    }
+    return rc ? rc : sb_buf_append(b, "\"", 1);
+}
+
+/* Decodes text with cjson; on success the value is on top of the returned state's
+ * stack [-0, +1]. The caller closes the state. */
+static lua_State *json_decode(const char *text, char *msg, size_t msglen) {
+    lua_State *L = luaL_newstate();
+    if (!L) { snprintf(msg, msglen, "out of memory"); return NULL; }
+    luaL_requiref(L, "cjson", luaopen_cjson, 0);          /* [cjson] */
+    lua_getfield(L, -1, "decode");                         /* [cjson decode] */
+    lua_pushstring(L, text);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        snprintf(msg, msglen, "not valid JSON (%s)", lua_tostring(L, -1));
+        lua_close(L);
+        return NULL;
+    }
+    return L;                                              /* [cjson value] */
+}
+
+/* Reads a list from JSON array text or comma-separated text into a NULL-terminated
+ * array of trimmed, non-empty strings. */
+static char **parse_list(const char *in, char *msg, size_t msglen) {
+    size_t cap = 8, n = 0;
+    char **out = calloc(cap, sizeof *out);
+    if (!out) return NULL;
+    const char *p = in;
+    while (isspace((unsigned char)*p)) p++;
+    if (*p == '{') { snprintf(msg, msglen, "a JSON object is not a list: give a JSON array or comma-separated values"); free(out); return NULL; }
+    if (*p == '[') {
+        lua_State *L = json_decode(in, msg, msglen);
+        if (!L) { free(out); return NULL; }
+        if (!lua_istable(L, -1)) { snprintf(msg, msglen, "not a JSON array"); lua_close(L); free(out); return NULL; }
+        lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+        for (lua_Integer i = 1; i <= len; i++) {
+            lua_rawgeti(L, -1, i);
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                snprintf(msg, msglen, "item %lld is not a text", (long long)i);
+                lua_close(L);
+                sb_settings_list_free(out);
+                return NULL;
+            }
+            if (n + 2 > cap) { cap *= 2; out = realloc(out, cap * sizeof *out); }
+            out[n++] = strdup(lua_tostring(L, -1));
+            out[n] = NULL;
+            lua_pop(L, 1);
+        }
+        lua_close(L);
+        return out;
+    }
+    char *copy = strdup(in), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (isspace((unsigned char)*tok)) tok++;
+        char *e = tok + strlen(tok);
+        while (e > tok && isspace((unsigned char)e[-1])) *--e = '\0';
+        if (!*tok) continue;
+        if (n + 2 > cap) { cap *= 2; out = realloc(out, cap * sizeof *out); }
+        out[n++] = strdup(tok);
+        out[n] = NULL;
+    }
+    free(copy);
+    return out;
+}
+
+char **sb_settings_list(const char *json) {
+    char msg[128];
+    return parse_list(json && *json ? json : "[]", msg, sizeof msg);
+}
+
+void sb_settings_list_free(char **list) {
+    if (!list) return;
+    for (char **p = list; *p; p++) free(*p);
+    free(list);
+}
+
+static int in_allowed(const char *allowed, const char *v) {
+    size_t n = strlen(v);
+    for (const char *p = allowed; *p;) {
+        const char *e = strchr(p, '|');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && !strncmp(p, v, n)) return 1;
+        if (!e) break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+static int is_marketplace(const char *v) {
+    for (int i = 0; marketplaces[i]; i++)
+        if (!strcmp(marketplaces[i], v)) return 1;
+    return 0;
+}
+
+static int valid_tz(const char *v) {
+    if (!strcmp(v, "UTC")) return 1;
+    if (!*v || strstr(v, "..") || v[0] == '/') return 0;
+    for (const char *p = v; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p)) return 0;
+    char path[512];
+    struct stat sb;
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", v);
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Checks one list of the grid row at the top of L's stack; appends it canonically. */
+static int grid_list(lua_State *L, int row, const char *key, int max, sb_buf *b,
+                     sb_store *s, int check_branch, char *msg, size_t msglen) {
+    lua_getfield(L, -1, key);
+    int t = lua_type(L, -1);
+    sb_buf_printf(b, "\"%s\":[", key);
+    int n = 0;
+    if (t == LUA_TTABLE) {
+        lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+        for (lua_Integer i = 1; i <= len; i++, n++) {
+            lua_rawgeti(L, -1, i);
+            const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            if (!v || !*v) { snprintf(msg, msglen, "row %d: %s item %lld is not a text", row, key, (long long)i); lua_pop(L, 2); return -1; }
+            if (check_branch && !sb_store_branch_exists(s, v)) { snprintf(msg, msglen, "row %d: backup branch '%s' does not exist", row, v); lua_pop(L, 2); return -1; }
+            if (!check_branch) for (const char *p = v; *p; p++)
+                if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
+                    snprintf(msg, msglen, "row %d: %s code '%s' must be upper-case letters, digits or _", row, key, v);
+                    lua_pop(L, 2);
+                    return -1;
+                }
+            if (n) sb_buf_append(b, ",", 1);
+            sb_json_quote(b, v);
+            lua_pop(L, 1);
+        }
+    } else if (t != LUA_TNIL) {
+        snprintf(msg, msglen, "row %d: %s must be a list", row, key);
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
+    sb_buf_append(b, "]", 1);
+    if (n > max) { snprintf(msg, msglen, "row %d: at most %d %s, got %d", row, max, key, n); return -1; }
+    return n;
+}
+
+static int validate_grid(sb_store *s, const char *in, sb_buf *b, char *msg, size_t msglen) {
+    lua_State *L = json_decode(in, msg, msglen);
+    int rc = -1;
+    if (!L) return -1;
+    if (!lua_istable(L, -1)) { snprintf(msg, msglen, "not a JSON array of rows"); goto out; }
+    sb_buf_append(b, "[", 1);
+    lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; i <= len; i++) {
+        int row = (int)i;
+        lua_rawgeti(L, -1, i);
+        if (!lua_istable(L, -1)) { snprintf(msg, msglen, "row %d is not an object", row); goto out; }
+        if (i > 1) sb_buf_append(b, ",", 1);
+        sb_buf_append(b, "{", 1);
+        lua_getfield(L, -1, "branch");
+        const char *br = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!br || !*br) { snprintf(msg, msglen, "row %d has no branch", row); goto out; }
+        if (!sb_store_branch_exists(s, br)) { snprintf(msg, msglen, "row %d: branch '%s' does not exist", row, br); goto out; }
+        sb_buf_append(b, "\"branch\":", 9);
+        sb_json_quote(b, br);
+        lua_pop(L, 1);
+        sb_buf_append(b, ",", 1);
+        if (grid_list(L, row, "countries", 50, b, s, 0, msg, msglen) < 0) goto out;
+        /* countries must be known before states are judged */
+        char countries[64][8];
+        int nc = 0;
+        lua_getfield(L, -1, "countries");
+        if (lua_istable(L, -1))
+            for (lua_Integer k = 1; k <= (lua_Integer)lua_rawlen(L, -1) && nc < 64; k++) {
+                lua_rawgeti(L, -1, k);
+                snprintf(countries[nc++], 8, "%s", lua_tostring(L, -1));
+                lua_pop(L, 1);
+            }
+        lua_pop(L, 1);
+        sb_buf_append(b, ",", 1);
+        int ns = grid_list(L, row, "states", 100, b, s, 0, msg, msglen);
+        if (ns < 0) goto out;
+        if (ns > 0) {
+            if (nc == 0) { snprintf(msg, msglen, "row %d: state codes need a country (US, AU or CA)", row); goto out; }
+            for (int k = 0; k < nc; k++)
+                if (strcmp(countries[k], "US") && strcmp(countries[k], "AU") && strcmp(countries[k], "CA")) {
+                    snprintf(msg, msglen, "row %d: state codes are only allowed for US, AU or CA, not '%s'", row, countries[k]);
+                    goto out;
+                }
+        }
+        sb_buf_append(b, ",", 1);
+        if (grid_list(L, row, "shipping", 20, b, s, 0, msg, msglen) < 0) goto out;
+        sb_buf_append(b, ",", 1);
+        if (grid_list(L, row, "backups", 2, b, s, 1, msg, msglen) < 0) goto out;
+        sb_buf_append(b, "}", 1);
+        lua_pop(L, 1);
+    }
+    sb_buf_append(b, "]", 1);
+    rc = 0;
+out:
+    lua_close(L);
+    return rc;
+}
+
+/* ---- validation ---------------------------------------------------------------- */
+
+#define REFUSE(...) do { char m_[300]; snprintf(m_, sizeof m_, __VA_ARGS__); \
+    rc = sb_seterr(err, SB_EINVAL, "%s: '%s' is not allowed: %s (allowed: %s)", d->name, value, m_, allowed); \
+    goto out; } while (0)
+
+int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
+                         const char *value, char **canon, char *err) {
+    char allowed[600], msg[300];
+    int rc = 0;
+    char **list = NULL;
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    sb_settings_describe_allowed(d, allowed, sizeof allowed);
+    if (!value) value = "";
+    switch (d->type) {
+    case SB_ST_BOOL:
+        if (!strcasecmp(value, "true") || !strcmp(value, "1") || !strcasecmp(value, "yes") || !strcasecmp(value, "on")) sb_buf_printf(&b, "true");
+        else if (!strcasecmp(value, "false") || !strcmp(value, "0") || !strcasecmp(value, "no") || !strcasecmp(value, "off")) sb_buf_printf(&b, "false");
+        else REFUSE("not a yes/no value");
+        break;
+    case SB_ST_INT: {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (!*value || *end) REFUSE("not a whole number");
+        if (v < d->min || v > d->max) REFUSE("out of range");
+        sb_buf_printf(&b, "%ld", v);
+        break;
+    }
+    case SB_ST_NUMBER: {
+        char *end;
+        double v = strtod(value, &end);
+        if (!*value || *end || !isfinite(v)) REFUSE("not a number");
+        if (v < d->min || v > d->max) REFUSE("out of range");
+        sb_buf_printf(&b, "%g", v);
+        break;
+    }
+    case SB_ST_ENUM:
+        if (!in_allowed(d->allowed, value)) REFUSE("not one of the choices");
+        sb_buf_printf(&b, "%s", value);
+        break;
+    case SB_ST_STRING: case SB_ST_PATH:
+        sb_buf_printf(&b, "%s", value);
+        break;
+    case SB_ST_DATETIME: {
+        if (!*value) break;
+        int64_t t = sb_time_parse(value);
+        char ts[32];
+        if (t < 0) REFUSE("not a valid date");
+        sb_buf_printf(&b, "%s", sb_time_format(t, ts, sizeof ts));
+        break;
+    }
+    case SB_ST_TIME: {
+        int h, m, n = 0;
+        if (sscanf(value, "%2d:%2d%n", &h, &m, &n) != 2 || value[n] || h < 0 || h > 23 || m < 0 || m > 59)
+            REFUSE("not a time of day");
+        sb_buf_printf(&b, "%02d:%02d", h, m);
+        break;
+    }
+    case SB_ST_BRANCH:
+        if (!*value) break;
+        if (!sb_store_branch_exists(s, value)) {
+            char names[400];
+            sb_store_branch_names(s, names, sizeof names);
+            rc = sb_seterr(err, SB_EINVAL, "%s: branch '%s' does not exist (branches: %s)", d->name, value, names);
+            goto out;
+        }
+        sb_buf_printf(&b, "%s", value);
+        break;
+    case SB_ST_CUSTOMER:
+        if (!*value) break;
+        if (!sb_store_customer_ref_exists(s, value)) REFUSE("no customer has this ref");
+        sb_buf_printf(&b, "%s", value);
+        break;
+    case SB_ST_GROUP:
+        if (!*value) break;
+        if (!sb_store_group_exists(s, value)) REFUSE("no customer group has this name");
+        sb_buf_printf(&b, "%s", value);
+        break;
+    case SB_ST_GL:
+        if (!*value) break;
+        if (!sb_store_gl_exists(s, value)) REFUSE("no GL account has this code");
+        sb_buf_printf(&b, "%s", value);
+        break;
+    case SB_ST_URL:
+        if (*value && strcmp(value, "sandbox") && strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
+            REFUSE("not an http(s) URL");
+        sb_buf_printf(&b, "%s", value);
+        break;
+    case SB_ST_TZ:
+        if (!valid_tz(value)) REFUSE("unknown time zone");
+        sb_buf_printf(&b, "%s", value);
+        break;
+    case SB_ST_GRID:
+        if (validate_grid(s, *value ? value : "[]", &b, msg, sizeof msg)) REFUSE("%s", msg);
+        break;
+    case SB_ST_BRANCH_LIST: case SB_ST_ENUM_LIST: case SB_ST_STRING_LIST: case SB_ST_MARKETPLACES: {
+        if (!(list = parse_list(value, msg, sizeof msg))) REFUSE("%s", msg);
+        sb_buf_append(&b, "[", 1);
+        for (int i = 0; list[i]; i++) {
+            const char *v = list[i];
+            if (d->type == SB_ST_BRANCH_LIST && !sb_store_branch_exists(s, v)) REFUSE("branch '%s' does not exist", v);
+            if (d->type == SB_ST_ENUM_LIST && !in_allowed(d->allowed, v)) REFUSE("'%s' is not one of the choices", v);
+            if (d->type == SB_ST_MARKETPLACES && !is_marketplace(v)) REFUSE("'%s' is not an Amazon marketplace id", v);
+            for (int j = 0; j < i; j++)
+                if (!strcmp(list[j], v)) REFUSE("'%s' is listed twice", v);
+            if (i) sb_buf_append(&b, ",", 1);
+            sb_json_quote(&b, v);
+        }
+        sb_buf_append(&b, "]", 1);
+        if (d->type == SB_ST_MARKETPLACES && !list[0]) REFUSE("at least one marketplace is needed");
+        if (d->type == SB_ST_ENUM_LIST && !list[0] && !strcmp(d->name, "orders.statuses")) {
+            /* an empty status list is allowed only when custom statuses exist */
+        }
+        break;
+    }
+    }
+    if (!b.data) sb_buf_append(&b, "", 0);
+out:
+    (void)integ;
+    sb_settings_list_free(list);
+    if (rc) { sb_buf_free(&b); *canon = NULL; }
+    else *canon = b.data;
+    return rc;
+}
+#undef REFUSE
+
+/* Rules that tie two settings together, checked against the value about to be stored. */
+static int cross_check(sb_store *s, int64_t integ, const char *name, const char *canon, char *err) {
+    char *other = NULL;
+    int rc = 0;
+    if (!strcmp(name, "orders.fba_branch") || !strcmp(name, "additional.mf_branch")) {
+        const char *on = !strcmp(name, "orders.fba_branch") ? "additional.mf_branch" : "orders.fba_branch";
+        if (*canon && !sb_settings_get(s, integ, on, &other, NULL, NULL) && !strcmp(other, canon))
+            rc = sb_seterr(err, SB_EINVAL, "%s: '%s' is already the %s (%s); FBA and merchant-fulfilled "
+                           "orders need different branches", name, canon,
+                           !strcmp(on, "orders.fba_branch") ? "FBA branch" : "merchant-fulfilled branch", on);
+    } else if (!strcmp(name, "orders.customer_mode") && strstr(canon, "selected")) {
+        if (!sb_settings_get(s, integ, "orders.customer_selected", &other, NULL, NULL) && !*other)
+            rc = sb_seterr(err, SB_EINVAL, "orders.customer_mode: '%s' assigns orders to the selected "
+                           "customer, but orders.customer_selected is not set; set it first", canon);
+    } else if (!strcmp(name, "orders.customer_selected") && !*canon) {
+        if (!sb_settings_get(s, integ, "orders.customer_mode", &other, NULL, NULL) && strstr(other, "selected"))
+            rc = sb_seterr(err, SB_EINVAL, "orders.customer_selected: cannot be emptied while "
+                           "orders.customer_mode is '%s'", other);
+    }
+    free(other);
+    return rc;
+}
+
+int sb_settings_set(sb_store *s, int64_t integ, const char *name, const char *value, char *err) {
+    const sb_setting_def *d = sb_settings_find(name);
+    if (!d) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
+    char *canon = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sb_settings_validate(s, integ, d, value, &canon, err);
+    if (rc) return rc;
+    if ((rc = cross_check(s, integ, name, canon, err))) goto out;
+    if ((rc = sb_store_prepare(s, "INSERT INTO settings(integration_id, name, value) VALUES (?,?,?) "
+                                  "ON CONFLICT(integration_id, name) DO UPDATE SET value = excluded.value, "
+                                  "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')", &st, err))) goto out;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, canon, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, name, err);
+out:
+    sqlite3_finalize(st);
+    free(canon);
+    return rc;
+}
+
+int sb_settings_unset(sb_store *s, int64_t integ, const char *name, char *err) {
+    const sb_setting_def *d = sb_settings_find(name);
+    if (!d) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
+    int rc = cross_check(s, integ, name, d->def, err);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    if ((rc = sb_store_prepare(s, "DELETE FROM settings WHERE integration_id = ? AND name = ?", &st, err))) return rc;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, name, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sb_settings_get(sb_store *s, int64_t integ, const char *name, char **value,
+                    int *is_set, char *err) {
+    const sb_setting_def *d = sb_settings_find(name);
+    if (!d) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s, "SELECT value FROM settings WHERE integration_id = ? AND name = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    *value = strdup(found ? (const char *)sqlite3_column_text(st, 0) : d->def);
+    if (is_set) *is_set = found;
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int sb_settings_load(sb_store *s, int64_t integ, sb_settings *out, char *err) {
+    int n, rc = 0;
+    const sb_setting_def *all = sb_settings_defs(&n);
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->defs = calloc((size_t)n, sizeof *out->defs);
+    out->values = calloc((size_t)n, sizeof *out->values);
+    out->is_set = calloc((size_t)n, sizeof *out->is_set);
+    if (!out->defs || !out->values || !out->is_set) { sb_settings_free(out); return SB_ENOMEM; }
+    for (int i = 0; i < n && !rc; i++) {
+        out->defs[i] = &all[i];
+        rc = sb_settings_get(s, integ, all[i].name, &out->values[i], &out->is_set[i], err);
+    }
+    if (rc) sb_settings_free(out);
+    return rc;
+}
+
+void sb_settings_free(sb_settings *st) {
+    if (st->values)
+        for (int i = 0; i < st->n; i++) free(st->values[i]);
+    free(st->values);
+    free(st->defs);
+    free(st->is_set);
+    memset(st, 0, sizeof *st);
+}
+
+const char *sb_settings_str(const sb_settings *st, const char *name) {
+    for (int i = 0; i < st->n; i++)
+        if (!strcmp(st->defs[i]->name, name)) return st->values[i];
+    return "";
+}
+
+int sb_settings_bool(const sb_settings *st, const char *name) { return !strcmp(sb_settings_str(st, name), "true"); }
+long sb_settings_int(const sb_settings *st, const char *name) { return strtol(sb_settings_str(st, name), NULL, 10); }
+double sb_settings_num(const sb_settings *st, const char *name) { return strtod(sb_settings_str(st, name), NULL); }

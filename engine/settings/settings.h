@@ -1,0 +1,69 @@
+/* settings.h: every option of the Amazon Seller settings page, plus what the engine
+ * needs beside them, as typed settings of one integration. The registry (settings.c) is
+ * data: name, section, type, default, allowed values. Values are stored as canonical
+ * text (lists and the routing grid as JSON); sb_settings_set validates and normalises,
+ * and refuses a bad value with the setting's name, the value and what is allowed. */
+#ifndef SB_SETTINGS_H
+#define SB_SETTINGS_H
+#include <stdint.h>
+#include "store/store.h"
+
+typedef enum sb_setting_type {
+    SB_ST_BOOL, SB_ST_INT, SB_ST_NUMBER, SB_ST_ENUM, SB_ST_STRING, SB_ST_DATETIME,
+    SB_ST_TIME, SB_ST_BRANCH, SB_ST_BRANCH_LIST, SB_ST_CUSTOMER, SB_ST_GROUP, SB_ST_GL,
+    SB_ST_ENUM_LIST, SB_ST_STRING_LIST, SB_ST_GRID, SB_ST_URL, SB_ST_TZ,
+    SB_ST_MARKETPLACES, SB_ST_PATH
+} sb_setting_type;
+
+typedef struct sb_setting_def {
+    const char *name;           /* "orders.customer_mode" */
+    const char *section;        /* Products, Stock, Orders, Additional, Integration */
+    sb_setting_type type;
+    const char *def;            /* canonical default ("" = not set) */
+    const char *allowed;        /* ENUM / ENUM_LIST: "a|b|c"; else NULL */
+    double min, max;            /* INT / NUMBER range */
+    const char *label;          /* the settings page's wording */
+} sb_setting_def;
+
+const sb_setting_def *sb_settings_defs(int *n);
+const sb_setting_def *sb_settings_find(const char *name);
+const char *sb_settings_type_name(sb_setting_type t);
+/* How the rules see a type: 'b', 'i', 's' or 'j' (JSON). */
+char sb_settings_rule_type(sb_setting_type t);
+/* "what is allowed" for messages and --help: "1..30", "one of a, b, c", ... */
+void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t outlen);
+
+/* Validates value for d and writes its canonical text (malloc'd) to *canon. */
+int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
+                         const char *value, char **canon, char *err);
+int sb_settings_set(sb_store *s, int64_t integ, const char *name, const char *value, char *err);
+int sb_settings_unset(sb_store *s, int64_t integ, const char *name, char *err);
+/* *value is malloc'd (the default when unset); *is_set says whether it was stored. */
+int sb_settings_get(sb_store *s, int64_t integ, const char *name, char **value,
+                    int *is_set, char *err);
+
+/* A snapshot of all settings of one integration, for a job run. */
+typedef struct sb_settings {
+    int n;
+    const sb_setting_def **defs;
+    char **values;              /* canonical text, "" when not set */
+    int *is_set;
+} sb_settings;
+
+int sb_settings_load(sb_store *s, int64_t integ, sb_settings *out, char *err);
+void sb_settings_free(sb_settings *st);
+const char *sb_settings_str(const sb_settings *st, const char *name);   /* never NULL */
+int sb_settings_bool(const sb_settings *st, const char *name);
+long sb_settings_int(const sb_settings *st, const char *name);
+double sb_settings_num(const sb_settings *st, const char *name);
+
+/* Decodes a canonical JSON list setting into a NULL-terminated malloc'd array of
+ * malloc'd strings (free with sb_settings_list_free). */
+char **sb_settings_list(const char *json);
+void sb_settings_list_free(char **list);
+
+/* Canonical JSON text of a string (quotes and escapes) appended to buf. */
+struct sb_buf;
+int sb_json_quote(struct sb_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,207 @@
+/* store.c: the SQLite connection, migrations and transactions (see store.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store.h"
+
+int sb_store_error(sb_store *s, const char *what, char *err) {
+    return sb_seterr(err, SB_EIO, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+int sb_store_exec(sb_store *s, const char *sql, char *err) {
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = sb_seterr(err, SB_EIO, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+int sb_store_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, char *err) {
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return sb_store_error(s, "database", err);
+    return 0;
+}
+
+int sb_store_begin(sb_store *s, char *err) { return sb_store_exec(s, "BEGIN IMMEDIATE", err); }
+int sb_store_commit(sb_store *s, char *err) {
+    int rc = sb_store_exec(s, "COMMIT", err);
+    if (rc) sb_store_rollback(s);
+    return rc;
+}
+void sb_store_rollback(sb_store *s) {
+    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int sb_store_user_version(sb_store *s) {
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int sb_store_migrate(sb_store *s, int target, char *err) {
+    int latest = sb_store_schema_version();
+    if (target <= 0 || target > latest) target = latest;
+    int v = sb_store_user_version(s);
+    if (v < 0) return sb_store_error(s, "reading schema version", err);
+    if (v > latest)
+        return sb_seterr(err, SB_ESCHEMA,
+                         "%s: database schema version %d is newer than this program "
+                         "understands (%d); use a newer sellerbridge", s->path, v, latest);
+    for (int n = v + 1; n <= target; n++) {
+        char e[SB_ERRLEN], pragma[48];
+        int rc = sb_store_begin(s, e);
+        if (!rc) rc = sb_store_exec(s, sb_store_migration(n), e);
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", n);
+        if (!rc) rc = sb_store_exec(s, pragma, e);
+        if (!rc) rc = sb_store_commit(s, e);
+        if (rc) {
+            sb_store_rollback(s);
+            return sb_seterr(err, rc, "%s: migration to schema %d failed: %s", s->path, n, e);
+        }
+        if (v > 0) sb_info("database migrated path=%s from=%d to=%d", s->path, n - 1, n);
+    }
+    return 0;
+}
+
+int sb_store_open(const char *path, int flags, sb_store **out, char *err) {
+    int rc = 0;
+    sb_store *s = calloc(1, sizeof *s);
+    if (!s) return SB_ENOMEM;
+    s->lock_fd = -1;
+    s->path = strdup(path);
+    if (!(flags & SB_STORE_CREATE) && access(path, F_OK) != 0) {
+        rc = sb_seterr(err, SB_ENOTFOUND, "%s: no database here; run 'sellerbridge init' "
+                       "first (or pass --db PATH / set SELLERBRIDGE_DB)", path);
+        goto out;
+    }
+    int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                 ((flags & SB_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+        rc = sb_seterr(err, SB_EIO, "%s: cannot open database: %s", path,
+                       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    char e[SB_ERRLEN];
+    if ((rc = sb_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                               "PRAGMA synchronous=NORMAL;", e))) {
+        rc = sb_seterr(err, rc, "%s: %s", path, e);
+        goto out;
+    }
+    if (!(flags & SB_STORE_NO_MIGRATE) && (rc = sb_store_migrate(s, 0, err))) goto out;
+out:
+    if (rc) { sb_store_close(s); s = NULL; }
+    *out = s;
+    return rc;
+}
+
+void sb_store_close(sb_store *s) {
+    if (!s) return;
+    if (s->db) sqlite3_close_v2(s->db);
+    if (s->lock_fd >= 0) close(s->lock_fd);
+    free(s->path);
+    free(s);
+}
+
+int sb_store_integration(sb_store *s, const char *name, int64_t *id, char *name_out,
+                         size_t name_len, char *err) {
+    sqlite3_stmt *st = NULL;
+    int rc = 0, n = 0;
+    char names[512] = "";
+    if (name) {
+        if ((rc = sb_store_prepare(s, "SELECT id, name FROM integrations WHERE name = ?", &st, err))) return rc;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    } else if ((rc = sb_store_prepare(s, "SELECT id, name FROM integrations ORDER BY id", &st, err))) {
+        return rc;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++ == 0) {
+            *id = sqlite3_column_int64(st, 0);
+            if (name_out) snprintf(name_out, name_len, "%s", (const char *)sqlite3_column_text(st, 1));
+        }
+        size_t l = strlen(names);
+        snprintf(names + l, sizeof names - l, "%s%s", l ? ", " : "", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (n == 0)
+        return name ? sb_seterr(err, SB_ENOTFOUND, "integration '%s' does not exist "
+                                "(see 'sellerbridge integration list')", name)
+                    : sb_seterr(err, SB_ENOTFOUND, "no integration yet; run 'sellerbridge init'");
+    if (n > 1 && !name)
+        return sb_seterr(err, SB_EINVAL, "several integrations (%s): choose one with --integration NAME", names);
+    return 0;
+}
+
+int sb_store_integration_add(sb_store *s, const char *name, int64_t *id, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s, "INSERT INTO integrations(name) VALUES (?)", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE
+                 ? sb_seterr(err, SB_EINVAL, "integration '%s' already exists", name)
+                 : sb_store_error(s, "adding integration", err);
+    } else if (id) {
+        *id = sqlite3_last_insert_rowid(s->db);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sb_store_lock_engine(sb_store *s, char *err) {
+    char lp[4096];
+    snprintf(lp, sizeof lp, "%s.lock", s->path);
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return sb_seterr(err, SB_EIO, "%s: %s", lp, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        if (n > 0) pid[n] = '\0';
+        close(fd);
+        return sb_seterr(err, SB_EBUSY, "another sellerbridge engine (pid %s) is running on %s; "
+                         "stop it first", n > 0 ? pid : "?", s->path);
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0) { /* informative only */ }
+    s->lock_fd = fd;
+    return 0;
+}
+
+static int exists1(sb_store *s, const char *sql, const char *arg) {
+    sqlite3_stmt *st;
+    if (!arg || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+int sb_store_branch_exists(sb_store *s, const char *n) { return exists1(s, "SELECT 1 FROM branches WHERE name = ?", n); }
+int sb_store_customer_ref_exists(sb_store *s, const char *r) { return exists1(s, "SELECT 1 FROM customers WHERE ref = ?", r); }
+int sb_store_group_exists(sb_store *s, const char *n) { return exists1(s, "SELECT 1 FROM customer_groups WHERE name = ?", n); }
+int sb_store_gl_exists(sb_store *s, const char *c) { return exists1(s, "SELECT 1 FROM gl_accounts WHERE code = ?", c); }
+
+int sb_store_branch_names(sb_store *s, char *out, size_t outlen) {
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, "SELECT name FROM branches ORDER BY name", -1, &st, NULL) != SQLITE_OK) return SB_EIO;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        size_t l = strlen(out);
+        snprintf(out + l, outlen - l, "%s%s", l ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (!out[0]) snprintf(out, outlen, "(none yet: import branches first)");
+    return 0;
+}

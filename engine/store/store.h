@@ -1,0 +1,60 @@
+/* store.h: the SQLite database: opening it (WAL, foreign keys, busy timeout), forward
+ * migrations, transactions, and the integration a command works on. Modules that keep
+ * data (settings, csvio, sync) run their own SQL on sb_store.db; this module owns the
+ * connection and the schema. Nothing here knows about Lua or HTTP. */
+#ifndef SB_STORE_H
+#define SB_STORE_H
+#include <stdint.h>
+#include <sqlite3.h>
+#include "sellerbridge.h"
+
+typedef struct sb_store {
+    sqlite3 *db;
+    char *path;
+    int lock_fd;                /* engine lock (sb_store_lock_engine), -1 if not held */
+} sb_store;
+
+enum {
+    SB_STORE_CREATE = 1,        /* create the file and schema when missing (init) */
+    SB_STORE_NO_MIGRATE = 2     /* open as it is (tests of migrations) */
+};
+
+/* Opens path; without SB_STORE_CREATE a missing file is an error that says to run
+ * `sellerbridge init`. Migrates an older schema in place; refuses a newer one
+ * (SB_ESCHEMA). */
+int sb_store_open(const char *path, int flags, sb_store **out, char *err);
+void sb_store_close(sb_store *s);
+
+int sb_store_schema_version(void);          /* the version this program writes */
+const char *sb_store_migration(int n);      /* SQL of migration n (1-based) */
+/* Runs migrations user_version+1 .. target (target 0 = latest). */
+int sb_store_migrate(sb_store *s, int target, char *err);
+int sb_store_user_version(sb_store *s);
+
+int sb_store_begin(sb_store *s, char *err);   /* BEGIN IMMEDIATE */
+int sb_store_commit(sb_store *s, char *err);
+void sb_store_rollback(sb_store *s);
+int sb_store_exec(sb_store *s, const char *sql, char *err);
+/* Prepares sql; on failure err has SQLite's message. */
+int sb_store_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, char *err);
+/* Formats the current SQLite error as "what: message" into err and returns SB_EIO. */
+int sb_store_error(sb_store *s, const char *what, char *err);
+
+/* The integration a command works on: by name, or when name is NULL the only one
+ * (an error names the choices when there are several). */
+int sb_store_integration(sb_store *s, const char *name, int64_t *id, char *name_out,
+                         size_t name_len, char *err);
+int sb_store_integration_add(sb_store *s, const char *name, int64_t *id, char *err);
+
+/* One engine per database: takes an exclusive lock on "<db>.lock". SB_EBUSY with a
+ * message naming the holder's pid when another engine runs. */
+int sb_store_lock_engine(sb_store *s, char *err);
+
+/* Row look-ups used by several modules. */
+int sb_store_branch_exists(sb_store *s, const char *name);
+int sb_store_branch_names(sb_store *s, char *out, size_t outlen);   /* "A, B, C" */
+int sb_store_customer_ref_exists(sb_store *s, const char *ref);
+int sb_store_group_exists(sb_store *s, const char *name);
+int sb_store_gl_exists(sb_store *s, const char *code);
+
+#endif

@@ -1,0 +1,72 @@
+/* test_store.c: the database opens with the right pragmas, an old schema is migrated in
+ * place keeping its data, a newer one is refused, and the engine lock is exclusive. */
+#include <stdlib.h>
+#include <unistd.h>
+#include "store/store.h"
+#include "t.h"
+
+static int64_t count(sb_store *s, const char *sql) {
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int main(void) {
+    char path[] = "/tmp/sbstoreXXXXXX", db[64], err[SB_ERRLEN] = "";
+    T_CHECK(mkdtemp(path) != NULL);
+    snprintf(db, sizeof db, "%s/a.db", path);
+    sb_store *s = NULL;
+
+    /* missing file without CREATE: a message that says what to do */
+    T_EQ(sb_store_open(db, 0, &s, err), SB_ENOTFOUND);
+    T_CONTAINS(err, "run 'sellerbridge init'");
+
+    /* an old database at schema 1 with data in it */
+    T_EQ(sb_store_open(db, SB_STORE_CREATE | SB_STORE_NO_MIGRATE, &s, err), 0);
+    T_EQ(sb_store_migrate(s, 1, err), 0);
+    T_EQ(sb_store_user_version(s), 1);
+    T_EQ(sb_store_exec(s, "INSERT INTO integrations(name) VALUES ('old');"
+                          "INSERT INTO branches(name) VALUES ('Sydney');", err), 0);
+    T_EQ(count(s, "SELECT count(*) FROM sqlite_master WHERE name = 'shipments'"), 0);
+    sb_store_close(s);
+
+    /* opened by this program: upgraded in place, data kept */
+    T_EQ(sb_store_open(db, 0, &s, err), 0);
+    T_EQ(sb_store_user_version(s), sb_store_schema_version());
+    T_CHECK(sb_store_schema_version() >= 2);
+    T_EQ(count(s, "SELECT count(*) FROM sqlite_master WHERE name = 'shipments'"), 1);
+    T_EQ(count(s, "SELECT count(*) FROM branches WHERE name = 'Sydney'"), 1);
+    T_EQ(count(s, "PRAGMA foreign_keys"), 1);
+    T_EQ(count(s, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+    int64_t id = 0;
+    T_EQ(sb_store_integration(s, NULL, &id, NULL, 0, err), 0);
+    T_CHECK(id > 0);
+    /* foreign keys are enforced */
+    T_CHECK(sb_store_exec(s, "INSERT INTO stock(product_id, branch_id, on_hand) VALUES (999, 999, 1)", err) != 0);
+
+    /* one engine per database */
+    sb_store *s2 = NULL;
+    T_EQ(sb_store_open(db, 0, &s2, err), 0);
+    T_EQ(sb_store_lock_engine(s, err), 0);
+    T_EQ(sb_store_lock_engine(s2, err), SB_EBUSY);
+    T_CONTAINS(err, "another sellerbridge engine");
+    sb_store_close(s2);
+
+    /* a database from a newer program is refused, untouched */
+    T_EQ(sb_store_exec(s, "PRAGMA user_version = 999", err), 0);
+    sb_store_close(s);
+    T_EQ(sb_store_open(db, 0, &s, err), SB_ESCHEMA);
+    T_CONTAINS(err, "newer than this program");
+    T_CHECK(s == NULL);
+    T_EQ(sb_store_open(db, SB_STORE_NO_MIGRATE, &s, err), 0);
+    T_EQ(sb_store_user_version(s), 999);
+    sb_store_close(s);
+
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", path);
+    T_EQ(system(cmd), 0);
+    return t_done();
+}
