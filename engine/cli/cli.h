@@ -33,6 +33,7 @@ SB_CMD(credentials);
 SB_CMD(import);
 SB_CMD(export);
 SB_CMD(integration);
+SB_CMD(sim);
 SB_CMD(demo);
 
 #endif

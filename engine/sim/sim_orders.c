@@ -1,0 +1,682 @@
+/* sim_orders.c: the simulator's orders: a vector sorted by (lastUpdatedTime, orderId),
+ * searchOrders paging over it with cursor tokens bound to a hash of the filters, getOrder,
+ * confirmShipment, and the generator. Generated orders keep only their sort/filter fields
+ * (about 150 bytes each); their JSON is rebuilt from (seed, index) when a page is served,
+ * so 100,000 orders cost little memory and a page costs O(page). Stored orders (scenario
+ * or admin) keep their JSON per includedData section. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/log.h"
+#include "sim/sim_int.h"
+
+static const char *sec_names[NSEC] = {"buyer", "recipient", "proceeds", "expense", "promotion", "cancellation",
+                                      "packages", "tax", "payment", "fulfillmentOrders"};
+static const char *sec_data[NSEC] = {"BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION",
+                                     "PACKAGES", "TAX", "PAYMENT", "FULFILLMENT_ORDERS"};
+static const char *statuses[] = {"PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED",
+                                 "CANCELLED", "UNFULFILLABLE", NULL};
+
+static int in_list(const char *v, const char *const *list) {
+    for (int i = 0; list[i]; i++)
+        if (!strcmp(list[i], v)) return 1;
+    return 0;
+}
+
+static void order_free(sim_order *o) {
+    if (!o) return;
+    for (int i = 0; i < o->nbase; i++) { free(o->base[i].k); free(o->base[i].v); }
+    free(o->base);
+    for (int i = 0; i < NSEC; i++) free(o->sec[i]);
+    free(o);
+}
+
+void sim_orders_free(sb_sim *sim) {
+    for (size_t i = 0; i < sim->norders; i++) order_free(sim->orders[i]);
+    free(sim->orders);
+    sim->orders = NULL;
+    sim->norders = sim->cap_orders = 0;
+}
+
+static int cmp_key(const sim_order *a, int64_t upd, const char *id) {
+    if (a->updated != upd) return a->updated < upd ? -1 : 1;
+    return strcmp(a->id, id);
+}
+
+static int cmp_orders(const void *x, const void *y) {
+    const sim_order *a = *(sim_order *const *)x, *b = *(sim_order *const *)y;
+    return cmp_key(a, b->updated, b->id);
+}
+
+/* First index whose key is > (upd, id) (strict) or >= (upd, "") */
+static size_t lower_bound(sb_sim *sim, int64_t upd, const char *id, int strict) {
+    size_t lo = 0, hi = sim->norders;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = cmp_key(sim->orders[mid], upd, id);
+        if (c < 0 || (strict && c == 0)) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static int reserve(sb_sim *sim, size_t n) {
+    if (n <= sim->cap_orders) return 0;
+    size_t cap = sim->cap_orders ? sim->cap_orders : 1024;
+    while (cap < n) cap *= 2;
+    sim_order **p = realloc(sim->orders, cap * sizeof *p);
+    if (!p) return SB_ENOMEM;
+    sim->orders = p;
+    sim->cap_orders = cap;
+    return 0;
+}
+
+static sim_order *find(sb_sim *sim, const char *id, size_t *idx) {
+    for (size_t i = 0; i < sim->norders; i++)
+        if (!strcmp(sim->orders[i]->id, id)) { if (idx) *idx = i; return sim->orders[i]; }
+    return NULL;
+}
+
+static void unlink_at(sb_sim *sim, size_t i) {
+    memmove(sim->orders + i, sim->orders + i + 1, (sim->norders - i - 1) * sizeof *sim->orders);
+    sim->norders--;
+}
+
+static int insert_sorted(sb_sim *sim, sim_order *o) {
+    if (reserve(sim, sim->norders + 1)) return SB_ENOMEM;
+    size_t i = lower_bound(sim, o->updated, o->id, 0);
+    memmove(sim->orders + i + 1, sim->orders + i, (sim->norders - i) * sizeof *sim->orders);
+    sim->orders[i] = o;
+    sim->norders++;
+    return 0;
+}
+
+/* ---- stored orders ---- */
+
+static int order_from_json(sb_sim *sim, sb_json *j, int n, sim_order **out, char *err) {
+    sim_order *o = calloc(1, sizeof *o);
+    sb_buf v;
+    sb_buf_init(&v, 16u << 20);
+    int rc = 0;
+    if (!o) return sb_seterr(err, SB_ENOMEM, "sim: out of memory");
+    o->gen = -1;
+    const char *id = sb_json_str(j, n, "orderId");
+    if (!id || !*id || strlen(id) >= sizeof o->id) { rc = sb_seterr(err, SB_EINVAL, "sim: order without a valid orderId"); goto out; }
+    snprintf(o->id, sizeof o->id, "%s", id);
+    int64_t now = sim_now_ms(sim) / 1000;
+    const char *ct = sb_json_str(j, n, "createdTime"), *ut = sb_json_str(j, n, "lastUpdatedTime");
+    o->created = ct ? sb_time_parse(ct) : now;
+    o->updated = ut ? sb_time_parse(ut) : now;
+    if (o->created < 0 || o->updated < 0) { rc = sb_seterr(err, SB_EINVAL, "sim: order %s: bad createdTime/lastUpdatedTime", id); goto out; }
+    sb_json_strcpy(j, n, "salesChannel.marketplaceId", o->mp, sizeof o->mp);
+    if (!o->mp[0]) snprintf(o->mp, sizeof o->mp, "ATVPDKIKX0DER");
+    sb_json_strcpy(j, n, "fulfillment.fulfillmentStatus", o->status, sizeof o->status);
+    if (!o->status[0]) snprintf(o->status, sizeof o->status, "UNSHIPPED");
+    if (!in_list(o->status, statuses)) { rc = sb_seterr(err, SB_EINVAL, "sim: order %s: unknown fulfillmentStatus %s", id, o->status); goto out; }
+    sb_json_strcpy(j, n, "fulfillment.fulfilledBy", o->fb, sizeof o->fb);
+    if (!o->fb[0]) snprintf(o->fb, sizeof o->fb, "MERCHANT");
+    sb_json_strcpy(j, n, "fulfillment.fulfillmentServiceLevel", o->svc, sizeof o->svc);
+    if (!o->svc[0]) snprintf(o->svc, sizeof o->svc, "STANDARD");
+    int it = 0, vn;
+    const char *k;
+    while ((vn = sb_json_next(j, n, &it, &k))) {
+        if (!strcmp(k, "orderId") || !strcmp(k, "createdTime") || !strcmp(k, "lastUpdatedTime") || !strcmp(k, "fulfillment"))
+            continue;
+        sb_buf_reset(&v);
+        if ((rc = sb_json_encode_key(j, vn, k, &v, err))) goto out;
+        int s = -1;
+        for (int i = 0; i < NSEC; i++)
+            if (!strcmp(k, sec_names[i])) s = i;
+        if (s >= 0) {
+            free(o->sec[s]);
+            o->sec[s] = strdup(v.data);
+        } else {
+            sim_kv *b = realloc(o->base, (size_t)(o->nbase + 1) * sizeof *b);
+            if (!b) { rc = sb_seterr(err, SB_ENOMEM, "sim: out of memory"); goto out; }
+            o->base = b;
+            o->base[o->nbase].k = strdup(k);
+            o->base[o->nbase].v = strdup(v.data);
+            o->nbase++;
+        }
+    }
+    if (!sb_json_get(j, n, "orderItems")) { /* required by the model; keep the order, as Amazon would send [] */
+        sim_kv *b = realloc(o->base, (size_t)(o->nbase + 1) * sizeof *b);
+        if (b) { o->base = b; o->base[o->nbase].k = strdup("orderItems"); o->base[o->nbase].v = strdup("[]"); o->nbase++; }
+    }
+out:
+    sb_buf_free(&v);
+    if (rc) order_free(o);
+    else *out = o;
+    return rc;
+}
+
+/* Adds or replaces one order object (or applies a status change). */
+static int upsert_one(sb_sim *sim, sb_json *j, int n, char *err) {
+    const char *id = sb_json_str(j, n, "orderId");
+    const char *st = sb_json_str(j, n, "fulfillmentStatus");
+    size_t idx;
+    if (id && st && !sb_json_get(j, n, "createdTime")) {   /* status change */
+        sim_order *o = find(sim, id, &idx);
+        if (!o) return sb_seterr(err, SB_ENOTFOUND, "sim: no order %s", id);
+        if (!in_list(st, statuses)) return sb_seterr(err, SB_EINVAL, "sim: unknown fulfillmentStatus %s", st);
+        unlink_at(sim, idx);
+        snprintf(o->status, sizeof o->status, "%s", st);
+        const char *ut = sb_json_str(j, n, "lastUpdatedTime");
+        o->updated = ut && sb_time_parse(ut) >= 0 ? sb_time_parse(ut) : sim_now_ms(sim) / 1000;
+        return insert_sorted(sim, o);
+    }
+    sim_order *o = NULL;
+    int rc = order_from_json(sim, j, n, &o, err);
+    if (rc) return rc;
+    sim_order *old = find(sim, o->id, &idx);
+    if (old) {
+        if (!sb_json_get(j, n, "createdTime")) o->created = old->created;
+        unlink_at(sim, idx);
+        order_free(old);
+    }
+    if ((rc = insert_sorted(sim, o))) { order_free(o); return sb_seterr(err, rc, "sim: out of memory"); }
+    return 0;
+}
+
+int sim_orders_load(sb_sim *sim, sb_json *j, int node, char *err) {
+    int rc = 0;
+    if (sb_json_type(j, node, NULL) == SB_JSON_ARR) {
+        for (size_t i = 0; i < sb_json_len(j, node, NULL) && !rc; i++) rc = upsert_one(sim, j, sb_json_at(j, node, i), err);
+    } else if (sb_json_type(j, node, NULL) == SB_JSON_OBJ && sb_json_get(j, node, "orderId")) {
+        rc = upsert_one(sim, j, node, err);
+    } else if (sb_json_type(j, node, NULL) != SB_JSON_OBJ) {   /* {} is an empty list */
+        rc = sb_seterr(err, SB_EINVAL, "sim: orders must be an order object or an array of them");
+    }
+    return rc;
+}
+
+int sim_orders_upsert_json(sb_sim *sim, const char *json, char *err) {
+    sb_json *j = NULL;
+    int rc = sb_json_parse(json, strlen(json), &j, err);
+    if (!rc) rc = sim_orders_load(sim, j, SB_JSON_ROOT, err);
+    sb_json_free(j);
+    return rc;
+}
+
+/* ---- generator ---- */
+
+typedef struct rng { uint64_t s; } rng;
+static uint64_t rnext(rng *r) {
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static long rint_(rng *r, long n) { return (long)(rnext(r) % (uint64_t)n); }
+
+static const struct { const char *mp, *country, *states[5]; int weight; } gen_mps[] = {
+    {"ATVPDKIKX0DER", "US", {"CA", "NY", "TX", "WA", "FL"}, 55},
+    {"A2EUQ1WTGCTBG2", "CA", {"ON", "BC", "QC", "AB", "NS"}, 15},
+    {"A39IBJ37TRP1C6", "AU", {"NSW", "VIC", "QLD", "WA", "SA"}, 20},
+    {"A1F83G8C2ARO7P", "GB", {"London", "Kent", "Essex", "Surrey", "Devon"}, 10},
+};
+static const char *first_names[] = {"Alice", "Bruno", "Chen", "Dana", "Emeka", "Fatima", "Grace", "Hiro", "Ines", "Jack"};
+static const char *last_names[] = {"Smith", "Garcia", "Wang", "Okafor", "Muller", "Rossi", "Tanaka", "Kowalski", "Silva", "Brown"};
+static const char *cities[] = {"Springfield", "Riverside", "Fairview", "Kingston", "Lakeside"};
+static const char *levels[] = {"STANDARD", "STANDARD", "STANDARD", "EXPEDITED", "NEXT_DAY", "SECOND_DAY"};
+
+static rng gen_rng(sb_sim *sim, long i, uint64_t stream) {
+    rng r = {sim->seed * 0x2545f4914f6cdd1dULL ^ ((uint64_t)i * 0x9e3779b97f4a7c15ULL) ^ (stream << 56)};
+    rnext(&r);
+    return r;
+}
+
+static void gen_meta(sb_sim *sim, long i, long n, sim_order *o) {
+    rng r = gen_rng(sim, i, 1);
+    o->gen = i;
+    int64_t span = 29 * 86400;
+    o->created = sim->gen_base - 30 * 86400 + (int64_t)((double)span * (double)i / (double)(n > 0 ? n : 1)) + rint_(&r, 600);
+    o->updated = o->created + rint_(&r, 6 * 3600);
+    if (o->updated > sim->gen_base - 600) o->updated = sim->gen_base - 600;
+    snprintf(o->id, sizeof o->id, "%03ld-%07ld-%07ld", 100 + (long)(i % 900), (long)((i * 7919) % 10000000),
+             (long)(i % 10000000));
+    long w = rint_(&r, 100), acc = 0;
+    for (size_t k = 0; k < sizeof gen_mps / sizeof *gen_mps; k++) {
+        acc += gen_mps[k].weight;
+        if (w < acc) { snprintf(o->mp, sizeof o->mp, "%s", gen_mps[k].mp); break; }
+    }
+    long s = rint_(&r, 100);
+    const char *st = s < 10 ? "PENDING" : s < 60 ? "UNSHIPPED" : s < 65 ? "PARTIALLY_SHIPPED" : s < 93 ? "SHIPPED" : "CANCELLED";
+    snprintf(o->status, sizeof o->status, "%s", st);
+    snprintf(o->fb, sizeof o->fb, "%s", rint_(&r, 100) < 70 ? "MERCHANT" : "AMAZON");
+    snprintf(o->svc, sizeof o->svc, "%s", levels[rint_(&r, 6)]);
+}
+
+void sim_orders_generate(sb_sim *sim, long n) {
+    if (reserve(sim, sim->norders + (size_t)n)) { sb_error("sim: out of memory generating %ld orders", n); return; }
+    for (long i = 0; i < n; i++) {
+        sim_order *o = calloc(1, sizeof *o);
+        if (!o) break;
+        gen_meta(sim, i, n, o);
+        sim->orders[sim->norders++] = o;
+    }
+    qsort(sim->orders, sim->norders, sizeof *sim->orders, cmp_orders);
+}
+
+static void money(sb_jw *w, const char *key, long cents, const char *cur) {
+    char a[32];
+    snprintf(a, sizeof a, "%ld.%02ld", cents / 100, cents % 100);
+    sb_jw_key(w, key);
+    sb_jw_obj(w);
+    sb_jw_kstr(w, "amount", a);
+    sb_jw_kstr(w, "currencyCode", cur);
+    sb_jw_end_obj(w);
+}
+
+static void write_fulfillment(sb_jw *w, const sim_order *o) {
+    sb_jw_key(w, "fulfillment");
+    sb_jw_obj(w);
+    sb_jw_kstr(w, "fulfillmentStatus", o->status);
+    sb_jw_kstr(w, "fulfilledBy", o->fb);
+    sb_jw_kstr(w, "fulfillmentServiceLevel", o->svc);
+    sb_jw_end_obj(w);
+}
+
+static void gen_write(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w) {
+    rng r = gen_rng(sim, o->gen, 2);
+    const char *cur = sim_currency(o->mp);
+    size_t mpi = 0;
+    for (size_t k = 0; k < sizeof gen_mps / sizeof *gen_mps; k++)
+        if (!strcmp(gen_mps[k].mp, o->mp)) mpi = k;
+    int pending = !strcmp(o->status, "PENDING");
+    int prime = rint_(&r, 100) < 30, business = rint_(&r, 100) < 10;
+    int nlines = 1 + (int)rint_(&r, 3);
+    long price[3], qty[3], sku[3], total = 0;
+    for (int l = 0; l < nlines; l++) {
+        sku[l] = rint_(&r, 200);
+        qty[l] = 1 + rint_(&r, 3);
+        price[l] = 499 + rint_(&r, 20000);
+        total += price[l] * qty[l];
+    }
+    const char *fn = first_names[rint_(&r, 10)], *ln = last_names[rint_(&r, 10)];
+    char ts[32], name[64], email[96];
+    snprintf(name, sizeof name, "%s %s", fn, ln);
+    snprintf(email, sizeof email, "%.16s%ld@marketplace.amazon.com", fn, (long)(o->gen % 100000));
+    for (char *p = email; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    sb_jw_obj(w);
+    sb_jw_kstr(w, "orderId", o->id);
+    sb_jw_kstr(w, "createdTime", sb_time_format(o->created, ts, sizeof ts));
+    sb_jw_kstr(w, "lastUpdatedTime", sb_time_format(o->updated, ts, sizeof ts));
+    sb_jw_key(w, "programs");
+    sb_jw_arr(w);
+    if (prime) sb_jw_str(w, "PRIME");
+    if (business) sb_jw_str(w, "AMAZON_BUSINESS");
+    if (!strcmp(o->fb, "AMAZON")) sb_jw_str(w, "DELIVERY_BY_AMAZON");
+    sb_jw_end_arr(w);
+    sb_jw_key(w, "salesChannel");
+    sb_jw_obj(w);
+    sb_jw_kstr(w, "channelName", "AMAZON");
+    sb_jw_kstr(w, "marketplaceId", o->mp);
+    sb_jw_end_obj(w);
+    if ((mask & (1u << SEC_BUYER)) && !pending) {
+        sb_jw_key(w, "buyer");
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "buyerName", name);
+        if (!strcmp(o->fb, "MERCHANT")) sb_jw_kstr(w, "buyerEmail", email);
+        if (business) sb_jw_kstr(w, "buyerCompanyName", "Acme Supplies Pty Ltd");
+        sb_jw_end_obj(w);
+    }
+    if ((mask & (1u << SEC_RECIPIENT)) && !pending) {
+        char line1[64], postal[16];
+        snprintf(line1, sizeof line1, "%ld %s Street", 1 + rint_(&r, 999), last_names[rint_(&r, 10)]);
+        snprintf(postal, sizeof postal, "%05ld", 1000 + rint_(&r, 90000));
+        sb_jw_key(w, "recipient");
+        sb_jw_obj(w);
+        sb_jw_key(w, "deliveryAddress");
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "name", name);
+        sb_jw_kstr(w, "addressLine1", line1);
+        sb_jw_kstr(w, "city", cities[rint_(&r, 5)]);
+        sb_jw_kstr(w, "stateOrRegion", gen_mps[mpi].states[rint_(&r, 5)]);
+        sb_jw_kstr(w, "postalCode", postal);
+        sb_jw_kstr(w, "countryCode", gen_mps[mpi].country);
+        sb_jw_kstr(w, "addressType", business ? "COMMERCIAL" : "RESIDENTIAL");
+        sb_jw_end_obj(w);
+        sb_jw_end_obj(w);
+    }
+    if ((mask & (1u << SEC_PROCEEDS)) && !pending) {
+        sb_jw_key(w, "proceeds");
+        sb_jw_obj(w);
+        money(w, "grandTotal", total, cur);
+        sb_jw_end_obj(w);
+    }
+    if (mask & MASK_FULFILLMENT) write_fulfillment(w, o);
+    sb_jw_key(w, "orderItems");
+    sb_jw_arr(w);
+    for (int l = 0; l < nlines; l++) {
+        char itemid[32], skus[24], asin[16], title[48];
+        snprintf(itemid, sizeof itemid, "%011ld%03d", (long)(o->gen % 100000000000L), l);
+        snprintf(skus, sizeof skus, "SKU-%04ld", sku[l]);
+        snprintf(asin, sizeof asin, "B0SIM%05ld", sku[l]);
+        snprintf(title, sizeof title, "Simulated product %ld", sku[l]);
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "orderItemId", itemid);
+        sb_jw_kint(w, "quantityOrdered", qty[l]);
+        sb_jw_key(w, "product");
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "asin", asin);
+        sb_jw_kstr(w, "title", title);
+        sb_jw_kstr(w, "sellerSku", skus);
+        if (!pending) {
+            sb_jw_key(w, "price");
+            sb_jw_obj(w);
+            money(w, "unitPrice", price[l], cur);
+            sb_jw_end_obj(w);
+        }
+        sb_jw_end_obj(w);
+        if ((mask & (1u << SEC_PROCEEDS)) && !pending) {
+            sb_jw_key(w, "proceeds");
+            sb_jw_obj(w);
+            money(w, "proceedsTotal", price[l] * qty[l], cur);
+            sb_jw_end_obj(w);
+        }
+        sb_jw_end_obj(w);
+    }
+    sb_jw_end_arr(w);
+    sb_jw_end_obj(w);
+}
+
+static void write_order(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w) {
+    if (o->gen >= 0) { gen_write(sim, o, mask, w); return; }
+    char ts[32];
+    sb_jw_obj(w);
+    sb_jw_kstr(w, "orderId", o->id);
+    sb_jw_kstr(w, "createdTime", sb_time_format(o->created, ts, sizeof ts));
+    sb_jw_kstr(w, "lastUpdatedTime", sb_time_format(o->updated, ts, sizeof ts));
+    for (int i = 0; i < o->nbase; i++) {
+        sb_jw_key(w, o->base[i].k);
+        sb_jw_raw(w, o->base[i].v, strlen(o->base[i].v));
+    }
+    for (int i = 0; i < NSEC; i++)
+        if (o->sec[i] && (mask & (1u << i))) {
+            sb_jw_key(w, sec_names[i]);
+            sb_jw_raw(w, o->sec[i], strlen(o->sec[i]));
+        }
+    if (mask & MASK_FULFILLMENT) write_fulfillment(w, o);
+    sb_jw_end_obj(w);
+}
+
+/* ---- includedData ---- */
+
+static int parse_included(const char *v, unsigned *mask, char *bad, size_t badn) {
+    *mask = 0;
+    if (!v) return 0;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", v);
+    for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int ok = 0;
+        if (!strcmp(t, "FULFILLMENT")) { *mask |= MASK_FULFILLMENT; ok = 1; }
+        for (int i = 0; i < NSEC; i++)
+            if (!strcmp(t, sec_data[i])) { *mask |= 1u << i; ok = 1; }
+        if (!ok) { snprintf(bad, badn, "%s", t); return -1; }
+    }
+    return 0;
+}
+
+/* ---- searchOrders ---- */
+
+static uint64_t fnv(uint64_t h, const char *s) {
+    for (s = s ? s : "~"; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return (h ^ '|') * 0x100000001b3ULL;
+}
+
+static int csv_has(const char *csv, const char *v) {
+    if (!csv) return 1;
+    size_t n = strlen(v);
+    for (const char *p = csv; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && !strncmp(p, v, n)) return 1;
+        p += k;
+        if (*p) p++;
+    }
+    return 0;
+}
+
+static int csv_check(const char *csv, const char *const *allowed, int (*known)(const char *), char *bad, size_t badn,
+                     int *count) {
+    *count = 0;
+    if (!csv) return 0;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", csv);
+    for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        (*count)++;
+        if ((allowed && !in_list(t, allowed)) || (known && !known(t))) { snprintf(bad, badn, "%s", t); return -1; }
+    }
+    return 0;
+}
+
+void sim_h_search_orders(sb_sim *sim, sim_req *rq, sim_resp *rs) {
+    const char *ua = sim_arg(rq, "lastUpdatedAfter"), *ub = sim_arg(rq, "lastUpdatedBefore");
+    const char *ca = sim_arg(rq, "createdAfter"), *cb = sim_arg(rq, "createdBefore");
+    const char *mids = sim_arg(rq, "marketplaceIds"), *fst = sim_arg(rq, "fulfillmentStatuses");
+    const char *fby = sim_arg(rq, "fulfilledBy"), *mrp = sim_arg(rq, "maxResultsPerPage");
+    const char *inc = sim_arg(rq, "includedData"), *tok = sim_arg(rq, "paginationToken");
+    char msg[600], bad[256], ts[32];
+    int64_t now = sim_now_ms(sim) / 1000;
+    if (!ua == !ca) {
+        sim_error(rs, 400, "InvalidInput", ua ? "createdAfter and lastUpdatedAfter cannot both be set"
+                                              : "Either createdAfter or lastUpdatedAfter must be provided", NULL);
+        return;
+    }
+    if ((ub && !ua) || (cb && !ca)) {
+        sim_error(rs, 400, "InvalidInput", "lastUpdatedBefore requires lastUpdatedAfter and createdBefore requires createdAfter", NULL);
+        return;
+    }
+    const char *an = ua ? "lastUpdatedAfter" : "createdAfter", *bn = ua ? "lastUpdatedBefore" : "createdBefore";
+    int64_t after = sb_time_parse(ua ? ua : ca), before;
+    if (after < 0) {
+        snprintf(msg, sizeof msg, "Invalid %s: %s is not a valid ISO 8601 date-time", an, ua ? ua : ca);
+        sim_error(rs, 400, "InvalidInput", msg, NULL);
+        return;
+    }
+    if (ub || cb) {
+        before = sb_time_parse(ub ? ub : cb);
+        if (before < 0) {
+            snprintf(msg, sizeof msg, "Invalid %s: %s is not a valid ISO 8601 date-time", bn, ub ? ub : cb);
+            sim_error(rs, 400, "InvalidInput", msg, NULL);
+            return;
+        }
+        if (before > now - 120) {
+            snprintf(msg, sizeof msg, "%s must be a date at least 2 minutes before the time the request is made", bn);
+            sim_error(rs, 400, "InvalidInput", msg, NULL);
+            return;
+        }
+        if (before < after) {
+            snprintf(msg, sizeof msg, "%s must be after %s", bn, an);
+            sim_error(rs, 400, "InvalidInput", msg, NULL);
+            return;
+        }
+    } else before = now - 120;
+    int cnt;
+    if (csv_check(mids, NULL, sim_known_marketplace, bad, sizeof bad, &cnt) || cnt > 50) {
+        snprintf(msg, sizeof msg, cnt > 50 ? "At most 50 marketplaceIds are allowed" : "Invalid marketplaceId: %s", bad);
+        sim_error(rs, 400, "InvalidInput", msg, NULL);
+        return;
+    }
+    if (csv_check(fst, statuses, NULL, bad, sizeof bad, &cnt)) {
+        snprintf(msg, sizeof msg, "Invalid fulfillmentStatuses value: %s", bad);
+        sim_error(rs, 400, "InvalidInput", msg, NULL);
+        return;
+    }
+    static const char *fbys[] = {"MERCHANT", "AMAZON", NULL};
+    if (csv_check(fby, fbys, NULL, bad, sizeof bad, &cnt)) {
+        snprintf(msg, sizeof msg, "Invalid fulfilledBy value: %s", bad);
+        sim_error(rs, 400, "InvalidInput", msg, NULL);
+        return;
+    }
+    long max = 100;
+    if (mrp) {
+        char *end;
+        max = strtol(mrp, &end, 10);
+        if (*end || max < 1 || max > 100) {
+            sim_error(rs, 400, "InvalidInput", "maxResultsPerPage must be between 1 and 100", NULL);
+            return;
+        }
+    }
+    unsigned mask;
+    if (parse_included(inc, &mask, bad, sizeof bad)) {
+        snprintf(msg, sizeof msg, "Invalid includedData value: %s", bad);
+        sim_error(rs, 400, "InvalidInput", msg, NULL);
+        return;
+    }
+    /* the filters a token is bound to (all but maxResultsPerPage and includedData) */
+    char ab[24], bb[24];
+    snprintf(ab, sizeof ab, "%lld", (long long)after);
+    snprintf(bb, sizeof bb, "%lld", (long long)before);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv(h, ua ? "u" : "c");
+    h = fnv(h, ab);
+    h = fnv(h, (ub || cb) ? bb : NULL);
+    h = fnv(h, mids);
+    h = fnv(h, fst);
+    h = fnv(h, fby);
+    size_t start;
+    int created_mode = ca != NULL;
+    if (tok) {
+        unsigned char raw[256];
+        int n = sim_unb64(tok, raw, sizeof raw - 1);
+        unsigned long long th = 0;
+        long long tu = 0;
+        char tid[48] = "";
+        if (n > 3) {
+            raw[n] = '\0';
+            if (sscanf((char *)raw + 3, "v1:%llx:%lld:%47s", &th, &tu, tid) != 3) n = -1;
+        }
+        if (n <= 3) {
+            sim_error(rs, 400, "InvalidInput", "Invalid paginationToken", "We could not decode your paginationToken.");
+            return;
+        }
+        if (th != h) {
+            sim_error(rs, 400, "InvalidInput", "Invalid paginationToken",
+                      "The paginationToken does not match the other request parameters, which must be identical on every page.");
+            return;
+        }
+        if (!ub && !cb) before = now - 120;
+        start = lower_bound(sim, tu, tid, 1);
+    } else {
+        start = created_mode ? 0 : lower_bound(sim, after, "", 0);
+    }
+    sb_jw w;
+    rs->status = 200;
+    sb_buf_reset(&rs->body);
+    sb_jw_init(&w, &rs->body);
+    sb_jw_obj(&w);
+    sb_jw_key(&w, "orders");
+    sb_jw_arr(&w);
+    long got = 0;
+    sim_order *last = NULL;
+    int more = 0;
+    for (size_t i = start; i < sim->norders; i++) {
+        sim_order *o = sim->orders[i];
+        if (!created_mode && o->updated >= before) break;
+        if (created_mode && (o->created < after || o->created >= before)) continue;
+        if (mids && !csv_has(mids, o->mp)) continue;
+        if (fst && !csv_has(fst, o->status)) continue;
+        if (fby && !csv_has(fby, o->fb)) continue;
+        if (got == max) { more = 1; break; }
+        write_order(sim, o, mask, &w);
+        last = o;
+        got++;
+    }
+    sb_jw_end_arr(&w);
+    if (more && last) {
+        char raw[128], t64[200];
+        raw[0] = (char)0xfb; raw[1] = (char)0xff; raw[2] = (char)0xbf;   /* base64 "+/+/": callers must encode */
+        int n = snprintf(raw + 3, sizeof raw - 3, "v1:%llx:%lld:%s", (unsigned long long)h, (long long)last->updated, last->id);
+        sim_b64((unsigned char *)raw, (size_t)n + 3, t64, sizeof t64);
+        sb_jw_key(&w, "pagination");
+        sb_jw_obj(&w);
+        sb_jw_kstr(&w, "nextToken", t64);
+        sb_jw_end_obj(&w);
+    }
+    sb_jw_kstr(&w, created_mode ? "createdBefore" : "lastUpdatedBefore", sb_time_format(before, ts, sizeof ts));
+    sb_jw_end_obj(&w);
+}
+
+void sim_h_get_order(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id) {
+    unsigned mask;
+    char bad[64], msg[128];
+    if (parse_included(sim_arg(rq, "includedData"), &mask, bad, sizeof bad)) {
+        snprintf(msg, sizeof msg, "Invalid includedData value: %s", bad);
+        sim_error(rs, 400, "InvalidInput", msg, NULL);
+        return;
+    }
+    sim_order *o = find(sim, id, NULL);
+    if (!o) {
+        sim_error(rs, 404, "NotFound", "The requested order was not found", id);
+        return;
+    }
+    sb_jw w;
+    rs->status = 200;
+    sb_buf_reset(&rs->body);
+    sb_jw_init(&w, &rs->body);
+    sb_jw_obj(&w);
+    sb_jw_key(&w, "order");
+    write_order(sim, o, mask, &w);
+    sb_jw_end_obj(&w);
+}
+
+/* confirmShipment: validates the body the way users report Amazon does, and marks the
+ * order SHIPPED (and bumps lastUpdatedTime) when every line is covered. */
+void sim_h_confirm_shipment(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id) {
+    sb_json *j = NULL;
+    char e[SB_ERRLEN];
+    if (!rq->body.len || sb_json_parse(rq->body.data, rq->body.len, &j, e)) {
+        sim_error(rs, 400, "InvalidInput", "Request body is not valid JSON", NULL);
+        goto out;
+    }
+    const char *mp = sb_json_str(j, SB_JSON_ROOT, "marketplaceId");
+    int pd = sb_json_get(j, SB_JSON_ROOT, "packageDetail");
+    if (!mp || !pd) { sim_error(rs, 400, "InvalidInput", "marketplaceId and packageDetail are required", NULL); goto out; }
+    if (!sim_known_marketplace(mp)) { sim_error(rs, 400, "InvalidInput", "Marketplace ID is not defined", mp); goto out; }
+    int prt = sb_json_type(j, pd, "packageReferenceId");
+    if (prt == SB_JSON_NUM) {
+        sim_error(rs, 400, "InvalidInput", "Please check the fields with invalid type [packageDetail.packageReferenceId]", NULL);
+        goto out;
+    }
+    const char *pr = sb_json_str(j, pd, "packageReferenceId");
+    int digits = pr && *pr;
+    for (const char *p = pr; p && *p; p++) digits &= *p >= '0' && *p <= '9';
+    if (!digits || strspn(pr, "0") == strlen(pr)) {
+        sim_error(rs, 400, "InvalidInput", "PackageReferenceId: is invalid, must be a positive numeric value.", NULL);
+        goto out;
+    }
+    const char *cc = sb_json_str(j, pd, "carrierCode"), *tn = sb_json_str(j, pd, "trackingNumber");
+    const char *sd = sb_json_str(j, pd, "shipDate");
+    if (!cc || !*cc) { sim_error(rs, 400, "InvalidInput", "carrierCode is required", NULL); goto out; }
+    if (!strcmp(cc, "Other") && !sb_json_str(j, pd, "carrierName")) {
+        sim_error(rs, 400, "InvalidInput", "carrierName is required when carrierCode is Other", NULL);
+        goto out;
+    }
+    if (!tn || !*tn) { sim_error(rs, 400, "InvalidInput", "trackingNumber is required", NULL); goto out; }
+    if (!sd || sb_time_parse(sd) < 0 || !strchr(sd, 'T')) { sim_error(rs, 400, "InvalidInput", "Invalid Input", "shipDate must be ISO 8601"); goto out; }
+    if (sb_json_type(j, pd, "orderItems") != SB_JSON_ARR) {
+        sim_error(rs, 400, "InvalidInput", "OrderItemId is invalid, please obtain the value through the getOrderItems API", NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < sb_json_len(j, pd, "orderItems"); i++) {
+        int it = sb_json_at(j, sb_json_get(j, pd, "orderItems"), i);
+        if (!sb_json_str(j, it, "orderItemId") || sb_json_num(j, it, "quantity", 0) < 1) {
+            sim_error(rs, 400, "InvalidInput", "OrderItemId is invalid, please obtain the value through the getOrderItems API", NULL);
+            goto out;
+        }
+    }
+    size_t idx;
+    sim_order *o = find(sim, id, &idx);
+    if (!o) { sim_error(rs, 404, "NotFound", "Order not found", id); goto out; }
+    if (!strcmp(o->fb, "AMAZON")) { sim_error(rs, 400, "InvalidInput", "Cannot confirm shipment of an order fulfilled by Amazon", id); goto out; }
+    if (!strcmp(o->status, "CANCELLED")) { sim_error(rs, 400, "InvalidInput", "The order is cancelled", id); goto out; }
+    unlink_at(sim, idx);
+    snprintf(o->status, sizeof o->status, "SHIPPED");
+    o->updated = sim_now_ms(sim) / 1000;
+    insert_sorted(sim, o);
+    rs->status = 204;
+    sb_buf_reset(&rs->body);
+out:
+    sb_json_free(j);
+}

@@ -1,0 +1,35 @@
+/* spapi_int.h: what spapi.c (transport, auth, buckets, retries) shares with spapi_ops.c
+ * (the operations). Not for use outside engine/spapi. */
+#ifndef SB_SPAPI_INT_H
+#define SB_SPAPI_INT_H
+#include "spapi/spapi.h"
+
+typedef struct sp_req {
+    int op;                   /* enum sb_spapi_op */
+    const char *method;       /* GET, POST, PUT, PATCH */
+    const char *url;          /* absolute URL */
+    const char *body;         /* request body or NULL */
+    size_t body_len;
+    const char *content_type; /* sent with a body */
+    int sp;                   /* an SP-API call: bucket, access token, SP-API headers */
+    int want_json;            /* a 2xx body must be valid JSON (retried otherwise) */
+    int decode_encoding;      /* let libcurl decode Content-Encoding (document downloads) */
+    sb_buf *out;              /* response body (reset first); may be NULL */
+    long status;              /* out: final HTTP status */
+} sp_req;
+
+/* Runs r with the bucket, token and retry policy. 0 on a 2xx. */
+int sp_call(sb_spapi *s, sp_req *r, char *err);
+/* Endpoint base URL without a trailing slash. */
+const char *sp_endpoint(sb_spapi *s);
+/* Appends "&k=v" (or "?k=v" when q is empty) with v percent-encoded once. */
+int sp_qadd(sb_buf *q, const char *k, const char *v);
+/* Appends the comma-joined list, each element percent-encoded. */
+int sp_qadd_list(sb_buf *q, const char *k, const char *const *v, int n);
+/* Appends s percent-encoded (a path segment). */
+int sp_escape(sb_buf *b, const char *s);
+/* gunzip into out (bounded by out->max). */
+int sp_gunzip(const char *in, size_t len, sb_buf *out, char *err);
+long sp_max_body(sb_spapi *s);
+
+#endif
