@@ -34,6 +34,7 @@ SB_CMD(import);
 SB_CMD(export);
 SB_CMD(integration);
 SB_CMD(sim);
+SB_CMD(rules);
 SB_CMD(demo);
 
 #endif

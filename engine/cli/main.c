@@ -8,7 +8,7 @@
 static const sb_command *commands[] = {
     &sb_cmd_init, &sb_cmd_integration, &sb_cmd_settings, &sb_cmd_credentials,
     &sb_cmd_import, &sb_cmd_export, &sb_cmd_demo,
-    &sb_cmd_sim,
+    &sb_cmd_rules, &sb_cmd_sim,
     NULL
 };
 

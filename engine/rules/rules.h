@@ -43,6 +43,7 @@ typedef struct sb_lookup {
     int (*customer_by_id)(void *ud, const char *channel_id, sb_customer_info *out);
     int (*customer_by_email)(void *ud, const char *email, sb_customer_info *out);
     int (*customer_by_ref)(void *ud, const char *ref, sb_customer_info *out);
+    /* these two answer 1 when the GL account / customer group exists, 0 when not */
     int (*gl_exists)(void *ud, const char *code);
     int (*group_exists)(void *ud, const char *name);
 } sb_lookup;

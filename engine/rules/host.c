@@ -1,0 +1,442 @@
+/* host.c: the sandboxed Lua state behind one sb_rules (one rule-pack generation).
+ *
+ * The idea to read it by: everything a rule can reach is built once here, at load time:
+ * our own library list, the shared read-only API table (engine/rules/sandbox.lua), one
+ * _ENV per hook file, and the compiled hook functions kept as registry refs. A call then
+ * only pushes a ref and an argument and runs it under two limits: a count hook that
+ * charges 1000 instructions a tick against a per-call budget (and, once spent, re-arms
+ * itself at every instruction so a pcall inside the rule cannot swallow the timeout), and
+ * an allocator that refuses to let the state grow past its byte cap. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lualib.h>
+#include <lua-cjson.h>
+#include <openssl/evp.h>
+#include "rules/rules_int.h"
+#include "core/embed.h"
+#include "core/util.h"
+
+#define SB_RULES_DEFAULT_INSNS   1000000L
+#define SB_RULES_DEFAULT_MEM     ((size_t)32 << 20)
+#define SB_RULES_HOOK_TICK       1000
+#define SB_RULES_MAX_SOURCE      ((size_t)1 << 20)
+#define SB_RULES_ARENA_MAX       ((size_t)16 << 20)
+
+const char *const sb_rules_hook_names[SB_NHOOKS] = {
+    "status", "validate", "customer", "route", "gl", "stock"
+};
+
+/* ---- arena ---------------------------------------------------------------------- */
+
+void *sb_arena_alloc(sb_arena *a, size_t n) {
+    n = (n + 15) & ~(size_t)15;
+    sb_arena_block *b = a->head;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > 16384 ? n : 16384;
+        if (a->total + cap > a->max) return NULL;
+        b = malloc(sizeof *b + cap);
+        if (!b) return NULL;
+        b->next = a->head;
+        b->used = 0;
+        b->cap = cap;
+        a->head = b;
+        a->total += cap;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+char *sb_arena_strdup(sb_arena *a, const char *s, size_t n) {
+    char *p = sb_arena_alloc(a, n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+/* keeps the newest block (usually the only one) so steady state allocates nothing */
+void sb_arena_reset(sb_arena *a) {
+    sb_arena_block *b = a->head;
+    if (!b) return;
+    sb_arena_block *rest = b->next;
+    while (rest) {
+        sb_arena_block *n = rest->next;
+        a->total -= rest->cap;
+        free(rest);
+        rest = n;
+    }
+    b->next = NULL;
+    b->used = 0;
+}
+
+void sb_arena_free(sb_arena *a) {
+    while (a->head) {
+        sb_arena_block *n = a->head->next;
+        free(a->head);
+        a->head = n;
+    }
+    a->total = 0;
+}
+
+/* ---- limits --------------------------------------------------------------------- */
+
+/* lua_Alloc with a byte cap. When ptr is NULL, osize is a type tag, not a size. Shrinks
+ * always succeed so Lua never fails while freeing. */
+static void *sb_rules_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    sb_rules *r = ud;
+    if (!ptr) osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        r->mem -= osize;
+        return NULL;
+    }
+    if (nsize > osize && r->mem + (nsize - osize) > r->mem_max) return NULL;
+    void *p = realloc(ptr, nsize);
+    if (!p) return nsize <= osize ? ptr : NULL;
+    r->mem = r->mem - osize + nsize;
+    return p;
+}
+
+static sb_rules *sb_rules_of(lua_State *L) {
+    return *(sb_rules **)lua_getextraspace(L);
+}
+
+/* Count hook: charges a tick; once the budget is spent, fires at every instruction so
+ * every attempt to catch the error runs straight into it again. */
+static void sb_rules_count_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    sb_rules *r = sb_rules_of(L);
+    if (!r->timed_out) {
+        r->remaining -= SB_RULES_HOOK_TICK;
+        if (r->remaining > 0) return;
+        r->timed_out = 1;
+        luaL_where(L, 0);
+        snprintf(r->timeout_where, sizeof r->timeout_where, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        lua_sethook(L, sb_rules_count_hook, LUA_MASKCOUNT, 1);
+    }
+    luaL_where(L, 0);
+    lua_pushliteral(L, "rule timeout");
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
+/* Message handler: [-1, +1] error object -> "message\nstack traceback: ..." */
+static int sb_rules_msgh(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* "rules/route.lua:12: x" -> "route.lua:12: x"; a message without a position gets
+ * "file: " in front so the file is always named. */
+static void sb_rules_format_error(const char *file, const char *m, size_t mlen, char *msg, size_t msglen) {
+    if (!strncmp(m, "rules/", 6)) { m += 6; mlen -= 6; }
+    int positioned = 0;
+    const char *colon = memchr(m, ':', mlen);
+    if (colon && colon - m >= 4 && !memcmp(colon - 4, ".lua", 4)) positioned = 1;
+    if (positioned || !file)
+        snprintf(msg, msglen, "%.*s", (int)mlen, m);
+    else
+        snprintf(msg, msglen, "%s: %.*s", file, (int)mlen, m);
+}
+
+int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg, size_t msglen) {
+    lua_State *L = r->L;
+    int base = lua_gettop(L) - nargs;            /* the function's slot */
+    lua_pushcfunction(L, sb_rules_msgh);
+    lua_insert(L, base);
+    r->remaining = r->budget;
+    r->timed_out = 0;
+    int st = lua_pcall(L, nargs, nres, base);
+    lua_remove(L, base);
+    if (st == LUA_OK && !r->timed_out) return 0;
+    if (st == LUA_OK) {               /* caught inside and returned without another instruction */
+        lua_pop(L, nres == LUA_MULTRET ? 0 : nres);
+        lua_pushliteral(L, "");
+    }
+    if (r->timed_out) {
+        lua_sethook(L, sb_rules_count_hook, LUA_MASKCOUNT, SB_RULES_HOOK_TICK);
+        char where[200];
+        snprintf(where, sizeof where, "%srule timeout", r->timeout_where);
+        sb_rules_format_error(file, where, strlen(where), msg, msglen);
+        snprintf(r->traceback, sizeof r->traceback, "%s", msg);
+        r->timed_out = 0;
+    } else if (st == LUA_ERRMEM) {
+        /* the message handler does not run for memory errors */
+        snprintf(msg, msglen, "%s: out of memory (limit %zu bytes)", file ? file : "rules", r->mem_max);
+        snprintf(r->traceback, sizeof r->traceback, "%s", msg);
+    } else {
+        size_t len = 0;
+        const char *e = lua_tolstring(L, -1, &len);
+        if (!e) { e = "(error object is not a string)"; len = strlen(e); }
+        const char *tb = strstr(e, "\nstack traceback:");
+        size_t head = tb ? (size_t)(tb - e) : len;
+        sb_rules_format_error(file, e, head, msg, msglen);
+        snprintf(r->traceback, sizeof r->traceback, "%s%s", msg, tb ? tb : "");
+    }
+    lua_pop(L, 1);
+    if (st == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
+    return SB_ERULE;
+}
+
+/* ---- state ---------------------------------------------------------------------- */
+
+/* Loads an embedded trusted engine chunk and calls it with the cjson table as argument.
+ * [-0, +1] leaves its result. */
+static int sb_rules_run_engine(sb_rules *r, const char *path, int cjson_idx, char *err) {
+    lua_State *L = r->L;
+    const sb_embedded_file *f = sb_embed_find(path);
+    if (!f) return sb_seterr(err, SB_ERR, "%s: not embedded in this binary", path);
+    char chunk[128];
+    snprintf(chunk, sizeof chunk, "@%s", path);
+    if (luaL_loadbufferx(L, f->data, f->len, chunk, "t") != LUA_OK) {
+        sb_seterr(err, SB_ERR, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return SB_ERR;
+    }
+    lua_pushvalue(L, cjson_idx);
+    char msg[SB_ERRLEN];
+    if (sb_rules_pcall(r, 1, 1, path, msg, sizeof msg) < 0)
+        return sb_seterr(err, SB_ERR, "%s", msg);
+    return 0;
+}
+
+static int sb_rules_new_state(sb_rules *r, char *err) {
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL}
+    };
+    int rc = 0;
+    lua_State *L = lua_newstate(sb_rules_alloc, r);
+    if (!L) return sb_seterr(err, SB_ENOMEM, "rules: cannot create a Lua state");
+    r->L = L;
+    *(sb_rules **)lua_getextraspace(L) = r;
+    lua_sethook(L, sb_rules_count_hook, LUA_MASKCOUNT, SB_RULES_HOOK_TICK);
+    for (const luaL_Reg *l = libs; l->name; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    /* lock the string metatable: getmetatable('') gives "locked" */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+
+    luaL_requiref(L, "cjson", luaopen_cjson, 1);    /* [cjson] */
+    int cj = lua_gettop(L);
+    lua_getfield(L, cj, "decode_max_depth");
+    lua_pushinteger(L, 64);
+    lua_call(L, 1, 0);
+    lua_getfield(L, cj, "encode_max_depth");
+    lua_pushinteger(L, 64);
+    lua_call(L, 1, 0);
+    lua_getfield(L, cj, "encode");
+    r->encode_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, cj, "decode");
+    r->decode_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    if ((rc = sb_rules_run_engine(r, "engine/rules/sandbox.lua", cj, err)) < 0) goto out;
+    /* [cjson, helpers] */
+    lua_getfield(L, -1, "deep_ro");
+    r->deep_ro_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, -1, "make_env");
+    lua_setfield(L, LUA_REGISTRYINDEX, "sb.make_env");
+    lua_getfield(L, -1, "api");
+    sb_rules_open_lookups(r, L);
+    lua_pushliteral(L, "");
+    lua_setfield(L, -2, "today");
+    lua_pushliteral(L, "");
+    lua_setfield(L, -2, "integration");
+    r->api_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    if ((rc = sb_rules_run_engine(r, "engine/rules/normalize.lua", cj, err)) < 0) goto out;
+    if (!lua_isfunction(L, -1)) { rc = sb_seterr(err, SB_ERR, "normalize.lua: did not return a function"); goto out; }
+    r->normalize_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+out:
+    lua_settop(L, 0);
+    return rc;
+}
+
+/* Compiles one hook file in its own _ENV, runs its top level, and keeps the function it
+ * returns. On a problem appends "file:line: message" to problems. */
+static int sb_rules_load_hook(sb_rules *r, const char *file, const char *src, size_t len,
+                              int *ref, sb_buf *problems) {
+    lua_State *L = r->L;
+    char chunk[96], msg[SB_ERRLEN];
+    snprintf(chunk, sizeof chunk, "@rules/%s", file);
+    if (len >= 4 && src[0] == 0x1b) {   /* also caught by mode "t"; say it plainly */
+        sb_buf_printf(problems, "%s: bytecode is not allowed, only Lua source\n", file);
+        return SB_ERULE;
+    }
+    if (luaL_loadbufferx(L, src, len, chunk, "t") != LUA_OK) {
+        size_t n;
+        const char *e = lua_tolstring(L, -1, &n);
+        sb_rules_format_error(file, e ? e : "?", e ? n : 1, msg, sizeof msg);
+        sb_buf_printf(problems, "%s\n", msg);
+        lua_pop(L, 1);
+        return SB_ERULE;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "sb.make_env");
+    lua_call(L, 0, 1);                                  /* [chunk, env] */
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);       /* its first upvalue is _ENV */
+    if (sb_rules_pcall(r, 0, 1, file, msg, sizeof msg) < 0) {
+        sb_buf_printf(problems, "%s\n", msg);
+        return SB_ERULE;
+    }
+    if (!lua_isfunction(L, -1)) {
+        sb_buf_printf(problems, "%s:1: the file must return the hook function (got %s)\n",
+                      file, luaL_typename(L, -1));
+        lua_pop(L, 1);
+        return SB_ERULE;
+    }
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+static int sb_rules_is_default(const char *pack_dir) {
+    return !pack_dir || !*pack_dir || !strcmp(pack_dir, "default");
+}
+
+sb_rules *sb_rules_load(const char *pack_dir, const sb_rules_limits *lim, char *err) {
+    return sb_rules_load_ex(pack_dir, lim, err, SB_ERRLEN);
+}
+
+sb_rules *sb_rules_load_ex(const char *pack_dir, const sb_rules_limits *lim, char *report, size_t report_len) {
+    char err[SB_ERRLEN] = "";
+    sb_rules *r = calloc(1, sizeof *r);
+    char *srcs[SB_NHOOKS] = {0};
+    size_t lens[SB_NHOOKS] = {0};
+    const char *eff[SB_NHOOKS] = {0};
+    sb_buf problems;
+    sb_buf_init(&problems, 64 * 1024);
+    EVP_MD_CTX *md = NULL;
+    int ok = 0;
+    if (!r) { sb_seterr(err, SB_ENOMEM, "rules: out of memory"); goto out; }
+    r->budget = lim && lim->instructions > 0 ? lim->instructions : SB_RULES_DEFAULT_INSNS;
+    r->mem_max = lim && lim->memory_bytes > 0 ? lim->memory_bytes : SB_RULES_DEFAULT_MEM;
+    r->arena.max = SB_RULES_ARENA_MAX;
+    r->page_ref = LUA_NOREF;
+    for (int h = 0; h < SB_NHOOKS; h++) r->hook_ref[h] = r->default_ref[h] = LUA_NOREF;
+    if (sb_rules_new_state(r, err) < 0) goto out;
+
+    int is_default = sb_rules_is_default(pack_dir);
+    if (is_default) {
+        snprintf(r->name, sizeof r->name, "default");
+    } else {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s", pack_dir);
+        size_t n = strlen(tmp);
+        while (n > 1 && tmp[n - 1] == '/') tmp[--n] = 0;
+        const char *base = strrchr(tmp, '/');
+        snprintf(r->name, sizeof r->name, "%s", base ? base + 1 : tmp);
+        DIR *d = opendir(pack_dir);
+        if (!d) {
+            sb_seterr(err, SB_EIO, "%s: %s", pack_dir, strerror(errno));
+            goto out;
+        }
+        closedir(d);
+    }
+
+    /* the embedded defaults first: inherited hooks, and `defaults.<hook>` for overrides */
+    lua_State *L = r->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->api_ref);
+    lua_newtable(L);                                    /* [api, defaults] */
+    for (int h = 0; h < SB_NHOOKS; h++) {
+        char path[96], file[64];
+        snprintf(path, sizeof path, "rules/default/%s.lua", sb_rules_hook_names[h]);
+        snprintf(file, sizeof file, "%s.lua", sb_rules_hook_names[h]);
+        const sb_embedded_file *f = sb_embed_find(path);
+        if (!f) { sb_buf_printf(&problems, "%s: the default pack lacks this hook\n", file); continue; }
+        if (sb_rules_load_hook(r, file, f->data, f->len, &r->default_ref[h], &problems) < 0) continue;
+        r->hook_ref[h] = r->default_ref[h];
+        eff[h] = f->data;
+        lens[h] = f->len;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->default_ref[h]);
+        lua_setfield(L, -2, sb_rules_hook_names[h]);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->deep_ro_ref);
+    lua_insert(L, -2);
+    lua_pushliteral(L, "defaults");
+    lua_call(L, 2, 1);                                  /* read-only */
+    lua_setfield(L, -2, "defaults");
+    lua_pop(L, 1);
+
+    if (!is_default) {
+        for (int h = 0; h < SB_NHOOKS; h++) {
+            char path[4096], file[64], ferr[SB_ERRLEN];
+            snprintf(file, sizeof file, "%s.lua", sb_rules_hook_names[h]);
+            snprintf(path, sizeof path, "%s/%s", pack_dir, file);
+            FILE *probe = fopen(path, "rb");
+            if (!probe) {
+                if (errno != ENOENT) sb_buf_printf(&problems, "%s: %s\n", file, strerror(errno));
+                continue;
+            }
+            fclose(probe);
+            if (sb_file_read(path, &srcs[h], &lens[h], SB_RULES_MAX_SOURCE, ferr) < 0) {
+                sb_buf_printf(&problems, "%s: %s\n", file, ferr);
+                continue;
+            }
+            eff[h] = srcs[h];
+            sb_rules_load_hook(r, file, srcs[h], lens[h], &r->hook_ref[h], &problems);
+        }
+    }
+    if (problems.len) {
+        problems.data[problems.len - 1] = 0;            /* the last newline */
+        snprintf(err, sizeof err, "%s", problems.data);
+        goto out;
+    }
+
+    /* hash: name, length and bytes of each effective hook, in hook order */
+    unsigned char dig[32];
+    unsigned int dlen = 0;
+    md = EVP_MD_CTX_new();
+    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) { sb_seterr(err, SB_ERR, "rules: sha256 unavailable"); goto out; }
+    for (int h = 0; h < SB_NHOOKS; h++) {
+        char hdr[64];
+        int n = snprintf(hdr, sizeof hdr, "%s.lua %zu\n", sb_rules_hook_names[h], eff[h] ? lens[h] : 0);
+        EVP_DigestUpdate(md, hdr, (size_t)n);
+        if (eff[h]) EVP_DigestUpdate(md, eff[h], lens[h]);
+    }
+    EVP_DigestFinal_ex(md, dig, &dlen);
+    for (unsigned i = 0; i < dlen && i < 32; i++) snprintf(r->hash + 2 * i, 3, "%02x", dig[i]);
+    lua_gc(r->L, LUA_GCCOLLECT);
+    ok = 1;
+out:
+    EVP_MD_CTX_free(md);
+    for (int h = 0; h < SB_NHOOKS; h++) free(srcs[h]);
+    if (!ok) {
+        if (report && report_len) snprintf(report, report_len, "%s", problems.len ? problems.data : err);
+        sb_rules_free(r);
+        r = NULL;
+    }
+    sb_buf_free(&problems);
+    return r;
+}
+
+void sb_rules_free(sb_rules *r) {
+    if (!r) return;
+    if (r->L) lua_close(r->L);
+    for (int i = 0; i < r->nbranches; i++) free(r->branch_names[i]);
+    free(r->branch_names);
+    free(r->next_token);
+    sb_arena_free(&r->arena);
+    free(r);
+}
+
+const char *sb_rules_hash(const sb_rules *r) { return r ? r->hash : ""; }
+const char *sb_rules_name(const sb_rules *r) { return r ? r->name : ""; }
+const char *sb_rules_last_traceback(const sb_rules *r) { return r ? r->traceback : ""; }
+size_t sb_rules_memory(const sb_rules *r) { return r ? r->mem : 0; }

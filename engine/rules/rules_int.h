@@ -1,0 +1,70 @@
+/* rules_int.h: what the files of the rule host share and nobody else may include: the
+ * sb_rules struct, the per-call arena, and the protected-call wrapper. Only engine/rules
+ * includes lua.h. */
+#ifndef SB_RULES_INT_H
+#define SB_RULES_INT_H
+#include <lua.h>
+#include <lauxlib.h>
+#include "rules/rules.h"
+
+enum sb_hook { SB_HOOK_STATUS, SB_HOOK_VALIDATE, SB_HOOK_CUSTOMER, SB_HOOK_ROUTE,
+               SB_HOOK_GL, SB_HOOK_STOCK, SB_NHOOKS };
+
+extern const char *const sb_rules_hook_names[SB_NHOOKS];
+
+/* Bump allocator for the strings and arrays handed out in sb_order / sb_decision.
+ * Reset at the start of every sb_rules_* call; bounded by max. */
+typedef struct sb_arena_block {
+    struct sb_arena_block *next;
+    size_t used, cap;
+    char data[];
+} sb_arena_block;
+
+typedef struct sb_arena {
+    sb_arena_block *head;
+    size_t total, max;
+} sb_arena;
+
+void *sb_arena_alloc(sb_arena *a, size_t n);        /* NULL past max */
+char *sb_arena_strdup(sb_arena *a, const char *s, size_t n);
+void sb_arena_reset(sb_arena *a);
+void sb_arena_free(sb_arena *a);
+
+#define SB_RULES_MAX_SEEN 32
+
+struct sb_rules {
+    lua_State *L;
+    size_t mem, mem_max;                 /* bytes the state holds, and its cap */
+    long budget, remaining;              /* instructions per call, and left in this call */
+    int timed_out;
+    char timeout_where[160];
+    int hook_ref[SB_NHOOKS];             /* this pack's hook functions (registry refs) */
+    int default_ref[SB_NHOOKS];          /* the embedded default pack's hooks */
+    int api_ref, deep_ro_ref, normalize_ref, encode_ref, decode_ref, page_ref;
+    char name[128];
+    char hash[65];
+    char *next_token;
+    /* context (sb_rules_set_context): only what C itself needs is kept */
+    const sb_lookup *lookup;
+    char **branch_names;
+    int nbranches;
+    int have_context;
+    sb_arena arena;
+    char traceback[2048];                /* of the last rule error */
+    int64_t seen_ids[SB_RULES_MAX_SEEN]; /* customer ids the look-ups returned this call */
+    int nseen;
+};
+
+/* Calls the function below nargs arguments on the stack under the instruction budget,
+ * with a traceback message handler. Stack: [-(nargs+1), +nres] on success, [-(nargs+1), +0]
+ * on error. On error returns SB_ERULE and msg holds "file:line: message" (the "rules/"
+ * prefix dropped; file used when the message names no position). */
+int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg, size_t msglen);
+
+/* lookup.c: installs the look-up functions into the API table at the top of the stack.
+ * [-0, +0] */
+void sb_rules_open_lookups(sb_rules *r, lua_State *L);
+int sb_rules_seen_id(const sb_rules *r, int64_t id);
+int sb_rules_branch_exists(const sb_rules *r, const char *name);
+
+#endif
