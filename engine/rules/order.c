@@ -45,6 +45,7 @@ static double sb_get_num(lua_State *L, int t, const char *k) {
 typedef struct sb_jw { char buf[2048]; size_t n; } sb_jw;
 
 static void sb_jw_raw(sb_jw *w, const char *s) {
+    if (w->n >= sizeof w->buf - 1) return;
     size_t l = strlen(s);
     if (w->n + l >= sizeof w->buf) l = sizeof w->buf - 1 - w->n;
     memcpy(w->buf + w->n, s, l);
