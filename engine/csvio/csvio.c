@@ -316,7 +316,17 @@ static int import_order_line(import_ctx *c) {
     sqlite3_finalize(st);
     st = NULL;
     if (oid && fresh_in_file) {
-        char sql[128];
+        /* release what the old lines reserved, then drop them */
+        char sql[256];
+        if (sqlite3_prepare_v2(s->db, "SELECT l.product_id, o.branch, l.qty - l.qty_dispatched FROM sales_order_lines l "
+                                      "JOIN sales_orders o ON o.id = l.order_id WHERE l.order_id = ? AND l.stock_bearing = 1 "
+                                      "AND o.stage IN ('open','needs_attention')", -1, &st, NULL) != SQLITE_OK) goto dberr;
+        sqlite3_bind_int64(st, 1, oid);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            if (sb_store_reserve(s, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                                 -sqlite3_column_double(st, 2), e)) goto dberr;
+        sqlite3_finalize(st);
+        st = NULL;
         snprintf(sql, sizeof sql, "DELETE FROM sales_order_lines WHERE order_id = %lld", (long long)oid);
         if (sb_store_exec(s, sql, e)) goto dberr;
         c->res->updated++;
@@ -344,6 +354,11 @@ static int import_order_line(import_ctx *c) {
     sqlite3_bind_text(st, 2, sku, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 3, qty);
     if (sqlite3_step(st) != SQLITE_DONE) goto dberr;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM products WHERE sku = ?", -1, &st, NULL) != SQLITE_OK) goto dberr;
+    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sb_store_reserve(s, sqlite3_column_int64(st, 0), branch, qty, e)) goto dberr;
     goto out;
 dberr:
     rc = c->hard_error = sb_store_error(s, "storing order", c->err);

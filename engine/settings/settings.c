@@ -1,8 +1,8 @@
 /* settings.c: the settings registry and its validation (see settings.h).
  *
  * The registry below is the settings page as data. Lists and the routing grid arrive
- * as JSON (or, for lists, comma-separated text) and are decoded with lua-cjson in a
- * short-lived Lua state; what is stored is canonical JSON written here. */
+ * as JSON (or, for lists, comma-separated text), decoded with engine/json (lua-cjson);
+ * what is stored is canonical JSON written here. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,11 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
-#include <lua-cjson.h>
 #include "core/util.h"
+#include "json/json.h"
 #include "settings/settings.h"
 
 #define STATUSES "PENDING_AVAILABILITY|PENDING|UNSHIPPED|PARTIALLY_SHIPPED|SHIPPED|CANCELLED|UNFULFILLABLE"
@@ -146,34 +143,7 @@ void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t out
     }
 }
 
-/* ---- JSON in and out ---------------------------------------------------------- */
-
-int sb_json_quote(sb_buf *b, const char *s) {
-    int rc = sb_buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
-        char esc[8];
-        if (*p == '"' || *p == '\\') { esc[0] = '\\'; esc[1] = (char)*p; rc = sb_buf_append(b, esc, 2); }
-        else if (*p < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", *p); rc = sb_buf_append(b, esc, 6); }
-        else rc = sb_buf_append(b, p, 1);
-    }
-    return rc ? rc : sb_buf_append(b, "\"", 1);
-}
-
-/* Decodes text with cjson; on success the value is on top of the returned state's
- * stack [-0, +1]. The caller closes the state. */
-static lua_State *json_decode(const char *text, char *msg, size_t msglen) {
-    lua_State *L = luaL_newstate();
-    if (!L) { snprintf(msg, msglen, "out of memory"); return NULL; }
-    luaL_requiref(L, "cjson", luaopen_cjson, 0);          /* [cjson] */
-    lua_getfield(L, -1, "decode");                         /* [cjson decode] */
-    lua_pushstring(L, text);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        snprintf(msg, msglen, "not valid JSON (%s)", lua_tostring(L, -1));
-        lua_close(L);
-        return NULL;
-    }
-    return L;                                              /* [cjson value] */
-}
+/* ---- JSON in ------------------------------------------------------------------- */
 
 /* Reads a list from JSON array text or comma-separated text into a NULL-terminated
  * array of trimmed, non-empty strings. */
@@ -185,24 +155,23 @@ static char **parse_list(const char *in, char *msg, size_t msglen) {
     while (isspace((unsigned char)*p)) p++;
     if (*p == '{') { snprintf(msg, msglen, "a JSON object is not a list: give a JSON array or comma-separated values"); free(out); return NULL; }
     if (*p == '[') {
-        lua_State *L = json_decode(in, msg, msglen);
-        if (!L) { free(out); return NULL; }
-        if (!lua_istable(L, -1)) { snprintf(msg, msglen, "not a JSON array"); lua_close(L); free(out); return NULL; }
-        lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-        for (lua_Integer i = 1; i <= len; i++) {
-            lua_rawgeti(L, -1, i);
-            if (lua_type(L, -1) != LUA_TSTRING) {
-                snprintf(msg, msglen, "item %lld is not a text", (long long)i);
-                lua_close(L);
+        sb_json *j;
+        char e[SB_ERRLEN];
+        if (sb_json_parse(in, strlen(in), &j, e)) { snprintf(msg, msglen, "not valid JSON (%.200s)", e); free(out); return NULL; }
+        size_t len = sb_json_len(j, SB_JSON_ROOT, NULL);
+        for (size_t i = 0; i < len; i++) {
+            const char *v = sb_json_str(j, sb_json_at(j, SB_JSON_ROOT, i), NULL);
+            if (!v) {
+                snprintf(msg, msglen, "item %zu is not a text", i + 1);
+                sb_json_free(j);
                 sb_settings_list_free(out);
                 return NULL;
             }
             if (n + 2 > cap) { cap *= 2; out = realloc(out, cap * sizeof *out); }
-            out[n++] = strdup(lua_tostring(L, -1));
+            out[n++] = strdup(v);
             out[n] = NULL;
-            lua_pop(L, 1);
         }
-        lua_close(L);
+        sb_json_free(j);
         return out;
     }
     char *copy = strdup(in), *save = NULL;
@@ -259,96 +228,85 @@ static int valid_tz(const char *v) {
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* Checks one list of the grid row at the top of L's stack; appends it canonically. */
-static int grid_list(lua_State *L, int row, const char *key, int max, sb_buf *b,
-                     sb_store *s, int check_branch, char *msg, size_t msglen) {
-    lua_getfield(L, -1, key);
-    int t = lua_type(L, -1);
+/* Checks the list `key` of grid row `row` (node) and appends it canonically; returns
+ * the number of items or -1 with msg. Codes must be upper case; backups must exist. */
+static int grid_list(sb_json *j, int node, int row, const char *key, int max, sb_buf *b,
+                     sb_store *s, char *msg, size_t msglen) {
+    int check_branch = !strcmp(key, "backups");
+    int t = sb_json_type(j, node, key), n = 0;
     sb_buf_printf(b, "\"%s\":[", key);
-    int n = 0;
-    if (t == LUA_TTABLE) {
-        lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-        for (lua_Integer i = 1; i <= len; i++, n++) {
-            lua_rawgeti(L, -1, i);
-            const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            if (!v || !*v) { snprintf(msg, msglen, "row %d: %s item %lld is not a text", row, key, (long long)i); lua_pop(L, 2); return -1; }
-            if (check_branch && !sb_store_branch_exists(s, v)) { snprintf(msg, msglen, "row %d: backup branch '%s' does not exist", row, v); lua_pop(L, 2); return -1; }
-            if (!check_branch) for (const char *p = v; *p; p++)
-                if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
-                    snprintf(msg, msglen, "row %d: %s code '%s' must be upper-case letters, digits or _", row, key, v);
-                    lua_pop(L, 2);
-                    return -1;
-                }
+    if (t == SB_JSON_ARR) {
+        size_t len = sb_json_len(j, node, key);
+        int arr = sb_json_get(j, node, key);
+        for (size_t i = 0; i < len; i++, n++) {
+            const char *v = sb_json_str(j, sb_json_at(j, arr, i), NULL);
+            if (!v || !*v) { snprintf(msg, msglen, "row %d: %s item %zu is not a text", row, key, i + 1); return -1; }
+            if (check_branch && !sb_store_branch_exists(s, v)) { snprintf(msg, msglen, "row %d: backup branch '%s' does not exist", row, v); return -1; }
+            if (!check_branch)
+                for (const char *p = v; *p; p++)
+                    if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
+                        snprintf(msg, msglen, "row %d: %s code '%s' must be upper-case letters, digits or _", row, key, v);
+                        return -1;
+                    }
             if (n) sb_buf_append(b, ",", 1);
-            sb_json_quote(b, v);
-            lua_pop(L, 1);
+            sb_json_quote(b, v, strlen(v));
         }
-    } else if (t != LUA_TNIL) {
+    } else if (t != SB_JSON_NONE && t != SB_JSON_NULL && t != SB_JSON_OBJ) {
         snprintf(msg, msglen, "row %d: %s must be a list", row, key);
-        lua_pop(L, 1);
         return -1;
     }
-    lua_pop(L, 1);
     sb_buf_append(b, "]", 1);
     if (n > max) { snprintf(msg, msglen, "row %d: at most %d %s, got %d", row, max, key, n); return -1; }
     return n;
 }
 
 static int validate_grid(sb_store *s, const char *in, sb_buf *b, char *msg, size_t msglen) {
-    lua_State *L = json_decode(in, msg, msglen);
+    sb_json *j;
+    char e[SB_ERRLEN];
     int rc = -1;
-    if (!L) return -1;
-    if (!lua_istable(L, -1)) { snprintf(msg, msglen, "not a JSON array of rows"); goto out; }
+    if (sb_json_parse(in, strlen(in), &j, e)) { snprintf(msg, msglen, "not valid JSON (%.200s)", e); return -1; }
+    int t = sb_json_type(j, SB_JSON_ROOT, NULL);
+    if (t != SB_JSON_ARR && !(t == SB_JSON_OBJ && sb_json_next(j, SB_JSON_ROOT, &(int){0}, &(const char *){NULL}) == 0)) {
+        snprintf(msg, msglen, "not a JSON array of rows");
+        goto out;
+    }
     sb_buf_append(b, "[", 1);
-    lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-    for (lua_Integer i = 1; i <= len; i++) {
-        int row = (int)i;
-        lua_rawgeti(L, -1, i);
-        if (!lua_istable(L, -1)) { snprintf(msg, msglen, "row %d is not an object", row); goto out; }
-        if (i > 1) sb_buf_append(b, ",", 1);
-        sb_buf_append(b, "{", 1);
-        lua_getfield(L, -1, "branch");
-        const char *br = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    size_t len = sb_json_len(j, SB_JSON_ROOT, NULL);
+    for (size_t i = 0; i < len; i++) {
+        int row = (int)i + 1, node = sb_json_at(j, SB_JSON_ROOT, i);
+        if (sb_json_type(j, node, NULL) != SB_JSON_OBJ) { snprintf(msg, msglen, "row %d is not an object", row); goto out; }
+        const char *br = sb_json_str(j, node, "branch");
         if (!br || !*br) { snprintf(msg, msglen, "row %d has no branch", row); goto out; }
         if (!sb_store_branch_exists(s, br)) { snprintf(msg, msglen, "row %d: branch '%s' does not exist", row, br); goto out; }
-        sb_buf_append(b, "\"branch\":", 9);
-        sb_json_quote(b, br);
-        lua_pop(L, 1);
+        sb_buf_append(b, i ? ",{\"branch\":" : "{\"branch\":", i ? 11 : 10);
+        sb_json_quote(b, br, strlen(br));
         sb_buf_append(b, ",", 1);
-        if (grid_list(L, row, "countries", 50, b, s, 0, msg, msglen) < 0) goto out;
-        /* countries must be known before states are judged */
-        char countries[64][8];
-        int nc = 0;
-        lua_getfield(L, -1, "countries");
-        if (lua_istable(L, -1))
-            for (lua_Integer k = 1; k <= (lua_Integer)lua_rawlen(L, -1) && nc < 64; k++) {
-                lua_rawgeti(L, -1, k);
-                snprintf(countries[nc++], 8, "%s", lua_tostring(L, -1));
-                lua_pop(L, 1);
-            }
-        lua_pop(L, 1);
+        if (grid_list(j, node, row, "countries", 50, b, s, msg, msglen) < 0) goto out;
         sb_buf_append(b, ",", 1);
-        int ns = grid_list(L, row, "states", 100, b, s, 0, msg, msglen);
+        int ns = grid_list(j, node, row, "states", 100, b, s, msg, msglen);
         if (ns < 0) goto out;
         if (ns > 0) {
+            int cn = sb_json_get(j, node, "countries");
+            size_t nc = sb_json_len(j, node, "countries");
             if (nc == 0) { snprintf(msg, msglen, "row %d: state codes need a country (US, AU or CA)", row); goto out; }
-            for (int k = 0; k < nc; k++)
-                if (strcmp(countries[k], "US") && strcmp(countries[k], "AU") && strcmp(countries[k], "CA")) {
-                    snprintf(msg, msglen, "row %d: state codes are only allowed for US, AU or CA, not '%s'", row, countries[k]);
+            for (size_t k = 0; k < nc; k++) {
+                const char *cc = sb_json_str(j, sb_json_at(j, cn, k), NULL);
+                if (strcmp(cc, "US") && strcmp(cc, "AU") && strcmp(cc, "CA")) {
+                    snprintf(msg, msglen, "row %d: state codes are only allowed for US, AU or CA, not '%s'", row, cc);
                     goto out;
                 }
+            }
         }
         sb_buf_append(b, ",", 1);
-        if (grid_list(L, row, "shipping", 20, b, s, 0, msg, msglen) < 0) goto out;
+        if (grid_list(j, node, row, "shipping", 20, b, s, msg, msglen) < 0) goto out;
         sb_buf_append(b, ",", 1);
-        if (grid_list(L, row, "backups", 2, b, s, 1, msg, msglen) < 0) goto out;
+        if (grid_list(j, node, row, "backups", 2, b, s, msg, msglen) < 0) goto out;
         sb_buf_append(b, "}", 1);
-        lua_pop(L, 1);
     }
     sb_buf_append(b, "]", 1);
     rc = 0;
 out:
-    lua_close(L);
+    sb_json_free(j);
     return rc;
 }
 
@@ -459,7 +417,7 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
             for (int j = 0; j < i; j++)
                 if (!strcmp(list[j], v)) REFUSE("'%s' is listed twice", v);
             if (i) sb_buf_append(&b, ",", 1);
-            sb_json_quote(&b, v);
+            sb_json_quote(&b, v, strlen(v));
         }
         sb_buf_append(&b, "]", 1);
         if (d->type == SB_ST_MARKETPLACES && !list[0]) REFUSE("at least one marketplace is needed");

@@ -62,8 +62,4 @@ double sb_settings_num(const sb_settings *st, const char *name);
 char **sb_settings_list(const char *json);
 void sb_settings_list_free(char **list);
 
-/* Canonical JSON text of a string (quotes and escapes) appended to buf. */
-struct sb_buf;
-int sb_json_quote(struct sb_buf *b, const char *s);
-
 #endif

@@ -252,6 +252,7 @@ static int fault_parse(sb_sim *sim, sb_json *j, int n, char *err) {
     f.count = f.probability > 0 ? -1 : (long)sb_json_num(j, n, "count", 1);
     f.delay_ms = (long)sb_json_num(j, n, "delay_ms", 2000);
     f.after_bytes = (long)sb_json_num(j, n, "after_bytes", -1);
+    f.skip = (long)sb_json_num(j, n, "skip", 0);
     sim->faults[sim->nfaults++] = f;
     return 0;
 }
@@ -287,6 +288,7 @@ static int take_fault(sb_sim *sim, const char *op, sim_fault *out) {
         sim_fault *f = &sim->faults[i];
         if (strcmp(f->op, "*") && strcmp(f->op, op)) continue;
         if (f->count == 0) continue;
+        if (f->skip > 0) { f->skip--; continue; }
         if (f->count < 0) {
             if ((double)(sim_rand(sim) % 1000000) / 1e6 >= f->probability) continue;
         } else f->count--;

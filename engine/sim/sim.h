@@ -58,7 +58,8 @@ size_t sb_sim_order_count(sb_sim *sim);
  * kinds: 500, 503, 429 (QuotaExceeded), delay (delay_ms), drop (connection closed after
  * after_bytes of the body), truncate (half the body, valid length), badjson,
  * badtoken (400 invalid pagination token), expiredtoken (403 expired access token).
- * count = next N matching calls (default 1); probability instead applies at random. */
+ * count = next N matching calls (default 1); probability instead applies at random;
+ * skip = let the first N matching calls through (a fault on page 2 of a search). */
 int sb_sim_fault_add(sb_sim *sim, const char *json, char *err);
 void sb_sim_faults_clear(sb_sim *sim);
 

@@ -50,6 +50,7 @@ typedef struct sim_fault {
     long count;                       /* remaining; -1 = use probability */
     double probability;
     long delay_ms, after_bytes;
+    long skip;                        /* let this many matching calls through first */
 } sim_fault;
 
 typedef struct sim_bucket { double rate, burst, tokens; int64_t last_ms; int header; } sim_bucket;

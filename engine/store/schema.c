@@ -156,6 +156,35 @@ static const char *const migrations[] = {
 "  quantity INTEGER, latency INTEGER,"
 "  sent_at TEXT, status TEXT, error TEXT,"
 "  PRIMARY KEY (integration_id, sku)) WITHOUT ROWID;",
+
+/* 3: stock reserved by open orders, kept with the order changes in the same
+ * transaction, so a look-up is one row instead of a sum over every open order line. */
+"ALTER TABLE stock ADD COLUMN reserved REAL NOT NULL DEFAULT 0;"
+"INSERT INTO stock(product_id, branch_id, on_hand) "
+"  SELECT DISTINCT l.product_id, b.id, 0 FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id "
+"  JOIN branches b ON b.name = o.branch WHERE l.product_id IS NOT NULL AND l.stock_bearing = 1 "
+"  AND o.stage IN ('open','needs_attention') AND true ON CONFLICT DO NOTHING;"
+"UPDATE stock SET reserved = (SELECT COALESCE(SUM(l.qty - l.qty_dispatched), 0) FROM sales_order_lines l "
+"  JOIN sales_orders o ON o.id = l.order_id JOIN branches b ON b.name = o.branch "
+"  WHERE l.product_id = stock.product_id AND b.id = stock.branch_id AND l.stock_bearing = 1 "
+"  AND o.stage IN ('open','needs_attention'));"
+"CREATE INDEX sales_orders_ref ON sales_orders(order_ref);",
+
+/* 4: products, stock upload and tracking jobs: SKUs the order download touched (stock
+ * to resend), the listing's fulfillment channel from the listings report (AMAZON_* =
+ * Amazon's stock, never uploaded), the inputs of a job's last run (a changed stock
+ * formula resends everything), the package number of a shipment (packageReferenceId). */
+"CREATE TABLE stock_dirty ("
+"  integration_id INTEGER NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,"
+"  sku TEXT NOT NULL,"
+"  marked_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+"  PRIMARY KEY (integration_id, sku)) WITHOUT ROWID;"
+"ALTER TABLE products ADD COLUMN fulfillment_channel TEXT;"
+"CREATE INDEX products_updated ON products(updated_at);"
+"ALTER TABLE sync_state ADD COLUMN fingerprint TEXT;"
+"ALTER TABLE stock_sent ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+"ALTER TABLE shipments ADD COLUMN package_no INTEGER;"
+"CREATE INDEX outbox_due ON outbox(integration_id, kind, status, next_attempt_at);",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

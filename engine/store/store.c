@@ -161,6 +161,7 @@ int sb_store_integration_add(sb_store *s, const char *name, int64_t *id, char *e
 
 int sb_store_lock_engine(sb_store *s, char *err) {
     char lp[4096];
+    if (s->lock_fd >= 0) return 0;          /* this connection holds it already */
     snprintf(lp, sizeof lp, "%s.lock", s->path);
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return sb_seterr(err, SB_EIO, "%s: %s", lp, strerror(errno));
@@ -204,4 +205,22 @@ int sb_store_branch_names(sb_store *s, char *out, size_t outlen) {
     sqlite3_finalize(st);
     if (!out[0]) snprintf(out, outlen, "(none yet: import branches first)");
     return 0;
+}
+
+int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double delta, char *err) {
+    static const char *sql =
+        "INSERT INTO stock(product_id, branch_id, on_hand, reserved) "
+        "SELECT ?1, id, 0, ?3 FROM branches WHERE name = ?2 "
+        "ON CONFLICT(product_id, branch_id) DO UPDATE SET reserved = reserved + excluded.reserved, "
+        "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')";
+    sqlite3_stmt *st;
+    if (delta == 0 || !branch || !product_id) return 0;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return sb_store_error(s, "reserving stock", err);
+    sqlite3_bind_int64(st, 1, product_id);
+    sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, delta);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, "reserving stock", err);
+    sqlite3_finalize(st);
+    return rc;
 }

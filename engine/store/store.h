@@ -50,6 +50,11 @@ int sb_store_integration_add(sb_store *s, const char *name, int64_t *id, char *e
  * message naming the holder's pid when another engine runs. */
 int sb_store_lock_engine(sb_store *s, char *err);
 
+/* Adds delta to the stock reserved for product at branch (creating the stock row with
+ * nothing on hand when missing). Open order lines reserve; cancelling or dispatching
+ * them releases. Call inside the transaction that changes the order. */
+int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double delta, char *err);
+
 /* Row look-ups used by several modules. */
 int sb_store_branch_exists(sb_store *s, const char *name);
 int sb_store_branch_names(sb_store *s, char *out, size_t outlen);   /* "A, B, C" */
