@@ -36,6 +36,12 @@ SB_CMD(integration);
 SB_CMD(sim);
 SB_CMD(rules);
 SB_CMD(demo);
+SB_CMD(sync);
+SB_CMD(run);
+SB_CMD(orders);
+SB_CMD(invoices);
+SB_CMD(products); SB_CMD(stock); SB_CMD(dispatch); SB_CMD(update_dispatched); SB_CMD(outbox);
+SB_CMD(web);
 
 #endif
 
@@ -44,3 +50,6 @@ SB_CMD(demo);
 /* Opens cli->db_path (must exist) and resolves the integration; prints the error and
  * returns SB_EXIT_FAIL on failure. name may be NULL. */
 int sb_cli_open(sb_cli *cli, sb_store **s, int64_t *integ, char *name, size_t namelen);
+
+/* `sellerbridge sync products|stock` (cmd_jobs.c); returns an exit code. */
+int sb_cli_sync_job(sb_cli *cli, const char *job);

@@ -7,14 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/embed.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "csvio/csvio.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
+#include "sim/sim.h"
 #include "store/store.h"
+#include "sync/engine.h"
+#include "sync/orders.h"
 
 static const char *const demo_kinds[] = {"branches", "customer_groups", "gl_accounts", "products",
                                          "boms", "stock", "customers", "orders", NULL};
@@ -34,6 +40,7 @@ static const char *const demo_settings[][2] = {
     {"stock.enabled", "true"},
     {"stock.subtract_buffer", "true"},
     {"additional.fulfillment_latency", "2"},
+    {"orders.last_updated", "2026-11-01T00:00:00Z"},   /* the scenario's orders are from November 2026 */
     {NULL, NULL}
 };
 
@@ -66,6 +73,47 @@ out:
     return rc;
 }
 
+/* The demo's clock: real time plus an offset, so "three minutes later" takes no time. */
+static int64_t offset_ms;
+static int64_t demo_now(void *ud) {
+    (void)ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + offset_ms;
+}
+static void demo_sleep(void *ud, int64_t ms) {
+    (void)ud;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    if (ms > 0) nanosleep(&ts, NULL);
+}
+
+static int sync_once(sb_store *s, const char *db, int64_t integ, sb_orders_result *r, char *err) {
+    sb_engine *e;
+    int rc = sb_engine_open(s, db, integ, &e, err);
+    if (!rc) rc = sb_sync_orders(e, r, err);
+    sb_engine_close(e);
+    return rc;
+}
+
+static void print_orders(sb_store *s) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT order_ref, split_no, stage, amazon_status, COALESCE(branch,'-'), "
+                                  "COALESCE(invoice_no,'-'), COALESCE(attention_reason, rule_error, '') FROM sales_orders "
+                                  "WHERE source = 'amazon' ORDER BY order_ref, split_no", -1, &st, NULL) != SQLITE_OK) return;
+    printf("  %-22s %-2s %-16s %-12s %-14s %-11s %s\n", "ORDER", "#", "STAGE", "AMAZON", "BRANCH", "INVOICE", "WHY");
+    while (sqlite3_step(st) == SQLITE_ROW)
+        printf("  %-22s %-2d %-16s %-12s %-14s %-11s %s\n", sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
+               sqlite3_column_text(st, 2), sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
+               sqlite3_column_text(st, 5), sqlite3_column_text(st, 6));
+    sqlite3_finalize(st);
+}
+
+static void print_result(const char *what, const sb_orders_result *r) {
+    printf("%s: %ld orders in %ld page%s: %ld new, %ld updated, %ld skipped by status, %ld need attention, "
+           "%ld cancelled, %ld auto-dispatched\n", what, r->fetched, r->pages, r->pages == 1 ? "" : "s", r->created,
+           r->updated, r->skipped, r->held, r->cancelled, r->dispatched);
+}
+
 static int run_demo(sb_cli *cli, int argc, char **argv) {
     const char *dir = "sellerbridge-demo";
     for (int i = 1; i < argc; i++) {
@@ -79,23 +127,61 @@ static int run_demo(sb_cli *cli, int argc, char **argv) {
     }
     snprintf(db, sizeof db, "%s/sellerbridge.db", dir);
     printf("sellerbridge %s demo: database %s\n", SB_VERSION, db);
-    sb_store *s;
+    sb_store *s = NULL;
+    sb_sim *sim = NULL;
     int64_t integ;
-    if (demo_setup(db, &integ, &s, err)) {
-        fprintf(stderr, "sellerbridge demo: %s\n", err);
-        return SB_EXIT_FAIL;
-    }
-    sb_settings st;
-    if (sb_settings_load(s, integ, &st, err) == 0) {
-        printf("\nsettings of integration 'demo' (changed from the defaults):\n");
-        for (int i = 0; i < st.n; i++)
-            if (st.is_set[i]) printf("  %-32s %s\n", st.defs[i]->name, st.values[i]);
-        sb_settings_free(&st);
-    }
+    int rc = SB_EXIT_FAIL;
+    static const sb_clock demo_clock = {demo_now, demo_sleep, NULL};
+    sb_clock_set(&demo_clock);
+    if (demo_setup(db, &integ, &s, err)) goto fail;
+
+    const sb_embedded_file *scen = sb_embed_find("examples/data/demo-scenario.json");
+    sb_sim_options so = {.scenario_json = scen ? scen->data : "{}", .time_scale = 1.0};
+    if (sb_sim_start(&so, &sim, err)) goto fail;
+    char lwa[256];
+    unsigned char key[SB_KEY_LEN];
+    snprintf(lwa, sizeof lwa, "%s/auth/o2/token", sb_sim_url(sim));
+    if (sb_settings_set(s, integ, "api.endpoint", sb_sim_url(sim), err) ||
+        sb_settings_set(s, integ, "api.lwa_endpoint", lwa, err) ||
+        sb_settings_set(s, integ, "integration.seller_id", SB_SIM_SELLER_ID, err) ||
+        sb_settings_set(s, integ, "integration.marketplaces", "ATVPDKIKX0DER,A39IBJ37TRP1C6", err) ||
+        sb_secrets_key(db, 0, key, err) ||
+        sb_secrets_put(s, integ, "lwa.client_id", SB_SIM_CLIENT_ID, key, err) ||
+        sb_secrets_put(s, integ, "lwa.client_secret", SB_SIM_CLIENT_SECRET, key, err) ||
+        sb_secrets_put(s, integ, "lwa.refresh_token", SB_SIM_REFRESH_TOKEN, key, err)) goto fail;
+    printf("\nAmazon simulator at %s with %zu orders; settings: FBA branch 'Amazon FBA', merchant-fulfilled\n"
+           "'LA Warehouse', routing US east coast -> NJ, rest of US -> LA, AU -> Sydney; kits expanded.\n\n",
+           sb_sim_url(sim), sb_sim_order_count(sim));
+
+    sb_orders_result r;
+    if (sync_once(s, db, integ, &r, err)) goto fail;
+    print_result("first download", &r);
+    print_orders(s);
+
+    /* the buyer of the NJ order cancels; the next check, three minutes later, sees it */
+    if (sb_sim_orders_upsert(sim, "{\"orderId\":\"111-0000002-0000002\",\"fulfillmentStatus\":\"CANCELLED\"}", err)) goto fail;
+    offset_ms += 3 * 60 * 1000;
+    if (sync_once(s, db, integ, &r, err)) goto fail;
+    printf("\nthe buyer of 111-0000002-0000002 cancels on Amazon; three minutes later:\n");
+    print_result("next download", &r);
+    if (sync_once(s, db, integ, &r, err)) goto fail;
+    print_result("and again (nothing new, nothing duplicated)", &r);
+
+    char report[1024];
+    int bad = sb_orders_check_reserved(s, report, sizeof report);
+    printf("\nstock reservations %s\n", bad == 0 ? "match the open orders" : report);
+    printf("Amazon calls: %zu (LWA token and searchOrders pages)\n", sb_sim_request_count(sim));
+    printf("\nnext: sellerbridge --db %s orders list | orders explain 111-0000004-0000004 | settings list\n", db);
+    rc = bad == 0 ? SB_EXIT_OK : SB_EXIT_FAIL;
+    goto done;
+fail:
+    fprintf(stderr, "sellerbridge demo: %s\n", err);
+done:
+    sb_sim_stop(sim);
     sb_store_close(s);
-    printf("\nnext: sellerbridge --db %s settings list\n", db);
+    sb_clock_set(NULL);
     (void)cli;
-    return SB_EXIT_OK;
+    return rc;
 }
 
 const sb_command sb_cmd_demo = {"demo", run_demo,

@@ -8,7 +8,10 @@
 static const sb_command *commands[] = {
     &sb_cmd_init, &sb_cmd_integration, &sb_cmd_settings, &sb_cmd_credentials,
     &sb_cmd_import, &sb_cmd_export, &sb_cmd_demo,
+    &sb_cmd_sync, &sb_cmd_run, &sb_cmd_orders, &sb_cmd_invoices,
     &sb_cmd_rules, &sb_cmd_sim,
+    &sb_cmd_products, &sb_cmd_stock, &sb_cmd_dispatch, &sb_cmd_update_dispatched, &sb_cmd_outbox,
+    &sb_cmd_web,
     NULL
 };
 

@@ -1,0 +1,345 @@
+/* cmd_orders.c: what people do with downloaded orders: list and show them, explain every
+ * rule decision, fix and retry held orders, check stock reservations, and number batch
+ * invoices. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "core/util.h"
+#include "sync/engine.h"
+#include "sync/orders.h"
+
+static void col(sb_cli *cli, sqlite3_stmt *st, int i, const char *key, int first) {
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    if (cli->json) {
+        printf("%s\"%s\":", first ? "" : ",", key);
+        if (sqlite3_column_type(st, i) == SQLITE_INTEGER || sqlite3_column_type(st, i) == SQLITE_FLOAT) printf("%s", v);
+        else sb_cli_json_str(stdout, v);
+    }
+}
+
+static int list_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char **argv) {
+    const char *stage = NULL, *status = NULL;
+    long limit = 50;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--stage") && i + 1 < argc) stage = argv[++i];
+        else if (!strcmp(argv[i], "--status") && i + 1 < argc) status = argv[++i];
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = strtol(argv[++i], NULL, 10);
+        else return sb_cli_usage_error(&sb_cmd_orders, "unknown argument '%s'", argv[i]);
+    }
+    sqlite3_stmt *st;
+    char err[SB_ERRLEN];
+    if (sb_store_prepare(s, "SELECT o.order_ref, o.split_no, o.stage, o.amazon_status, o.branch, o.fulfilled_by, "
+                            "o.total, o.currency, COALESCE(c.name, o.buyer_name), o.invoice_no, "
+                            "COALESCE(o.rule_error, o.attention_reason), o.updated_time FROM sales_orders o "
+                            "LEFT JOIN customers c ON c.id = o.customer_id WHERE o.integration_id = ?1 "
+                            "AND (?2 IS NULL OR o.stage = ?2) AND (?3 IS NULL OR o.amazon_status = ?3) "
+                            "ORDER BY o.updated_time DESC, o.order_ref, o.split_no LIMIT ?4", &st, err)) {
+        fprintf(stderr, "sellerbridge orders: %s\n", err);
+        return SB_EXIT_FAIL;
+    }
+    sqlite3_bind_int64(st, 1, integ);
+    if (stage) sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
+    if (status) sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, limit);
+    static const char *keys[] = {"order", "split", "stage", "status", "branch", "fulfilled_by", "total",
+                                 "currency", "customer", "invoice", "problem", "updated"};
+    if (cli->json) printf("[");
+    else printf("%-22s %-2s %-16s %-18s %-14s %-10s %-20s %s\n", "ORDER", "#", "STAGE", "AMAZON STATUS", "BRANCH", "TOTAL", "CUSTOMER", "PROBLEM");
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        if (cli->json) {
+            printf("%s{", n ? "," : "");
+            for (int i = 0; i < 12; i++) col(cli, st, i, keys[i], i == 0);
+            printf("}");
+        } else {
+            const char *t[12];
+            for (int i = 0; i < 12; i++) t[i] = sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "";
+            printf("%-22s %-2s %-16s %-18s %-14s %-10s %-20.20s %s\n", t[0], t[1], t[2], t[3], t[4], t[6], t[8], t[10]);
+        }
+    }
+    if (cli->json) printf("]\n");
+    sqlite3_finalize(st);
+    return SB_EXIT_OK;
+}
+
+static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, int explain) {
+    sqlite3_stmt *st;
+    char err[SB_ERRLEN];
+    int found = 0;
+    if (sb_store_prepare(s, "SELECT o.id, o.order_ref, o.split_no, o.stage, o.amazon_status, o.branch, "
+                            "o.distribution_branch, o.fulfilled_by, o.service_level, o.programs, o.marketplace_id, "
+                            "o.created_time, o.updated_time, c.ref, COALESCE(c.name, o.buyer_name), o.buyer_email, "
+                            "o.gl_account, o.invoice_no, o.invoice_date, o.total, o.currency, o.ship_city, o.ship_state, "
+                            "o.ship_country, o.attention_reason, o.rule_error, o.rule_pack_hash, o.dispatched_at "
+                            "FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id "
+                            "WHERE o.integration_id = ?1 AND o.order_ref = ?2 ORDER BY o.split_no", &st, err)) {
+        fprintf(stderr, "sellerbridge orders: %s\n", err);
+        return SB_EXIT_FAIL;
+    }
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+    static const char *keys[] = {"id", "order", "split", "stage", "status", "branch", "distribution_branch",
+        "fulfilled_by", "service_level", "programs", "marketplace", "created", "updated", "customer_ref",
+        "customer", "buyer_email", "gl_account", "invoice_no", "invoice_date", "total", "currency", "city",
+        "state", "country", "attention", "rule_error", "pack_hash", "dispatched_at"};
+    if (cli->json) printf("{\"orders\":[");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t oid = sqlite3_column_int64(st, 0);
+        if (cli->json) {
+            printf("%s{", found ? "," : "");
+            for (int i = 0; i < 28; i++) col(cli, st, i, keys[i], i == 0);
+            printf(",\"lines\":[");
+        } else {
+            printf("%sorder %s split %d\n", found ? "\n" : "", ref, sqlite3_column_int(st, 2));
+            for (int i = 3; i < 28; i++)
+                if (sqlite3_column_text(st, i)) printf("  %-20s %s\n", keys[i], sqlite3_column_text(st, i));
+            printf("  lines:\n");
+        }
+        found++;
+        sqlite3_stmt *l;
+        if (sb_store_prepare(s, "SELECT line_no, sku, qty, qty_dispatched, unit_price, kit_sku, stock_bearing, item_id "
+                                "FROM sales_order_lines WHERE order_id = ? ORDER BY line_no", &l, err) == 0) {
+            sqlite3_bind_int64(l, 1, oid);
+            for (int n = 0; sqlite3_step(l) == SQLITE_ROW; n++) {
+                if (cli->json) {
+                    printf("%s{\"line\":%d,\"sku\":", n ? "," : "", sqlite3_column_int(l, 0));
+                    sb_cli_json_str(stdout, (const char *)sqlite3_column_text(l, 1));
+                    printf(",\"qty\":%g,\"dispatched\":%g,\"kit_sku\":", sqlite3_column_double(l, 2), sqlite3_column_double(l, 3));
+                    sb_cli_json_str(stdout, (const char *)sqlite3_column_text(l, 5));
+                    printf(",\"stock_bearing\":%s}", sqlite3_column_int(l, 6) ? "true" : "false");
+                } else {
+                    printf("    %2d %-16s qty %-5g dispatched %-5g %s%s\n", sqlite3_column_int(l, 0), sqlite3_column_text(l, 1),
+                           sqlite3_column_double(l, 2), sqlite3_column_double(l, 3),
+                           sqlite3_column_text(l, 5) ? "component of " : "",
+                           sqlite3_column_text(l, 5) ? (const char *)sqlite3_column_text(l, 5) : (sqlite3_column_int(l, 6) ? "" : "(kit)"));
+                }
+            }
+            sqlite3_finalize(l);
+        }
+        if (cli->json) printf("]}");
+    }
+    sqlite3_finalize(st);
+    if (cli->json) printf("]");
+    if (explain && found) {
+        sqlite3_stmt *a;
+        if (sb_store_prepare(s, "SELECT at, hook, decision, pack_hash FROM audit WHERE integration_id = ?1 "
+                                "AND order_ref = ?2 ORDER BY id", &a, err) == 0) {
+            sqlite3_bind_int64(a, 1, integ);
+            sqlite3_bind_text(a, 2, ref, -1, SQLITE_STATIC);
+            if (cli->json) printf(",\"decisions\":[");
+            else printf("\ndecisions (hook, rule pack, decision):\n");
+            for (int n = 0; sqlite3_step(a) == SQLITE_ROW; n++) {
+                const char *hash = (const char *)sqlite3_column_text(a, 3);
+                if (cli->json) {
+                    printf("%s{\"at\":\"%s\",\"hook\":\"%s\",\"pack\":", n ? "," : "", sqlite3_column_text(a, 0), sqlite3_column_text(a, 1));
+                    sb_cli_json_str(stdout, hash);
+                    printf(",\"decision\":%s}", sqlite3_column_text(a, 2));
+                } else {
+                    printf("  %s %-9s %.12s  %s\n", sqlite3_column_text(a, 0), sqlite3_column_text(a, 1),
+                           hash ? hash : "-", sqlite3_column_text(a, 2));
+                }
+            }
+            if (cli->json) printf("]");
+            sqlite3_finalize(a);
+        }
+    }
+    if (cli->json) printf("}\n");
+    if (!found) {
+        fprintf(stderr, "sellerbridge orders: order %s is not stored for this integration\n", ref);
+        return SB_EXIT_FAIL;
+    }
+    return SB_EXIT_OK;
+}
+
+/* A person fixes a held order: choose its branch (and so its stock), or mark it
+ * resolved; the stock reservation moves with it in one transaction. */
+static int fix_order(sb_store *s, int64_t integ, int argc, char **argv) {
+    const char *ref = argv[2], *branch = NULL;
+    int resolve = 0;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--branch") && i + 1 < argc) branch = argv[++i];
+        else if (!strcmp(argv[i], "--resolve")) resolve = 1;
+        else return sb_cli_usage_error(&sb_cmd_orders, "unknown argument '%s'", argv[i]);
+    }
+    char err[SB_ERRLEN];
+    if (!branch && !resolve) return sb_cli_usage_error(&sb_cmd_orders, "fix needs --branch NAME and/or --resolve");
+    if (branch && !sb_store_branch_exists(s, branch)) {
+        char names[512];
+        sb_store_branch_names(s, names, sizeof names);
+        fprintf(stderr, "sellerbridge orders: branch '%s' does not exist (branches: %s)\n", branch, names);
+        return SB_EXIT_FAIL;
+    }
+    int rc = sb_store_begin(s, err);
+    sqlite3_stmt *st = NULL;
+    int64_t oid = 0;
+    char stage[24] = "", old_branch[128] = "";
+    if (!rc) rc = sb_store_prepare(s, "SELECT id, stage, COALESCE(branch,'') FROM sales_orders WHERE integration_id = ?1 "
+                                      "AND order_ref = ?2 AND split_no = 0", &st, err);
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, integ);
+        sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            oid = sqlite3_column_int64(st, 0);
+            snprintf(stage, sizeof stage, "%s", sqlite3_column_text(st, 1));
+            snprintf(old_branch, sizeof old_branch, "%s", sqlite3_column_text(st, 2));
+        }
+        sqlite3_finalize(st);
+        if (!oid) rc = sb_seterr(err, SB_ENOTFOUND, "order %s is not stored for this integration", ref);
+        else if (strcmp(stage, "needs_attention") && strcmp(stage, "open"))
+            rc = sb_seterr(err, SB_EINVAL, "order %s is %s; only open orders or orders needing attention can be fixed "
+                           "(rule errors: fix the pack and run 'orders retry')", ref, stage);
+    }
+    if (!rc && branch && strcmp(branch, old_branch)) {
+        /* move the reservation: release at the old branch, reserve at the new */
+        if (!(rc = sb_store_prepare(s, "SELECT product_id, qty - qty_dispatched FROM sales_order_lines "
+                                       "WHERE order_id = ? AND stock_bearing = 1 AND product_id IS NOT NULL", &st, err))) {
+            sqlite3_bind_int64(st, 1, oid);
+            while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+                int64_t p = sqlite3_column_int64(st, 0);
+                double q = sqlite3_column_double(st, 1);
+                rc = sb_store_reserve(s, p, old_branch, -q, err);
+                if (!rc) rc = sb_store_reserve(s, p, branch, q, err);
+            }
+            sqlite3_finalize(st);
+        }
+        char q[512];
+        char *sqlq = sqlite3_mprintf("UPDATE sales_orders SET branch = %Q WHERE id = %lld", branch, (long long)oid);
+        snprintf(q, sizeof q, "%s", sqlq);
+        sqlite3_free(sqlq);
+        if (!rc) rc = sb_store_exec(s, q, err);
+    }
+    if (!rc && resolve) {
+        char q[256];
+        snprintf(q, sizeof q, "UPDATE sales_orders SET stage = CASE WHEN dispatched_at IS NULL THEN 'open' ELSE 'dispatched' END, "
+                              "attention_reason = NULL WHERE id = %lld", (long long)oid);
+        rc = sb_store_exec(s, q, err);
+    }
+    if (!rc) {
+        char *q = sqlite3_mprintf("INSERT INTO audit(integration_id, order_ref, hook, decision) VALUES (%lld, %Q, 'person', "
+                                  "json_object('branch', %Q, 'resolved', json(%Q)))", (long long)integ, ref,
+                                  branch ? branch : old_branch, resolve ? "true" : "false");
+        rc = sb_store_exec(s, q, err);
+        sqlite3_free(q);
+    }
+    if (!rc) rc = sb_store_commit(s, err);
+    else sb_store_rollback(s);
+    if (rc) { fprintf(stderr, "sellerbridge orders: %s\n", err); return SB_EXIT_FAIL; }
+    printf("order %s:%s%s%s\n", ref, branch ? " branch " : "", branch ? branch : "", resolve ? " resolved, now open" : "");
+    return SB_EXIT_OK;
+}
+
+static int run_orders(sb_cli *cli, int argc, char **argv) {
+    if (argc < 2) return sb_cli_usage_error(&sb_cmd_orders, "missing subcommand");
+    const char *sub = argv[1];
+    sb_store *s;
+    int64_t integ;
+    char err[SB_ERRLEN];
+    if (strcmp(sub, "list") && strcmp(sub, "check") && argc < 3 && strcmp(sub, "retry"))
+        return sb_cli_usage_error(&sb_cmd_orders, "'%s' needs an order id", sub);
+    if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
+    int rc = SB_EXIT_OK;
+    if (!strcmp(sub, "list")) rc = list_orders(cli, s, integ, argc, argv);
+    else if (!strcmp(sub, "show")) rc = show_order(cli, s, integ, argv[2], 0);
+    else if (!strcmp(sub, "explain")) rc = show_order(cli, s, integ, argv[2], 1);
+    else if (!strcmp(sub, "fix")) rc = fix_order(s, integ, argc, argv);
+    else if (!strcmp(sub, "retry")) {
+        sb_engine *e;
+        long fixed = 0;
+        int r = sb_engine_open(s, cli->db_path, integ, &e, err);
+        if (!r) r = sb_orders_retry(e, argc > 2 ? argv[2] : NULL, &fixed, err);
+        if (r) { fprintf(stderr, "sellerbridge orders: %s\n", err); rc = SB_EXIT_FAIL; }
+        else printf("%ld held order%s now pass the rules and are stored\n", fixed, fixed == 1 ? "" : "s");
+        if (!r || e) sb_engine_close(e);
+    } else if (!strcmp(sub, "check")) {
+        char report[4096];
+        int n = sb_orders_check_reserved(s, report, sizeof report);
+        if (n < 0) { fprintf(stderr, "sellerbridge orders: check failed\n"); rc = SB_EXIT_FAIL; }
+        else if (n > 0) { fprintf(stderr, "stock reservations do not match open orders: %s\n", report); rc = SB_EXIT_FAIL; }
+        else printf("stock reservations match the open orders\n");
+    } else rc = sb_cli_usage_error(&sb_cmd_orders, "unknown subcommand '%s'", sub);
+    sb_store_close(s);
+    return rc;
+}
+
+const sb_command sb_cmd_orders = {"orders", run_orders,
+    "List, show and explain orders; fix and retry held orders; check stock reservations",
+    "orders list [--stage open|needs_attention|rule_error|rejected|dispatched|cancelled] [--status S] [--limit N]\n"
+    "       orders show ID | explain ID\n"
+    "       orders fix ID [--branch NAME] [--resolve]     (an order needing attention)\n"
+    "       orders retry [ID]                              (re-run held orders after fixing the rule pack)\n"
+    "       orders check                                   (reserved stock equals open order lines)"};
+
+static int run_invoices(sb_cli *cli, int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "batch")) return sb_cli_usage_error(&sb_cmd_invoices, "expected 'batch'");
+    const char *until = NULL, *payment = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--until") && i + 1 < argc) until = argv[++i];
+        else if (!strcmp(argv[i], "--payment-type") && i + 1 < argc) payment = argv[++i];
+        else return sb_cli_usage_error(&sb_cmd_invoices, "unknown argument '%s'", argv[i]);
+    }
+    if (until && sb_time_parse(until) < 0) return sb_cli_usage_error(&sb_cmd_invoices, "--until '%s' is not a date (YYYY-MM-DD)", until);
+    sb_store *s;
+    int64_t integ;
+    char err[SB_ERRLEN];
+    if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
+    sb_engine *e = NULL;
+    int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
+    long n = 0;
+    char first[32] = "", last[32] = "";
+    if (!rc) rc = sb_store_begin(s, err);
+    if (!rc) {
+        sqlite3_stmt *st, *u;
+        char until_ts[32];
+        if (until) {
+            int64_t t = sb_time_parse(until);
+            if (strlen(until) == 10) t += 86400 - 1;     /* the whole day */
+            sb_time_format(t, until_ts, sizeof until_ts);
+        }
+        rc = sb_store_prepare(s, "SELECT id FROM sales_orders WHERE integration_id = ?1 AND source = 'amazon' "
+                                 "AND invoice_no IS NULL AND stage NOT IN ('cancelled','rule_error','rejected') "
+                                 "AND (?2 IS NULL OR created_time <= ?2) AND (?3 IS NULL OR payment_type = ?3) "
+                                 "ORDER BY created_time, order_ref, split_no", &st, err);
+        if (!rc && !(rc = sb_store_prepare(s, "UPDATE sales_orders SET invoice_no = printf('INV-%06d', "
+                                              "(SELECT next_invoice_no FROM integrations WHERE id = ?2)), invoice_date = ?3 "
+                                              "WHERE id = ?1", &u, err))) {
+            sqlite3_bind_int64(st, 1, integ);
+            if (until) sqlite3_bind_text(st, 2, until_ts, -1, SQLITE_STATIC);
+            if (payment) sqlite3_bind_text(st, 3, payment, -1, SQLITE_STATIC);
+            while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+                sqlite3_reset(u);
+                sqlite3_bind_int64(u, 1, sqlite3_column_int64(st, 0));
+                sqlite3_bind_int64(u, 2, integ);
+                sqlite3_bind_text(u, 3, e->today, -1, SQLITE_STATIC);
+                if (sqlite3_step(u) != SQLITE_DONE) { rc = sb_store_error(s, "numbering invoice", err); break; }
+                char q[128];
+                snprintf(q, sizeof q, "UPDATE integrations SET next_invoice_no = next_invoice_no + 1 WHERE id = %lld", (long long)integ);
+                rc = sb_store_exec(s, q, err);
+                n++;
+            }
+            sqlite3_finalize(u);
+        }
+        sqlite3_finalize(st);
+        if (!rc && n) {
+            char q[256];
+            sqlite3_stmt *r;
+            snprintf(q, sizeof q, "SELECT printf('INV-%%06d', next_invoice_no - %ld), printf('INV-%%06d', next_invoice_no - 1) "
+                                  "FROM integrations WHERE id = %lld", n, (long long)integ);
+            if (sqlite3_prepare_v2(s->db, q, -1, &r, NULL) == SQLITE_OK && sqlite3_step(r) == SQLITE_ROW) {
+                snprintf(first, sizeof first, "%s", sqlite3_column_text(r, 0));
+                snprintf(last, sizeof last, "%s", sqlite3_column_text(r, 1));
+            }
+            sqlite3_finalize(r);
+        }
+        if (!rc) rc = sb_store_commit(s, err);
+        else sb_store_rollback(s);
+    }
+    if (rc) fprintf(stderr, "sellerbridge invoices: %s\n", err);
+    else if (n) printf("%ld orders invoiced %s .. %s dated %s\n", n, first, last, e->today);
+    else printf("no uninvoiced orders in this batch\n");
+    sb_engine_close(e);
+    sb_store_close(s);
+    return rc ? SB_EXIT_FAIL : SB_EXIT_OK;
+}
+
+const sb_command sb_cmd_invoices = {"invoices", run_invoices,
+    "Number and date the uninvoiced orders of a batch (orders.invoice_mode = batch)",
+    "invoices batch [--until YYYY-MM-DD] [--payment-type T]"};

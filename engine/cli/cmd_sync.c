@@ -1,0 +1,110 @@
+/* cmd_sync.c: `sellerbridge sync orders` (one pass now) and `sellerbridge run` (the
+ * daemon: every enabled integration's jobs on their schedule until SIGTERM/SIGINT). */
+#include <signal.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "sched/sched.h"
+#include "sync/engine.h"
+#include "sync/orders.h"
+#include "web/web.h"
+
+static volatile int stop_flag;
+static void on_signal(int sig) { (void)sig; stop_flag = 1; }
+
+static void install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static void print_result(sb_cli *cli, const char *name, const sb_orders_result *r) {
+    if (cli->json)
+        printf("{\"integration\":\"%s\",\"window\":[\"%s\",\"%s\"],\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,"
+               "\"updated\":%ld,\"skipped\":%ld,\"held\":%ld,\"rule_errors\":%ld,\"rejected\":%ld,"
+               "\"cancelled\":%ld,\"dispatched\":%ld}\n", name, r->after, r->before, r->pages, r->fetched,
+               r->created, r->updated, r->skipped, r->held, r->rule_errors, r->rejected, r->cancelled, r->dispatched);
+    else
+        printf("orders %s: window %s .. %s, %ld page%s, %ld orders: %ld new, %ld updated, %ld skipped by status, "
+               "%ld need attention, %ld rule errors, %ld rejected, %ld cancelled, %ld auto-dispatched\n",
+               name, r->after, r->before, r->pages, r->pages == 1 ? "" : "s", r->fetched, r->created, r->updated,
+               r->skipped, r->held, r->rule_errors, r->rejected, r->cancelled, r->dispatched);
+}
+
+static int run_sync(sb_cli *cli, int argc, char **argv) {
+    if (argc == 2 && (!strcmp(argv[1], "products") || !strcmp(argv[1], "stock")))
+        return sb_cli_sync_job(cli, argv[1]);
+    if (argc != 2 || strcmp(argv[1], "orders"))
+        return sb_cli_usage_error(&sb_cmd_sync, "expected a job: orders, products or stock");
+    sb_store *s;
+    int64_t integ;
+    char err[SB_ERRLEN], name[128];
+    if (sb_cli_open(cli, &s, &integ, name, sizeof name)) return SB_EXIT_FAIL;
+    install_signals();
+    sb_engine *e = NULL;
+    int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
+    sb_orders_result r;
+    memset(&r, 0, sizeof r);
+    if (!rc) {
+        e->stop = &stop_flag;
+        rc = sb_sync_orders(e, &r, err);
+    }
+    if (rc) fprintf(stderr, "sellerbridge sync: %s\n", err);
+    else print_result(cli, name, &r);
+    sb_engine_close(e);
+    sb_store_close(s);
+    return rc ? SB_EXIT_FAIL : SB_EXIT_OK;
+}
+
+const sb_command sb_cmd_sync = {"sync", run_sync,
+    "Run one job now: orders, products or stock",
+    "sync orders|products|stock [--integration NAME] [--json]\n"
+    "  orders: download orders updated since orders.last_updated, run the rules, store them\n"
+    "  products: import listings opened after products.last_updated (merchant listings report)\n"
+    "  stock: send changed stock levels with the handling time (patchListingsItem or a feed)"};
+
+/* The dashboard's "run now" and "Update Dispatched Orders" inside the daemon: the
+ * scheduler thread owns the engine lock, so the web thread only asks it. */
+static int web_run_job(void *ud, const char *job, char *err) {
+    (void)ud;
+    if (sb_sched_request(job) != 0) return sb_seterr(err, SB_EINVAL, "unknown job '%s'", job);
+    return 0;
+}
+
+static int run_run(sb_cli *cli, int argc, char **argv) {
+    const char *listen = "127.0.0.1:8080";
+    int web = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--listen") && i + 1 < argc) listen = argv[++i];
+        else if (!strcmp(argv[i], "--no-web")) web = 0;
+        else return sb_cli_usage_error(&sb_cmd_run, "unknown argument '%s'", argv[i]);
+    }
+    sb_store *s;
+    char err[SB_ERRLEN];
+    if (sb_cli_open(cli, &s, NULL, NULL, 0)) return SB_EXIT_FAIL;
+    install_signals();
+    sb_web *w = NULL;
+    if (web) {
+        sb_web_options wo = {.db_path = cli->db_path, .listen = listen, .integration = cli->integration,
+                             .run_job = web_run_job};
+        if (sb_web_start(&wo, &w, err)) sb_warn("dashboard not started (the engine runs without it): %s", err);
+        else sb_info("dashboard at %s (token in %s)", sb_web_url(w), sb_web_token_path(w));
+    }
+    sb_sched_opts o = {.db_path = cli->db_path, .stop = &stop_flag};
+    int rc = sb_sched_run(s, &o, err);
+    if (rc) fprintf(stderr, "sellerbridge run: %s\n", err);
+    sb_web_stop(w);
+    sb_store_close(s);
+    return rc ? SB_EXIT_FAIL : SB_EXIT_OK;
+}
+
+const sb_command sb_cmd_run = {"run", run_run,
+    "Run the engine: every integration's jobs on their schedule, and the dashboard, until SIGTERM or SIGINT",
+    "run [--listen ADDR:PORT] [--no-web]\n"
+    "  One engine per database. Orders follow orders.auto_download and orders.auto_download_start;\n"
+    "  after each orders check: stock (stock.enabled) and tracking confirmations\n"
+    "  (additional.auto_update_status); products once a day (products.enabled).\n"
+    "  The dashboard listens on 127.0.0.1:8080 unless --listen or --no-web."};

@@ -1,0 +1,172 @@
+/* engine.c: opening one integration for a job run (see engine.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "secrets/secrets.h"
+#include "sync/engine.h"
+
+/* Local time in a named zone without touching the process's TZ for longer than the
+ * call: the engine is single-threaded around these. */
+static void with_tz(const char *tz, int64_t t, struct tm *out) {
+    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    setenv("TZ", tz && *tz ? tz : "UTC", 1);
+    tzset();
+    time_t tt = (time_t)t;
+    localtime_r(&tt, out);
+    if (old) { setenv("TZ", old, 1); free(old); }
+    else unsetenv("TZ");
+    tzset();
+}
+
+void sb_engine_local_date(const char *tz, int64_t t, char *out, size_t outlen) {
+    struct tm tm;
+    with_tz(tz, t, &tm);
+    strftime(out, outlen, "%Y-%m-%d", &tm);
+}
+
+long sb_engine_tz_offset(const char *tz, int64_t t) {
+    struct tm tm;
+    with_tz(tz, t, &tm);
+    return tm.tm_gmtoff;
+}
+
+static int load_branches(sb_engine *e, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(e->store, "SELECT name, COALESCE(country,''), COALESCE(state,'') FROM branches ORDER BY name", &st, err);
+    if (rc) return rc;
+    sb_buf names;
+    sb_buf_init(&names, 16 << 20);
+    int n = 0;
+    size_t offs[4096][3];
+    while (sqlite3_step(st) == SQLITE_ROW && n < 4096) {
+        for (int c = 0; c < 3; c++) {
+            offs[n][c] = names.len;
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            sb_buf_append(&names, v, strlen(v) + 1);
+        }
+        n++;
+    }
+    sqlite3_finalize(st);
+    e->branches = calloc((size_t)n + 1, sizeof *e->branches);
+    e->branch_names = names.data;
+    for (int i = 0; i < n; i++) {
+        e->branches[i].name = names.data + offs[i][0];
+        e->branches[i].country = names.data + offs[i][1];
+        e->branches[i].state = names.data + offs[i][2];
+    }
+    e->nbranches = n;
+    return 0;
+}
+
+int sb_engine_open(sb_store *s, const char *db_path, int64_t integ, sb_engine **out, char *err) {
+    sb_engine *e = calloc(1, sizeof *e);
+    int rc = 0;
+    if (!e) return SB_ENOMEM;
+    e->store = s;
+    e->db_path = db_path;
+    e->integ = integ;
+    sqlite3_stmt *st;
+    if ((rc = sb_store_prepare(s, "SELECT name FROM integrations WHERE id = ?", &st, err))) goto out;
+    sqlite3_bind_int64(st, 1, integ);
+    if (sqlite3_step(st) == SQLITE_ROW) snprintf(e->name, sizeof e->name, "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if ((rc = sb_settings_load(s, integ, &e->settings, err))) goto out;
+    sb_engine_local_date(sb_settings_str(&e->settings, "integration.timezone"), sb_now(), e->today, sizeof e->today);
+    if ((rc = load_branches(e, err))) goto out;
+    e->lookup = sb_engine_lookup_new(s, sb_settings_bool(&e->settings, "orders.bom_expand"));
+    e->rule_settings = calloc((size_t)e->settings.n, sizeof *e->rule_settings);
+    if (!e->lookup || !e->rule_settings) { rc = SB_ENOMEM; goto out; }
+    for (int i = 0; i < e->settings.n; i++) {
+        e->rule_settings[i].name = e->settings.defs[i]->name;
+        e->rule_settings[i].type = sb_settings_rule_type(e->settings.defs[i]->type);
+        e->rule_settings[i].value = e->settings.values[i];
+    }
+out:
+    if (rc) { sb_engine_close(e); e = NULL; }
+    *out = e;
+    return rc;
+}
+
+void sb_engine_close(sb_engine *e) {
+    if (!e) return;
+    sb_rules_free(e->rules);
+    sb_spapi_free(e->api);
+    sb_engine_lookup_free(e->lookup);
+    sb_settings_free(&e->settings);
+    free(e->rule_settings);
+    free(e->branches);
+    free(e->branch_names);
+    free(e);
+}
+
+int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *err) {
+    sb_rules_limits lim = {
+        .instructions = sb_settings_int(&e->settings, "rules.instructions"),
+        .memory_bytes = (size_t)sb_settings_int(&e->settings, "rules.memory_mb") << 20,
+    };
+    char e2[SB_ERRLEN];
+    sb_rules *r = sb_rules_load(pack, &lim, e2);
+    *out = NULL;
+    if (!r) return sb_seterr(err, SB_ERULE, "rule pack '%s' does not load: %s", pack, e2);
+    sb_rules_ctx ctx = {
+        .integration = e->name,
+        .settings = e->rule_settings, .nsettings = e->settings.n,
+        .branches = e->branches, .nbranches = e->nbranches,
+        .today = e->today,
+        .lookup = sb_engine_lookup_get(e->lookup),
+    };
+    int rc = sb_rules_set_context(r, &ctx, e2);
+    if (rc) {
+        sb_rules_free(r);
+        return sb_seterr(err, rc, "rule pack '%s': %s", pack, e2);
+    }
+    *out = r;
+    return 0;
+}
+
+int sb_engine_rules(sb_engine *e, char *err) {
+    if (e->rules) return 0;
+    return sb_engine_load_pack(e, sb_settings_str(&e->settings, "rules.pack"), &e->rules, err);
+}
+
+static const char *region_host(const char *region, int sandbox) {
+    if (!strcmp(region, "eu")) return sandbox ? "https://sandbox.sellingpartnerapi-eu.amazon.com" : "https://sellingpartnerapi-eu.amazon.com";
+    if (!strcmp(region, "fe")) return sandbox ? "https://sandbox.sellingpartnerapi-fe.amazon.com" : "https://sellingpartnerapi-fe.amazon.com";
+    return sandbox ? "https://sandbox.sellingpartnerapi-na.amazon.com" : "https://sellingpartnerapi-na.amazon.com";
+}
+
+int sb_engine_api(sb_engine *e, char *err) {
+    if (e->api) return 0;
+    unsigned char key[SB_KEY_LEN];
+    char *cid = NULL, *secret = NULL, *refresh = NULL;
+    int rc = sb_secrets_key(e->db_path, 0, key, err);
+    if (!rc) rc = sb_secrets_get(e->store, e->integ, "lwa.client_id", &cid, key, err);
+    if (!rc) rc = sb_secrets_get(e->store, e->integ, "lwa.client_secret", &secret, key, err);
+    if (!rc) rc = sb_secrets_get(e->store, e->integ, "lwa.refresh_token", &refresh, key, err);
+    memset(key, 0, sizeof key);
+    if (!rc) {
+        const char *ep = sb_settings_str(&e->settings, "api.endpoint");
+        const char *region = sb_settings_str(&e->settings, "integration.region");
+        sb_spapi_config c = {
+            .endpoint = !*ep ? region_host(region, 0) : !strcmp(ep, "sandbox") ? region_host(region, 1) : ep,
+            .lwa_endpoint = sb_settings_str(&e->settings, "api.lwa_endpoint"),
+            .client_id = cid, .client_secret = secret, .refresh_token = refresh,
+            .connect_timeout_ms = sb_settings_int(&e->settings, "api.connect_timeout_ms"),
+            .timeout_ms = sb_settings_int(&e->settings, "api.timeout_ms"),
+            .max_retries = (int)sb_settings_int(&e->settings, "api.max_retries"),
+            .rate_scale = sb_settings_num(&e->settings, "api.rate_scale"),
+        };
+        if (c.max_retries == 0) c.max_retries = -1;
+        e->api = sb_spapi_new(&c, err);
+        if (!e->api) rc = SB_EINVAL;
+    }
+    sb_secrets_wipe(cid);
+    sb_secrets_wipe(secret);
+    sb_secrets_wipe(refresh);
+    if (rc) sb_warn("amazon client not ready integration=%s: %s", e->name, err);
+    return rc;
+}

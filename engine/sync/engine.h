@@ -1,0 +1,51 @@
+/* engine.h: everything one job run of one integration needs, opened together: the
+ * store, a snapshot of the settings, the loaded rule pack with its context, and (lazily)
+ * the SP-API client built from the settings and the decrypted credentials. The jobs
+ * (orders, stock, products, tracking) take an sb_engine; the scheduler makes one per
+ * run so a changed setting or rule pack takes effect at the next run. */
+#ifndef SB_SYNC_ENGINE_H
+#define SB_SYNC_ENGINE_H
+#include <stdint.h>
+#include "rules/rules.h"
+#include "settings/settings.h"
+#include "spapi/spapi.h"
+#include "store/store.h"
+
+typedef struct sb_engine_lookup sb_engine_lookup;
+
+typedef struct sb_engine {
+    sb_store *store;            /* not owned */
+    const char *db_path;
+    int64_t integ;
+    char name[128];
+    sb_settings settings;
+    sb_rules *rules;            /* NULL until sb_engine_rules() */
+    char today[16];             /* YYYY-MM-DD in the integration's time zone */
+    sb_spapi *api;              /* NULL until sb_engine_api() */
+    sb_engine_lookup *lookup;
+    sb_setting_value *rule_settings;
+    sb_branch_info *branches;
+    int nbranches;
+    char *branch_names;         /* storage for branches */
+    volatile int *stop;         /* set by a signal handler: finish the page and return */
+} sb_engine;
+
+int sb_engine_open(sb_store *s, const char *db_path, int64_t integ, sb_engine **out, char *err);
+void sb_engine_close(sb_engine *e);
+/* Loads the integration's rule pack (rules.pack) and sets its context. */
+int sb_engine_rules(sb_engine *e, char *err);
+/* Builds the SP-API client from the settings and credentials. */
+int sb_engine_api(sb_engine *e, char *err);
+/* Loads another pack (rules check/dry-run) with this engine's context. */
+int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *err);
+/* Today's date and a local time of day in the integration's time zone. */
+void sb_engine_local_date(const char *tz, int64_t t, char *out, size_t outlen);
+/* Seconds east of UTC of tz at time t. */
+long sb_engine_tz_offset(const char *tz, int64_t t);
+
+/* The store-backed look-ups the rules see (engine/sync/lookup.c). */
+sb_engine_lookup *sb_engine_lookup_new(sb_store *s, int bom_expand);
+void sb_engine_lookup_free(sb_engine_lookup *l);
+const sb_lookup *sb_engine_lookup_get(sb_engine_lookup *l);
+
+#endif

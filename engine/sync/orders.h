@@ -1,0 +1,42 @@
+/* orders.h: the main job, order download. One pass searches Amazon for orders updated in
+ * the window [orders.last_updated, now - 2 min], runs the rule hooks on every order and
+ * applies the decisions in one transaction per page; after the last page commits the
+ * watermark moves to the window's end (never to the local clock). A failure anywhere
+ * leaves the watermark where it was, and the next pass repeats the window: orders are
+ * keyed on the Amazon order id, so nothing is stored twice. */
+#ifndef SB_SYNC_ORDERS_H
+#define SB_SYNC_ORDERS_H
+#include "sync/engine.h"
+
+typedef struct sb_orders_result {
+    long pages, fetched;
+    long created;               /* new sales orders (a split order counts once) */
+    long updated;               /* seen again: status, times, raw JSON refreshed */
+    long skipped;               /* the status filter said no */
+    long held;                  /* stored with stage needs_attention */
+    long rule_errors;           /* stored with stage rule_error */
+    long rejected;              /* could not be normalised: stored as rejected */
+    long cancelled;             /* cancelled by Amazon and released */
+    long dispatched;            /* auto-dispatched on download */
+    char after[32], before[32]; /* the window */
+} sb_orders_result;
+
+/* One full pass over the window (all pages). */
+int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err);
+
+/* Applies one searchOrders page body inside the caller's transaction; *next gets the
+ * page's pagination token (NULL on the last page; valid until the next call). */
+int sb_orders_apply_page(sb_engine *e, const char *body, size_t len, const char **next,
+                         sb_orders_result *res, char *err);
+
+/* Re-runs the hooks on stored orders held for a rule error or rejected (all of them when
+ * order_ref is NULL), e.g. after the rule pack was fixed. *fixed counts the ones that
+ * now pass. */
+int sb_orders_retry(sb_engine *e, const char *order_ref, long *fixed, char *err);
+
+/* Consistency check used by tests and `orders check`: stock reserved equals the sum of
+ * open stock-bearing lines for every product and branch. Returns the number of
+ * mismatching rows (0 = consistent), or a negative code. */
+int sb_orders_check_reserved(sb_store *s, char *report, size_t len);
+
+#endif

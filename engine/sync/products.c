@@ -1,0 +1,317 @@
+/* products.c: the products download (see products.h): reports API round trip, then a
+ * tab-separated reader that finds columns by their header name. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "sync/products.h"
+
+#define REPORT_POLL_MS 30000
+#define REPORT_MAX_POLLS 120    /* an hour */
+#define REPORT_TYPE "GET_MERCHANT_LISTINGS_ALL_DATA"
+#define MAX_COLS 256
+
+static const struct { const char *abbr; int offset_min; } zones[] = {
+    {"UTC", 0}, {"GMT", 0}, {"Z", 0}, {"BST", 60}, {"IST", 60}, {"WET", 0}, {"WEST", 60}, {"CET", 60}, {"CEST", 120},
+    {"MET", 60}, {"MEST", 120}, {"EET", 120}, {"EEST", 180}, {"PST", -480}, {"PDT", -420}, {"MST", -420},
+    {"MDT", -360}, {"CST", -360}, {"CDT", -300}, {"EST", -300}, {"EDT", -240}, {"AKST", -540}, {"AKDT", -480},
+    {"HST", -600}, {"JST", 540}, {"KST", 540}, {"AEST", 600}, {"AEDT", 660}, {"ACST", 570}, {"ACDT", 630},
+    {"AWST", 480}, {"NZST", 720}, {"NZDT", 780}, {"BRT", -180}, {"SGT", 480},
+};
+
+static int month_first_marketplace(const char *mp) {
+    static const char *const us_style[] = {"ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A2Q3Y263D00KWC", NULL};
+    for (int i = 0; mp && us_style[i]; i++) if (!strcmp(mp, us_style[i])) return 1;
+    return 0;
+}
+
+int64_t sb_products_parse_date(const char *s, int month_first) {
+    if (!s) return -1;
+    while (isspace((unsigned char)*s)) s++;
+    if (!*s) return -1;
+    if (strlen(s) > 10 && s[4] == '-' && s[10] == 'T') return sb_time_parse(s);
+    int a = 0, b = 0, c = 0, H = 0, M = 0, S = 0, y, mo, d, used = 0;
+    char sep1 = 0, sep2 = 0;
+    if (sscanf(s, "%d%c%d%c%d%n", &a, &sep1, &b, &sep2, &c, &used) != 5 || sep1 != sep2) return -1;
+    if (sep1 == '-' && a > 31) { y = a; mo = b; d = c; }
+    else if (sep1 == '/' || sep1 == '.' || sep1 == '-') {
+        y = c;
+        if (sep1 == '/' && month_first) { mo = a; d = b; } else { d = a; mo = b; }
+        if (mo > 12 && d <= 12) { int t = mo; mo = d; d = t; }
+        if (y < 100) y += 2000;
+    } else return -1;
+    const char *p = s + used;
+    int n2 = 0;
+    if (sscanf(p, " %d:%d:%d%n", &H, &M, &S, &n2) == 3) p += n2;
+    else if (sscanf(p, " %d:%d%n", &H, &M, &n2) == 2) p += n2;
+    while (isspace((unsigned char)*p)) p++;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || H > 23 || M > 59 || S > 60 || y < 1990 || y > 2200) return -1;
+    int off = 0;
+    if (*p == '+' || *p == '-') {
+        int hh = 0, mm = 0;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) < 1 && sscanf(p + 1, "%2d%2d", &hh, &mm) < 1) return -1;
+        off = (hh * 60 + mm) * (*p == '-' ? -1 : 1);
+    } else if (*p) {
+        char abbr[8] = "";
+        int k = 0;
+        while (k < 7 && isalpha((unsigned char)p[k])) { abbr[k] = (char)toupper((unsigned char)p[k]); k++; }
+        abbr[k] = '\0';
+        int known = 0;
+        for (size_t i = 0; i < sizeof zones / sizeof *zones; i++)
+            if (!strcmp(zones[i].abbr, abbr)) { off = zones[i].offset_min; known = 1; }
+        if (!known) return -1;
+    }
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = H;
+    tm.tm_min = M;
+    tm.tm_sec = S;
+    return (int64_t)timegm(&tm) - (int64_t)off * 60;
+}
+
+static void problem(sb_products_result *res, long line, const char *fmt, const char *v) {
+    res->bad++;
+    char msg[120];
+    snprintf(msg, sizeof msg, fmt, v ? v : "");
+    sb_warn("products report line %ld skipped: %s", line, msg);
+    if (res->bad <= SB_PRODUCTS_MAX_PROBLEMS) snprintf(res->problems[res->bad - 1], sizeof res->problems[0], "line %ld: %s", line, msg);
+}
+
+/* Splits line (modified in place) on tabs into f; returns the field count (max+1 when
+ * there are more than max). */
+static int split_tabs(char *line, char **f, int max) {
+    int n = 0;
+    for (char *p = line;;) {
+        if (n == max) return max + 1;
+        f[n++] = p;
+        char *t = strchr(p, '\t');
+        if (!t) break;
+        *t = '\0';
+        p = t + 1;
+    }
+    return n;
+}
+
+typedef struct cols { int sku, asin, name, open, channel; } cols;
+
+static int import_one(sb_engine *e, char *text, const char *mp, int64_t wm, int64_t *latest, sqlite3_stmt **stm,
+                      sb_products_result *res, char *err) {
+    char *f[MAX_COLS + 1];
+    long line = 0;
+    int month_first = month_first_marketplace(mp), rc = 0;
+    cols c = {-1, -1, -1, -1, -1};
+    int ncols = 0;
+    for (char *p = text; p && *p && !rc;) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = '\0';
+        char *ln = p;
+        p = nl ? nl + 1 : NULL;
+        line++;
+        size_t L = strlen(ln);
+        if (L && ln[L - 1] == '\r') ln[--L] = '\0';
+        if (line == 1) {
+            if (!strncmp(ln, "\xEF\xBB\xBF", 3)) ln += 3;
+            ncols = split_tabs(ln, f, MAX_COLS);
+            if (ncols > MAX_COLS) return sb_seterr(err, SB_EINVAL, "report for %s: more than %d columns", mp, MAX_COLS);
+            for (int i = 0; i < ncols; i++) {
+                char *h = f[i];
+                while (isspace((unsigned char)*h)) h++;
+                for (char *q = h + strlen(h); q > h && isspace((unsigned char)q[-1]);) *--q = '\0';
+                if (!strcasecmp(h, "seller-sku")) c.sku = i;
+                else if (!strcasecmp(h, "asin1")) c.asin = i;
+                else if (!strcasecmp(h, "item-name")) c.name = i;
+                else if (!strcasecmp(h, "open-date")) c.open = i;
+                else if (!strcasecmp(h, "fulfillment-channel")) c.channel = i;
+            }
+            if (c.sku < 0) return sb_seterr(err, SB_EINVAL, "report for %s: no 'seller-sku' column in the header (line 1)", mp);
+            if (c.open < 0) return sb_seterr(err, SB_EINVAL, "report for %s: no 'open-date' column in the header (line 1)", mp);
+            continue;
+        }
+        if (!L) continue;
+        res->rows++;
+        int n = split_tabs(ln, f, MAX_COLS);
+        if (n > ncols) { problem(res, line, "%s", "more fields than the header has columns"); continue; }
+        #define COL(i) ((i) >= 0 && (i) < n ? f[i] : "")
+        const char *sku = COL(c.sku), *asin = COL(c.asin), *name = COL(c.name), *od = COL(c.open), *ch = COL(c.channel);
+        #undef COL
+        while (isspace((unsigned char)*sku)) sku++;
+        if (!*sku) { problem(res, line, "%s", "seller-sku is empty"); continue; }
+        if (strlen(sku) > 120) { problem(res, line, "seller-sku is longer than 120 characters%s", ""); continue; }
+        int64_t t = sb_products_parse_date(od, month_first);
+        if (t < 0) { problem(res, line, "open-date '%.60s' is not a date", od); continue; }
+        char chan[32] = "";
+        for (int i = 0; ch[i] && i < 31; i++) { chan[i] = (char)toupper((unsigned char)ch[i]); chan[i + 1] = '\0'; }
+        sqlite3_stmt *q = stm[0];
+        sqlite3_bind_text(q, 1, sku, -1, SQLITE_STATIC);
+        int64_t id = 0;
+        if (sqlite3_step(q) == SQLITE_ROW) id = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        sqlite3_stmt *u;
+        if (t <= wm) {
+            res->older++;
+            if (!id || !*chan) continue;
+            u = stm[3];                                 /* channel only */
+            sqlite3_bind_int64(u, 1, id);
+            sqlite3_bind_text(u, 2, chan, -1, SQLITE_STATIC);
+        } else if (id) {
+            u = stm[2];
+            sqlite3_bind_int64(u, 1, id);
+            sqlite3_bind_text(u, 2, asin, -1, SQLITE_STATIC);
+            sqlite3_bind_text(u, 3, name, -1, SQLITE_STATIC);
+            if (*chan) sqlite3_bind_text(u, 4, chan, -1, SQLITE_STATIC); else sqlite3_bind_null(u, 4);
+            res->linked++;
+        } else {
+            char created[32];
+            u = stm[1];
+            sqlite3_bind_text(u, 1, sku, -1, SQLITE_STATIC);
+            sqlite3_bind_text(u, 2, asin, -1, SQLITE_STATIC);
+            sqlite3_bind_text(u, 3, name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(u, 4, sb_time_format(t, created, sizeof created), -1, SQLITE_TRANSIENT);
+            if (*chan) sqlite3_bind_text(u, 5, chan, -1, SQLITE_STATIC); else sqlite3_bind_null(u, 5);
+            res->created++;
+        }
+        if (sqlite3_step(u) != SQLITE_DONE) rc = sb_store_error(e->store, "importing products", err);
+        sqlite3_reset(u);
+        sqlite3_clear_bindings(u);
+        if (t > wm && t > *latest) *latest = t;
+    }
+    return rc;
+}
+
+/* Imports n report texts (modified in place) in one transaction with the watermark. */
+static int import_all(sb_engine *e, char **texts, const char *const *mps, int n, sb_products_result *res, char *err) {
+    static const char *const sql[4] = {
+        "SELECT id FROM products WHERE sku = ?1",
+        "INSERT INTO products(sku, asin, name, created_date, fulfillment_channel) VALUES (?1, NULLIF(?2, ''), NULLIF(?3, ''), ?4, ?5)",
+        "UPDATE products SET asin = COALESCE(NULLIF(?2, ''), asin), "
+        "name = CASE WHEN COALESCE(name, '') = '' THEN NULLIF(?3, '') ELSE name END, "
+        "fulfillment_channel = COALESCE(?4, fulfillment_channel), updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1",
+        "UPDATE products SET fulfillment_channel = ?2 WHERE id = ?1 AND fulfillment_channel IS NOT ?2",
+    };
+    sqlite3_stmt *st[4] = {0};
+    const char *wms = sb_settings_str(&e->settings, "products.last_updated");
+    int64_t wm = *wms ? sb_time_parse(wms) : -1, latest = wm;
+    int rc = sb_store_begin(e->store, err);
+    if (rc) return rc;
+    for (int i = 0; i < 4 && !rc; i++) rc = sb_store_prepare(e->store, sql[i], &st[i], err);
+    for (int i = 0; i < n && !rc; i++) rc = import_one(e, texts[i], mps[i], wm, &latest, st, res, err);
+    for (int i = 0; i < 4; i++) sqlite3_finalize(st[i]);
+    if (!rc && latest > wm) {
+        char v[32];
+        sb_time_format(latest, v, sizeof v);
+        rc = sb_settings_set(e->store, e->integ, "products.last_updated", v, err);
+        if (!rc) snprintf(res->watermark, sizeof res->watermark, "%s", v);
+    } else snprintf(res->watermark, sizeof res->watermark, "%s", wms);
+    if (rc) {
+        sb_store_rollback(e->store);
+        snprintf(res->watermark, sizeof res->watermark, "%s", wms);
+        return rc;
+    }
+    return sb_store_commit(e->store, err);
+}
+
+int sb_products_import_tsv(sb_engine *e, const char *text, size_t len, const char *marketplace_id,
+                           sb_products_result *res, char *err) {
+    char *copy = malloc(len + 1);
+    if (!copy) return SB_ENOMEM;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    memset(res, 0, sizeof *res);
+    int rc = import_all(e, &copy, &marketplace_id, 1, res, err);
+    free(copy);
+    return rc;
+}
+
+static int record_run(sb_engine *e, const sb_products_result *r, const char *error) {
+    char counts[300], now[32], last[SB_ERRLEN + 200];
+    snprintf(counts, sizeof counts, "{\"rows\":%ld,\"created\":%ld,\"linked\":%ld,\"older\":%ld,\"bad\":%ld}",
+             r->rows, r->created, r->linked, r->older, r->bad);
+    if (error) snprintf(last, sizeof last, "%s", error);
+    else if (r->bad) snprintf(last, sizeof last, "%ld bad row%s skipped; first: %s", r->bad, r->bad == 1 ? "" : "s", r->problems[0]);
+    sb_time_format(sb_now(), now, sizeof now);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(e->store->db,
+            "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts) "
+            "VALUES (?1, 'products', ?2, CASE WHEN ?5 THEN ?2 END, ?3, ?4) ON CONFLICT(integration_id, job) DO UPDATE SET "
+            "last_run_at = ?2, last_success_at = CASE WHEN ?5 THEN ?2 ELSE last_success_at END, last_error = ?3, last_counts = ?4",
+            -1, &st, NULL) != SQLITE_OK) return SB_EIO;
+    sqlite3_bind_int64(st, 1, e->integ);
+    sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+    if (error || r->bad) sqlite3_bind_text(st, 3, last, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 3);
+    sqlite3_bind_text(st, 4, counts, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, error == NULL);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : SB_EIO;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* One report for one marketplace: create, poll, download (gunzipped). *none when
+ * Amazon had no data (CANCELLED). */
+static int fetch_report(sb_engine *e, const char *mp, sb_buf *out, int *none, char *err) {
+    char id[128];
+    sb_spapi_processing p;
+    const char *m[1] = {mp};
+    int rc = sb_spapi_create_report(e->api, REPORT_TYPE, m, 1, NULL, id, sizeof id, err);
+    if (rc) return rc;
+    memset(&p, 0, sizeof p);
+    for (int i = 0; i < REPORT_MAX_POLLS; i++) {
+        sb_sleep_ms(i == 0 ? REPORT_POLL_MS / 3 : REPORT_POLL_MS);
+        if ((rc = sb_spapi_get_report(e->api, id, &p, err))) return rc;
+        if (!strcmp(p.status, "DONE") || !strcmp(p.status, "FATAL") || !strcmp(p.status, "CANCELLED")) break;
+        if (e->stop && *e->stop) return sb_seterr(err, SB_EINTR, "stopped while report %s was %s", id, p.status);
+    }
+    *none = 0;
+    if (!strcmp(p.status, "CANCELLED")) { *none = 1; return 0; }
+    if (strcmp(p.status, "DONE"))
+        return sb_seterr(err, SB_EHTTP, "listings report %s for %s ended %s", id, mp, p.status[0] ? p.status : "without an answer");
+    if (!p.document_id[0]) return sb_seterr(err, SB_EHTTP, "listings report %s is DONE without a document", id);
+    return sb_spapi_get_report_document(e->api, p.document_id, NULL, out, err);
+}
+
+int sb_sync_products(sb_engine *e, sb_products_result *res, char *err) {
+    memset(res, 0, sizeof *res);
+    if (!sb_settings_bool(&e->settings, "products.enabled")) {
+        sb_info("products download is off integration=%s (products.enabled=false)", e->name);
+        return 0;
+    }
+    char **mkts = sb_settings_list(sb_settings_str(&e->settings, "integration.marketplaces"));
+    int nm = 0, rc = 0;
+    while (mkts && mkts[nm]) nm++;
+    char **texts = calloc((size_t)nm + 1, sizeof *texts);
+    const char **mps = calloc((size_t)nm + 1, sizeof *mps);
+    int nt = 0;
+    if (!texts || !mps) { rc = SB_ENOMEM; goto out; }
+    if (!nm) { rc = sb_seterr(err, SB_EINVAL, "integration.marketplaces is empty"); goto out; }
+    if ((rc = sb_engine_api(e, err))) goto out;
+    for (int i = 0; i < nm && !rc; i++) {
+        sb_buf b;
+        int none = 0;
+        sb_buf_init(&b, (size_t)512 << 20);
+        rc = fetch_report(e, mkts[i], &b, &none, err);
+        if (!rc && !none) {
+            texts[nt] = b.data ? b.data : sb_strdup("");
+            mps[nt++] = mkts[i];
+            b.data = NULL;
+        }
+        sb_buf_free(&b);
+    }
+    if (!rc) rc = import_all(e, texts, mps, nt, res, err);
+    if (!rc)
+        sb_info("products synced integration=%s rows=%ld created=%ld linked=%ld older=%ld bad=%ld watermark=%s", e->name,
+                res->rows, res->created, res->linked, res->older, res->bad, res->watermark);
+out:
+    if (rc) sb_error("products download failed integration=%s (products.last_updated unchanged): %s", e->name, err);
+    record_run(e, res, rc ? err : NULL);
+    for (int i = 0; i < nt; i++) free(texts[i]);
+    free(texts);
+    free(mps);
+    sb_settings_list_free(mkts);
+    return rc;
+}

@@ -1,0 +1,495 @@
+/* stock.c: the stock upload job (see stock.h): plan (which SKUs, what quantity), send
+ * (patchListingsItem or JSON_LISTINGS_FEED), record (stock_sent, watermark). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "json/json.h"
+#include "sync/stock.h"
+
+#define FEED_POLL_MS 30000
+#define FEED_MAX_POLLS 120      /* an hour; the next run sends the same pairs again */
+#define MAX_BRANCHES 64
+#define FEED_CONTENT_TYPE "application/json"
+#define PRODUCT_TYPE "PRODUCT"  /* offer-only patches; the listing's own type is not needed */
+
+int sb_stock_mark_dirty(sb_store *s, int64_t integ, const char *sku, char *err) {
+    sqlite3_stmt *st;
+    if (!sku || !*sku) return 0;
+    if (sqlite3_prepare_v3(s->db, "INSERT INTO stock_dirty(integration_id, sku) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                           -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return sb_store_error(s, "marking stock to sync", err);
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, sku, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, "marking stock to sync", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void sb_stock_plan_free(sb_stock_plan *p) {
+    for (size_t i = 0; i < p->n; i++) { free(p->items[i].sku); free(p->items[i].error); }
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+static sb_stock_item *plan_add(sb_stock_plan *p) {
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 256;
+        sb_stock_item *ni = realloc(p->items, nc * sizeof *ni);
+        if (!ni) return NULL;
+        p->items = ni;
+        p->cap = nc;
+    }
+    sb_stock_item *it = &p->items[p->n++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+/* The selected branches: stock.branches, or every branch but the FBA one. */
+static int selected_branches(sb_engine *e, const char **names, int max) {
+    char **list = sb_settings_list(sb_settings_str(&e->settings, "stock.branches"));
+    const char *fba = sb_settings_str(&e->settings, "orders.fba_branch");
+    int n = 0;
+    if (list && list[0]) {
+        for (int i = 0; list[i] && n < max; i++)
+            for (int b = 0; b < e->nbranches; b++)
+                if (!strcmp(e->branches[b].name, list[i])) names[n++] = e->branches[b].name;
+    } else {
+        for (int b = 0; b < e->nbranches && n < max; b++)
+            if (!*fba || strcmp(e->branches[b].name, fba)) names[n++] = e->branches[b].name;
+    }
+    sb_settings_list_free(list);
+    return n;
+}
+
+static int default_latency(sb_engine *e) {
+    long l = sb_settings_int(&e->settings, "additional.fulfillment_latency");
+    return l >= 1 && l <= 30 ? (int)l : 2;
+}
+
+static void fingerprint(sb_engine *e, char *out, size_t outlen) {
+    const char *parts[] = {"stock.formula", "stock.branches", "stock.subtract_buffer", "additional.fulfillment_latency",
+                           "orders.fba_branch", "integration.marketplaces"};
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        for (const char *c = sb_settings_str(&e->settings, parts[i]); *c; c++) { h ^= (unsigned char)*c; h *= 1099511628211ull; }
+        h ^= 0xff; h *= 1099511628211ull;
+    }
+    for (const char *c = e->rules ? sb_rules_hash(e->rules) : ""; c && *c; c++) { h ^= (unsigned char)*c; h *= 1099511628211ull; }
+    snprintf(out, outlen, "stock-v1-%016llx", (unsigned long long)h);
+}
+
+static void add_days(const char *today, int days, char *out, size_t outlen) {
+    int64_t t = sb_time_parse(today);
+    char buf[32];
+    sb_time_format(t + (int64_t)days * 86400, buf, sizeof buf);
+    snprintf(out, outlen, "%.10s", buf);
+}
+
+int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
+    sqlite3_stmt *cand = NULL, *sst = NULL, *ost = NULL, *q = NULL;
+    int rc;
+    memset(plan, 0, sizeof *plan);
+    if ((rc = sb_engine_rules(e, err))) return rc;
+    fingerprint(e, plan->fingerprint, sizeof plan->fingerprint);
+    /* the inputs of the last run: a change means every SKU is looked at again */
+    if ((rc = sb_store_prepare(e->store, "SELECT COALESCE(fingerprint, '') FROM sync_state WHERE integration_id = ?1 AND job = 'stock'",
+                               &q, err))) return rc;
+    sqlite3_bind_int64(q, 1, e->integ);
+    plan->full = !(sqlite3_step(q) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), plan->fingerprint));
+    sqlite3_finalize(q);
+    /* the snapshot never reaches the current second: a row written later in that same
+     * second is looked at again next time (its pair is unchanged, so it is not resent) */
+    if ((rc = sb_store_prepare(e->store, "SELECT MIN(MAX(m), strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 second')) FROM "
+                               "(SELECT MAX(updated_at) AS m FROM stock UNION ALL SELECT MAX(updated_at) FROM products)",
+                               &q, err))) return rc;
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        snprintf(plan->snapshot, sizeof plan->snapshot, "%s", sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    const char *wm = sb_settings_str(&e->settings, "stock.last_updated");
+    int full = plan->full || !*wm;
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+        "SELECT p.id, p.sku, p.buffer_stock, COALESCE(p.latency, 0), ss.quantity IS NOT NULL AND ss.latency IS NOT NULL, "
+        "COALESCE(ss.quantity, 0), COALESCE(ss.latency, 0), COALESCE(ss.status, '') = 'failed', "
+        "MAX(p.updated_at, COALESCE((SELECT MAX(updated_at) FROM stock s WHERE s.product_id = p.id), '')) "
+        "FROM products p LEFT JOIN stock_sent ss ON ss.integration_id = ?1 AND ss.sku = p.sku "
+        "WHERE COALESCE(p.fulfillment_channel, 'DEFAULT') = 'DEFAULT' AND p.order_type <> 'kit' %s ORDER BY p.id",
+        full ? "" :
+        "AND p.id IN (SELECT product_id FROM stock WHERE updated_at > ?2 "
+        " UNION SELECT id FROM products WHERE updated_at > ?2 "
+        " UNION SELECT p2.id FROM stock_dirty d JOIN products p2 ON p2.sku = d.sku WHERE d.integration_id = ?1 "
+        " UNION SELECT p3.id FROM stock_sent x JOIN products p3 ON p3.sku = x.sku WHERE x.integration_id = ?1 "
+        "   AND (x.status IS NOT 'accepted' OR x.quantity IS NULL) "
+        " UNION SELECT p4.id FROM products p4 WHERE NOT EXISTS (SELECT 1 FROM stock_sent y WHERE y.integration_id = ?1 "
+        "   AND y.sku = p4.sku))");
+    if ((rc = sb_store_prepare(e->store, sql, &cand, err))) goto out;
+    sqlite3_bind_int64(cand, 1, e->integ);
+    if (!full) sqlite3_bind_text(cand, 2, wm, -1, SQLITE_STATIC);
+    if ((rc = sb_store_prepare(e->store, "SELECT b.name, s.on_hand, s.reserved FROM stock s JOIN branches b ON b.id = s.branch_id "
+                               "WHERE s.product_id = ?1", &sst, err))) goto out;
+    if ((rc = sb_store_prepare(e->store,
+            "SELECT o.branch, SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?2 THEN l.qty - l.qty_dispatched ELSE 0 END), "
+            "SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?3 THEN l.qty - l.qty_dispatched ELSE 0 END), "
+            "SUM(CASE WHEN COALESCE(o.etd, '') = '' THEN l.qty - l.qty_dispatched ELSE 0 END) "
+            "FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id WHERE l.product_id = ?1 AND l.stock_bearing = 1 "
+            "AND o.stage IN ('open', 'needs_attention') AND COALESCE(o.fulfilled_by, '') <> 'AMAZON' GROUP BY o.branch",
+            &ost, err))) goto out;
+    char d7[16], d30[16];
+    add_days(e->today, 7, d7, sizeof d7);
+    add_days(e->today, 30, d30, sizeof d30);
+    sqlite3_bind_text(ost, 2, d7, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ost, 3, d30, -1, SQLITE_STATIC);
+    const char *bnames[MAX_BRANCHES];
+    int nb = selected_branches(e, bnames, MAX_BRANCHES);
+    sb_stock_branch br[MAX_BRANCHES];
+    int buffer_on = sb_settings_bool(&e->settings, "stock.subtract_buffer");
+    int def_lat = default_latency(e);
+    while ((rc = sqlite3_step(cand)) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(cand, 0);
+        const char *sku = (const char *)sqlite3_column_text(cand, 1);
+        plan->candidates++;
+        for (int b = 0; b < nb; b++) {
+            memset(&br[b], 0, sizeof br[b]);
+            br[b].branch = bnames[b];
+        }
+        sqlite3_bind_int64(sst, 1, pid);
+        while (sqlite3_step(sst) == SQLITE_ROW) {
+            const char *bn = (const char *)sqlite3_column_text(sst, 0);
+            for (int b = 0; b < nb; b++)
+                if (!strcmp(bn, bnames[b])) {
+                    br[b].soh = sqlite3_column_double(sst, 1);
+                    br[b].open = sqlite3_column_double(sst, 2);
+                    break;
+                }
+        }
+        sqlite3_reset(sst);
+        sqlite3_bind_int64(ost, 1, pid);
+        while (sqlite3_step(ost) == SQLITE_ROW) {
+            const char *bn = (const char *)sqlite3_column_text(ost, 0);
+            for (int b = 0; bn && b < nb; b++)
+                if (!strcmp(bn, bnames[b])) {
+                    br[b].open_etd7 = sqlite3_column_double(ost, 1);
+                    br[b].open_etd30 = sqlite3_column_double(ost, 2);
+                    br[b].open_no_etd = sqlite3_column_double(ost, 3);
+                    break;
+                }
+        }
+        sqlite3_reset(ost);
+        sb_stock_input in = {.sku = sku, .buffer = buffer_on ? sqlite3_column_double(cand, 2) : 0,
+                             .nbranches = nb, .branches = br};
+        long qty = 0;
+        char rerr[SB_ERRLEN];
+        int rr = sb_rules_stock(e->rules, &in, &qty, rerr);
+        int lat = sqlite3_column_int(cand, 3);
+        if (lat < 1 || lat > 30) lat = def_lat;
+        int has_prev = sqlite3_column_int(cand, 4), prev_failed = sqlite3_column_int(cand, 7);
+        long pq = sqlite3_column_int64(cand, 5);
+        int pl = sqlite3_column_int(cand, 6);
+        if (!rr && has_prev && !prev_failed && pq == qty && pl == lat) { plan->unchanged++; continue; }
+        sb_stock_item *it = plan_add(plan);
+        if (!it || !(it->sku = sb_strdup(sku))) { rc = SB_ENOMEM; goto out; }
+        it->product = pid;
+        it->qty = qty;
+        it->latency = lat;
+        it->has_prev = has_prev;
+        it->prev_qty = pq;
+        it->prev_latency = pl;
+        it->prev_failed = prev_failed;
+        if (sqlite3_column_text(cand, 8)) snprintf(it->changed_at, sizeof it->changed_at, "%s", sqlite3_column_text(cand, 8));
+        if (rr) {
+            it->outcome = -1;
+            it->error = sb_strdup(rerr);
+            plan->rule_errors++;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : sb_store_error(e->store, "listing stock to sync", err);
+out:
+    sqlite3_finalize(cand);
+    sqlite3_finalize(sst);
+    sqlite3_finalize(ost);
+    if (rc) sb_stock_plan_free(plan);
+    return rc;
+}
+
+int sb_stock_feed_json(const sb_stock_plan *plan, size_t from, size_t n, const char *seller_id, sb_buf *out, char *err) {
+    sb_jw w;
+    sb_jw_init(&w, out);
+    sb_jw_obj(&w);
+    sb_jw_key(&w, "header");
+    sb_jw_obj(&w);
+    sb_jw_kstr(&w, "sellerId", seller_id);
+    sb_jw_kstr(&w, "version", "2.0");
+    sb_jw_kstr(&w, "issueLocale", "en_US");
+    sb_jw_end_obj(&w);
+    sb_jw_key(&w, "messages");
+    sb_jw_arr(&w);
+    for (size_t i = from; i < from + n && i < plan->n; i++) {
+        const sb_stock_item *it = &plan->items[i];
+        if (it->outcome) continue;
+        sb_buf_printf(out, "%s{\"messageId\":%zu,\"sku\":", w.first[w.depth] ? "" : ",", i - from + 1);
+        w.first[w.depth] = 0;
+        sb_json_quote(out, it->sku, strlen(it->sku));
+        sb_buf_printf(out, ",\"operationType\":\"PATCH\",\"productType\":\"" PRODUCT_TYPE "\",\"patches\":[{\"op\":\"replace\","
+                      "\"path\":\"/attributes/fulfillment_availability\",\"value\":[{\"fulfillment_channel_code\":\"DEFAULT\","
+                      "\"quantity\":%ld,\"lead_time_to_ship_max_days\":%d}]}]}", it->qty, it->latency);
+    }
+    sb_jw_end_arr(&w);
+    sb_jw_end_obj(&w);
+    if (sb_jw_error(&w)) return sb_seterr(err, SB_ENOMEM, "feed document larger than its limit");
+    return 0;
+}
+
+static void fail_item(sb_stock_item *it, const char *msg) {
+    if (it->outcome) return;
+    it->outcome = -1;
+    free(it->error);
+    it->error = sb_strdup(msg);
+}
+
+/* Reads a listings feed processing report: ERROR issues by messageId fail their SKU; the
+ * rest of the slice is accepted. An ERROR without messageId with nothing accepted fails
+ * the whole slice. */
+static void apply_report(sb_stock_plan *plan, size_t from, size_t n, const char *feed_id, const char *text, size_t len) {
+    sb_json *j = NULL;
+    char e[SB_ERRLEN], msg[SB_ERRLEN + 160];
+    if (sb_json_parse(text, len, &j, e)) {
+        snprintf(msg, sizeof msg, "feed %s: processing report is not readable: %s", feed_id, e);
+        for (size_t i = from; i < from + n; i++) fail_item(&plan->items[i], msg);
+        return;
+    }
+    int issues = sb_json_get(j, SB_JSON_ROOT, "issues");
+    const char *global = NULL;
+    for (size_t k = 0; k < sb_json_len(j, issues, NULL); k++) {
+        int is = sb_json_at(j, issues, k);
+        const char *sev = sb_json_str(j, is, "severity");
+        if (!sev || strcmp(sev, "ERROR")) continue;
+        long mid = (long)sb_json_num(j, is, "messageId", 0);
+        const char *code = sb_json_str(j, is, "code"), *m = sb_json_str(j, is, "message");
+        snprintf(msg, sizeof msg, "feed %s: %s%s%s", feed_id, code ? code : "", code ? ": " : "", m ? m : "error");
+        if (mid >= 1 && (size_t)mid <= n) fail_item(&plan->items[from + (size_t)mid - 1], msg);
+        else if (!global) global = m ? m : "error";
+    }
+    long accepted = (long)sb_json_num(j, SB_JSON_ROOT, "summary.messagesAccepted", -1);
+    if (global && accepted <= 0) {
+        snprintf(msg, sizeof msg, "feed %s: %s", feed_id, global);
+        for (size_t i = from; i < from + n; i++) fail_item(&plan->items[i], msg);
+    }
+    for (size_t i = from; i < from + n; i++)
+        if (!plan->items[i].outcome) plan->items[i].outcome = 1;
+    sb_json_free(j);
+}
+
+/* Sends items[from .. from+n) as one JSON_LISTINGS_FEED and waits for its report. */
+static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, const char *seller,
+                     char **mkts, int nm, char *err) {
+    sb_buf doc, report;
+    sb_spapi_document d;
+    sb_spapi_processing p;
+    char feed_id[128] = "";
+    int rc;
+    sb_buf_init(&doc, (size_t)256 << 20);
+    sb_buf_init(&report, (size_t)256 << 20);
+    if ((rc = sb_stock_feed_json(plan, from, n, seller, &doc, err))) goto out;
+    if ((rc = sb_spapi_create_feed_document(e->api, FEED_CONTENT_TYPE, &d, err))) goto out;
+    if ((rc = sb_spapi_upload_document(e->api, d.url, FEED_CONTENT_TYPE, doc.data, doc.len, err))) goto out;
+    if ((rc = sb_spapi_create_feed(e->api, "JSON_LISTINGS_FEED", (const char *const *)mkts, nm, d.id, feed_id,
+                                   sizeof feed_id, err))) goto out;
+    sb_info("stock feed submitted integration=%s feed=%s messages=%zu", e->name, feed_id, n);
+    memset(&p, 0, sizeof p);
+    for (int i = 0; i < FEED_MAX_POLLS; i++) {
+        sb_sleep_ms(i == 0 ? FEED_POLL_MS / 3 : FEED_POLL_MS);
+        if ((rc = sb_spapi_get_feed(e->api, feed_id, &p, err))) goto out;
+        if (!strcmp(p.status, "DONE") || !strcmp(p.status, "FATAL") || !strcmp(p.status, "CANCELLED")) break;
+        if (e->stop && *e->stop) break;
+    }
+    if (!strcmp(p.status, "DONE")) {
+        if (!p.document_id[0]) { rc = sb_seterr(err, SB_EHTTP, "feed %s is DONE without a processing report", feed_id); goto out; }
+        if ((rc = sb_spapi_get_feed_document(e->api, p.document_id, NULL, &report, err))) goto out;
+        apply_report(plan, from, n, feed_id, report.data ? report.data : "", report.len);
+    } else {
+        char why[SB_ERRLEN] = "";
+        if ((!strcmp(p.status, "FATAL")) && p.document_id[0] &&
+            !sb_spapi_get_feed_document(e->api, p.document_id, NULL, &report, why) && report.len) {
+            sb_json *j = NULL;
+            char e2[SB_ERRLEN];
+            if (!sb_json_parse(report.data, report.len, &j, e2)) {
+                const char *m = sb_json_str(j, SB_JSON_ROOT, "issues[0].message");
+                snprintf(why, sizeof why, "%s", m ? m : "");
+                sb_json_free(j);
+            }
+        }
+        rc = sb_seterr(err, SB_EHTTP, "feed %s ended %s%s%s; its SKUs are sent again at the next run", feed_id,
+                       p.status[0] ? p.status : "without an answer", *why ? ": " : "", why);
+    }
+out:
+    if (rc) for (size_t i = from; i < from + n; i++) fail_item(&plan->items[i], err);
+    sb_buf_free(&doc);
+    sb_buf_free(&report);
+    return rc;
+}
+
+static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const char *run_error, char *err) {
+    sqlite3_stmt *ok = NULL, *bad = NULL, *undirty = NULL, *st = NULL;
+    char now[32], wm[24] = "";
+    int rc;
+    sb_time_format(sb_now(), now, sizeof now);
+    if ((rc = sb_store_begin(e->store, err))) return rc;
+    if ((rc = sb_store_prepare(e->store,
+            "INSERT INTO stock_sent(integration_id, sku, quantity, latency, sent_at, status, error, attempts) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, 'accepted', NULL, 0) ON CONFLICT(integration_id, sku) DO UPDATE SET "
+            "quantity = excluded.quantity, latency = excluded.latency, sent_at = excluded.sent_at, status = 'accepted', "
+            "error = NULL, attempts = 0", &ok, err))) goto out;
+    if ((rc = sb_store_prepare(e->store,
+            "INSERT INTO stock_sent(integration_id, sku, status, error, attempts) VALUES (?1, ?2, 'failed', ?3, 1) "
+            "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'failed', error = excluded.error, "
+            "attempts = attempts + 1", &bad, err))) goto out;
+    if ((rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1 AND sku = ?2", &undirty, err))) goto out;
+    /* the watermark: the run's snapshot, held back to the oldest change of a failed SKU */
+    snprintf(wm, sizeof wm, "%s", plan->snapshot);
+    for (size_t i = 0; i < plan->n && !rc; i++) {
+        sb_stock_item *it = &plan->items[i];
+        sqlite3_stmt *s = it->outcome == 1 ? ok : it->outcome < 0 ? bad : NULL;
+        if (!s) continue;
+        sqlite3_bind_int64(s, 1, e->integ);
+        sqlite3_bind_text(s, 2, it->sku, -1, SQLITE_STATIC);
+        if (s == ok) {
+            sqlite3_bind_int64(s, 3, it->qty);
+            sqlite3_bind_int(s, 4, it->latency);
+            sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_text(s, 3, it->error ? it->error : "failed", -1, SQLITE_STATIC);
+            if (it->changed_at[0] && strcmp(it->changed_at, wm) <= 0) {
+                int64_t t = sb_time_parse(it->changed_at);
+                if (t > 0) sb_time_format(t - 1, wm, sizeof wm);
+            }
+        }
+        if (sqlite3_step(s) != SQLITE_DONE) rc = sb_store_error(e->store, "recording stock sent", err);
+        sqlite3_reset(s);
+    }
+    /* dirty marks are consumed by this run (failed SKUs come back through their status) */
+    if (!rc && (rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1", &st, err)) == 0) {
+        sqlite3_bind_int64(st, 1, e->integ);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "clearing stock marks", err);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    const char *old = sb_settings_str(&e->settings, "stock.last_updated");
+    if (!rc && wm[0] && strcmp(wm, old) > 0) rc = sb_settings_set(e->store, e->integ, "stock.last_updated", wm, err);
+    snprintf(res->watermark, sizeof res->watermark, "%s", !rc && wm[0] && strcmp(wm, old) > 0 ? wm : old);
+    if (!rc) {
+        char counts[400];
+        snprintf(counts, sizeof counts,
+                 "{\"candidates\":%ld,\"unchanged\":%ld,\"sent\":%ld,\"accepted\":%ld,\"failed\":%ld,\"rule_errors\":%ld,"
+                 "\"feeds\":%ld,\"full\":%s,\"mode\":\"%s\"}", res->candidates, res->unchanged, res->sent, res->accepted,
+                 res->failed, res->rule_errors, res->feeds, res->full ? "true" : "false", res->mode);
+        if (!(rc = sb_store_prepare(e->store,
+                "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts, fingerprint) "
+                "VALUES (?1, 'stock', ?2, CASE WHEN ?3 IS NULL THEN ?2 END, ?3, ?4, ?5) ON CONFLICT(integration_id, job) DO UPDATE SET "
+                "last_run_at = ?2, last_success_at = CASE WHEN ?3 IS NULL THEN ?2 ELSE last_success_at END, last_error = ?3, "
+                "last_counts = ?4, fingerprint = ?5", &st, err))) {
+            sqlite3_bind_int64(st, 1, e->integ);
+            sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+            if (run_error) sqlite3_bind_text(st, 3, run_error, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 3);
+            sqlite3_bind_text(st, 4, counts, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, plan->fingerprint, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "recording the stock run", err);
+        }
+    }
+out:
+    sqlite3_finalize(ok);
+    sqlite3_finalize(bad);
+    sqlite3_finalize(undirty);
+    sqlite3_finalize(st);
+    if (rc) { sb_store_rollback(e->store); return rc; }
+    return sb_store_commit(e->store, err);
+}
+
+int sb_sync_stock(sb_engine *e, sb_stock_result *res, char *err) {
+    sb_stock_plan plan;
+    char **mkts = NULL, run_err[SB_ERRLEN] = "";
+    int rc, nm = 0;
+    memset(res, 0, sizeof *res);
+    if (!sb_settings_bool(&e->settings, "stock.enabled")) {
+        sb_info("stock upload is off integration=%s (stock.enabled=false)", e->name);
+        return 0;
+    }
+    if ((rc = sb_stock_plan_build(e, &plan, err))) return rc;
+    res->candidates = plan.candidates;
+    res->unchanged = plan.unchanged;
+    res->rule_errors = plan.rule_errors;
+    res->full = plan.full;
+    size_t to_send = 0;
+    for (size_t i = 0; i < plan.n; i++) to_send += plan.items[i].outcome == 0;
+    const char *seller = sb_settings_str(&e->settings, "integration.seller_id");
+    mkts = sb_settings_list(sb_settings_str(&e->settings, "integration.marketplaces"));
+    while (mkts && mkts[nm]) nm++;
+    if (to_send) {
+        long thr = sb_settings_int(&e->settings, "stock.patch_threshold");
+        snprintf(res->mode, sizeof res->mode, "%s", (long)to_send <= thr ? "patch" : "feed");
+        if (!*seller) rc = sb_seterr(run_err, SB_EINVAL, "integration.seller_id is not set: Amazon needs the merchant token to update listings");
+        else if (!nm) rc = sb_seterr(run_err, SB_EINVAL, "integration.marketplaces is empty");
+        else rc = sb_engine_api(e, run_err);
+        if (rc) {
+            for (size_t i = 0; i < plan.n; i++) fail_item(&plan.items[i], run_err);
+        } else if (!strcmp(res->mode, "patch")) {
+            for (size_t i = 0; i < plan.n; i++) {
+                sb_stock_item *it = &plan.items[i];
+                if (it->outcome) continue;
+                char perr[SB_ERRLEN];
+                int prc = sb_spapi_patch_listings_quantity(e->api, seller, it->sku, (const char *const *)mkts, nm, PRODUCT_TYPE,
+                                                           it->qty, it->latency, NULL, perr);
+                res->sent++;
+                if (!prc) { it->outcome = 1; continue; }
+                fail_item(it, perr);
+                if (!*run_err) snprintf(run_err, sizeof run_err, "%.100s: %.400s", it->sku, perr);
+                if (prc == SB_EAUTH) {
+                    /* the account is refused: the rest would fail the same way */
+                    for (size_t k = i + 1; k < plan.n; k++) fail_item(&plan.items[k], perr);
+                    break;
+                }
+            }
+        } else {
+            /* feeds of at most SB_STOCK_FEED_MAX messages, over the SKUs still to send */
+            size_t i = 0;
+            while (i < plan.n) {
+                while (i < plan.n && plan.items[i].outcome) i++;
+                if (i >= plan.n) break;
+                size_t from = i, k = 0;
+                while (i < plan.n && k < SB_STOCK_FEED_MAX) { if (!plan.items[i].outcome) k++; i++; }
+                /* a slice holds only SKUs to send: compact rule errors out of it first */
+                size_t w = from;
+                for (size_t r = from; r < i; r++)
+                    if (!plan.items[r].outcome) {
+                        if (r != w) { sb_stock_item t = plan.items[w]; plan.items[w] = plan.items[r]; plan.items[r] = t; }
+                        w++;
+                    }
+                char ferr[SB_ERRLEN];
+                res->feeds++;
+                res->sent += (long)k;
+                if (send_feed(e, &plan, from, k, seller, mkts, nm, ferr) && !*run_err) snprintf(run_err, sizeof run_err, "%s", ferr);
+            }
+        }
+    }
+    for (size_t i = 0; i < plan.n; i++) {
+        if (plan.items[i].outcome == 1) res->accepted++;
+        else if (plan.items[i].outcome < 0) res->failed++;
+        if (plan.items[i].outcome < 0)
+            sb_warn("stock not accepted integration=%s sku=%s qty=%ld latency=%d: %s", e->name, plan.items[i].sku,
+                    plan.items[i].qty, plan.items[i].latency, plan.items[i].error ? plan.items[i].error : "?");
+    }
+    if (!*run_err && res->failed) snprintf(run_err, sizeof run_err, "%ld SKU%s not accepted (see 'sellerbridge stock status')",
+                                           res->failed, res->failed == 1 ? "" : "s");
+    rc = record(e, &plan, res, *run_err ? run_err : NULL, err);
+    if (!rc && res->failed)
+        rc = sb_seterr(err, SB_EHTTP, "%ld of %ld SKUs not accepted (sent again at the next run); first: %s", res->failed,
+                       (long)plan.n, run_err);
+    sb_info("stock synced integration=%s candidates=%ld unchanged=%ld sent=%ld accepted=%ld failed=%ld mode=%s feeds=%ld full=%d",
+            e->name, res->candidates, res->unchanged, res->sent, res->accepted, res->failed, *res->mode ? res->mode : "none",
+            res->feeds, res->full);
+    sb_settings_list_free(mkts);
+    sb_stock_plan_free(&plan);
+    return rc;
+}

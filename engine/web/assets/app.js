@@ -1,0 +1,454 @@
+/* app.js: the sellerbridge dashboard, one page over /api/v1 (no framework, no build).
+ * Everything the server sends is shown with textContent (never as HTML). The admin token
+ * is read once (form or #token=...) and kept in sessionStorage for this tab. */
+'use strict';
+
+const API = '/api/v1';
+const $ = (sel) => document.querySelector(sel);
+
+/* el('td', {class: 'x'}, 'text', child...) */
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'value') e.value = v;
+    else if (k === 'checked') e.checked = !!v;
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of kids.flat(Infinity)) {
+    if (c === undefined || c === null) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+const txt = (v) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/* ---- messages ---- */
+function say(text, kind) {
+  const m = $('#msg');
+  m.textContent = text;
+  m.className = kind || 'ok';
+  m.hidden = !text;
+}
+const fail = (text) => say(text, 'error');
+
+/* ---- token and requests ---- */
+function token() { return sessionStorage.getItem('sb_token') || ''; }
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function api(method, path, body) {
+  const opts = { method, headers: { Authorization: 'Bearer ' + token() }, credentials: 'omit' };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  let r;
+  try { r = await fetch(API + path, opts); } catch (e) { throw new ApiError(0, 'the server does not answer: ' + e.message); }
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (r.status === 401) {
+    sessionStorage.removeItem('sb_token');
+    showLogin('The admin token was refused: ' + ((data && data.error) || 'unauthorised'));
+    throw new ApiError(401, (data && data.error) || 'unauthorised');
+  }
+  if (!r.ok) throw new ApiError(r.status, (data && data.error) || ('HTTP ' + r.status));
+  return data;
+}
+
+/* Runs an action and shows its error (the API's own message) in the banner. */
+async function guarded(fn) {
+  try { return await fn(); } catch (e) { if (e.status !== 401) fail(e.message); return undefined; }
+}
+
+function showLogin(message) {
+  $('#main').hidden = true;
+  $('#login').hidden = false;
+  if (message) fail(message);
+}
+
+/* ---- tabs ---- */
+const loaders = {};
+let current = 'settings';
+function showTab(name) {
+  current = name;
+  for (const b of document.querySelectorAll('#tabs button'))
+    b.setAttribute('aria-current', b.dataset.tab === name ? 'page' : 'false');
+  for (const s of document.querySelectorAll('.tab')) s.hidden = s.id !== 'tab-' + name;
+  if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
+  say('');
+  guarded(loaders[name]);
+}
+
+/* ---- settings ---- */
+const SECTION_TITLES = { Products: 'Products', Stock: 'Stock', Orders: 'Orders',
+                         Additional: 'Additional Settings', Integration: 'Integration' };
+let settingsData = null;
+
+function listText(v) { return Array.isArray(v) ? v.join(', ') : txt(v); }
+
+function settingInput(s, choices) {
+  const id = 'set-' + s.name.replace(/\./g, '-');
+  const k = s.kind;
+  if (k === 'bool') return el('input', { type: 'checkbox', id, checked: s.value === true });
+  if (k === 'enum') return el('select', { id }, s.options.map((o) => el('option', { value: o, selected: o === s.value }, o)));
+  if (k === 'enum_list') {
+    const box = el('span', { id, class: 'checks' });
+    for (const o of s.options)
+      box.append(el('label', {}, el('input', { type: 'checkbox', value: o, checked: (s.value || []).includes(o) }), ' ' + o));
+    return box;
+  }
+  const pick = { branch: choices.branches, group: choices.groups, gl: choices.gl_accounts }[k];
+  if (pick) {
+    const opts = [el('option', { value: '' }, '(none)')].concat(pick.map((o) => el('option', { value: o, selected: o === s.value }, o)));
+    if (s.value && !pick.includes(s.value)) opts.push(el('option', { value: s.value, selected: true }, s.value));
+    return el('select', { id }, opts);
+  }
+  if (k === 'int' || k === 'number')
+    return el('input', { type: 'number', id, value: s.value === null ? '' : s.value, step: k === 'int' ? 1 : 'any' });
+  if (k === 'grid') return el('span', { id }, el('a', { href: '#routing' }, 'edit in the Routing grid tab'));
+  const isList = k === 'branch_list' || k === 'string_list' || k === 'marketplaces';
+  return el('input', { type: 'text', id, class: 'wide', value: isList ? listText(s.value) : txt(s.value),
+                       placeholder: isList ? 'comma-separated' : '' });
+}
+
+/* The value to send, or undefined when unchanged. Text goes as the CLI would get it. */
+function settingValue(s) {
+  const e = document.getElementById('set-' + s.name.replace(/\./g, '-'));
+  if (!e || s.kind === 'grid') return undefined;
+  if (s.kind === 'bool') return e.checked === (s.value === true) ? undefined : e.checked;
+  if (s.kind === 'enum_list') {
+    const v = [...e.querySelectorAll('input:checked')].map((i) => i.value);
+    return JSON.stringify(v) === JSON.stringify(s.value || []) ? undefined : v;
+  }
+  const isList = s.kind === 'branch_list' || s.kind === 'string_list' || s.kind === 'marketplaces';
+  const was = isList ? listText(s.value) : txt(s.value);
+  if (e.value === was) return undefined;
+  if (isList) return e.value.split(',').map((x) => x.trim()).filter((x) => x);
+  return e.value;
+}
+
+function markFieldError(message) {
+  for (const f of document.querySelectorAll('.field')) {
+    const bad = message && message.startsWith(f.dataset.name + ':');
+    f.classList.toggle('invalid', !!bad);
+    f.querySelector('.error').textContent = bad ? message : '';
+  }
+}
+
+async function saveSection(section, errBox) {
+  const body = {};
+  for (const s of settingsData.settings.filter((x) => x.section === section)) {
+    const v = settingValue(s);
+    if (v !== undefined) body[s.name] = v;
+  }
+  errBox.hidden = true;
+  if (!Object.keys(body).length) { say('Nothing changed in ' + SECTION_TITLES[section] + '.'); return; }
+  try {
+    await api('PUT', '/settings', body);
+    markFieldError('');
+    say('Saved ' + Object.keys(body).join(', ') + '.');
+    await loadSettings();
+  } catch (e) {
+    if (e.status === 401) return;
+    errBox.textContent = 'Not saved: ' + e.message;
+    errBox.hidden = false;
+    markFieldError(e.message);
+    fail('Not saved: ' + e.message);
+  }
+}
+
+loaders.settings = async function loadSettings() {
+  const d = await api('GET', '/settings');
+  settingsData = d;
+  const root = $('#settings-form');
+  root.replaceChildren();
+  for (const sec of d.sections) {
+    const fs = el('fieldset', { id: 'section-' + sec }, el('legend', {}, SECTION_TITLES[sec] || sec));
+    for (const s of d.settings.filter((x) => x.section === sec)) {
+      fs.append(el('div', { class: 'field', 'data-name': s.name },
+        el('label', { for: 'set-' + s.name.replace(/\./g, '-') }, s.label, el('br'), el('span', { class: 'name' }, s.name)),
+        el('div', {}, settingInput(s, d.choices),
+          el('div', { class: 'hint' }, 'allowed: ' + s.allowed + (s.is_set ? '' : ' (default)')),
+          el('div', { class: 'error' }))));
+    }
+    const errBox = el('div', { class: 'error', hidden: true });
+    fs.append(el('button', { type: 'button', class: 'primary', id: 'save-' + sec, onclick: () => saveSection(sec, errBox) },
+                 'Save ' + (SECTION_TITLES[sec] || sec)), errBox);
+    if (sec === 'Integration') {
+      fs.append(el('h3', {}, 'Credentials (masked)'),
+        el('dl', { class: 'kv' }, d.credentials.map((c) => [el('dt', {}, c.name), el('dd', {}, c.masked)])),
+        el('p', { class: 'muted' }, 'Credentials are set with: sellerbridge credentials set NAME'));
+    }
+    root.append(fs);
+  }
+};
+const loadSettings = loaders.settings;
+
+/* ---- routing grid ---- */
+let routingBranches = [];
+function branchSelect(value, cls, allowNone) {
+  const opts = allowNone ? [el('option', { value: '' }, '(none)')] : [];
+  for (const b of routingBranches) opts.push(el('option', { value: b, selected: b === value }, b));
+  if (value && !routingBranches.includes(value)) opts.push(el('option', { value, selected: true }, value));
+  return el('select', { class: cls }, opts);
+}
+function routingRow(r) {
+  const backups = r.backups || [];
+  const tr = el('tr', {},
+    el('td', { class: 'n' }),
+    el('td', {}, el('input', { class: 'countries', size: 10, value: listText(r.countries || []), placeholder: 'US, CA' })),
+    el('td', {}, el('input', { class: 'states', size: 12, value: listText(r.states || []), placeholder: 'NY, NJ' })),
+    el('td', {}, el('input', { class: 'shipping', size: 12, value: listText(r.shipping || []), placeholder: 'Expedited' })),
+    el('td', {}, branchSelect(r.branch, 'branch', false)),
+    el('td', {}, branchSelect(backups[0] || '', 'backup1', true)),
+    el('td', {}, branchSelect(backups[1] || '', 'backup2', true)),
+    el('td', {},
+      el('button', { type: 'button', title: 'move up', onclick: () => { if (tr.previousElementSibling) tr.after(tr.previousElementSibling); number(); } }, '↑'),
+      el('button', { type: 'button', title: 'move down', onclick: () => { if (tr.nextElementSibling) tr.before(tr.nextElementSibling); number(); } }, '↓'),
+      el('button', { type: 'button', title: 'delete row', onclick: () => { tr.remove(); number(); } }, 'Delete')));
+  return tr;
+}
+function number() { [...document.querySelectorAll('#routing-table tbody tr')].forEach((tr, i) => { tr.querySelector('.n').textContent = i + 1; }); }
+const split = (s) => s.split(',').map((x) => x.trim()).filter((x) => x);
+
+loaders.routing = async function () {
+  const d = await api('GET', '/routing');
+  routingBranches = d.choices.branches;
+  $('#routing-enabled').checked = d.enabled;
+  $('#routing-nostock').value = d.no_stock;
+  $('#routing-split').checked = d.split;
+  $('#routing-default').textContent = d.default_branch ? 'the merchant-fulfilled branch, ' + d.default_branch : 'the merchant-fulfilled branch (not set)';
+  const tb = $('#routing-table tbody');
+  tb.replaceChildren(...(d.grid || []).map(routingRow));
+  number();
+  $('#routing-error').hidden = true;
+};
+async function saveRouting() {
+  const grid = [...document.querySelectorAll('#routing-table tbody tr')].map((tr) => {
+    const row = { countries: split(tr.querySelector('.countries').value), states: split(tr.querySelector('.states').value),
+                  shipping: split(tr.querySelector('.shipping').value), branch: tr.querySelector('.branch').value,
+                  backups: [tr.querySelector('.backup1').value, tr.querySelector('.backup2').value].filter((x) => x) };
+    return row;
+  });
+  const box = $('#routing-error');
+  box.hidden = true;
+  try {
+    await api('PUT', '/routing', { grid, enabled: $('#routing-enabled').checked, no_stock: $('#routing-nostock').value,
+                                   split: $('#routing-split').checked });
+    say('Routing saved (' + grid.length + ' row' + (grid.length === 1 ? '' : 's') + ').');
+    await loaders.routing();
+  } catch (e) {
+    if (e.status === 401) return;
+    box.textContent = 'Not saved: ' + e.message;
+    box.hidden = false;
+    fail('Routing not saved: ' + e.message);
+  }
+}
+
+/* ---- orders ---- */
+let ordersPage = 1;
+loaders.orders = async function () {
+  const q = new URLSearchParams({ page: ordersPage, limit: $('#f-limit').value });
+  if ($('#f-stage').value) q.set('stage', $('#f-stage').value);
+  if ($('#f-status').value) q.set('status', $('#f-status').value);
+  const d = await api('GET', '/orders?' + q);
+  const tb = $('#orders-table tbody');
+  tb.replaceChildren(...d.orders.map((o) => el('tr', { class: 'clickable', onclick: () => guarded(() => showOrder(o.order)) },
+    el('td', {}, o.order), el('td', {}, o.split), el('td', {}, o.stage), el('td', {}, txt(o.status)), el('td', {}, txt(o.branch)),
+    el('td', {}, o.total ? txt(o.total) + ' ' + txt(o.currency) : ''), el('td', {}, txt(o.customer)), el('td', {}, txt(o.country)),
+    el('td', {}, txt(o.problem)), el('td', {}, txt(o.updated)))));
+  if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 10 }, 'No orders match.')));
+  $('#orders-page').textContent = 'page ' + d.page;
+  $('#orders-prev').disabled = d.page <= 1;
+  $('#orders-next').disabled = !d.has_more;
+};
+
+function kv(obj, keys) {
+  return el('dl', { class: 'kv' }, keys.filter((k) => obj[k] !== null && obj[k] !== undefined && obj[k] !== '')
+    .map((k) => [el('dt', {}, k), el('dd', {}, txt(obj[k]))]));
+}
+
+async function showOrder(ref) {
+  const d = await api('GET', '/orders/' + encodeURIComponent(ref) + '/explain');
+  const box = $('#order-detail');
+  box.replaceChildren(el('h3', {}, 'Order ' + d.order));
+  for (const s of d.splits) {
+    box.append(el('h3', {}, 'Split ' + s.split + ': ' + s.stage),
+      kv(s, ['status', 'branch', 'distribution_branch', 'fulfilled_by', 'service_level', 'marketplace', 'customer', 'customer_ref',
+             'buyer_email', 'ship_name', 'ship_city', 'ship_state', 'ship_country', 'total', 'currency', 'gl_account',
+             'invoice_no', 'invoice_date', 'attention', 'rule_error', 'pack_hash', 'created', 'updated', 'dispatched_at']),
+      el('table', {}, el('thead', {}, el('tr', {}, ['Line', 'SKU', 'Title', 'Qty', 'Dispatched', 'Kit'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, s.lines.map((l) => el('tr', {}, el('td', {}, l.line), el('td', {}, l.sku), el('td', {}, txt(l.title)),
+          el('td', {}, l.qty), el('td', {}, l.dispatched), el('td', {}, l.kit_sku ? 'component of ' + l.kit_sku : (l.stock_bearing ? '' : 'kit')))))));
+    if (s.shipments.length)
+      box.append(el('p', {}, 'Shipments: ' + s.shipments.map((p) => p.carrier + ' ' + p.tracking + ' (' + p.confirm_state + ')').join('; ')));
+  }
+  box.append(el('h3', {}, 'Rule decisions'));
+  if (!d.decisions.length) box.append(el('p', { class: 'muted' }, 'No decisions recorded.'));
+  box.append(el('table', { id: 'decisions' }, el('thead', {}, el('tr', {}, ['When', 'Hook', 'Rule pack', 'Decision'].map((h) => el('th', {}, h)))),
+    el('tbody', {}, d.decisions.map((a) => el('tr', {}, el('td', {}, a.at), el('td', {}, a.hook),
+      el('td', {}, a.pack ? String(a.pack).slice(0, 12) : '-'), el('td', {}, el('pre', {}, JSON.stringify(a.decision, null, 1))))))));
+  box.hidden = false;
+  box.scrollIntoView({ block: 'nearest' });
+}
+
+/* ---- needs attention ---- */
+loaders.attention = async function () {
+  const d = await api('GET', '/attention');
+  $('#attention-count').textContent = d.orders.length ? String(d.orders.length) : '';
+  const tb = $('#attention-table tbody');
+  tb.replaceChildren(...d.orders.map((o) => {
+    const sel = el('select', {}, d.choices.branches.map((b) => el('option', { value: b, selected: b === o.branch }, b)));
+    const fixable = o.stage === 'needs_attention';
+    return el('tr', { 'data-order': o.order },
+      el('td', {}, el('a', { href: '#orders', onclick: () => { showTab('orders'); guarded(() => showOrder(o.order)); } }, o.order)),
+      el('td', {}, o.stage), el('td', {}, txt(o.problem)), el('td', {}, txt(o.branch)), el('td', {}, txt(o.customer)),
+      el('td', {},
+        fixable ? [sel, ' ',
+          el('button', { type: 'button', onclick: () => fix(o.order, { branch: sel.value }) }, 'Set branch'), ' ',
+          el('button', { type: 'button', onclick: () => fix(o.order, { branch: sel.value, resolve: true }) }, 'Resolve')] : null,
+        ' ', el('button', { type: 'button', onclick: () => retry(o.order) }, 'Retry')));
+  }));
+  if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 6 }, 'Nothing needs attention.')));
+};
+async function fix(ref, body) {
+  await guarded(async () => {
+    const d = await api('POST', '/orders/' + encodeURIComponent(ref) + '/fix', body);
+    say('Order ' + ref + ' is now ' + d.splits[0].stage + ' at ' + d.splits[0].branch + '.');
+    await loaders.attention();
+  });
+}
+async function retry(ref) {
+  await guarded(async () => {
+    const d = await api('POST', ref ? '/orders/' + encodeURIComponent(ref) + '/retry' : '/attention/retry');
+    say(d.fixed + ' held order' + (d.fixed === 1 ? '' : 's') + ' now pass the rules.');
+    await loaders.attention();
+  });
+}
+
+/* ---- dispatch & tracking ---- */
+loaders.dispatch = async function () {
+  const d = await api('GET', '/dispatch');
+  $('#dispatch-auto').textContent = d.auto_update_status
+    ? 'Auto Update Order Status is on: dispatched orders are confirmed to Amazon automatically.'
+    : 'Auto Update Order Status is off: press the button to confirm dispatched orders and tracking to Amazon.';
+  const c = Object.entries(d.confirm_states);
+  $('#dispatch-counts').textContent = c.length ? c.map(([k, v]) => k + ': ' + v).join(', ') : 'No shipments yet.';
+  $('#dispatch-table tbody').replaceChildren(...d.shipments.map((s) => el('tr', {}, el('td', {}, s.order), el('td', {}, txt(s.branch)),
+    el('td', {}, txt(s.carrier)), el('td', {}, txt(s.tracking)), el('td', {}, txt(s.shipped_at)), el('td', {}, txt(s.confirm_state)))));
+};
+async function updateDispatched() {
+  const out = $('#dispatch-result');
+  out.replaceChildren();
+  const b = $('#update-dispatched');
+  b.disabled = true;
+  try {
+    const d = await api('POST', '/update-dispatched', {});
+    const text = 'Update Dispatched Orders: ' + (d.message || Object.entries(d).map(([k, v]) => k + ' ' + txt(v)).join(', '));
+    out.append(el('p', { class: 'ok' }, text));
+    say(text);
+    await loaders.dispatch();
+  } catch (e) {
+    if (e.status !== 401) { out.append(el('p', { class: 'error' }, e.message)); fail(e.message); }
+  } finally { b.disabled = false; }
+}
+
+/* ---- sync status ---- */
+let jobsTimer = null;
+loaders.jobs = async function () {
+  const d = await api('GET', '/jobs');
+  const s = d.schedule;
+  $('#jobs-schedule').replaceChildren(el('p', {},
+    'Orders download ' + (s['orders.enabled'] ? 'on' : 'off') + '; automatic checks ' + (s['orders.auto_download'] ? 'on, starting daily at ' +
+    s['orders.auto_download_start'] + ' (' + s['integration.timezone'] + ')' : 'off') + '. Watermark: ' + (s['orders.last_updated'] || 'not set') + '.'));
+  const tb = $('#jobs-table tbody');
+  tb.replaceChildren(...d.jobs.map((j) => el('tr', {}, el('td', {}, j.job), el('td', {}, txt(j.last_run_at)), el('td', {}, txt(j.last_success_at)),
+    el('td', { class: 'next-check' }, j.next_check_at || (s['orders.auto_download'] ? 'when the engine (sellerbridge run) is running' : 'not scheduled')),
+    el('td', {}, j.empty_streak), el('td', {}, j.last_counts ? Object.entries(j.last_counts).map(([k, v]) => k + ' ' + v).join(', ') : ''),
+    el('td', { class: 'error' }, txt(j.last_error)))));
+  if (!d.jobs.length) tb.append(el('tr', {}, el('td', { colspan: 7 }, 'No job has run yet.')));
+  const r = d.run_now;
+  const st = $('#jobs-run-status');
+  st.replaceChildren();
+  if (r.running) st.append(el('p', {}, 'Downloading orders since ' + r.started + '...'));
+  else if (r.finished) st.append(el('p', { class: r.error ? 'error' : 'ok' },
+    'Last run from here finished ' + r.finished + (r.error ? ': ' + r.error : ': ' + Object.entries(r.result || {}).map(([k, v]) => k + ' ' + txt(v)).join(', '))));
+  $('#jobs-run').disabled = r.running;
+  clearTimeout(jobsTimer);
+  if (r.running && current === 'jobs') jobsTimer = setTimeout(() => guarded(loaders.jobs), 1000);
+};
+async function runNow() {
+  await guarded(async () => {
+    await api('POST', '/jobs/orders/run', {});
+    say('Order download started.');
+    await loaders.jobs();
+  });
+}
+
+/* ---- stock ---- */
+loaders.stock = async function () {
+  const d = await api('GET', '/stock' + ($('#stock-errors').checked ? '?errors=1' : ''));
+  const c = Object.entries(d.counts);
+  $('#stock-counts').textContent = c.length ? 'Last upload per SKU: ' + c.map(([k, v]) => k + ' ' + v).join(', ') : 'No stock has been sent yet.';
+  $('#stock-table tbody').replaceChildren(...d.items.map((i) => el('tr', {}, el('td', {}, i.sku), el('td', {}, txt(i.quantity)),
+    el('td', {}, txt(i.latency)), el('td', {}, txt(i.sent_at)), el('td', {}, txt(i.status)), el('td', { class: 'error' }, txt(i.error)))));
+};
+
+/* ---- rules ---- */
+loaders.rules = async function () {
+  const d = await api('GET', '/rules');
+  const box = $('#rules-info');
+  box.replaceChildren(kv({ pack: d.pack, name: d.name, 'active hash': d.hash, loads: d.ok ? 'yes' : 'no' }, ['pack', 'name', 'active hash', 'loads']));
+  if (d.errors.length) box.append(el('h3', {}, 'Load errors'), el('pre', { class: 'error' }, d.errors.join('\n')));
+  const by = Object.entries(d.orders_by_pack);
+  if (by.length) box.append(el('h3', {}, 'Stored orders by rule pack version'),
+    el('dl', { class: 'kv' }, by.map(([h, n]) => [el('dt', {}, h.slice(0, 16)), el('dd', {}, n + (h === d.hash ? ' (active)' : ''))])));
+};
+
+/* ---- start ---- */
+async function start() {
+  say('');
+  $('#login').hidden = true;
+  const s = await guarded(() => api('GET', '/summary'));
+  if (!s) return;
+  $('#main').hidden = false;
+  $('#integration').textContent = '· ' + s.integration + ' · v' + s.version;
+  const held = s.stages.needs_attention + s.stages.rule_error + s.stages.rejected;
+  $('#attention-count').textContent = held ? String(held) : '';
+  const want = location.hash.slice(1);
+  showTab(loaders[want] ? want : 'settings');
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  const m = /(?:^#|&)token=([0-9a-fA-F]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem('sb_token', m[1]);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
+  $('#login-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem('sb_token', $('#token').value.trim());
+    $('#token').value = '';
+    start();
+  });
+  $('#routing-add').addEventListener('click', () => {
+    $('#routing-table tbody').append(routingRow({ countries: [], branch: routingBranches[0] || '' }));
+    number();
+  });
+  $('#routing-save').addEventListener('click', saveRouting);
+  $('#orders-filter').addEventListener('submit', (ev) => { ev.preventDefault(); ordersPage = 1; guarded(loaders.orders); });
+  $('#orders-prev').addEventListener('click', () => { ordersPage = Math.max(1, ordersPage - 1); guarded(loaders.orders); });
+  $('#orders-next').addEventListener('click', () => { ordersPage++; guarded(loaders.orders); });
+  $('#f-open').addEventListener('click', () => { const r = $('#f-ref').value.trim(); if (r) guarded(() => showOrder(r)); });
+  $('#attention-retry-all').addEventListener('click', () => retry(null));
+  $('#update-dispatched').addEventListener('click', updateDispatched);
+  $('#jobs-run').addEventListener('click', runNow);
+  $('#stock-errors').addEventListener('change', () => guarded(loaders.stock));
+  window.addEventListener('hashchange', () => { const t = location.hash.slice(1); if (loaders[t] && t !== current) showTab(t); });
+  if (token()) start(); else showLogin('');
+});

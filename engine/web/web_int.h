@@ -1,0 +1,86 @@
+/* web_int.h: what the server (web.c), the API handlers (web_api.c) and the metrics and
+ * jobs code (web_jobs.c) share. A handler gets a parsed request with a borrowed store
+ * connection and fills a response; web.c does transport, auth and headers. */
+#ifndef SB_WEB_INT_H
+#define SB_WEB_INT_H
+#include <pthread.h>
+#include <stdint.h>
+#include <microhttpd.h>
+#include "core/util.h"
+#include "json/json.h"
+#include "spapi/spapi.h"
+#include "store/store.h"
+#include "web/web.h"
+
+#define SB_WEB_MAX_THREADS 16
+#define SB_WEB_MAX_BODY (1u << 20)       /* largest request body accepted */
+#define SB_WEB_MAX_RESPONSE (64u << 20)  /* largest response built */
+
+struct sb_web {
+    sb_web_options o;
+    char *db_path;
+    char listen[128];
+    char url[160];
+    char token_path[4096];
+    unsigned char token_hash[32];       /* SHA-256 of the token; the token is not kept */
+    int64_t integ;
+    char integ_name[128];
+    struct MHD_Daemon *d;
+    int port;
+    volatile int stopping;
+
+    pthread_mutex_t mu;                 /* guards everything below */
+    pthread_cond_t cv;
+    int npool;
+    sb_store *pool[SB_WEB_MAX_THREADS];
+    unsigned char busy[SB_WEB_MAX_THREADS];
+
+    /* the run-now worker */
+    pthread_t worker;
+    int worker_started;                 /* a thread to join */
+    int job_running;
+    char job_name[32];
+    char job_started[32], job_finished[32];
+    char job_error[SB_ERRLEN];
+    char job_result[512];               /* JSON object of the last run's counts */
+    sb_spapi_stats totals[SB_OP_COUNT]; /* Amazon counters of the runs started here */
+    long requests;
+};
+
+typedef struct sb_web_req {
+    sb_web *w;
+    struct MHD_Connection *c;
+    const char *method;
+    const char *path;                   /* after "/api/v1", e.g. "/orders/X/fix" */
+    sb_buf body;
+    int too_large;
+    sb_store *s;                        /* borrowed from the pool for the handler */
+    sb_json *json;                      /* the parsed body (POST/PUT), or NULL */
+} sb_web_req;
+
+typedef struct sb_web_resp {
+    int status;
+    const char *ctype;
+    sb_buf body;
+} sb_web_resp;
+
+/* {"error": message} with status. Returns status. */
+int sb_web_error(sb_web_resp *rs, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The status an sb_status maps to (SB_EINVAL 400, SB_ENOTFOUND 404, SB_EBUSY 409, ...). */
+int sb_web_status_of(int rc);
+const char *sb_web_arg(sb_web_req *rq, const char *name);
+
+/* web_api.c: everything under /api/v1. */
+void sb_web_api(sb_web_req *rq, sb_web_resp *rs);
+/* web_jobs.c */
+void sb_web_metrics(sb_web *w, sb_store *s, sb_web_resp *rs);
+void sb_web_jobs_get(sb_web_req *rq, sb_web_resp *rs);
+void sb_web_jobs_run(sb_web_req *rq, const char *job, sb_web_resp *rs);
+void sb_web_jobs_stop(sb_web *w);
+/* Adds a finished run's Amazon counters to the totals /metrics reports. */
+void sb_web_add_stats(sb_web *w, sb_spapi *api);
+
+/* Writes the current row's column i as a typed JSON value under key. */
+void sb_web_jw_col(sb_jw *jw, const char *key, void *stmt, int i);
+
+#endif

@@ -1,0 +1,294 @@
+/* web_jobs.c: the jobs view, "run now", and /metrics.
+ *
+ * "Run now" for the orders job runs sb_sync_orders in one worker thread with its own
+ * connection, holding the engine lock like `sellerbridge run` does (so it refuses with
+ * 409 while another engine runs). The Amazon counters of those runs are added up here so
+ * /metrics can report them after the run's client is gone. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/clock.h"
+#include "core/log.h"
+#include "sync/engine.h"
+#include "sync/orders.h"
+#include "web/web_int.h"
+
+typedef struct job_arg {
+    sb_web *w;
+    sb_store *s;                /* owned by the worker; holds the engine lock */
+} job_arg;
+
+void sb_web_add_stats(sb_web *w, sb_spapi *api) {
+    sb_spapi_stats st[SB_OP_COUNT];
+    sb_spapi_get_stats(api, st);
+    pthread_mutex_lock(&w->mu);
+    for (int i = 0; i < SB_OP_COUNT; i++) {
+        sb_spapi_stats *t = &w->totals[i];
+        t->calls += st[i].calls; t->ok += st[i].ok; t->failed += st[i].failed;
+        t->throttled += st[i].throttled; t->retries += st[i].retries;
+        t->status_2xx += st[i].status_2xx; t->status_4xx += st[i].status_4xx;
+        t->status_5xx += st[i].status_5xx; t->network_errors += st[i].network_errors;
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void *job_main(void *p) {
+    job_arg *a = p;
+    sb_web *w = a->w;
+    char err[SB_ERRLEN] = "", result[512] = "";
+    sb_engine *e = NULL;
+    sb_orders_result r;
+    memset(&r, 0, sizeof r);
+    int rc = sb_engine_open(a->s, w->db_path, w->integ, &e, err);
+    if (!rc) {
+        e->stop = &w->stopping;
+        rc = sb_sync_orders(e, &r, err);
+        if (e->api) sb_web_add_stats(w, e->api);
+    }
+    snprintf(result, sizeof result,
+             "{\"window\":[\"%s\",\"%s\"],\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,\"updated\":%ld,\"skipped\":%ld,"
+             "\"held\":%ld,\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld}",
+             r.after, r.before, r.pages, r.fetched, r.created, r.updated, r.skipped, r.held, r.rule_errors,
+             r.rejected, r.cancelled, r.dispatched);
+    sb_engine_close(e);
+    sb_store_close(a->s);       /* releases the engine lock */
+    free(a);
+    pthread_mutex_lock(&w->mu);
+    sb_time_format(sb_now(), w->job_finished, sizeof w->job_finished);
+    snprintf(w->job_error, sizeof w->job_error, "%s", rc ? err : "");
+    snprintf(w->job_result, sizeof w->job_result, "%s", result);
+    w->job_running = 0;
+    pthread_mutex_unlock(&w->mu);
+    if (rc) sb_warn("web: orders run failed integration=%s: %s", w->integ_name, err);
+    else sb_info("web: orders run done integration=%s fetched=%ld", w->integ_name, r.fetched);
+    return NULL;
+}
+
+void sb_web_jobs_run(sb_web_req *rq, const char *job, sb_web_resp *rs) {
+    sb_web *w = rq->w;
+    char err[SB_ERRLEN];
+    if (strcmp(job, "orders")) { sb_web_error(rs, 404, "job '%s' cannot be run from here (jobs: orders)", job); return; }
+    if (w->o.run_job) {
+        int rc = w->o.run_job(w->o.run_job_ud, job, err);
+        if (rc) { sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
+    } else {
+        pthread_mutex_lock(&w->mu);
+        int running = w->job_running;
+        pthread_mutex_unlock(&w->mu);
+        if (running) { sb_web_error(rs, 409, "the orders job is already running"); return; }
+        sb_store *s = NULL;
+        int rc = sb_store_open(w->db_path, 0, &s, err);
+        if (!rc) rc = sb_store_lock_engine(s, err);
+        if (rc) { sb_store_close(s); sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
+        job_arg *a = calloc(1, sizeof *a);
+        pthread_mutex_lock(&w->mu);
+        if (w->job_running || !a) {
+            pthread_mutex_unlock(&w->mu);
+            free(a);
+            sb_store_close(s);
+            sb_web_error(rs, 409, "the orders job is already running");
+            return;
+        }
+        if (w->worker_started) pthread_join(w->worker, NULL);     /* the previous run, finished */
+        w->worker_started = 0;
+        a->w = w;
+        a->s = s;
+        w->job_running = 1;
+        snprintf(w->job_name, sizeof w->job_name, "%s", job);
+        sb_time_format(sb_now(), w->job_started, sizeof w->job_started);
+        w->job_finished[0] = w->job_error[0] = w->job_result[0] = '\0';
+        if (pthread_create(&w->worker, NULL, job_main, a) != 0) {
+            w->job_running = 0;
+            pthread_mutex_unlock(&w->mu);
+            free(a);
+            sb_store_close(s);
+            sb_web_error(rs, 500, "cannot start a worker thread");
+            return;
+        }
+        w->worker_started = 1;
+        pthread_mutex_unlock(&w->mu);
+    }
+    sb_info("web: orders run started integration=%s", w->integ_name);
+    rs->status = 202;
+    rs->ctype = "application/json";
+    sb_buf_reset(&rs->body);
+    sb_buf_printf(&rs->body, "{\"started\":true,\"job\":\"%s\"}", job);
+}
+
+void sb_web_jobs_stop(sb_web *w) {
+    pthread_mutex_lock(&w->mu);
+    int started = w->worker_started;
+    w->worker_started = 0;
+    pthread_mutex_unlock(&w->mu);
+    if (started) pthread_join(w->worker, NULL);
+}
+
+void sb_web_jobs_get(sb_web_req *rq, sb_web_resp *rs) {
+    sb_web *w = rq->w;
+    sqlite3_stmt *st;
+    rs->status = 200;
+    rs->ctype = "application/json";
+    sb_buf_reset(&rs->body);
+    sb_jw jw;
+    sb_jw_init(&jw, &rs->body);
+    sb_jw_obj(&jw);
+    char now[32];
+    sb_jw_kstr(&jw, "now", sb_time_format(sb_now(), now, sizeof now));
+    sb_jw_key(&jw, "jobs");
+    sb_jw_arr(&jw);
+    if (sqlite3_prepare_v2(rq->s->db, "SELECT job, last_run_at, last_success_at, next_check_at, empty_streak, last_error, "
+                                      "last_counts FROM sync_state WHERE integration_id = ?1 ORDER BY job", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, w->integ);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            sb_jw_obj(&jw);
+            for (int i = 0; i < 6; i++) sb_web_jw_col(&jw, sqlite3_column_name(st, i), st, i);
+            const char *counts = (const char *)sqlite3_column_text(st, 6);
+            sb_jw_key(&jw, "last_counts");
+            if (counts && *counts == '{') sb_jw_raw(&jw, counts, strlen(counts)); else sb_jw_null(&jw);
+            sb_jw_end_obj(&jw);
+        }
+        sqlite3_finalize(st);
+    }
+    sb_jw_end_arr(&jw);
+    /* the schedule as the settings say it */
+    static const char *const names[] = {"orders.enabled", "orders.auto_download", "orders.auto_download_start",
+                                        "orders.last_updated", "stock.enabled", "products.enabled", "integration.timezone"};
+    sb_jw_key(&jw, "schedule");
+    sb_jw_obj(&jw);
+    for (int i = 0; i < 7; i++) {
+        char *v = NULL, err[SB_ERRLEN];
+        int is_set;
+        if (sb_settings_get(rq->s, w->integ, names[i], &v, &is_set, err) == 0) {
+            if (!strcmp(v, "true") || !strcmp(v, "false")) sb_jw_kbool(&jw, names[i], !strcmp(v, "true"));
+            else sb_jw_kstr(&jw, names[i], v);
+        }
+        free(v);
+    }
+    sb_jw_end_obj(&jw);
+    pthread_mutex_lock(&w->mu);
+    sb_jw_key(&jw, "run_now");
+    sb_jw_obj(&jw);
+    sb_jw_kbool(&jw, "running", w->job_running);
+    sb_jw_kstr(&jw, "job", w->job_name[0] ? w->job_name : NULL);
+    sb_jw_kstr(&jw, "started", w->job_started[0] ? w->job_started : NULL);
+    sb_jw_kstr(&jw, "finished", w->job_finished[0] ? w->job_finished : NULL);
+    sb_jw_kstr(&jw, "error", w->job_error[0] ? w->job_error : NULL);
+    sb_jw_key(&jw, "result");
+    if (w->job_result[0]) sb_jw_raw(&jw, w->job_result, strlen(w->job_result)); else sb_jw_null(&jw);
+    sb_jw_end_obj(&jw);
+    pthread_mutex_unlock(&w->mu);
+    sb_jw_end_obj(&jw);
+}
+
+/* ---- /metrics (Prometheus text format 0.0.4) ---- */
+
+static void family(sb_buf *b, const char *name, const char *type, const char *help) {
+    sb_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static long count1(sb_store *s, const char *sql, int64_t integ) {
+    sqlite3_stmt *st;
+    long n = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_int64(st, 1, integ);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+void sb_web_metrics(sb_web *w, sb_store *s, sb_web_resp *rs) {
+    sb_buf *b = &rs->body;
+    int64_t integ = w->integ;
+    rs->status = 200;
+    rs->ctype = "text/plain; version=0.0.4; charset=utf-8";
+    sb_buf_reset(b);
+    static const char *const stages[] = {"open", "needs_attention", "rule_error", "rejected", "dispatched", "cancelled", NULL};
+    long by_stage[6] = {0};
+    sqlite3_stmt *st;
+    for (int i = 0; stages[i]; i++) {
+        if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM sales_orders WHERE stage = ?2 AND integration_id = ?1 "
+                                      "AND source = 'amazon'", -1, &st, NULL) != SQLITE_OK) continue;
+        sqlite3_bind_int64(st, 1, integ);
+        sqlite3_bind_text(st, 2, stages[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) by_stage[i] = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    long total = 0;
+    for (int i = 0; i < 6; i++) total += by_stage[i];
+    family(b, "sellerbridge_orders", "gauge", "Amazon orders stored, by stage");
+    for (int i = 0; stages[i]; i++) sb_buf_printf(b, "sellerbridge_orders{stage=\"%s\"} %ld\n", stages[i], by_stage[i]);
+    family(b, "sellerbridge_orders_downloaded", "gauge", "Amazon orders downloaded and stored (all stages)");
+    sb_buf_printf(b, "sellerbridge_orders_downloaded %ld\n", total);
+    family(b, "sellerbridge_orders_held", "gauge", "Orders held for a person (needs attention)");
+    sb_buf_printf(b, "sellerbridge_orders_held %ld\n", by_stage[1]);
+    family(b, "sellerbridge_orders_failed", "gauge", "Orders held for a rule error or rejected");
+    sb_buf_printf(b, "sellerbridge_orders_failed %ld\n", by_stage[2] + by_stage[3]);
+
+    sb_spapi_stats t[SB_OP_COUNT];
+    pthread_mutex_lock(&w->mu);
+    memcpy(t, w->totals, sizeof t);
+    long requests = w->requests;
+    pthread_mutex_unlock(&w->mu);
+    if (w->o.api) {
+        sb_spapi_stats live[SB_OP_COUNT];
+        sb_spapi_get_stats(w->o.api, live);
+        for (int i = 0; i < SB_OP_COUNT; i++) {
+            t[i].calls += live[i].calls; t[i].throttled += live[i].throttled; t[i].retries += live[i].retries;
+            t[i].status_2xx += live[i].status_2xx; t[i].status_4xx += live[i].status_4xx;
+            t[i].status_5xx += live[i].status_5xx; t[i].network_errors += live[i].network_errors;
+        }
+    }
+    family(b, "sellerbridge_amazon_calls_total", "counter", "Amazon HTTP attempts by operation and status class");
+    for (int i = 0; i < SB_OP_COUNT; i++) {
+        const char *op = sb_spapi_op_name(i);
+        sb_buf_printf(b, "sellerbridge_amazon_calls_total{op=\"%s\",status=\"2xx\"} %ld\n", op, t[i].status_2xx);
+        sb_buf_printf(b, "sellerbridge_amazon_calls_total{op=\"%s\",status=\"4xx\"} %ld\n", op, t[i].status_4xx);
+        sb_buf_printf(b, "sellerbridge_amazon_calls_total{op=\"%s\",status=\"5xx\"} %ld\n", op, t[i].status_5xx);
+        sb_buf_printf(b, "sellerbridge_amazon_calls_total{op=\"%s\",status=\"network\"} %ld\n", op, t[i].network_errors);
+    }
+    family(b, "sellerbridge_amazon_throttled_total", "counter", "Amazon 429 responses by operation");
+    for (int i = 0; i < SB_OP_COUNT; i++)
+        sb_buf_printf(b, "sellerbridge_amazon_throttled_total{op=\"%s\"} %ld\n", sb_spapi_op_name(i), t[i].throttled);
+    family(b, "sellerbridge_amazon_retries_total", "counter", "Amazon attempts after the first, by operation");
+    for (int i = 0; i < SB_OP_COUNT; i++)
+        sb_buf_printf(b, "sellerbridge_amazon_retries_total{op=\"%s\"} %ld\n", sb_spapi_op_name(i), t[i].retries);
+
+    family(b, "sellerbridge_outbox_depth", "gauge", "Outbox messages not yet sent, by kind");
+    long depth = count1(s, "SELECT COUNT(*) FROM outbox WHERE integration_id = ?1 AND status = 'pending'", integ);
+    sb_buf_printf(b, "sellerbridge_outbox_depth{kind=\"all\"} %ld\n", depth);
+    if (sqlite3_prepare_v2(s->db, "SELECT kind, COUNT(*) FROM outbox WHERE integration_id = ?1 AND status = 'pending' "
+                                  "GROUP BY kind ORDER BY kind", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, integ);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            if (strcspn(k, "\"\\\n") != strlen(k) || !strcmp(k, "all")) continue;   /* label-safe kinds only */
+            sb_buf_printf(b, "sellerbridge_outbox_depth{kind=\"%s\"} %lld\n", k, (long long)sqlite3_column_int64(st, 1));
+        }
+        sqlite3_finalize(st);
+    }
+    family(b, "sellerbridge_outbox_failed", "gauge", "Outbox messages that gave up");
+    sb_buf_printf(b, "sellerbridge_outbox_failed %ld\n",
+                  count1(s, "SELECT COUNT(*) FROM outbox WHERE integration_id = ?1 AND status = 'failed'", integ));
+
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0) family(b, "sellerbridge_job_last_success_age_seconds", "gauge", "Seconds since each job's last successful run");
+        else family(b, "sellerbridge_job_last_run_failed", "gauge", "1 when the job's last run ended in an error");
+        if (sqlite3_prepare_v2(s->db, "SELECT job, last_success_at, last_error FROM sync_state WHERE integration_id = ?1 "
+                                      "ORDER BY job", -1, &st, NULL) != SQLITE_OK) continue;
+        sqlite3_bind_int64(st, 1, integ);
+        int64_t now = sb_now();
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *job = (const char *)sqlite3_column_text(st, 0);
+            const char *ok = (const char *)sqlite3_column_text(st, 1);
+            if (strcspn(job, "\"\\\n") != strlen(job)) continue;
+            int64_t t0 = ok ? sb_time_parse(ok) : -1;
+            if (pass == 0 && t0 >= 0)
+                sb_buf_printf(b, "sellerbridge_job_last_success_age_seconds{job=\"%s\"} %lld\n", job, (long long)(now - t0));
+            if (pass == 1)
+                sb_buf_printf(b, "sellerbridge_job_last_run_failed{job=\"%s\"} %d\n", job, sqlite3_column_type(st, 2) != SQLITE_NULL);
+        }
+        sqlite3_finalize(st);
+    }
+    family(b, "sellerbridge_web_requests_total", "counter", "Requests served by the dashboard");
+    sb_buf_printf(b, "sellerbridge_web_requests_total %ld\n", requests);
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# cli_orders.sh: the order commands as a person uses them, against `sellerbridge sim`
+# run as its own process: sync, list, explain, fix a held order, batch invoices, run.
+. "$SB_SOURCE_DIR/tests/lib.sh"
+D=$SRC/examples/data
+$SB init >/dev/null
+for k in branches customer_groups gl_accounts products boms stock customers orders; do $SB import $k "$D/$k.csv" >/dev/null; done
+$SB sim --scenario "$D/demo-scenario.json" > "$T/sim.out" 2>"$T/sim.err" &
+simpid=$!
+trap 'kill $simpid 2>/dev/null; rm -rf "$T"' EXIT
+for i in $(seq 100); do grep -q listening "$T/sim.out" && break; sleep 0.05; done
+url=$(sed -n 's/^listening on //p' "$T/sim.out")
+[ -n "$url" ] && ok || bad "simulator did not start: $(cat "$T/sim.err")"
+$SB settings set api.endpoint "$url" >/dev/null
+$SB settings set api.lwa_endpoint "$url/auth/o2/token" >/dev/null
+echo "amzn1.application-oa2-client.simdemo" | $SB credentials set lwa.client_id >/dev/null
+echo "sim-demo-client-secret-0123456789" | $SB credentials set lwa.client_secret >/dev/null
+echo "Atzr|sim-demo-refresh-token-0123456789" | $SB credentials set lwa.refresh_token >/dev/null
+$SB settings set additional.mf_branch "LA Warehouse" >/dev/null
+$SB settings set orders.fba_branch "Amazon FBA" >/dev/null
+$SB settings set orders.last_updated 2026-11-01 >/dev/null
+$SB settings set orders.invoice_mode batch >/dev/null
+
+# no secret in any output or log line
+expect_rc 0 $SB --log-level debug sync orders
+expect_out "8 orders: 5 new, 0 updated, 3 skipped by status, 2 need attention"
+grep -q "sim-demo-client-secret\|sim-demo-refresh-token" "$T/out" "$T/err" && bad "secret in output" || ok
+expect_rc 0 $SB orders list --stage needs_attention
+expect_out "111-0000005-0000005"
+expect_out "missing buyer e-mail"
+expect_rc 0 $SB --json orders list
+python3 -c "import json; d=json.load(open('$T/out')); assert len([o for o in d if o['order'].startswith('111-')]) == 5, d" && ok || bad "orders list --json"
+expect_rc 0 $SB orders explain 111-0000001-0000001
+expect_out "route"
+expect_out "LA Warehouse"
+expect_rc 1 $SB orders show 999-nope
+expect_err "order 999-nope is not stored"
+
+# a person fixes a held order: another branch, stock moves with it
+expect_rc 1 $SB orders fix 111-0000005-0000005 --branch Nowhere
+expect_err "branch 'Nowhere' does not exist"
+expect_rc 0 $SB orders fix 111-0000005-0000005 --branch "NJ Warehouse" --resolve
+expect_rc 0 $SB orders show 111-0000005-0000005
+expect_out "stage                open"
+expect_out "branch               NJ Warehouse"
+expect_rc 0 $SB orders check
+expect_out "match the open orders"
+
+# batch invoices: numbered in one go, then nothing left
+expect_rc 0 $SB invoices batch --until 2026-11-30
+expect_out "orders invoiced INV-000001 .. INV-00000"
+expect_rc 0 $SB invoices batch
+expect_out "no uninvoiced orders"
+expect_rc 2 $SB invoices batch --until soon
+expect_err "is not a date"
+
+# the daemon: one engine per database, SIGTERM ends it cleanly
+SELLERBRIDGE_LOG=info $SB run --no-web > "$T/run.out" 2> "$T/run.err" &
+runpid=$!
+for i in $(seq 100); do grep -q "orders check" "$T/run.err" && break; sleep 0.1; done
+expect_rc 1 $SB run --no-web
+expect_err "another sellerbridge engine"
+kill -TERM $runpid; wait $runpid; rc=$?
+expect_eq "$rc" 0 "run exit code after SIGTERM"
+grep -q "engine stopped" "$T/run.err" && ok || bad "no clean stop line: $(tail -3 "$T/run.err")"
+grep -q "next_check=" "$T/run.err" && ok || bad "no next check in the run log"
+finish

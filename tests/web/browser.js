@@ -1,0 +1,109 @@
+// browser.js: the dashboard walk-through for browser.sh (playwright-core + Debian chromium).
+// Env: SB_URL, SB_TOKEN, SB_CHROMIUM, SB_PROFILE (fresh user-data-dir), SB_SHOT.
+'use strict';
+const { chromium } = require('playwright-core');
+
+const env = (k) => { if (!process.env[k]) throw new Error(k + ' is not set'); return process.env[k]; };
+
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+  console.log('ok - ' + what);
+}
+
+(async () => {
+  const ctx = await chromium.launchPersistentContext(env('SB_PROFILE'), {
+    executablePath: env('SB_CHROMIUM'),
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+  const errors = [];
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // refused API calls (400, 501) are part of the walk; anything else logged as an error is not
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of (400|501)/.test(m.text())) errors.push(m.text()); });
+  page.setDefaultTimeout(15000);
+  try {
+    await page.goto(env('SB_URL') + '#token=' + env('SB_TOKEN'));
+    await page.waitForSelector('#section-Additional');
+    check(!page.url().includes(env('SB_TOKEN')), 'the token is removed from the address bar');
+    for (const sec of ['Products', 'Stock', 'Orders', 'Additional', 'Integration'])
+      check(await page.locator('#section-' + sec).count() === 1, 'settings section ' + sec);
+    const creds = await page.locator('#section-Integration dl').innerText();
+    check(creds.includes('sim-****'), 'credentials are shown masked: ' + creds.replace(/\n/g, ' '));
+    check(!(await page.content()).includes(env('SB_SECRET')), 'the secret is not on the page');
+
+    // a refused value: the API's message next to the field and in the banner
+    await page.fill('#set-additional-fulfillment_latency', '31');
+    await page.click('#save-Additional');
+    const fieldErr = page.locator('.field[data-name="additional.fulfillment_latency"] .error');
+    await fieldErr.filter({ hasText: 'out of range' }).waitFor();
+    const msg = await fieldErr.innerText();
+    check(msg.includes("additional.fulfillment_latency: '31' is not allowed: out of range (allowed: a whole number from 1 to 30)"),
+          'latency 31 refused with the CLI message: ' + msg);
+    check((await page.locator('#msg').innerText()).includes('Not saved'), 'the banner says not saved');
+
+    // a good change
+    await page.selectOption('#set-stock-formula', 'soh');
+    await page.click('#save-Stock');
+    await page.locator('#msg', { hasText: 'Saved stock.formula' }).waitFor();
+    check(true, 'stock.formula saved');
+
+    // the routing grid: edit row 1 (countries and a backup branch), save
+    await page.click('button[data-tab=routing]');
+    await page.waitForSelector('#routing-table tbody tr');
+    const row = page.locator('#routing-table tbody tr').first();
+    await row.locator('input.countries').fill('US, CA');
+    await row.locator('input.states').fill('');
+    const branches = await row.locator('select.backup2 option').allInnerTexts();
+    await row.locator('select.backup2').selectOption(branches[branches.length - 1]);
+    await page.click('#routing-save');
+    await page.locator('#msg', { hasText: 'Routing saved' }).waitFor();
+    check(true, 'routing row edited and saved');
+    // a refused grid: states with a country that has none
+    await row.locator('input.countries').fill('DE');
+    await row.locator('input.states').fill('BY');
+    await page.click('#routing-save');
+    await page.locator('#routing-error', { hasText: 'Not saved' }).waitFor();
+    check(true, 'bad routing row refused: ' + await page.locator('#routing-error').innerText());
+
+    // orders and an order's rule decisions
+    await page.click('button[data-tab=orders]');
+    await page.waitForSelector('#orders-table tbody tr.clickable');
+    await page.locator('#orders-table tbody tr.clickable').first().click();
+    await page.waitForSelector('#decisions');
+    check(await page.locator('#order-detail h3').count() > 1, 'order detail with its splits and decisions');
+    await page.selectOption('#f-stage', 'needs_attention');
+    await page.click('#orders-filter button[type=submit]');
+    await page.waitForTimeout(300);
+
+    // needs attention
+    await page.click('button[data-tab=attention]');
+    await page.waitForSelector('#attention-table tbody tr');
+    check(true, 'needs-attention queue: ' + (await page.locator('#attention-table tbody tr').count()) + ' rows');
+
+    // dispatch & tracking: Update Dispatched Orders gives a visible answer
+    await page.click('button[data-tab=dispatch]');
+    await page.click('#update-dispatched');
+    await page.waitForSelector('#dispatch-result p');
+    const upd = await page.locator('#dispatch-result').innerText();
+    check(upd.includes(process.env.SB_EXPECT_DISPATCH || ''), 'Update Dispatched Orders answered: ' + upd);
+    await page.locator('#dispatch-table', { hasText: '1Z999AA10123456784' }).waitFor();
+    check(true, 'the shipment is listed with its tracking number');
+
+    // sync status with the next scheduled check
+    await page.click('button[data-tab=jobs]');
+    await page.waitForSelector('#jobs-table tbody tr');
+    check((await page.locator('#jobs-schedule').innerText()).includes('Orders download'), 'sync status shows the schedule');
+
+    await page.click('button[data-tab=settings]');
+    await page.waitForSelector('#section-Additional');
+    check(!(await page.content()).includes(env('SB_SECRET')), 'still no secret on the page');
+    await page.screenshot({ path: env('SB_SHOT'), fullPage: true });
+    check(true, 'screenshot ' + env('SB_SHOT'));
+    check(errors.length === 0, 'no script errors on the page' + (errors.length ? ': ' + errors.join('; ') : ''));
+  } finally {
+    await ctx.close();
+  }
+})().catch((e) => { console.error('FAIL: ' + (e && e.stack || e)); process.exit(1); });

@@ -1,0 +1,524 @@
+/* test_web_api.c: the admin API over real HTTP (libcurl) against the in-process server on
+ * a free port, with the demo data and the in-process simulator behind it.
+ *
+ * Pins: the token (missing, wrong, almost right -> 401), cross-site state changes -> 403
+ * with nothing changed, every refused setting of tests/store/settings_cases.txt refused
+ * with exactly the message `settings set` gives (checked against the library and, for
+ * some, the CLI binary) and nothing changed, orders list/detail/explain, fix, retry,
+ * run-now, /metrics in Prometheus text format, and no secret in any response. */
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include "core/embed.h"
+#include "core/log.h"
+#include "csvio/csvio.h"
+#include "json/json.h"
+#include "secrets/secrets.h"
+#include "settings/settings.h"
+#include "sim/sim.h"
+#include "sync/engine.h"
+#include "sync/tracking.h"
+#include "web/web.h"
+#include "t.h"
+
+static char base[128], tok[SB_WEB_TOKEN_HEX + 1], db[128];
+static sb_buf all;            /* every response body, for the secret check */
+static sb_store *S;
+static int64_t INTEG;
+static sb_sim *SIM;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
+    sb_buf_append(ud, p, sz * n);
+    return sz * n;
+}
+
+/* One request; hdr is an extra header or NULL; auth 1 = the right token. Body in out. */
+static long http(const char *method, const char *path, const char *body, int auth, const char *hdr, sb_buf *out) {
+    CURL *c = curl_easy_init();
+    char url[512], ah[128];
+    struct curl_slist *h = NULL;
+    snprintf(url, sizeof url, "%s%s", base, path);
+    if (auth) { snprintf(ah, sizeof ah, "Authorization: Bearer %s", tok); h = curl_slist_append(h, ah); }
+    if (hdr) h = curl_slist_append(h, hdr);
+    if (body) h = curl_slist_append(h, "Content-Type: application/json");
+    sb_buf_reset(out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (out->len) sb_buf_append(&all, out->data, out->len);
+    return status;
+}
+
+static const char *body_of(sb_buf *b) { return b->data ? b->data : ""; }
+
+/* The error message of a JSON error body (static copy). */
+static const char *error_of(sb_buf *b) {
+    static char msg[2048];
+    sb_json *j = NULL;
+    char err[SB_ERRLEN];
+    msg[0] = '\0';
+    if (b->data && sb_json_parse(b->data, b->len, &j, err) == 0) sb_json_strcpy(j, SB_JSON_ROOT, "error", msg, sizeof msg);
+    sb_json_free(j);
+    return msg;
+}
+
+/* Every stored setting as one text, to prove a refusal changed nothing. */
+static char *settings_dump(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(S->db, "SELECT name || '=' || value FROM settings ORDER BY integration_id, name", -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW) sb_buf_printf(&b, "%s\n", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return b.data ? b.data : strdup("");
+}
+
+static long scalar(const char *sql) {
+    sqlite3_stmt *st;
+    long v = -1;
+    if (sqlite3_prepare_v2(S->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *text1(const char *sql) {
+    sqlite3_stmt *st;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(S->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* What `settings set NAME VALUE` says, from the library, without keeping the change. */
+static int direct_set(const char *name, const char *value, char *err) {
+    char e2[SB_ERRLEN];
+    sb_store_begin(S, e2);
+    int rc = sb_settings_set(S, INTEG, name, value, err);
+    sb_store_rollback(S);
+    return rc;
+}
+
+static void test_auth(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    T_EQ(http("GET", "/api/v1/summary", NULL, 0, NULL, &b), 401);
+    T_CONTAINS(error_of(&b), "admin token");
+    T_EQ(http("GET", "/api/v1/summary", NULL, 0, "Authorization: Bearer nope", &b), 401);
+    char almost[160];
+    snprintf(almost, sizeof almost, "Authorization: Bearer %.63s%c", tok, tok[63] == 'a' ? 'b' : 'a');
+    T_EQ(http("GET", "/api/v1/summary", NULL, 0, almost, &b), 401);
+    snprintf(almost, sizeof almost, "Authorization: Basic %s", tok);
+    T_EQ(http("GET", "/api/v1/summary", NULL, 0, almost, &b), 401);
+    char path[200];
+    snprintf(path, sizeof path, "/api/v1/summary?token=%s", tok);
+    T_EQ(http("GET", path, NULL, 0, NULL, &b), 401);
+    T_EQ(http("GET", "/metrics", NULL, 0, NULL, &b), 401);
+    T_EQ(http("PUT", "/api/v1/settings", "{\"additional.fulfillment_latency\":5}", 0, NULL, &b), 401);
+    T_EQ(http("GET", "/api/v1/summary", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"integration\":\"main\"");
+    /* the page itself needs no token, and carries a strict CSP */
+    T_EQ(http("GET", "/", NULL, 0, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "<script src=\"/app.js\"");
+    T_EQ(http("GET", "/app.js", NULL, 0, NULL, &b), 200);
+    T_EQ(http("GET", "/app.css", NULL, 0, NULL, &b), 200);
+    T_EQ(http("GET", "/../etc/passwd", NULL, 0, NULL, &b), 404);
+    T_EQ(http("GET", "/api/v1/nothing", NULL, 1, NULL, &b), 404);
+    sb_buf_free(&b);
+}
+
+static void test_cross_site(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    char *before = settings_dump();
+    const char *body = "{\"additional.fulfillment_latency\":7}";
+    T_EQ(http("PUT", "/api/v1/settings", body, 1, "Origin: http://evil.example", &b), 403);
+    T_CONTAINS(error_of(&b), "cross-site");
+    T_EQ(http("PUT", "/api/v1/settings", body, 1, "Sec-Fetch-Site: cross-site", &b), 403);
+    T_EQ(http("PUT", "/api/v1/settings", body, 1, "Sec-Fetch-Site: same-site", &b), 403);
+    T_EQ(http("POST", "/api/v1/jobs/orders/run", "{}", 1, "Origin: null", &b), 403);
+    char evil_port[160];
+    snprintf(evil_port, sizeof evil_port, "Origin: %.*s1", (int)strlen(base), base);   /* another port */
+    T_EQ(http("DELETE", "/api/v1/settings/additional.fulfillment_latency", NULL, 1, evil_port, &b), 403);
+    char *after = settings_dump();
+    T_STREQ(after, before);
+    free(after);
+    /* the dashboard's own requests pass */
+    char same[160];
+    snprintf(same, sizeof same, "Origin: %.*s", (int)strlen(base), base);
+    T_EQ(http("PUT", "/api/v1/settings", body, 1, same, &b), 200);
+    T_EQ(http("PUT", "/api/v1/settings", "{\"additional.fulfillment_latency\":2}", 1, "Sec-Fetch-Site: same-origin", &b), 200);
+    T_EQ(http("OPTIONS", "/api/v1/settings", NULL, 1, NULL, &b), 405);
+    free(before);
+    sb_buf_free(&b);
+}
+
+static void test_settings_api(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    T_EQ(http("GET", "/api/v1/settings", NULL, 1, NULL, &b), 200);
+    sb_json *j = NULL;
+    char err[SB_ERRLEN];
+    T_EQ(sb_json_parse(b.data, b.len, &j, err), 0);
+    int n;
+    sb_settings_defs(&n);
+    T_EQ(sb_json_len(j, SB_JSON_ROOT, "settings"), n);
+    T_STREQ(sb_json_str(j, SB_JSON_ROOT, "sections[3]"), "Additional");
+    T_STREQ(sb_json_str(j, SB_JSON_ROOT, "credentials[1].name"), "lwa.client_secret");
+    T_CONTAINS(sb_json_str(j, SB_JSON_ROOT, "credentials[1].masked"), "****");
+    sb_json_free(j);
+
+    /* a batch with one bad value changes nothing */
+    char *before = settings_dump();
+    T_EQ(http("PUT", "/api/v1/settings", "{\"stock.formula\":\"soh\",\"additional.fulfillment_latency\":31}", 1, NULL, &b), 400);
+    T_STREQ(error_of(&b), "additional.fulfillment_latency: '31' is not allowed: out of range (allowed: a whole number from 1 to 30)");
+    char *after = settings_dump();
+    T_STREQ(after, before);
+    free(after);
+    free(before);
+
+    /* the CLI says the same words */
+    char cmd[1024];
+    const char *bin = getenv("SB_BIN");
+    if (bin) {
+        snprintf(cmd, sizeof cmd, "SELLERBRIDGE_LOG=off '%s' --db '%s' settings set orders.fba_branch Sydny 2>&1 >/dev/null", bin, db);
+        FILE *p = popen(cmd, "r");
+        char line[1024] = "";
+        if (p) { if (!fgets(line, sizeof line, p)) line[0] = '\0'; pclose(p); }
+        line[strcspn(line, "\n")] = '\0';
+        T_EQ(http("PUT", "/api/v1/settings/orders.fba_branch", "{\"value\":\"Sydny\"}", 1, NULL, &b), 400);
+        char want[1200];
+        snprintf(want, sizeof want, "sellerbridge settings: %s", error_of(&b));
+        T_STREQ(line, want);
+    }
+
+    /* every case of the settings suite: accepted or refused exactly as the library says */
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/store/settings_cases.txt", getenv("SB_SOURCE_DIR") ? getenv("SB_SOURCE_DIR") : SB_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    T_CHECK(f != NULL);
+    char line[4096];
+    int refused = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        line[strcspn(line, "\n")] = '\0';
+        char *name = strtok(line, "\t"), *value = strtok(NULL, "\t"), *expect = strtok(NULL, "\t");
+        if (!name || !value || !expect) continue;
+        if (!strcmp(value, "<empty>")) value = "";
+        /* \t and \n escapes as in test_settings.c */
+        char v[4096];
+        size_t k = 0;
+        for (const char *r = value; *r && k + 1 < sizeof v; r++) {
+            if (r[0] == '\\' && r[1] == 't') { v[k++] = '\t'; r++; }
+            else if (r[0] == '\\' && r[1] == 'n') { v[k++] = '\n'; r++; }
+            else v[k++] = *r;
+        }
+        v[k] = '\0';
+        char want_err[SB_ERRLEN] = "";
+        int want = direct_set(name, v, want_err);
+        sb_buf req;
+        sb_buf_init(&req, 1 << 20);
+        sb_jw jw;
+        sb_jw_init(&jw, &req);
+        sb_jw_obj(&jw);
+        sb_jw_kstr(&jw, "value", v);
+        sb_jw_end_obj(&jw);
+        char url[256];
+        snprintf(url, sizeof url, "/api/v1/settings/%s", name);
+        before = settings_dump();
+        long st = http("PUT", url, req.data, 1, NULL, &b);
+        if (want) {
+            refused++;
+            T_EQ(st, 400);
+            T_STREQ(error_of(&b), want_err);
+            if (expect[0] == '!') T_CONTAINS(error_of(&b), expect + 2);
+            after = settings_dump();
+            T_STREQ(after, before);
+            free(after);
+        } else {
+            T_EQ(st, 200);
+        }
+        free(before);
+        sb_buf_free(&req);
+    }
+    if (f) fclose(f);
+    T_CHECK(refused > 30);
+    sb_buf_free(&b);
+}
+
+static void test_routing(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    T_EQ(http("GET", "/api/v1/routing", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"grid\":[{");
+    T_CONTAINS(body_of(&b), "NJ Warehouse");
+    char *before = settings_dump();
+    T_EQ(http("PUT", "/api/v1/routing", "{\"grid\":[{\"countries\":[\"DE\"],\"states\":[\"BY\"],\"branch\":\"Sydney\"}]}", 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "orders.routing.grid");
+    T_EQ(http("PUT", "/api/v1/routing", "{\"grid\":[{\"countries\":[\"US\"],\"branch\":\"Nowhere\"}]}", 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "Nowhere");
+    char *after = settings_dump();
+    T_STREQ(after, before);
+    free(after);
+    free(before);
+    T_EQ(http("PUT", "/api/v1/routing", "{\"enabled\":true,\"no_stock\":\"default\",\"grid\":[{\"countries\":[\"US\"],\"states\":[\"CA\"],"
+                                        "\"shipping\":[],\"branch\":\"LA Warehouse\",\"backups\":[\"NJ Warehouse\"]},"
+                                        "{\"countries\":[\"AU\"],\"branch\":\"Sydney\",\"backups\":[]}]}", 1, NULL, &b), 200);
+    char *grid = text1("SELECT value FROM settings WHERE name = 'orders.routing.grid'");
+    T_CONTAINS(grid, "\"LA Warehouse\"");
+    T_CONTAINS(grid, "\"CA\"");
+    free(grid);
+    char *ns = text1("SELECT value FROM settings WHERE name = 'orders.routing.no_stock'");
+    T_STREQ(ns, "default");
+    free(ns);
+    sb_buf_free(&b);
+}
+
+static void test_orders(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    /* run-now: the orders job in the server's worker */
+    T_EQ(http("POST", "/api/v1/jobs/orders/run", "{}", 1, NULL, &b), 202);
+    for (int i = 0; i < 600; i++) {
+        http("GET", "/api/v1/jobs", NULL, 1, NULL, &b);
+        if (strstr(body_of(&b), "\"running\":false")) break;
+        usleep(100000);
+    }
+    T_CONTAINS(body_of(&b), "\"running\":false");
+    T_CONTAINS(body_of(&b), "\"error\":null");
+    T_CONTAINS(body_of(&b), "\"job\":\"orders\",\"last_run_at\"");
+    long stored = scalar("SELECT COUNT(*) FROM sales_orders WHERE source = 'amazon'");
+    T_CHECK(stored > 0);
+
+    T_EQ(http("GET", "/api/v1/orders?limit=2", NULL, 1, NULL, &b), 200);
+    sb_json *j = NULL;
+    char err[SB_ERRLEN], ref[64] = "";
+    T_EQ(sb_json_parse(b.data, b.len, &j, err), 0);
+    T_EQ(sb_json_len(j, SB_JSON_ROOT, "orders"), stored < 2 ? stored : 2);
+    T_EQ(sb_json_bool(j, SB_JSON_ROOT, "has_more", 0), stored > 2);
+    sb_json_strcpy(j, SB_JSON_ROOT, "orders[0].order", ref, sizeof ref);
+    sb_json_free(j);
+    T_EQ(http("GET", "/api/v1/orders?stage=bogus", NULL, 1, NULL, &b), 400);
+    T_EQ(http("GET", "/api/v1/orders?stage=needs_attention&limit=500", NULL, 1, NULL, &b), 200);
+    T_CHECK(strstr(body_of(&b), "\"stage\":\"open\"") == NULL);
+
+    char url[256];
+    snprintf(url, sizeof url, "/api/v1/orders/%s", ref);
+    T_EQ(http("GET", url, NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"lines\":[{");
+    snprintf(url, sizeof url, "/api/v1/orders/%s/explain", ref);
+    T_EQ(http("GET", url, NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"decisions\":[{");
+    T_CONTAINS(body_of(&b), "\"hook\":");
+    T_EQ(http("GET", "/api/v1/orders/NO-SUCH-ORDER", NULL, 1, NULL, &b), 404);
+
+    /* needs attention, then fix */
+    T_EQ(http("GET", "/api/v1/attention", NULL, 1, NULL, &b), 200);
+    char *held = text1("SELECT order_ref FROM sales_orders WHERE stage = 'needs_attention' AND split_no = 0 ORDER BY id LIMIT 1");
+    T_CHECK(held != NULL);
+    if (held) {
+        T_CONTAINS(body_of(&b), held);
+        snprintf(url, sizeof url, "/api/v1/orders/%s/fix", held);
+        T_EQ(http("POST", url, "{\"branch\":\"Sydny\"}", 1, NULL, &b), 400);
+        T_CONTAINS(error_of(&b), "branch 'Sydny' does not exist");
+        T_EQ(http("POST", url, "{}", 1, NULL, &b), 400);
+        T_EQ(http("POST", url, "{\"branch\":\"NJ Warehouse\",\"resolve\":true}", 1, NULL, &b), 200);
+        char q[512];
+        snprintf(q, sizeof q, "SELECT stage || '|' || branch FROM sales_orders WHERE order_ref = '%s' AND split_no = 0", held);
+        char *now = text1(q);
+        T_STREQ(now, "open|NJ Warehouse");
+        free(now);
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM audit WHERE order_ref = '%s' AND hook = 'person' AND json_valid(decision)", held);
+        T_EQ(scalar(q), 1);
+        T_EQ(http("POST", url, "{\"resolve\":true}", 1, NULL, &b), 200);   /* open orders may be fixed again */
+        free(held);
+    }
+    T_EQ(http("POST", "/api/v1/orders/NO-SUCH-ORDER/fix", "{\"resolve\":true}", 1, NULL, &b), 404);
+    T_EQ(http("POST", "/api/v1/attention/retry", "{}", 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"fixed\":");
+    T_EQ(http("POST", "/api/v1/orders", "not json", 1, NULL, &b), 400);
+
+    T_EQ(http("GET", "/api/v1/dispatch", NULL, 1, NULL, &b), 200);
+    /* dispatch an open merchant order locally, then "Update Dispatched Orders" confirms it */
+    char *open_ref = text1("SELECT o.order_ref FROM sales_orders o WHERE o.stage = 'open' AND o.source = 'amazon' "
+                           "AND o.split_no = 0 AND o.fulfilled_by = 'MERCHANT' AND o.auto_dispatched = 0 "
+                           "AND o.branch <> 'Amazon FBA' ORDER BY o.id LIMIT 1");
+    T_CHECK(open_ref != NULL);
+    if (open_ref) {
+        sb_engine *e = NULL;
+        sb_dispatch_result dr;
+        sb_dispatch_req dq = {.order_ref = open_ref, .carrier = "UPS", .tracking = "1Z999AA10123456784"};
+        T_EQ(sb_engine_open(S, db, INTEG, &e, err), 0);
+        int drc = e ? sb_tracking_dispatch(e, &dq, &dr, err) : -1;
+        if (drc) fprintf(stderr, "dispatch %s: %s\n", open_ref, err);
+        T_EQ(drc, 0);
+        sb_engine_close(e);
+        sb_sim_requests_clear(SIM);
+        T_EQ(http("POST", "/api/v1/update-dispatched", "{}", 1, NULL, &b), 200);
+        T_CONTAINS(body_of(&b), "\"sent\":1");
+        sb_buf log;
+        sb_buf_init(&log, 1 << 24);
+        sb_sim_requests_json(SIM, &log);
+        T_CONTAINS(log.data, "shipmentConfirmation");
+        T_CONTAINS(log.data, open_ref);
+        sb_buf_free(&log);
+        T_EQ(http("GET", "/api/v1/dispatch", NULL, 1, NULL, &b), 200);
+        T_CONTAINS(body_of(&b), "1Z999AA10123456784");
+        T_CONTAINS(body_of(&b), "\"confirmed\":1");
+        free(open_ref);
+    }
+    T_EQ(http("GET", "/api/v1/stock?errors=1", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"items\":[");
+    T_EQ(http("GET", "/api/v1/rules", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"ok\":true");
+    T_CONTAINS(body_of(&b), "\"hash\":\"");
+    sb_buf_free(&b);
+}
+
+static void test_metrics(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    T_EQ(http("GET", "/metrics", NULL, 1, NULL, &b), 200);
+    regex_t sample, comment;
+    regcomp(&sample, "^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"\\\\]*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"\\\\]*\")*\\})? -?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$", REG_EXTENDED | REG_NOSUB);
+    regcomp(&comment, "^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$", REG_EXTENDED | REG_NOSUB);
+    int lines = 0, bad = 0;
+    char *text = strdup(body_of(&b));
+    for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+        lines++;
+        if (regexec(l[0] == '#' ? &comment : &sample, l, 0, NULL, 0)) { bad++; fprintf(stderr, "bad metrics line: %s\n", l); }
+    }
+    free(text);
+    regfree(&sample);
+    regfree(&comment);
+    T_EQ(bad, 0);
+    T_CHECK(lines > 40);
+    T_CONTAINS(body_of(&b), "# TYPE sellerbridge_orders gauge\n");
+    T_CONTAINS(body_of(&b), "sellerbridge_orders_held ");
+    T_CONTAINS(body_of(&b), "sellerbridge_orders_failed ");
+    T_CONTAINS(body_of(&b), "sellerbridge_amazon_calls_total{op=\"searchOrders\",status=\"2xx\"} ");
+    T_CHECK(strstr(body_of(&b), "sellerbridge_amazon_calls_total{op=\"searchOrders\",status=\"2xx\"} 0\n") == NULL);
+    T_CONTAINS(body_of(&b), "sellerbridge_amazon_throttled_total{op=\"searchOrders\"} ");
+    T_CONTAINS(body_of(&b), "sellerbridge_outbox_depth{kind=\"all\"} ");
+    T_CONTAINS(body_of(&b), "sellerbridge_job_last_success_age_seconds{job=\"orders\"} ");
+    sb_buf_free(&b);
+}
+
+static int setup(char *dir, sb_sim **sim) {
+    static const char *const kinds[] = {"branches", "customer_groups", "gl_accounts", "products", "boms", "stock",
+                                        "customers", "orders", NULL};
+    static const char *const settings[][2] = {
+        {"additional.mf_branch", "LA Warehouse"}, {"orders.fba_branch", "Amazon FBA"},
+        {"orders.statuses", "UNSHIPPED,PARTIALLY_SHIPPED,SHIPPED"}, {"orders.routing.enabled", "true"},
+        {"orders.routing.grid", "[{\"countries\":[\"US\"],\"states\":[\"NY\",\"NJ\"],\"branch\":\"NJ Warehouse\",\"backups\":[\"LA Warehouse\"]}]"},
+        {"orders.last_updated", "2026-11-01T00:00:00Z"}, {"integration.marketplaces", "ATVPDKIKX0DER,A39IBJ37TRP1C6"},
+        {"api.max_retries", "2"}, {"api.timeout_ms", "5000"}, {NULL, NULL}};
+    char err[SB_ERRLEN], lwa[256];
+    unsigned char key[SB_KEY_LEN];
+    snprintf(db, sizeof db, "%s/t.db", dir);
+    unsetenv("SELLERBRIDGE_KEY_FILE");
+    unsetenv("SELLERBRIDGE_KEY");
+    if (sb_store_open(db, SB_STORE_CREATE, &S, err) || sb_store_integration_add(S, "main", &INTEG, err)) goto fail;
+    for (int i = 0; kinds[i]; i++) {
+        char path[64];
+        sb_csv_result res;
+        snprintf(path, sizeof path, "examples/data/%s.csv", kinds[i]);
+        const sb_embedded_file *f = sb_embed_find(path);
+        if (!f || sb_csv_import_mem(S, INTEG, kinds[i], path, f->data, f->len, &res, err)) goto fail;
+    }
+    /* the rows the settings cases name */
+    if (sb_store_exec(S, "INSERT OR IGNORE INTO branches(name, country) VALUES ('Sydney','AU'),('LA','US'),('NJ','US'),('FBA','US');"
+                         "INSERT OR IGNORE INTO customers(ref, email) VALUES ('CASH','cash@example.com');"
+                         "INSERT OR IGNORE INTO customer_groups(name) VALUES ('Retail');"
+                         "INSERT OR IGNORE INTO gl_accounts(code, name) VALUES ('4010','Amazon sales');", err)) goto fail;
+    for (int i = 0; settings[i][0]; i++)
+        if (sb_settings_set(S, INTEG, settings[i][0], settings[i][1], err)) goto fail;
+    const sb_embedded_file *scen = sb_embed_find("examples/data/demo-scenario.json");
+    char scen_path[512];
+    snprintf(scen_path, sizeof scen_path, "%s/examples/data/demo-scenario.json",
+             getenv("SB_SOURCE_DIR") ? getenv("SB_SOURCE_DIR") : SB_SOURCE_DIR);
+    sb_sim_options so = {.scenario_json = scen ? scen->data : NULL, .scenario_path = scen ? NULL : scen_path,
+                         .generate = 40, .seed = 3, .unthrottled = 1};
+    if (sb_sim_start(&so, sim, err)) goto fail;
+    snprintf(lwa, sizeof lwa, "%s/auth/o2/token", sb_sim_url(*sim));
+    if (sb_settings_set(S, INTEG, "api.endpoint", sb_sim_url(*sim), err) ||
+        sb_settings_set(S, INTEG, "api.lwa_endpoint", lwa, err) ||
+        sb_secrets_key(db, 1, key, err) ||
+        sb_secrets_put(S, INTEG, "lwa.client_id", SB_SIM_CLIENT_ID, key, err) ||
+        sb_secrets_put(S, INTEG, "lwa.client_secret", SB_SIM_CLIENT_SECRET, key, err) ||
+        sb_secrets_put(S, INTEG, "lwa.refresh_token", SB_SIM_REFRESH_TOKEN, key, err)) goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "set-up: %s\n", err);
+    return -1;
+}
+
+int main(void) {
+    char dir[] = "/tmp/sbwebXXXXXX", err[SB_ERRLEN], path[256];
+    T_CHECK(mkdtemp(dir) != NULL);
+    sb_log_set_level(SB_LOG_WARN);
+    curl_global_init(CURL_GLOBAL_ALL);
+    sb_buf_init(&all, 1u << 30);
+    sb_sim *sim = NULL;
+    if (setup(dir, &sim)) return 1;
+    SIM = sim;
+    sb_web_options o = {.db_path = db, .listen = "127.0.0.1:0", .threads = 3};
+    sb_web *w = NULL;
+    T_EQ(sb_web_start(&o, &w, err), 0);
+    if (!w) { fprintf(stderr, "%s\n", err); return 1; }
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", sb_web_port(w));
+    T_EQ(sb_web_token(db, NULL, 0, tok, path, sizeof path, err), 0);
+    char want_path[256];
+    snprintf(want_path, sizeof want_path, "%s.web-token", db);
+    T_STREQ(path, want_path);
+    T_STREQ(sb_web_token_path(w), want_path);
+    /* a second server on the same port is refused with a message; a bad --listen too */
+    sb_web *w2 = NULL;
+    char busy[64];
+    snprintf(busy, sizeof busy, "127.0.0.1:%d", sb_web_port(w));
+    sb_web_options o2 = {.db_path = db, .listen = busy};
+    T_CHECK(sb_web_start(&o2, &w2, err) != 0 && w2 == NULL);
+    o2.listen = "127.0.0.1";
+    T_CHECK(sb_web_start(&o2, &w2, err) != 0);
+    T_CONTAINS(err, "HOST:PORT");
+
+    test_auth();
+    test_cross_site();
+    test_routing();
+    test_orders();
+    test_metrics();
+    test_settings_api();
+
+    /* no response ever carried a secret or the token */
+    unsigned char key[SB_KEY_LEN];
+    char keyhex[2 * SB_KEY_LEN + 1];
+    T_EQ(sb_secrets_key(db, 0, key, err), 0);
+    for (int i = 0; i < SB_KEY_LEN; i++) snprintf(keyhex + 2 * i, 3, "%02x", key[i]);
+    sb_buf_append(&all, "", 1);
+    const char *secrets[] = {SB_SIM_CLIENT_SECRET, SB_SIM_REFRESH_TOKEN, SB_SIM_CLIENT_ID, tok, keyhex,
+                             "sim-demo-client", "sim-demo-refresh", NULL};
+    T_CHECK(all.len > 10000);
+    for (int i = 0; secrets[i]; i++)
+        if (strstr(all.data, secrets[i])) { t_fail++; fprintf(stderr, "a response carried secret #%d\n", i); }
+        else t_pass++;
+
+    sb_web_stop(w);
+    sb_sim_stop(sim);
+    sb_store_close(S);
+    sb_buf_free(&all);
+    curl_global_cleanup();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) {}
+    return t_done();
+}
