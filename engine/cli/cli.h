@@ -53,3 +53,7 @@ int sb_cli_open(sb_cli *cli, sb_store **s, int64_t *integ, char *name, size_t na
 
 /* `sellerbridge sync products|stock` (cmd_jobs.c); returns an exit code. */
 int sb_cli_sync_job(sb_cli *cli, const char *job);
+
+/* `rules use PACK` and `rules dry-run PACK` (cmd_rules_store.c); return exit codes. */
+int sb_cli_rules_use(sb_cli *cli, const char *pack);
+int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit);

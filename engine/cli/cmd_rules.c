@@ -87,7 +87,6 @@ static int sb_rules_test_cmd(const sb_command *cmd, const char *pack, const char
 }
 
 static int sb_rules_run(sb_cli *cli, int argc, char **argv) {
-    (void)cli;
     const sb_command *cmd = &sb_cmd_rules;
     if (argc < 2) return sb_cli_usage_error(cmd, "missing subcommand");
     if (!strcmp(argv[1], "check")) {
@@ -98,14 +97,26 @@ static int sb_rules_run(sb_cli *cli, int argc, char **argv) {
         if (argc != 3 && argc != 4) return sb_cli_usage_error(cmd, "test takes PACK [CASES_DIR]");
         return sb_rules_test_cmd(cmd, argv[2], argc == 4 ? argv[3] : NULL);
     }
+    if (!strcmp(argv[1], "use")) {
+        if (argc != 3) return sb_cli_usage_error(cmd, "use takes one PACK");
+        return sb_cli_rules_use(cli, argv[2]);
+    }
+    if (!strcmp(argv[1], "dry-run")) {
+        long limit = 0;
+        if (argc == 5 && !strcmp(argv[3], "--limit")) limit = strtol(argv[4], NULL, 10);
+        else if (argc != 3) return sb_cli_usage_error(cmd, "dry-run takes PACK [--limit N]");
+        return sb_cli_rules_dry_run(cli, argv[2], limit);
+    }
     return sb_cli_usage_error(cmd, "unknown subcommand '%s'", argv[1]);
 }
 
 const sb_command sb_cmd_rules = {
     "rules", sb_rules_run,
-    "check and test rule packs",
-    "rules check PACK | rules test PACK [CASES_DIR]\n\n"
+    "Check, test, dry-run and deploy rule packs",
+    "rules check PACK | test PACK [CASES_DIR] | dry-run PACK [--limit N] | use PACK\n\n"
     "  PACK is a folder of hook files, or 'default' for the built-in pack.\n"
     "  check   load and lint the pack; every problem as file:line; exit 1 on problems\n"
-    "  test    run the case files (default PACK/cases; tests/rules/cases for 'default')"
+    "  test    run the case files (default PACK/cases; tests/rules/cases for 'default')\n"
+    "  dry-run run the pack over the stored orders; print what would change; change nothing\n"
+    "  use     deploy the pack to the integration (only if it loads cleanly)"
 };

@@ -54,6 +54,25 @@ expect_out "no uninvoiced orders"
 expect_rc 2 $SB invoices batch --until soon
 expect_err "is not a date"
 
+# rule packs against the stored orders: the same pack changes nothing; a pack routing to
+# branches that do not exist is reported, and deploying a broken pack is refused
+expect_rc 0 $SB rules dry-run default
+expect_out "0 would change, 0 would be held"
+expect_rc 0 $SB rules dry-run "$SRC/examples/rules/us-east-west"
+expect_out "route.lua: branch 'East' does not exist"
+mkdir -p "$T/broken" && printf 'return function(order\n' > "$T/broken/gl.lua"
+expect_rc 1 $SB rules use "$T/broken"
+expect_err "gl.lua:2:"
+expect_err "keeps its current pack"
+expect_rc 0 $SB settings get rules.pack
+expect_eq "$(cat "$T/out")" default "pack after a refused deploy"
+expect_rc 0 $SB rules use "$SRC/examples/rules/amazon-business"
+expect_out "now uses rule pack"
+before=$(sqlite3 "$SELLERBRIDGE_DB" "SELECT count(*) FROM audit")
+expect_rc 0 $SB rules dry-run "$SRC/examples/rules/prime-3pl"
+expect_eq "$(sqlite3 "$SELLERBRIDGE_DB" "SELECT count(*) FROM audit")" "$before" "dry-run wrote nothing"
+$SB rules use default >/dev/null
+
 # the daemon: one engine per database, SIGTERM ends it cleanly
 SELLERBRIDGE_LOG=info $SB run --no-web > "$T/run.out" 2> "$T/run.err" &
 runpid=$!
