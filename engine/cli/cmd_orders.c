@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "core/util.h"
 #include "sync/engine.h"
+#include "sync/fix.h"
 #include "sync/orders.h"
 
 static void col(sb_cli *cli, sqlite3_stmt *st, int i, const char *key, int first) {
@@ -150,8 +151,8 @@ static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, 
     return SB_EXIT_OK;
 }
 
-/* A person fixes a held order: choose its branch (and so its stock), or mark it
- * resolved; the stock reservation moves with it in one transaction. */
+/* A person fixes a held order: another branch (its reserved stock moves with it) and/or
+ * resolved. */
 static int fix_order(sb_store *s, int64_t integ, int argc, char **argv) {
     const char *ref = argv[2], *branch = NULL;
     int resolve = 0;
@@ -160,69 +161,12 @@ static int fix_order(sb_store *s, int64_t integ, int argc, char **argv) {
         else if (!strcmp(argv[i], "--resolve")) resolve = 1;
         else return sb_cli_usage_error(&sb_cmd_orders, "unknown argument '%s'", argv[i]);
     }
-    char err[SB_ERRLEN];
     if (!branch && !resolve) return sb_cli_usage_error(&sb_cmd_orders, "fix needs --branch NAME and/or --resolve");
-    if (branch && !sb_store_branch_exists(s, branch)) {
-        char names[512];
-        sb_store_branch_names(s, names, sizeof names);
-        fprintf(stderr, "sellerbridge orders: branch '%s' does not exist (branches: %s)\n", branch, names);
+    char err[SB_ERRLEN];
+    if (sb_orders_fix(s, integ, ref, branch, resolve, "cli", err)) {
+        fprintf(stderr, "sellerbridge orders: %s\n", err);
         return SB_EXIT_FAIL;
     }
-    int rc = sb_store_begin(s, err);
-    sqlite3_stmt *st = NULL;
-    int64_t oid = 0;
-    char stage[24] = "", old_branch[128] = "";
-    if (!rc) rc = sb_store_prepare(s, "SELECT id, stage, COALESCE(branch,'') FROM sales_orders WHERE integration_id = ?1 "
-                                      "AND order_ref = ?2 AND split_no = 0", &st, err);
-    if (!rc) {
-        sqlite3_bind_int64(st, 1, integ);
-        sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            oid = sqlite3_column_int64(st, 0);
-            snprintf(stage, sizeof stage, "%s", sqlite3_column_text(st, 1));
-            snprintf(old_branch, sizeof old_branch, "%s", sqlite3_column_text(st, 2));
-        }
-        sqlite3_finalize(st);
-        if (!oid) rc = sb_seterr(err, SB_ENOTFOUND, "order %s is not stored for this integration", ref);
-        else if (strcmp(stage, "needs_attention") && strcmp(stage, "open"))
-            rc = sb_seterr(err, SB_EINVAL, "order %s is %s; only open orders or orders needing attention can be fixed "
-                           "(rule errors: fix the pack and run 'orders retry')", ref, stage);
-    }
-    if (!rc && branch && strcmp(branch, old_branch)) {
-        /* move the reservation: release at the old branch, reserve at the new */
-        if (!(rc = sb_store_prepare(s, "SELECT product_id, qty - qty_dispatched FROM sales_order_lines "
-                                       "WHERE order_id = ? AND stock_bearing = 1 AND product_id IS NOT NULL", &st, err))) {
-            sqlite3_bind_int64(st, 1, oid);
-            while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-                int64_t p = sqlite3_column_int64(st, 0);
-                double q = sqlite3_column_double(st, 1);
-                rc = sb_store_reserve(s, p, old_branch, -q, err);
-                if (!rc) rc = sb_store_reserve(s, p, branch, q, err);
-            }
-            sqlite3_finalize(st);
-        }
-        char q[512];
-        char *sqlq = sqlite3_mprintf("UPDATE sales_orders SET branch = %Q WHERE id = %lld", branch, (long long)oid);
-        snprintf(q, sizeof q, "%s", sqlq);
-        sqlite3_free(sqlq);
-        if (!rc) rc = sb_store_exec(s, q, err);
-    }
-    if (!rc && resolve) {
-        char q[256];
-        snprintf(q, sizeof q, "UPDATE sales_orders SET stage = CASE WHEN dispatched_at IS NULL THEN 'open' ELSE 'dispatched' END, "
-                              "attention_reason = NULL WHERE id = %lld", (long long)oid);
-        rc = sb_store_exec(s, q, err);
-    }
-    if (!rc) {
-        char *q = sqlite3_mprintf("INSERT INTO audit(integration_id, order_ref, hook, decision) VALUES (%lld, %Q, 'person', "
-                                  "json_object('branch', %Q, 'resolved', json(%Q)))", (long long)integ, ref,
-                                  branch ? branch : old_branch, resolve ? "true" : "false");
-        rc = sb_store_exec(s, q, err);
-        sqlite3_free(q);
-    }
-    if (!rc) rc = sb_store_commit(s, err);
-    else sb_store_rollback(s);
-    if (rc) { fprintf(stderr, "sellerbridge orders: %s\n", err); return SB_EXIT_FAIL; }
     printf("order %s:%s%s%s\n", ref, branch ? " branch " : "", branch ? branch : "", resolve ? " resolved, now open" : "");
     return SB_EXIT_OK;
 }

@@ -14,6 +14,7 @@
 #include "settings/settings.h"
 #include "sync/engine.h"
 #include "sync/orders.h"
+#include "sync/fix.h"
 #include "sync/tracking.h"
 #include "web/web_int.h"
 
@@ -494,94 +495,16 @@ static void order_get(sb_web_req *rq, sb_web_resp *rs, const char *ref, int expl
 }
 
 /* A person fixes a held order: a branch (the stock reservation moves with it) and/or
- * resolved (back to open). The same rules as `orders fix`, in one transaction. */
+ * resolved (back to open); the same function as `orders fix`. */
 static void order_fix(sb_web_req *rq, sb_web_resp *rs, const char *ref) {
-    sb_store *s = rq->s;
     const char *branch = sb_json_str(rq->json, SB_JSON_ROOT, "branch");
     int resolve = sb_json_bool(rq->json, SB_JSON_ROOT, "resolve", 0);
     if (branch && !*branch) branch = NULL;
     if (!branch && !resolve) { sb_web_error(rs, 400, "fix needs {\"branch\": NAME} and/or {\"resolve\": true}"); return; }
     char err[SB_ERRLEN];
-    if (branch && !sb_store_branch_exists(s, branch)) {
-        char names[512];
-        sb_store_branch_names(s, names, sizeof names);
-        sb_web_error(rs, 400, "branch '%s' does not exist (branches: %s)", branch, names);
-        return;
-    }
-    int rc = sb_store_begin(s, err);
-    sqlite3_stmt *st = NULL;
-    int64_t oid = 0;
-    char stage[24] = "", old_branch[128] = "";
-    if (!rc) rc = sb_store_prepare(s, "SELECT id, stage, COALESCE(branch,'') FROM sales_orders WHERE integration_id = ?1 "
-                                      "AND source IN ('amazon','import') AND order_ref = ?2 AND split_no = 0", &st, err);
-    if (!rc) {
-        sqlite3_bind_int64(st, 1, rq->w->integ);
-        sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            oid = sqlite3_column_int64(st, 0);
-            snprintf(stage, sizeof stage, "%s", sqlite3_column_text(st, 1));
-            snprintf(old_branch, sizeof old_branch, "%s", sqlite3_column_text(st, 2));
-        }
-        sqlite3_finalize(st);
-        st = NULL;
-        if (!oid) rc = sb_seterr(err, SB_ENOTFOUND, "order %s is not stored for this integration", ref);
-        else if (strcmp(stage, "needs_attention") && strcmp(stage, "open"))
-            rc = sb_seterr(err, SB_EINVAL, "order %s is %s; only open orders or orders needing attention can be fixed "
-                           "(rule errors: fix the pack and retry)", ref, stage);
-    }
-    if (!rc && branch && strcmp(branch, old_branch)) {
-        if (!(rc = sb_store_prepare(s, "SELECT product_id, qty - qty_dispatched FROM sales_order_lines "
-                                       "WHERE order_id = ? AND stock_bearing = 1 AND product_id IS NOT NULL", &st, err))) {
-            sqlite3_bind_int64(st, 1, oid);
-            while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-                int64_t p = sqlite3_column_int64(st, 0);
-                double q = sqlite3_column_double(st, 1);
-                if (*old_branch) rc = sb_store_reserve(s, p, old_branch, -q, err);
-                if (!rc) rc = sb_store_reserve(s, p, branch, q, err);
-            }
-            sqlite3_finalize(st);
-            st = NULL;
-        }
-        if (!rc && !(rc = sb_store_prepare(s, "UPDATE sales_orders SET branch = ?1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
-                                              "WHERE id = ?2", &st, err))) {
-            sqlite3_bind_text(st, 1, branch, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, oid);
-            if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "moving the order", err);
-            sqlite3_finalize(st);
-            st = NULL;
-        }
-    }
-    if (!rc && resolve && !(rc = sb_store_prepare(s, "UPDATE sales_orders SET stage = CASE WHEN dispatched_at IS NULL "
-                                                     "THEN 'open' ELSE 'dispatched' END, attention_reason = NULL, "
-                                                     "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1", &st, err))) {
-        sqlite3_bind_int64(st, 1, oid);
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "resolving the order", err);
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    if (!rc) {
-        sb_buf dec;
-        sb_buf_init(&dec, 4096);
-        sb_jw jw;
-        sb_jw_init(&jw, &dec);
-        sb_jw_obj(&jw);
-        sb_jw_kstr(&jw, "branch", branch ? branch : old_branch);
-        sb_jw_kbool(&jw, "resolved", resolve);
-        sb_jw_kstr(&jw, "via", "web");
-        sb_jw_end_obj(&jw);
-        if (!(rc = sb_store_prepare(s, "INSERT INTO audit(integration_id, order_ref, hook, decision) VALUES (?1, ?2, 'person', ?3)", &st, err))) {
-            sqlite3_bind_int64(st, 1, rq->w->integ);
-            sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, dec.data ? dec.data : "{}", -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "audit", err);
-            sqlite3_finalize(st);
-        }
-        sb_buf_free(&dec);
-    }
-    if (!rc) rc = sb_store_commit(s, err);
-    else sb_store_rollback(s);
+    int rc = sb_orders_fix(rq->s, rq->w->integ, ref, branch, resolve, "web", err);
     if (rc) { sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
-    sb_info("web: order fixed order=%s branch=%s resolved=%d", ref, branch ? branch : old_branch, resolve);
+    sb_info("web: order fixed order=%s branch=%s resolved=%d", ref, branch ? branch : "(kept)", resolve);
     order_get(rq, rs, ref, 0);
 }
 

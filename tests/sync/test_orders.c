@@ -9,6 +9,7 @@
  *   file NAME ... eof         a rule file for the pack
  *   sync [fail]               one orders pass; "fail" expects it to fail
  *   retry                     re-run held orders
+ *   fix REF BRANCH|- [resolve] a person's fix (sb_orders_fix); "fix! ..." expects a refusal
  *   order JSON                add or change an order in the simulator
  *   fault JSON                inject a simulator fault
  *   clearfaults
@@ -30,6 +31,7 @@
 #include "settings/settings.h"
 #include "sim/sim.h"
 #include "sync/engine.h"
+#include "sync/fix.h"
 #include "sync/orders.h"
 #include "t.h"
 
@@ -205,6 +207,18 @@ static void run_case(const char *dir, const char *name) {
             long fixed = 0;
             if (sb_engine_open(c.s, c.db, c.integ, &e, err) || sb_orders_retry(e, NULL, &fixed, err)) { t_fail++; fprintf(stderr, "%s:%d: retry: %s\n", name, c.line, err); }
             sb_engine_close(e);
+        } else if (!strncmp(line, "fix ", 4) || !strncmp(line, "fix! ", 5)) {
+            int refuse = line[3] == '!';
+            char ref[64] = "", br[64] = "", res[16] = "";
+            char *args = line + (refuse ? 5 : 4), *p = strrchr(args, ' ');
+            int resolve = p && !strcmp(p + 1, "resolve");
+            if (resolve) *p = '\0';
+            if (sscanf(args, "%63s", ref) != 1) { t_fail++; continue; }
+            snprintf(br, sizeof br, "%s", args + strlen(ref) + (args[strlen(ref)] ? 1 : 0));
+            (void)res;
+            int frc = sb_orders_fix(c.s, c.integ, ref, strcmp(br, "-") ? br : NULL, resolve, "test", err);
+            if ((frc != 0) != refuse) { t_fail++; fprintf(stderr, "%s:%d: fix: rc %d %s\n", name, c.line, frc, err); }
+            else t_pass++;
         } else if (!strncmp(line, "order ", 6)) {
             if (sb_sim_orders_upsert(c.sim, line + 6, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
         } else if (!strncmp(line, "fault ", 6)) {

@@ -1,0 +1,101 @@
+/* fix.c: a person's fix of a held order (see fix.h). */
+#include <stdio.h>
+#include <string.h>
+#include "core/util.h"
+#include "json/json.h"
+#include "sync/fix.h"
+
+static int step(sb_store *s, sqlite3_stmt *st, const char *what, char *err) {
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, what, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sb_orders_fix(sb_store *s, int64_t integ, const char *ref, const char *branch, int resolve,
+                  const char *via, char *err) {
+    sqlite3_stmt *st = NULL;
+    int64_t oid = 0;
+    int amazon_stock = 0, rc;
+    char stage[24] = "", old_branch[128] = "";
+    if (branch && !*branch) branch = NULL;
+    if (!branch && !resolve) return sb_seterr(err, SB_EINVAL, "order %s: nothing to fix: give a branch and/or resolve", ref);
+    if (branch && !sb_store_branch_exists(s, branch)) {
+        char names[512];
+        sb_store_branch_names(s, names, sizeof names);
+        return sb_seterr(err, SB_EINVAL, "branch '%s' does not exist (branches: %s)", branch, names);
+    }
+    if ((rc = sb_store_begin(s, err))) return rc;
+    if ((rc = sb_store_prepare(s, "SELECT id, stage, COALESCE(branch,''), COALESCE(fulfilled_by,'') = 'AMAZON' "
+                                  "FROM sales_orders WHERE integration_id = ?1 AND order_ref = ?2 ORDER BY split_no LIMIT 1",
+                               &st, err))) goto out;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        oid = sqlite3_column_int64(st, 0);
+        snprintf(stage, sizeof stage, "%s", sqlite3_column_text(st, 1));
+        snprintf(old_branch, sizeof old_branch, "%s", sqlite3_column_text(st, 2));
+        amazon_stock = sqlite3_column_int(st, 3);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!oid) { rc = sb_seterr(err, SB_ENOTFOUND, "order %s is not stored for this integration", ref); goto out; }
+    if (strcmp(stage, "needs_attention") && strcmp(stage, "open")) {
+        rc = sb_seterr(err, SB_EINVAL, "order %s is %s; only open orders or orders needing attention can be fixed "
+                       "(rule errors: fix the pack and run 'orders retry')", ref, stage);
+        goto out;
+    }
+    if (branch && strcmp(branch, old_branch)) {
+        /* the reservation moves with the order (Amazon-fulfilled orders reserve nothing) */
+        if (!amazon_stock) {
+            if ((rc = sb_store_prepare(s, "SELECT product_id, qty - qty_dispatched FROM sales_order_lines WHERE order_id = ? "
+                                          "AND stock_bearing = 1 AND product_id IS NOT NULL", &st, err))) goto out;
+            sqlite3_bind_int64(st, 1, oid);
+            while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+                int64_t p = sqlite3_column_int64(st, 0);
+                double q = sqlite3_column_double(st, 1);
+                if (*old_branch) rc = sb_store_reserve(s, p, old_branch, -q, err);
+                if (!rc) rc = sb_store_reserve(s, p, branch, q, err);
+            }
+            sqlite3_finalize(st);
+            st = NULL;
+            if (rc) goto out;
+        }
+        if ((rc = sb_store_prepare(s, "UPDATE sales_orders SET branch = ?1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
+                                      "WHERE id = ?2", &st, err))) goto out;
+        sqlite3_bind_text(st, 1, branch, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, oid);
+        if ((rc = step(s, st, "moving the order", err))) { st = NULL; goto out; }
+        st = NULL;
+    }
+    if (resolve) {
+        if ((rc = sb_store_prepare(s, "UPDATE sales_orders SET stage = CASE WHEN dispatched_at IS NULL THEN 'open' "
+                                      "ELSE 'dispatched' END, attention_reason = NULL, "
+                                      "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1", &st, err))) goto out;
+        sqlite3_bind_int64(st, 1, oid);
+        if ((rc = step(s, st, "resolving the order", err))) { st = NULL; goto out; }
+        st = NULL;
+    }
+    sb_buf dec;
+    sb_buf_init(&dec, 4096);
+    sb_jw jw;
+    sb_jw_init(&jw, &dec);
+    sb_jw_obj(&jw);
+    sb_jw_kstr(&jw, "branch", branch ? branch : old_branch);
+    sb_jw_kbool(&jw, "resolved", resolve);
+    sb_jw_kstr(&jw, "via", via);
+    sb_jw_end_obj(&jw);
+    if (!(rc = sb_store_prepare(s, "INSERT INTO audit(integration_id, order_ref, hook, decision) VALUES (?1, ?2, 'person', ?3)",
+                                &st, err))) {
+        sqlite3_bind_int64(st, 1, integ);
+        sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, dec.data ? dec.data : "{}", -1, SQLITE_STATIC);
+        rc = step(s, st, "recording the fix", err);
+        st = NULL;
+    }
+    sb_buf_free(&dec);
+    if (!rc) return sb_store_commit(s, err);
+out:
+    sqlite3_finalize(st);
+    sb_store_rollback(s);
+    return rc;
+}
