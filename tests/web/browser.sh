@@ -10,10 +10,13 @@ CHROMIUM=${SB_CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { echo "FAIL: $CHROMIUM not found: install Debian's 'chromium' package (bash .ci/setup)" >&2; exit 1; }
 command -v node >/dev/null || { echo "FAIL: node not found: install 'nodejs' (bash .ci/setup)" >&2; exit 1; }
 command -v npm >/dev/null || { echo "FAIL: npm not found: install 'npm' (bash .ci/setup)" >&2; exit 1; }
+# Debian 12's own nodejs is 18; playwright-core after 1.60 needs 20
+PW=playwright-core@1
+[ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ] && PW=playwright-core@1.60
 if [ ! -f "$HERE/node_modules/playwright-core/package.json" ]; then
-  echo "installing playwright-core into $HERE/node_modules"
-  (cd "$HERE" && npm install --no-audit --no-fund --no-save --loglevel=error playwright-core@1 >"$T/npm.log" 2>&1) ||
-    { echo "FAIL: 'npm install playwright-core@1' failed: $(tail -5 "$T/npm.log")" >&2; exit 1; }
+  echo "installing $PW into $HERE/node_modules"
+  (cd "$HERE" && npm install --no-audit --no-fund --no-save --loglevel=error "$PW" >"$T/npm.log" 2>&1) ||
+    { echo "FAIL: 'npm install $PW' failed: $(tail -5 "$T/npm.log")" >&2; exit 1; }
 fi
 
 # a demo database (sample data, settings, downloaded orders) behind the dashboard
