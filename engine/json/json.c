@@ -436,3 +436,148 @@ void sb_jw_kstr(sb_jw *w, const char *k, const char *s) { sb_jw_key(w, k); sb_jw
 void sb_jw_kint(sb_jw *w, const char *k, long long v) { sb_jw_key(w, k); sb_jw_int(w, v); }
 void sb_jw_kbool(sb_jw *w, const char *k, int v) { sb_jw_key(w, k); sb_jw_bool(w, v); }
 int sb_jw_error(const sb_jw *w) { return w->rc; }
+
+/* ---- scanner ---- */
+
+/* A syntax-only pass over the text: no allocation, no Lua. The scanner keeps a cursor and
+ * the nesting depth; when `want` is set it records the spans of the elements of the array
+ * that is the value of the top-level key `want` (the last such key, as cjson keeps). */
+typedef struct scan {
+    const char *base, *p, *end;
+    int depth;
+    const char *want;
+    size_t wantlen;
+    sb_json_span *spans;
+    size_t max, n;
+} scan;
+
+static void scan_ws(scan *s) {
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')) s->p++;
+}
+
+static int scan_hex4(const char *p, const char *end, unsigned *v) {
+    if (end - p < 4) return -1;
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
+        if (d > 15) return -1;
+        *v = *v << 4 | d;
+    }
+    return 0;
+}
+
+/* a string token; *raw and *rawlen give its bytes between the quotes */
+static int scan_string(scan *s, const char **raw, size_t *rawlen) {
+    const char *start = ++s->p;
+    while (s->p < s->end) {
+        unsigned char c = (unsigned char)*s->p;
+        if (c == '"') {
+            if (raw) { *raw = start; *rawlen = (size_t)(s->p - start); }
+            s->p++;
+            return 0;
+        }
+        if (c < 0x20) return -1;
+        if (c != '\\') { s->p++; continue; }
+        if (++s->p >= s->end) return -1;
+        switch (*s->p) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': s->p++; break;
+        case 'u': {
+            unsigned v, w;
+            if (scan_hex4(s->p + 1, s->end, &v)) return -1;
+            s->p += 5;
+            if (v >= 0xDC00 && v <= 0xDFFF) return -1;                  /* a lone low surrogate */
+            if (v >= 0xD800 && v <= 0xDBFF) {                           /* needs its low half */
+                if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' || scan_hex4(s->p + 2, s->end, &w) ||
+                    w < 0xDC00 || w > 0xDFFF) return -1;
+                s->p += 6;
+            }
+            break;
+        }
+        default: return -1;
+        }
+    }
+    return -1;
+}
+
+static int scan_digits(scan *s) {
+    const char *b = s->p;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
+    return s->p > b ? 0 : -1;
+}
+
+static int scan_number(scan *s) {
+    if (*s->p == '-') s->p++;
+    if (s->p < s->end && *s->p == '0') s->p++;
+    else if (scan_digits(s)) return -1;
+    if (s->p < s->end && *s->p == '.') { s->p++; if (scan_digits(s)) return -1; }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
+        if (scan_digits(s)) return -1;
+    }
+    return 0;
+}
+
+static int scan_word(scan *s, const char *w, size_t n) {
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n)) return -1;
+    s->p += n;
+    return 0;
+}
+
+/* one value at the cursor; record = 1 for the elements of the wanted array */
+static int scan_value(scan *s, int wanted) {
+    scan_ws(s);
+    if (s->p >= s->end) return -1;
+    switch (*s->p) {
+    case '"': return scan_string(s, NULL, NULL);
+    case 't': return scan_word(s, "true", 4);
+    case 'f': return scan_word(s, "false", 5);
+    case 'n': return scan_word(s, "null", 4);
+    case '[': case '{': break;
+    default: return scan_number(s);
+    }
+    int obj = *s->p++ == '{', top = s->depth == 0;
+    if (++s->depth > SB_JSON_MAX_DEPTH) return -1;
+    scan_ws(s);
+    if (s->p < s->end && *s->p == (obj ? '}' : ']')) { s->p++; s->depth--; return 0; }
+    for (;;) {
+        int want_this = 0;
+        if (obj) {
+            const char *key;
+            size_t klen;
+            scan_ws(s);
+            if (s->p >= s->end || *s->p != '"' || scan_string(s, &key, &klen)) return -1;
+            want_this = top && s->want && klen == s->wantlen && !memcmp(key, s->want, klen);
+            scan_ws(s);
+            if (s->p >= s->end || *s->p++ != ':') return -1;
+            if (want_this) { s->n = 0; scan_ws(s); want_this = s->p < s->end && *s->p == '['; }
+        }
+        if (wanted) {
+            scan_ws(s);
+            const char *b = s->p;
+            if (scan_value(s, 0)) return -1;
+            if (s->n < s->max) { s->spans[s->n].off = (size_t)(b - s->base); s->spans[s->n].len = (size_t)(s->p - b); }
+            s->n++;
+        } else if (scan_value(s, want_this)) return -1;
+        scan_ws(s);
+        if (s->p >= s->end) return -1;
+        char c = *s->p++;
+        if (c == ',') continue;
+        if (c != (obj ? '}' : ']')) return -1;
+        s->depth--;
+        return 0;
+    }
+}
+
+int sb_json_scan(const char *text, size_t len, const char *want, sb_json_span *spans, size_t max, size_t *nspans) {
+    scan s = {.base = text, .p = text, .end = text + len, .want = want, .wantlen = want ? strlen(want) : 0,
+              .spans = spans, .max = spans ? max : 0};
+    if (nspans) *nspans = 0;
+    if (!text || scan_value(&s, 0)) return SB_EINVAL;
+    scan_ws(&s);
+    if (s.p != s.end) return SB_EINVAL;
+    if (nspans) *nspans = s.n;
+    return 0;
+}

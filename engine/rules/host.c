@@ -224,6 +224,9 @@ static int sb_rules_new_state(sb_rules *r, char *err) {
     r->L = L;
     *(sb_rules **)lua_getextraspace(L) = r;
     lua_sethook(L, sb_rules_count_hook, LUA_MASKCOUNT, SB_RULES_HOOK_TICK);
+    /* an order makes ~100 short-lived tables: the generational collector frees them
+     * young instead of re-marking the long-lived page and API tables every cycle */
+    lua_gc(L, LUA_GCGEN, 0, 0);
     for (const luaL_Reg *l = libs; l->name; l++) {
         luaL_requiref(L, l->name, l->func, 1);
         lua_pop(L, 1);
@@ -432,6 +435,8 @@ void sb_rules_free(sb_rules *r) {
     for (int i = 0; i < r->nbranches; i++) free(r->branch_names[i]);
     free(r->branch_names);
     free(r->next_token);
+    free(r->page_text);
+    free(r->spans);
     sb_arena_free(&r->arena);
     free(r);
 }

@@ -42,9 +42,9 @@ static double sb_get_num(lua_State *L, int t, const char *k) {
 }
 
 /* a tiny bounded JSON writer for the audit entries */
-typedef struct sb_jw { char buf[2048]; size_t n; } sb_jw;
+typedef struct sb_aw { char buf[2048]; size_t n; } sb_aw;
 
-static void sb_jw_raw(sb_jw *w, const char *s) {
+static void sb_aw_raw(sb_aw *w, const char *s) {
     if (w->n >= sizeof w->buf - 1) return;
     size_t l = strlen(s);
     if (w->n + l >= sizeof w->buf) l = sizeof w->buf - 1 - w->n;
@@ -53,26 +53,26 @@ static void sb_jw_raw(sb_jw *w, const char *s) {
     w->buf[w->n] = 0;
 }
 
-static void sb_jw_str(sb_jw *w, const char *s) {
-    if (!s) { sb_jw_raw(w, "null"); return; }
+static void sb_aw_str(sb_aw *w, const char *s) {
+    if (!s) { sb_aw_raw(w, "null"); return; }
     char tmp[8];
-    sb_jw_raw(w, "\"");
+    sb_aw_raw(w, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\') { tmp[0] = '\\'; tmp[1] = (char)*p; tmp[2] = 0; }
         else if (*p < 0x20) snprintf(tmp, sizeof tmp, "\\u%04x", *p);
         else { tmp[0] = (char)*p; tmp[1] = 0; }
-        sb_jw_raw(w, tmp);
+        sb_aw_raw(w, tmp);
     }
-    sb_jw_raw(w, "\"");
+    sb_aw_raw(w, "\"");
 }
 
-static void sb_jw_num(sb_jw *w, double v) {
+static void sb_aw_num(sb_aw *w, double v) {
     char tmp[40];
     snprintf(tmp, sizeof tmp, "%.15g", v);
-    sb_jw_raw(w, tmp);
+    sb_aw_raw(w, tmp);
 }
 
-static void sb_audit(sb_rules *r, sb_decision *d, const char *hook, sb_jw *w) {
+static void sb_audit(sb_rules *r, sb_decision *d, const char *hook, sb_aw *w) {
     if (d->naudit >= (int)(sizeof d->audit / sizeof d->audit[0])) return;
     d->audit[d->naudit].hook = hook;
     d->audit[d->naudit].decision_json = sb_dup(r, w->buf, w->n);
@@ -212,10 +212,10 @@ static int sb_take_status(sb_rules *r, int t, sb_decision *d, char *msg, size_t 
     int rc;
     if ((rc = sb_dec_bool(r, t, "download", "status.lua", 1, &d->download, msg, ml)) < 0) return rc;
     if ((rc = sb_dec_str(r, t, "reason", "status.lua", "", &d->skip_reason, msg, ml)) < 0) return rc;
-    sb_jw w = {.n = 0};
-    sb_jw_raw(&w, d->download ? "{\"download\":true" : "{\"download\":false");
-    if (d->skip_reason) { sb_jw_raw(&w, ",\"reason\":"); sb_jw_str(&w, d->skip_reason); }
-    sb_jw_raw(&w, "}");
+    sb_aw w = {.n = 0};
+    sb_aw_raw(&w, d->download ? "{\"download\":true" : "{\"download\":false");
+    if (d->skip_reason) { sb_aw_raw(&w, ",\"reason\":"); sb_aw_str(&w, d->skip_reason); }
+    sb_aw_raw(&w, "}");
     sb_audit(r, d, "status", &w);
     return 0;
 }
@@ -225,10 +225,10 @@ static int sb_take_validate(sb_rules *r, int t, sb_decision *d, char *msg, size_
     if ((rc = sb_dec_bool(r, t, "attention", "validate.lua", 1, &d->attention, msg, ml)) < 0) return rc;
     if ((rc = sb_dec_str(r, t, "reason", "validate.lua", "", &d->attention_reason, msg, ml)) < 0) return rc;
     if (d->attention && !d->attention_reason) d->attention_reason = "needs attention";
-    sb_jw w = {.n = 0};
-    sb_jw_raw(&w, d->attention ? "{\"attention\":true" : "{\"attention\":false");
-    if (d->attention_reason) { sb_jw_raw(&w, ",\"reason\":"); sb_jw_str(&w, d->attention_reason); }
-    sb_jw_raw(&w, "}");
+    sb_aw w = {.n = 0};
+    sb_aw_raw(&w, d->attention ? "{\"attention\":true" : "{\"attention\":false");
+    if (d->attention_reason) { sb_aw_raw(&w, ",\"reason\":"); sb_aw_str(&w, d->attention_reason); }
+    sb_aw_raw(&w, "}");
     sb_audit(r, d, "validate", &w);
     return 0;
 }
@@ -285,19 +285,19 @@ static int sb_take_customer(sb_rules *r, int t, const char *order_key, sb_decisi
     d->customer_id = a == SB_CUST_INSERT ? 0 : id;
     d->customer_key = a == SB_CUST_INSERT ? (key ? key : order_key) : NULL;
     d->customer_group = a == SB_CUST_INSERT ? group : NULL;
-    sb_jw w = {.n = 0};
-    sb_jw_raw(&w, "{\"action\":");
-    sb_jw_str(&w, action);
+    sb_aw w = {.n = 0};
+    sb_aw_raw(&w, "{\"action\":");
+    sb_aw_str(&w, action);
     if (a == SB_CUST_INSERT) {
-        sb_jw_raw(&w, ",\"key\":");
-        sb_jw_str(&w, d->customer_key);
-        if (group) { sb_jw_raw(&w, ",\"group\":"); sb_jw_str(&w, group); }
+        sb_aw_raw(&w, ",\"key\":");
+        sb_aw_str(&w, d->customer_key);
+        if (group) { sb_aw_raw(&w, ",\"group\":"); sb_aw_str(&w, group); }
     } else {
         char tmp[32];
         snprintf(tmp, sizeof tmp, ",\"id\":%lld", (long long)id);
-        sb_jw_raw(&w, tmp);
+        sb_aw_raw(&w, tmp);
     }
-    sb_jw_raw(&w, "}");
+    sb_aw_raw(&w, "}");
     sb_audit(r, d, "customer", &w);
     return 0;
 }
@@ -425,25 +425,25 @@ static int sb_take_route(sb_rules *r, int t, const sb_order *o, sb_decision *d, 
         if (rc) return rc;
         d->nsplits = (int)n;
     }
-    sb_jw w = {.n = 0};
-    sb_jw_raw(&w, "{\"splits\":[");
+    sb_aw w = {.n = 0};
+    sb_aw_raw(&w, "{\"splits\":[");
     for (int s = 0; s < d->nsplits; s++) {
-        sb_jw_raw(&w, s ? ",{\"branch\":" : "{\"branch\":");
-        sb_jw_str(&w, d->splits[s].branch);
-        sb_jw_raw(&w, ",\"lines\":[");
+        sb_aw_raw(&w, s ? ",{\"branch\":" : "{\"branch\":");
+        sb_aw_str(&w, d->splits[s].branch);
+        sb_aw_raw(&w, ",\"lines\":[");
         for (int i = 0; i < d->splits[s].nlines; i++) {
             char tmp[64];
             snprintf(tmp, sizeof tmp, "%s{\"line\":%d,\"qty\":", i ? "," : "", d->splits[s].lines[i].line + 1);
-            sb_jw_raw(&w, tmp);
-            sb_jw_num(&w, d->splits[s].lines[i].qty);
-            sb_jw_raw(&w, "}");
+            sb_aw_raw(&w, tmp);
+            sb_aw_num(&w, d->splits[s].lines[i].qty);
+            sb_aw_raw(&w, "}");
         }
-        sb_jw_raw(&w, "]}");
+        sb_aw_raw(&w, "]}");
     }
-    sb_jw_raw(&w, "]");
-    if (d->distribution_branch) { sb_jw_raw(&w, ",\"distribution_branch\":"); sb_jw_str(&w, d->distribution_branch); }
-    if (d->route_reason) { sb_jw_raw(&w, ",\"reason\":"); sb_jw_str(&w, d->route_reason); }
-    sb_jw_raw(&w, "}");
+    sb_aw_raw(&w, "]");
+    if (d->distribution_branch) { sb_aw_raw(&w, ",\"distribution_branch\":"); sb_aw_str(&w, d->distribution_branch); }
+    if (d->route_reason) { sb_aw_raw(&w, ",\"reason\":"); sb_aw_str(&w, d->route_reason); }
+    sb_aw_raw(&w, "}");
     sb_audit(r, d, "route", &w);
     return 0;
 }
@@ -469,10 +469,10 @@ static int sb_take_gl(sb_rules *r, int t, sb_decision *d, char *msg, size_t ml) 
         return SB_ERULE;
     }
     d->gl_account = acct;
-    sb_jw w = {.n = 0};
-    sb_jw_raw(&w, "{\"account\":");
-    sb_jw_str(&w, acct);
-    sb_jw_raw(&w, "}");
+    sb_aw w = {.n = 0};
+    sb_aw_raw(&w, "{\"account\":");
+    sb_aw_str(&w, acct);
+    sb_aw_raw(&w, "}");
     sb_audit(r, d, "gl", &w);
     return 0;
 }
@@ -535,21 +535,27 @@ static void sb_begin(sb_rules *r, sb_order *o, sb_decision *d) {
     if (d) memset(d, 0, sizeof *d);
 }
 
-/* The order object is at the top of the stack; pops it. */
-static int sb_run_order(sb_rules *r, sb_order *o, sb_decision *d, char *err) {
+/* The order object is at the top of the stack; pops it. raw[0..rawlen) is its JSON text
+ * when known (NULL: encoded from the object). */
+static int sb_run_order(sb_rules *r, const char *raw, size_t rawlen, sb_order *o, sb_decision *d, char *err) {
     lua_State *L = r->L;
     int top = lua_gettop(L) - 1, rc = 0;
     int obj = top + 1;
     char msg[SB_ERRLEN];
     if (!r->have_context) { rc = sb_seterr(err, SB_EINVAL, "rules: sb_rules_set_context was not called"); goto out; }
-    /* raw_json first, so even a malformed order can be kept for a person */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->encode_ref);
-    lua_pushvalue(L, obj);
-    if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_EINVAL, "order: cannot encode: %s", msg); goto out; }
-    size_t n;
-    const char *raw = lua_tolstring(L, -1, &n);
-    o->raw_json = sb_dup(r, raw, n);
-    lua_pop(L, 1);
+    /* raw_json first, so even a malformed order can be kept for a person: the order's
+     * own text when the caller has it, else cjson's encoding of the decoded order */
+    if (raw) {
+        o->raw_json = sb_dup(r, raw, rawlen);
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->encode_ref);
+        lua_pushvalue(L, obj);
+        if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_EINVAL, "order: cannot encode: %s", msg); goto out; }
+        size_t n;
+        const char *enc = lua_tolstring(L, -1, &n);
+        o->raw_json = sb_dup(r, enc, n);
+        lua_pop(L, 1);
+    }
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->normalize_ref);
     lua_pushvalue(L, obj);
@@ -569,6 +575,23 @@ out:
     return rc;
 }
 
+/* Keeps a copy of the page and the span of each order in it, for raw_json. Any doubt
+ * (no memory, or the scanner and cjson disagree on the orders) leaves nspans 0 and
+ * raw_json falls back to encoding the decoded order. */
+static void sb_page_spans(sb_rules *r, const char *body, size_t len, size_t norders) {
+    size_t n = 0;
+    if (norders > r->spans_cap) {
+        sb_json_span *ns = realloc(r->spans, norders * sizeof *ns);
+        if (!ns) return;
+        r->spans = ns;
+        r->spans_cap = norders;
+    }
+    if (!norders || sb_json_scan(body, len, "orders", r->spans, r->spans_cap, &n) || n != norders) return;
+    if (!(r->page_text = malloc(len ? len : 1))) return;
+    memcpy(r->page_text, body, len);
+    r->nspans = n;
+}
+
 int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
                        const char **next_token, char *err) {
     lua_State *L = r->L;
@@ -579,6 +602,9 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
     if (next_token) *next_token = NULL;
     free(r->next_token);
     r->next_token = NULL;
+    free(r->page_text);
+    r->page_text = NULL;
+    r->nspans = 0;
     luaL_unref(L, LUA_REGISTRYINDEX, r->page_ref);
     r->page_ref = LUA_NOREF;
     lua_gc(L, LUA_GCCOLLECT);
@@ -600,6 +626,7 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
     lua_settop(L, top + 1);
     r->page_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     *norders = (int)n;
+    sb_page_spans(r, body, len, (size_t)n);
     if (next_token) *next_token = r->next_token;
 out:
     lua_settop(L, top);
@@ -616,7 +643,9 @@ int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, c
     lua_replace(L, -3);
     lua_pop(L, 1);
     if (lua_isnil(L, -1)) { lua_pop(L, 1); return sb_seterr(err, SB_EINVAL, "page: no order %d", i); }
-    return sb_run_order(r, order, dec, err);
+    if (i >= 0 && (size_t)i < r->nspans)
+        return sb_run_order(r, r->page_text + r->spans[i].off, r->spans[i].len, order, dec, err);
+    return sb_run_order(r, NULL, 0, order, dec, err);
 }
 
 int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *order,
@@ -629,7 +658,7 @@ int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *ord
     lua_pushlstring(L, json, len);
     if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0)
         return sb_seterr(err, SB_EINVAL, "order: invalid JSON: %s", msg);
-    return sb_run_order(r, order, dec, err);
+    return sb_run_order(r, NULL, 0, order, dec, err);
 }
 
 int sb_rules_stock(sb_rules *r, const sb_stock_input *in, long *qty, char *err) {
