@@ -11,49 +11,60 @@ local floor = math.floor
 
 local function bad(msg) error({bad = msg}, 0) end
 
-local function opt_str(t, k, path)
+-- A field's path for a message: pre .. mid .. k, built only when there is a problem (a
+-- number pre is the index of an order item). Building it for every field was a third of
+-- the cost of normalising an order.
+local function where(pre, mid, k)
+    if type(pre) == "number" then pre = "orderItems[" .. pre .. "]" end
+    return (pre or "") .. (mid or "") .. k
+end
+
+local function opt_str(t, k, pre, mid)
     local v = t[k]
     if v == nil or v == null or v == "" then return nil end
-    if type(v) ~= "string" then bad("field '" .. path .. "' is not a string") end
+    if type(v) ~= "string" then bad("field '" .. where(pre, mid, k) .. "' is not a string") end
     return v
 end
 
-local function req_str(t, k, path)
-    local v = opt_str(t, k, path)
-    if v == nil then bad("field '" .. path .. "' is missing") end
+local function req_str(t, k, pre, mid)
+    local v = opt_str(t, k, pre, mid)
+    if v == nil then bad("field '" .. where(pre, mid, k) .. "' is missing") end
     return v
 end
 
-local function opt_obj(t, k, path)
+local function opt_obj(t, k, pre, mid)
     local v = t[k]
     if v == nil or v == null then return nil end
-    if type(v) ~= "table" then bad("field '" .. path .. "' is not an object") end
+    if type(v) ~= "table" then bad("field '" .. where(pre, mid, k) .. "' is not an object") end
     return v
 end
 
-local function req_obj(t, k, path)
-    local v = opt_obj(t, k, path)
-    if v == nil then bad("field '" .. path .. "' is missing") end
+local function req_obj(t, k, pre, mid)
+    local v = opt_obj(t, k, pre, mid)
+    if v == nil then bad("field '" .. where(pre, mid, k) .. "' is missing") end
     return v
 end
 
 local EMPTY = setmetatable({}, {__newindex = function() error("EMPTY is read-only") end})
 
-local function opt_arr(t, k, path)
-    local v = opt_obj(t, k, path)
+local function opt_arr(t, k, pre, mid)
+    local v = opt_obj(t, k, pre, mid)
     if v == nil then return EMPTY end
-    if next(v) ~= nil and v[1] == nil then bad("field '" .. path .. "' is not an array") end
+    if next(v) ~= nil and v[1] == nil then bad("field '" .. where(pre, mid, k) .. "' is not an array") end
     return v
 end
 
 -- Money {amount = "12.34", currencyCode = "USD"} -> "12.34", "USD"
-local function money(t, k, path)
-    local m = opt_obj(t, k, path)
+local function money(t, k, pre, mid)
+    local m = opt_obj(t, k, pre, mid)
     if not m then return nil end
     local a = m.amount
     if type(a) == "number" then a = tostring(a)
-    elseif type(a) ~= "string" or not tonumber(a) then bad("field '" .. path .. ".amount' is not a decimal") end
-    return a, opt_str(m, "currencyCode", path .. ".currencyCode")
+    elseif type(a) ~= "string" or not tonumber(a) then bad("field '" .. where(pre, mid, k) .. ".amount' is not a decimal") end
+    local c = m.currencyCode
+    if c == nil or c == null or c == "" then return a, nil end
+    if type(c) ~= "string" then bad("field '" .. where(pre, mid, k) .. ".currencyCode' is not a string") end
+    return a, c
 end
 
 local function decimals(s)
@@ -67,20 +78,21 @@ local function add_amount(acc, places, a)
     return acc + tonumber(a), d > places and d or places
 end
 
-local function count(v, path)
+local function count(v, pre, mid, k)
     if v == nil or v == null then return nil end
     if type(v) ~= "number" or v < 0 or floor(v) ~= v then
-        bad("field '" .. path .. "' is not a non-negative integer")
+        bad("field '" .. where(pre, mid, k) .. "' is not a non-negative integer")
     end
     return v
 end
 
-local function shipping_of(breakdowns, path, acc, places, seen)
+-- the SHIPPING subtotals of breakdowns (found at path pre .. mid)
+local function shipping_of(breakdowns, pre, mid, acc, places, seen)
     for i = 1, #breakdowns do
         local b = breakdowns[i]
-        if type(b) ~= "table" then bad("field '" .. path .. "[" .. i .. "]' is not an object") end
+        if type(b) ~= "table" then bad("field '" .. where(pre, mid, "") .. "[" .. i .. "]' is not an object") end
         if b.type == "SHIPPING" then
-            local a = money(b, "subtotal", path .. "[" .. i .. "].subtotal")
+            local a = money(b, "subtotal", where(pre, mid, ""), "[" .. i .. "].")
             if a then acc, places = add_amount(acc, places, a); seen = true end
         end
     end
@@ -89,71 +101,70 @@ end
 
 local function build(o, id)
     local order = {id = id}
-    req_str(o, "createdTime", "createdTime")
-    order.created = o.createdTime
-    order.updated = req_str(o, "lastUpdatedTime", "lastUpdatedTime")
-    local sc = req_obj(o, "salesChannel", "salesChannel")
-    order.channel = opt_str(sc, "channelName", "salesChannel.channelName")
-    order.marketplace_id = opt_str(sc, "marketplaceId", "salesChannel.marketplaceId")
-    order.marketplace_name = opt_str(sc, "marketplaceName", "salesChannel.marketplaceName")
+    order.created = req_str(o, "createdTime")
+    order.updated = req_str(o, "lastUpdatedTime")
+    local sc = req_obj(o, "salesChannel")
+    order.channel = opt_str(sc, "channelName", "salesChannel.")
+    order.marketplace_id = opt_str(sc, "marketplaceId", "salesChannel.")
+    order.marketplace_name = opt_str(sc, "marketplaceName", "salesChannel.")
 
-    local f = req_obj(o, "fulfillment", "fulfillment")
-    order.status = req_str(f, "fulfillmentStatus", "fulfillment.fulfillmentStatus")
-    order.fulfilled_by = opt_str(f, "fulfilledBy", "fulfillment.fulfilledBy") or "MERCHANT"
+    local f = req_obj(o, "fulfillment")
+    order.status = req_str(f, "fulfillmentStatus", "fulfillment.")
+    order.fulfilled_by = opt_str(f, "fulfilledBy", "fulfillment.") or "MERCHANT"
     order.fba = order.fulfilled_by == "AMAZON"
-    order.service_level = opt_str(f, "fulfillmentServiceLevel", "fulfillment.fulfillmentServiceLevel")
+    order.service_level = opt_str(f, "fulfillmentServiceLevel", "fulfillment.")
 
     local programs, list = {}, {}
-    local pa = opt_arr(o, "programs", "programs")
+    local pa = opt_arr(o, "programs")
     for i = 1, #pa do
         local p = pa[i]
         if type(p) ~= "string" then bad("field 'programs[" .. i .. "]' is not a string") end
         programs[p] = true
-        list[#list + 1] = p
+        list[i] = p
     end
     order.programs, order.program_list = programs, list
 
-    for i, a in next, opt_arr(o, "orderAliases", "orderAliases") do
+    for i, a in next, opt_arr(o, "orderAliases") do
         if type(a) == "table" and a.aliasType == "SELLER_ORDER_ID" then
-            order.seller_order_id = opt_str(a, "aliasId", "orderAliases[" .. i .. "].aliasId")
+            order.seller_order_id = opt_str(a, "aliasId", "orderAliases[" .. i .. "].")
         end
     end
 
-    local b = opt_obj(o, "buyer", "buyer") or EMPTY
-    local email = opt_str(b, "buyerEmail", "buyer.buyerEmail")
+    local b = opt_obj(o, "buyer") or EMPTY
+    local email = opt_str(b, "buyerEmail", "buyer.")
     order.buyer = {
-        name = opt_str(b, "buyerName", "buyer.buyerName"),
+        name = opt_str(b, "buyerName", "buyer."),
         email = email,
-        company = opt_str(b, "buyerCompanyName", "buyer.buyerCompanyName"),
-        po = opt_str(b, "buyerPurchaseOrderNumber", "buyer.buyerPurchaseOrderNumber"),
+        company = opt_str(b, "buyerCompanyName", "buyer."),
+        po = opt_str(b, "buyerPurchaseOrderNumber", "buyer."),
     }
     order.customer_key = email and lower(email) or nil
 
-    local r = opt_obj(o, "recipient", "recipient") or EMPTY
-    local a = opt_obj(r, "deliveryAddress", "recipient.deliveryAddress") or EMPTY
+    local r = opt_obj(o, "recipient") or EMPTY
+    local a = opt_obj(r, "deliveryAddress", "recipient.") or EMPTY
     local p = "recipient.deliveryAddress."
-    local country = opt_str(a, "countryCode", p .. "countryCode")
-    local state = opt_str(a, "stateOrRegion", p .. "stateOrRegion")
+    local country = opt_str(a, "countryCode", p)
+    local state = opt_str(a, "stateOrRegion", p)
     order.ship = {
-        name = opt_str(a, "name", p .. "name"),
-        company = opt_str(a, "companyName", p .. "companyName"),
-        line1 = opt_str(a, "addressLine1", p .. "addressLine1"),
-        line2 = opt_str(a, "addressLine2", p .. "addressLine2"),
-        line3 = opt_str(a, "addressLine3", p .. "addressLine3"),
-        city = opt_str(a, "city", p .. "city"),
-        district = opt_str(a, "districtOrCounty", p .. "districtOrCounty"),
+        name = opt_str(a, "name", p),
+        company = opt_str(a, "companyName", p),
+        line1 = opt_str(a, "addressLine1", p),
+        line2 = opt_str(a, "addressLine2", p),
+        line3 = opt_str(a, "addressLine3", p),
+        city = opt_str(a, "city", p),
+        district = opt_str(a, "districtOrCounty", p),
         state = state and upper(state) or nil,
-        postal = opt_str(a, "postalCode", p .. "postalCode"),
+        postal = opt_str(a, "postalCode", p),
         country = country and upper(country) or nil,
-        phone = opt_str(a, "phone", p .. "phone"),
-        type = opt_str(a, "addressType", p .. "addressType"),
+        phone = opt_str(a, "phone", p),
+        type = opt_str(a, "addressType", p),
     }
 
-    local pr = opt_obj(o, "proceeds", "proceeds") or EMPTY
-    order.total, order.currency = money(pr, "grandTotal", "proceeds.grandTotal")
+    local pr = opt_obj(o, "proceeds") or EMPTY
+    order.total, order.currency = money(pr, "grandTotal", "proceeds.")
 
     local ship_acc, ship_places, ship_seen =
-        shipping_of(opt_arr(pr, "breakdowns", "proceeds.breakdowns"), "proceeds.breakdowns", 0, 0, false)
+        shipping_of(opt_arr(pr, "breakdowns", "proceeds."), "proceeds.", "breakdowns", 0, 0, false)
 
     local items = o.orderItems
     if items == nil or items == null then bad("field 'orderItems' is missing") end
@@ -164,26 +175,28 @@ local function build(o, id)
     local item_acc, item_places, item_seen = 0, 0, false
     for i = 1, #items do
         local it = items[i]
-        local ip = "orderItems[" .. i .. "]"
-        if type(it) ~= "table" then bad("field '" .. ip .. "' is not an object") end
-        local prod = req_obj(it, "product", ip .. ".product")
-        local qty = count(it.quantityOrdered, ip .. ".quantityOrdered")
-        if qty == nil then bad("field '" .. ip .. ".quantityOrdered' is missing") end
-        local itf = opt_obj(it, "fulfillment", ip .. ".fulfillment") or EMPTY
-        local price = opt_obj(prod, "price", ip .. ".product.price") or EMPTY
-        local ipr = opt_obj(it, "proceeds", ip .. ".proceeds") or EMPTY
+        if type(it) ~= "table" then bad("field 'orderItems[" .. i .. "]' is not an object") end
+        local prod = req_obj(it, "product", i, ".")
+        local qty = count(it.quantityOrdered, i, ".", "quantityOrdered")
+        if qty == nil then bad("field '" .. where(i, ".", "quantityOrdered") .. "' is missing") end
+        local itf = opt_obj(it, "fulfillment", i, ".") or EMPTY
+        local price = opt_obj(prod, "price", i, ".product.") or EMPTY
+        local ipr = opt_obj(it, "proceeds", i, ".") or EMPTY
         lines[i] = {
-            item_id = req_str(it, "orderItemId", ip .. ".orderItemId"),
-            sku = opt_str(prod, "sellerSku", ip .. ".product.sellerSku"),
-            asin = opt_str(prod, "asin", ip .. ".product.asin"),
-            title = opt_str(prod, "title", ip .. ".product.title"),
+            item_id = req_str(it, "orderItemId", i, "."),
+            sku = opt_str(prod, "sellerSku", i, ".product."),
+            asin = opt_str(prod, "asin", i, ".product."),
+            title = opt_str(prod, "title", i, ".product."),
             qty = qty,
-            qty_shipped = count(itf.quantityFulfilled, ip .. ".fulfillment.quantityFulfilled") or 0,
-            unit_price = money(price, "unitPrice", ip .. ".product.price.unitPrice"),
-            line_total = money(ipr, "proceedsTotal", ip .. ".proceeds.proceedsTotal"),
+            qty_shipped = count(itf.quantityFulfilled, i, ".fulfillment.", "quantityFulfilled") or 0,
+            unit_price = money(price, "unitPrice", i, ".product.price."),
+            line_total = money(ipr, "proceedsTotal", i, ".proceeds."),
         }
-        item_acc, item_places, item_seen = shipping_of(opt_arr(ipr, "breakdowns", ip .. ".proceeds.breakdowns"),
-                                                       ip .. ".proceeds.breakdowns", item_acc, item_places, item_seen)
+        local bd = ipr.breakdowns
+        if bd ~= nil then
+            item_acc, item_places, item_seen = shipping_of(opt_arr(ipr, "breakdowns", i, ".proceeds."),
+                                                           i, ".proceeds.breakdowns", item_acc, item_places, item_seen)
+        end
     end
     order.lines = lines
     -- order-level SHIPPING when Amazon sent it, else the sum over the items
