@@ -108,6 +108,7 @@ out:
 
 void sb_store_close(sb_store *s) {
     if (!s) return;
+    sqlite3_finalize(s->reserve_st);
     if (s->db) sqlite3_close_v2(s->db);
     if (s->lock_fd >= 0) close(s->lock_fd);
     free(s->path);
@@ -213,14 +214,16 @@ int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double
         "SELECT ?1, id, 0, ?3 FROM branches WHERE name = ?2 "
         "ON CONFLICT(product_id, branch_id) DO UPDATE SET reserved = reserved + excluded.reserved, "
         "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')";
-    sqlite3_stmt *st;
     if (delta == 0 || !branch || !product_id) return 0;
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+    /* called for every line of every order: prepared once per store, not per call */
+    if (!s->reserve_st && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->reserve_st, NULL) != SQLITE_OK)
         return sb_store_error(s, "reserving stock", err);
+    sqlite3_stmt *st = s->reserve_st;
     sqlite3_bind_int64(st, 1, product_id);
     sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 3, delta);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, "reserving stock", err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
 }

@@ -12,6 +12,7 @@ typedef struct sb_store {
     sqlite3 *db;
     char *path;
     int lock_fd;                /* engine lock (sb_store_lock_engine), -1 if not held */
+    sqlite3_stmt *reserve_st;   /* sb_store_reserve's statement, prepared once */
 } sb_store;
 
 enum {
