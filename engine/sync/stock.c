@@ -128,20 +128,32 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
     if ((rc = sb_store_prepare(e->store, sql, &cand, err))) goto out;
     sqlite3_bind_int64(cand, 1, e->integ);
     if (!full) sqlite3_bind_text(cand, 2, wm, -1, SQLITE_STATIC);
-    if ((rc = sb_store_prepare(e->store, "SELECT b.name, s.on_hand, s.reserved FROM stock s JOIN branches b ON b.id = s.branch_id "
-                               "WHERE s.product_id = ?1", &sst, err))) goto out;
-    if ((rc = sb_store_prepare(e->store,
-            "SELECT o.branch, SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?2 THEN l.qty - l.qty_dispatched ELSE 0 END), "
+    /* Per-SKU figures. A full run reads them in one pass each, ordered by product id and
+     * walked alongside the candidates (two statements instead of two per SKU); a partial
+     * run looks up only its few SKUs. Columns: product id, branch, figures. */
+    char q1[512], q2[1200];
+    snprintf(q1, sizeof q1, "SELECT s.product_id, b.name, s.on_hand, s.reserved FROM stock s JOIN branches b ON b.id = s.branch_id "
+             "WHERE %s ORDER BY s.product_id", full ? "1" : "s.product_id = ?1");
+    snprintf(q2, sizeof q2,
+            "SELECT l.product_id, o.branch, SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?2 THEN l.qty - l.qty_dispatched ELSE 0 END), "
             "SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?3 THEN l.qty - l.qty_dispatched ELSE 0 END), "
             "SUM(CASE WHEN COALESCE(o.etd, '') = '' THEN l.qty - l.qty_dispatched ELSE 0 END) "
-            "FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id WHERE l.product_id = ?1 AND l.stock_bearing = 1 "
-            "AND o.stage IN ('open', 'needs_attention') AND COALESCE(o.fulfilled_by, '') <> 'AMAZON' GROUP BY o.branch",
-            &ost, err))) goto out;
+            "FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id WHERE %s AND l.stock_bearing = 1 "
+            "AND o.stage IN ('open', 'needs_attention') AND COALESCE(o.fulfilled_by, '') <> 'AMAZON' "
+            "GROUP BY l.product_id, o.branch ORDER BY l.product_id",
+            full ? "l.product_id IS NOT NULL AND ?1 IS NULL" : "l.product_id = ?1");
+    if ((rc = sb_store_prepare(e->store, q1, &sst, err))) goto out;
+    if ((rc = sb_store_prepare(e->store, q2, &ost, err))) goto out;
+    int srow = 0, orow = 0;                 /* full run: the walking cursors are on a row */
     char d7[16], d30[16];
     add_days(e->today, 7, d7, sizeof d7);
     add_days(e->today, 30, d30, sizeof d30);
     sqlite3_bind_text(ost, 2, d7, -1, SQLITE_STATIC);
     sqlite3_bind_text(ost, 3, d30, -1, SQLITE_STATIC);
+    if (full) {
+        srow = sqlite3_step(sst) == SQLITE_ROW;
+        orow = sqlite3_step(ost) == SQLITE_ROW;
+    }
     const char *bnames[MAX_BRANCHES];
     int nb = selected_branches(e, bnames, MAX_BRANCHES);
     sb_stock_branch br[MAX_BRANCHES];
@@ -155,29 +167,37 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
             memset(&br[b], 0, sizeof br[b]);
             br[b].branch = bnames[b];
         }
-        sqlite3_bind_int64(sst, 1, pid);
-        while (sqlite3_step(sst) == SQLITE_ROW) {
-            const char *bn = (const char *)sqlite3_column_text(sst, 0);
+        if (!full) {
+            sqlite3_bind_int64(sst, 1, pid);
+            srow = sqlite3_step(sst) == SQLITE_ROW;
+        }
+        while (srow && sqlite3_column_int64(sst, 0) < pid) srow = sqlite3_step(sst) == SQLITE_ROW;
+        for (; srow && sqlite3_column_int64(sst, 0) == pid; srow = sqlite3_step(sst) == SQLITE_ROW) {
+            const char *bn = (const char *)sqlite3_column_text(sst, 1);
             for (int b = 0; b < nb; b++)
                 if (!strcmp(bn, bnames[b])) {
-                    br[b].soh = sqlite3_column_double(sst, 1);
-                    br[b].open = sqlite3_column_double(sst, 2);
+                    br[b].soh = sqlite3_column_double(sst, 2);
+                    br[b].open = sqlite3_column_double(sst, 3);
                     break;
                 }
         }
-        sqlite3_reset(sst);
-        sqlite3_bind_int64(ost, 1, pid);
-        while (sqlite3_step(ost) == SQLITE_ROW) {
-            const char *bn = (const char *)sqlite3_column_text(ost, 0);
+        if (!full) {
+            sqlite3_reset(sst);
+            sqlite3_bind_int64(ost, 1, pid);
+            orow = sqlite3_step(ost) == SQLITE_ROW;
+        }
+        while (orow && sqlite3_column_int64(ost, 0) < pid) orow = sqlite3_step(ost) == SQLITE_ROW;
+        for (; orow && sqlite3_column_int64(ost, 0) == pid; orow = sqlite3_step(ost) == SQLITE_ROW) {
+            const char *bn = (const char *)sqlite3_column_text(ost, 1);
             for (int b = 0; bn && b < nb; b++)
                 if (!strcmp(bn, bnames[b])) {
-                    br[b].open_etd7 = sqlite3_column_double(ost, 1);
-                    br[b].open_etd30 = sqlite3_column_double(ost, 2);
-                    br[b].open_no_etd = sqlite3_column_double(ost, 3);
+                    br[b].open_etd7 = sqlite3_column_double(ost, 2);
+                    br[b].open_etd30 = sqlite3_column_double(ost, 3);
+                    br[b].open_no_etd = sqlite3_column_double(ost, 4);
                     break;
                 }
         }
-        sqlite3_reset(ost);
+        if (!full) sqlite3_reset(ost);
         sb_stock_input in = {.sku = sku, .buffer = buffer_on ? sqlite3_column_double(cand, 2) : 0,
                              .nbranches = nb, .branches = br};
         long qty = 0;
@@ -266,14 +286,14 @@ static void apply_report(sb_stock_plan *plan, size_t from, size_t n, const char 
         int is = sb_json_at(j, issues, k);
         const char *sev = sb_json_str(j, is, "severity");
         if (!sev || strcmp(sev, "ERROR")) continue;
-        long mid = (long)sb_json_num(j, is, "messageId", 0);
+        double mid = sb_json_num(j, is, "messageId", 0);     /* compared as a double: 1e300 */
         const char *code = sb_json_str(j, is, "code"), *m = sb_json_str(j, is, "message");
         snprintf(msg, sizeof msg, "feed %s: %s%s%s", feed_id, code ? code : "", code ? ": " : "", m ? m : "error");
-        if (mid >= 1 && (size_t)mid <= n) fail_item(&plan->items[from + (size_t)mid - 1], msg);
+        if (mid >= 1 && mid < (double)n + 1) fail_item(&plan->items[from + (size_t)mid - 1], msg);
         else if (!global) global = m ? m : "error";
     }
-    long accepted = (long)sb_json_num(j, SB_JSON_ROOT, "summary.messagesAccepted", -1);
-    if (global && accepted <= 0) {
+    double accepted = sb_json_num(j, SB_JSON_ROOT, "summary.messagesAccepted", -1);
+    if (global && !(accepted >= 1)) {
         snprintf(msg, sizeof msg, "feed %s: %s", feed_id, global);
         for (size_t i = from; i < from + n; i++) fail_item(&plan->items[i], msg);
     }
