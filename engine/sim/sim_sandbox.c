@@ -49,6 +49,66 @@ int sim_sandbox(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *op, const ch
             return 1;
         }
     }
+    if (!strcmp(op, "searchOrders") && argis(rq, "createdAfter", "2024-12-20T00:00:00Z") &&
+        argis(rq, "marketplaceIds", "A2Q3Y263D00KWC") && argis(rq, "includedData", "BUYER,RECIPIENT,PROCEEDS,FULFILLMENT,TAX,PAYMENT")) {
+        sim_json(rs, 200,
+            "{\"orders\":[{\"orderId\":\"171-2345678-9012345\",\"createdTime\":\"2024-12-22T15:30:00Z\","
+            "\"lastUpdatedTime\":\"2024-12-23T10:00:00Z\",\"programs\":[\"AMAZON_BUSINESS\",\"DELIVERY_BY_AMAZON\"],"
+            "\"salesChannel\":{\"channelName\":\"AMAZON\",\"marketplaceId\":\"A2Q3Y263D00KWC\",\"marketplaceName\":\"Amazon.com.br\"},"
+            "\"buyer\":{\"buyerName\":\"Carlos Oliveira\",\"buyerCompanyName\":\"Oliveira Comercio Ltda\"},"
+            "\"proceeds\":{\"grandTotal\":{\"amount\":\"1599.90\",\"currencyCode\":\"BRL\"}},"
+            "\"tax\":{\"taxRegistrations\":[{\"type\":\"CNPJ\",\"number\":\"12.345.678/0001-90\"}]},"
+            "\"fulfillment\":{\"fulfillmentStatus\":\"UNSHIPPED\",\"fulfilledBy\":\"MERCHANT\"},"
+            "\"orderItems\":[{\"orderItemId\":\"1\",\"quantityOrdered\":10,\"product\":{\"sellerSku\":\"BR-OFFICE-CHAIR\"}}]}]}");
+        return 1;
+    }
+    if (!strcmp(op, "getOrder")) {
+        /* the three static orders: a BR Prime order, a TR shipped one, a US in-store pickup */
+        static const struct { const char *id, *mp, *status, *programs, *sku; } orders[] = {
+            {"171-9876543-2109876", "A2Q3Y263D00KWC", "UNSHIPPED", "\"PRIME\"", "BR-PHONE-CASE"},
+            {"028-1234567-8901234", "A33AVAJ2PDY3EV", "SHIPPED", "", "TR-TEA-GLASS-SET"},
+            {"114-9876543-1234567", "ATVPDKIKX0DER", "UNSHIPPED", "\"IN_STORE_PICK_UP\"", "US-STORE-ITEM"},
+        };
+        for (size_t i = 0; i < sizeof orders / sizeof *orders; i++) {
+            if (strcmp(id, orders[i].id)) continue;
+            char json[1024];
+            snprintf(json, sizeof json,
+                     "{\"order\":{\"orderId\":\"%s\",\"createdTime\":\"2025-03-10T14:00:00Z\","
+                     "\"lastUpdatedTime\":\"2025-03-10T14:30:00Z\",\"programs\":[%s],"
+                     "\"salesChannel\":{\"channelName\":\"AMAZON\",\"marketplaceId\":\"%s\"},"
+                     "\"fulfillment\":{\"fulfillmentStatus\":\"%s\",\"fulfilledBy\":\"MERCHANT\"},"
+                     "\"orderItems\":[{\"orderItemId\":\"1\",\"quantityOrdered\":1,\"product\":{\"sellerSku\":\"%s\"}}]}}",
+                     orders[i].id, orders[i].programs, orders[i].mp, orders[i].status, orders[i].sku);
+            sim_json(rs, 200, json);
+            return 1;
+        }
+    }
+    if ((!strcmp(op, "getFeedDocument") || !strcmp(op, "getReportDocument")) &&
+        !strcmp(id, "0356cf79-b8b0-4226-b4b9-0ee058ea5760")) {
+        /* the sandbox's document records point at a CDN this machine cannot reach */
+        if (!strcmp(op, "getFeedDocument"))
+            sim_json(rs, 200, "{\"feedDocumentId\":\"0356cf79-b8b0-4226-b4b9-0ee058ea5760\","
+                              "\"url\":\"https://d34o8swod1owfl.cloudfront.net/Feed_101__POST_PRODUCT_DATA_.xml\"}");
+        else
+            sim_json(rs, 200, "{\"reportDocumentId\":\"0356cf79-b8b0-4226-b4b9-0ee058ea5760\","
+                              "\"url\":\"https://d34o8swod1owfl.cloudfront.net/Report_47700__GET_MERCHANT_LISTINGS_ALL_DATA_.txt\"}");
+        return 1;
+    }
+    if (!strcmp(op, "searchListingsItems")) {
+        if (argis(rq, "marketplaceIds", "invalid")) {
+            sim_error(rs, 400, "BAD_REQUEST", "Invalid input", "Invalid input");
+            return 1;
+        }
+        if (argis(rq, "identifiersType", "SKU") && argis(rq, "identifiers", "GM-ZDPI-9B4E,HW-ZDPI-9B4E,TC-ZDPI-9B4E") &&
+            argis(rq, "pageSize", "1")) {
+            sim_json(rs, 200, "{\"numberOfResults\":3,\"pagination\":{\"nextToken\":\"xsdflkj324lkjsdlkj3423klkjsdfkljlk2j3klj4\","
+                              "\"previousToken\":\"ilkjsdflkj234lkjds0f9sdlkj234lkjsdf\"},\"items\":[{\"sku\":\"GM-ZDPI-9B4E\","
+                              "\"summaries\":[{\"marketplaceId\":\"ATVPDKIKX0DER\",\"asin\":\"B071VG5N9D\",\"productType\":\"LUGGAGE\","
+                              "\"status\":[\"BUYABLE\"],\"itemName\":\"Hardside Carry-On Spinner Suitcase Luggage\"}],"
+                              "\"fulfillmentAvailability\":[{\"fulfillmentChannelCode\":\"DEFAULT\",\"quantity\":100}]}]}");
+            return 1;
+        }
+    }
     if (!strcmp(op, "getOrder") && !strcmp(id, "TEST_CASE_400")) {
         sim_error(rs, 400, "InvalidInput", "Invalid Input", NULL);
         return 1;

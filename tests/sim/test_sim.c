@@ -182,6 +182,27 @@ int main(void) {
     T_CONTAINS(b.data, "\"processingStatus\":\"CANCELLED\"");
     T_EQ(http(sim, "POST", "/feeds/2021-06-30/documents", tok, "{}", &b), 400);
     T_STREQ(code_of(&b, code, sizeof code), "400");
+    T_EQ(http(sim, "GET", "/orders/2026-01-01/orders?createdAfter=2024-12-20T00:00:00Z&marketplaceIds=A2Q3Y263D00KWC"
+                          "&includedData=BUYER,RECIPIENT,PROCEEDS,FULFILLMENT,TAX,PAYMENT", tok, NULL, &b), 200);
+    T_CONTAINS(b.data, "\"orderId\":\"171-2345678-9012345\"");
+    T_CONTAINS(b.data, "\"programs\":[\"AMAZON_BUSINESS\",\"DELIVERY_BY_AMAZON\"]");
+    T_CHECK(strstr(b.data, "nextToken") == NULL);
+    T_EQ(http(sim, "GET", "/orders/2026-01-01/orders/028-1234567-8901234", tok, NULL, &b), 200);
+    T_CONTAINS(b.data, "{\"order\":{\"orderId\":\"028-1234567-8901234\"");
+    T_CONTAINS(b.data, "\"fulfillmentStatus\":\"SHIPPED\"");
+    T_EQ(http(sim, "GET", "/orders/2026-01-01/orders/114-9876543-1234567", tok, NULL, &b), 200);
+    T_CONTAINS(b.data, "IN_STORE_PICK_UP");
+    T_EQ(http(sim, "GET", "/orders/2026-01-01/orders/TEST_CASE_400", tok, NULL, &b), 400);
+    T_EQ(http(sim, "GET", "/reports/2021-06-30/documents/0356cf79-b8b0-4226-b4b9-0ee058ea5760", tok, NULL, &b), 200);
+    T_CONTAINS(b.data, "Report_47700__GET_MERCHANT_LISTINGS_ALL_DATA_.txt");
+    T_EQ(http(sim, "GET", "/feeds/2021-06-30/documents/0356cf79-b8b0-4226-b4b9-0ee058ea5760", tok, NULL, &b), 200);
+    T_CONTAINS(b.data, "\"feedDocumentId\":\"0356cf79-b8b0-4226-b4b9-0ee058ea5760\"");
+    T_EQ(http(sim, "GET", "/listings/2021-08-01/items/A1SIMSELLER0001?identifiersType=SKU&identifiers=GM-ZDPI-9B4E,HW-ZDPI-9B4E,"
+                          "TC-ZDPI-9B4E&marketplaceIds=ATVPDKIKX0DER,A2EUQ1WTGCTBG2&includedData=summaries,offers,"
+                          "fulfillmentAvailability,issues&pageSize=1", tok, NULL, &b), 200);
+    T_CONTAINS(b.data, "\"numberOfResults\":3");
+    T_EQ(http(sim, "GET", "/listings/2021-08-01/items/SellerId?marketplaceIds=invalid", tok, NULL, &b), 400);
+    T_STREQ(code_of(&b, code, sizeof code), "BAD_REQUEST");
     T_EQ(http(sim, "GET", "/nowhere", tok, NULL, &b), 404);
     /* throttling: a bucket at Amazon's rate (time scale 1) */
     sb_sim_stop(sim);
