@@ -60,16 +60,6 @@ int sb_json_encode(sb_json *j, int node, sb_buf *out, char *err);
 /* The same for a value that sits under key (decides [] or {} for an empty value). */
 int sb_json_encode_key(sb_json *j, int node, const char *key, sb_buf *out, char *err);
 
-/* Checks that text[0..len) is one JSON document (RFC 8259 syntax, nesting at most
- * SB_JSON_MAX_DEPTH) without decoding it: no allocation, a few ns a byte. When want is
- * set and the document is an object, the spans of the elements of the array under the
- * top-level key want (its last occurrence, as the decoder keeps) go to spans[0..max) and
- * *nspans is their number (which may exceed max). Stricter than lua-cjson (no NaN, hex
- * or control characters in strings): a caller that must accept what cjson accepts
- * confirms a refusal with sb_json_parse. 0, or SB_EINVAL. */
-typedef struct sb_json_span { size_t off, len; } sb_json_span;
-int sb_json_scan(const char *text, size_t len, const char *want, sb_json_span *spans, size_t max, size_t *nspans);
-
 /* ---- writer ---- */
 #define SB_JW_MAXDEPTH 32
 typedef struct sb_jw {

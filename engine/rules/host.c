@@ -435,8 +435,6 @@ void sb_rules_free(sb_rules *r) {
     for (int i = 0; i < r->nbranches; i++) free(r->branch_names[i]);
     free(r->branch_names);
     free(r->next_token);
-    free(r->page_text);
-    free(r->spans);
     sb_arena_free(&r->arena);
     free(r);
 }

@@ -535,27 +535,21 @@ static void sb_begin(sb_rules *r, sb_order *o, sb_decision *d) {
     if (d) memset(d, 0, sizeof *d);
 }
 
-/* The order object is at the top of the stack; pops it. raw[0..rawlen) is its JSON text
- * when known (NULL: encoded from the object). */
-static int sb_run_order(sb_rules *r, const char *raw, size_t rawlen, sb_order *o, sb_decision *d, char *err) {
+/* The order object is at the top of the stack; pops it. */
+static int sb_run_order(sb_rules *r, sb_order *o, sb_decision *d, char *err) {
     lua_State *L = r->L;
     int top = lua_gettop(L) - 1, rc = 0;
     int obj = top + 1;
     char msg[SB_ERRLEN];
     if (!r->have_context) { rc = sb_seterr(err, SB_EINVAL, "rules: sb_rules_set_context was not called"); goto out; }
-    /* raw_json first, so even a malformed order can be kept for a person: the order's
-     * own text when the caller has it, else cjson's encoding of the decoded order */
-    if (raw) {
-        o->raw_json = sb_dup(r, raw, rawlen);
-    } else {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, r->encode_ref);
-        lua_pushvalue(L, obj);
-        if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_EINVAL, "order: cannot encode: %s", msg); goto out; }
-        size_t n;
-        const char *enc = lua_tolstring(L, -1, &n);
-        o->raw_json = sb_dup(r, enc, n);
-        lua_pop(L, 1);
-    }
+    /* raw_json first, so even a malformed order can be kept for a person */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->encode_ref);
+    lua_pushvalue(L, obj);
+    if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_EINVAL, "order: cannot encode: %s", msg); goto out; }
+    size_t n;
+    const char *enc = lua_tolstring(L, -1, &n);
+    o->raw_json = sb_dup(r, enc, n);
+    lua_pop(L, 1);
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->normalize_ref);
     lua_pushvalue(L, obj);
@@ -575,23 +569,6 @@ out:
     return rc;
 }
 
-/* Keeps a copy of the page and the span of each order in it, for raw_json. Any doubt
- * (no memory, or the scanner and cjson disagree on the orders) leaves nspans 0 and
- * raw_json falls back to encoding the decoded order. */
-static void sb_page_spans(sb_rules *r, const char *body, size_t len, size_t norders) {
-    size_t n = 0;
-    if (norders > r->spans_cap) {
-        sb_json_span *ns = realloc(r->spans, norders * sizeof *ns);
-        if (!ns) return;
-        r->spans = ns;
-        r->spans_cap = norders;
-    }
-    if (!norders || sb_json_scan(body, len, "orders", r->spans, r->spans_cap, &n) || n != norders) return;
-    if (!(r->page_text = malloc(len ? len : 1))) return;
-    memcpy(r->page_text, body, len);
-    r->nspans = n;
-}
-
 int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
                        const char **next_token, char *err) {
     lua_State *L = r->L;
@@ -602,9 +579,6 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
     if (next_token) *next_token = NULL;
     free(r->next_token);
     r->next_token = NULL;
-    free(r->page_text);
-    r->page_text = NULL;
-    r->nspans = 0;
     luaL_unref(L, LUA_REGISTRYINDEX, r->page_ref);
     r->page_ref = LUA_NOREF;
     lua_gc(L, LUA_GCCOLLECT);
@@ -626,7 +600,6 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
     lua_settop(L, top + 1);
     r->page_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     *norders = (int)n;
-    sb_page_spans(r, body, len, (size_t)n);
     if (next_token) *next_token = r->next_token;
 out:
     lua_settop(L, top);
@@ -643,9 +616,7 @@ int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, c
     lua_replace(L, -3);
     lua_pop(L, 1);
     if (lua_isnil(L, -1)) { lua_pop(L, 1); return sb_seterr(err, SB_EINVAL, "page: no order %d", i); }
-    if (i >= 0 && (size_t)i < r->nspans)
-        return sb_run_order(r, r->page_text + r->spans[i].off, r->spans[i].len, order, dec, err);
-    return sb_run_order(r, NULL, 0, order, dec, err);
+    return sb_run_order(r, order, dec, err);
 }
 
 int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *order,
@@ -658,7 +629,7 @@ int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *ord
     lua_pushlstring(L, json, len);
     if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0)
         return sb_seterr(err, SB_EINVAL, "order: invalid JSON: %s", msg);
-    return sb_run_order(r, NULL, 0, order, dec, err);
+    return sb_run_order(r, order, dec, err);
 }
 
 int sb_rules_stock(sb_rules *r, const sb_stock_input *in, long *qty, char *err) {

@@ -6,7 +6,6 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include "rules/rules.h"
-#include "json/json.h"      /* sb_json_span */
 
 enum sb_hook { SB_HOOK_STATUS, SB_HOOK_VALIDATE, SB_HOOK_CUSTOMER, SB_HOOK_ROUTE,
                SB_HOOK_GL, SB_HOOK_STOCK, SB_NHOOKS };
@@ -45,11 +44,6 @@ struct sb_rules {
     char name[128];
     char hash[65];
     char *next_token;
-    /* the open page's text and where each of its orders sits in it (raw_json is a slice,
-     * not a re-encoding); nspans is 0 when the spans do not match the decoded orders */
-    char *page_text;
-    sb_json_span *spans;
-    size_t nspans, spans_cap;
     /* context (sb_rules_set_context): only what C itself needs is kept */
     const sb_lookup *lookup;
     char **branch_names;
