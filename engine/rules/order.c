@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "json/json.h"
 #include "rules/rules_int.h"
 #include "core/util.h"
 
@@ -41,42 +42,22 @@ static double sb_get_num(lua_State *L, int t, const char *k) {
     return v;
 }
 
-/* a tiny bounded JSON writer for the audit entries */
-typedef struct sb_aw { char buf[2048]; size_t n; } sb_aw;
-
-static void sb_aw_raw(sb_aw *w, const char *s) {
-    if (w->n >= sizeof w->buf - 1) return;
-    size_t l = strlen(s);
-    if (w->n + l >= sizeof w->buf) l = sizeof w->buf - 1 - w->n;
-    memcpy(w->buf + w->n, s, l);
-    w->n += l;
-    w->buf[w->n] = 0;
+/* Audit entries are written with json.h's writer into one buffer per call, then kept in
+ * the arena with the rest of the decision. */
+static void sb_audit_begin(sb_jw *w, sb_buf *b) {
+    sb_buf_init(b, 16384);
+    sb_jw_init(w, b);
+    sb_jw_obj(w);
 }
 
-static void sb_aw_str(sb_aw *w, const char *s) {
-    if (!s) { sb_aw_raw(w, "null"); return; }
-    char tmp[8];
-    sb_aw_raw(w, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') { tmp[0] = '\\'; tmp[1] = (char)*p; tmp[2] = 0; }
-        else if (*p < 0x20) snprintf(tmp, sizeof tmp, "\\u%04x", *p);
-        else { tmp[0] = (char)*p; tmp[1] = 0; }
-        sb_aw_raw(w, tmp);
+static void sb_audit(sb_rules *r, sb_decision *d, const char *hook, sb_jw *w, sb_buf *b) {
+    sb_jw_end_obj(w);
+    if (d->naudit < (int)(sizeof d->audit / sizeof d->audit[0]) && b->data) {
+        d->audit[d->naudit].hook = hook;
+        d->audit[d->naudit].decision_json = sb_dup(r, b->data, b->len);
+        d->naudit++;
     }
-    sb_aw_raw(w, "\"");
-}
-
-static void sb_aw_num(sb_aw *w, double v) {
-    char tmp[40];
-    snprintf(tmp, sizeof tmp, "%.15g", v);
-    sb_aw_raw(w, tmp);
-}
-
-static void sb_audit(sb_rules *r, sb_decision *d, const char *hook, sb_aw *w) {
-    if (d->naudit >= (int)(sizeof d->audit / sizeof d->audit[0])) return;
-    d->audit[d->naudit].hook = hook;
-    d->audit[d->naudit].decision_json = sb_dup(r, w->buf, w->n);
-    d->naudit++;
+    sb_buf_free(b);
 }
 
 static const char *sb_typename_at(lua_State *L, int idx) {
@@ -212,11 +193,12 @@ static int sb_take_status(sb_rules *r, int t, sb_decision *d, char *msg, size_t 
     int rc;
     if ((rc = sb_dec_bool(r, t, "download", "status.lua", 1, &d->download, msg, ml)) < 0) return rc;
     if ((rc = sb_dec_str(r, t, "reason", "status.lua", "", &d->skip_reason, msg, ml)) < 0) return rc;
-    sb_aw w = {.n = 0};
-    sb_aw_raw(&w, d->download ? "{\"download\":true" : "{\"download\":false");
-    if (d->skip_reason) { sb_aw_raw(&w, ",\"reason\":"); sb_aw_str(&w, d->skip_reason); }
-    sb_aw_raw(&w, "}");
-    sb_audit(r, d, "status", &w);
+    sb_jw w;
+    sb_buf b;
+    sb_audit_begin(&w, &b);
+    sb_jw_kbool(&w, "download", d->download);
+    if (d->skip_reason) sb_jw_kstr(&w, "reason", d->skip_reason);
+    sb_audit(r, d, "status", &w, &b);
     return 0;
 }
 
@@ -225,11 +207,12 @@ static int sb_take_validate(sb_rules *r, int t, sb_decision *d, char *msg, size_
     if ((rc = sb_dec_bool(r, t, "attention", "validate.lua", 1, &d->attention, msg, ml)) < 0) return rc;
     if ((rc = sb_dec_str(r, t, "reason", "validate.lua", "", &d->attention_reason, msg, ml)) < 0) return rc;
     if (d->attention && !d->attention_reason) d->attention_reason = "needs attention";
-    sb_aw w = {.n = 0};
-    sb_aw_raw(&w, d->attention ? "{\"attention\":true" : "{\"attention\":false");
-    if (d->attention_reason) { sb_aw_raw(&w, ",\"reason\":"); sb_aw_str(&w, d->attention_reason); }
-    sb_aw_raw(&w, "}");
-    sb_audit(r, d, "validate", &w);
+    sb_jw w;
+    sb_buf b;
+    sb_audit_begin(&w, &b);
+    sb_jw_kbool(&w, "attention", d->attention);
+    if (d->attention_reason) sb_jw_kstr(&w, "reason", d->attention_reason);
+    sb_audit(r, d, "validate", &w, &b);
     return 0;
 }
 
@@ -285,20 +268,17 @@ static int sb_take_customer(sb_rules *r, int t, const char *order_key, sb_decisi
     d->customer_id = a == SB_CUST_INSERT ? 0 : id;
     d->customer_key = a == SB_CUST_INSERT ? (key ? key : order_key) : NULL;
     d->customer_group = a == SB_CUST_INSERT ? group : NULL;
-    sb_aw w = {.n = 0};
-    sb_aw_raw(&w, "{\"action\":");
-    sb_aw_str(&w, action);
+    sb_jw w;
+    sb_buf b;
+    sb_audit_begin(&w, &b);
+    sb_jw_kstr(&w, "action", action);
     if (a == SB_CUST_INSERT) {
-        sb_aw_raw(&w, ",\"key\":");
-        sb_aw_str(&w, d->customer_key);
-        if (group) { sb_aw_raw(&w, ",\"group\":"); sb_aw_str(&w, group); }
+        sb_jw_kstr(&w, "key", d->customer_key);
+        if (group) sb_jw_kstr(&w, "group", group);
     } else {
-        char tmp[32];
-        snprintf(tmp, sizeof tmp, ",\"id\":%lld", (long long)id);
-        sb_aw_raw(&w, tmp);
+        sb_jw_kint(&w, "id", (long long)id);
     }
-    sb_aw_raw(&w, "}");
-    sb_audit(r, d, "customer", &w);
+    sb_audit(r, d, "customer", &w, &b);
     return 0;
 }
 
@@ -425,26 +405,30 @@ static int sb_take_route(sb_rules *r, int t, const sb_order *o, sb_decision *d, 
         if (rc) return rc;
         d->nsplits = (int)n;
     }
-    sb_aw w = {.n = 0};
-    sb_aw_raw(&w, "{\"splits\":[");
+    sb_jw w;
+    sb_buf b;
+    sb_audit_begin(&w, &b);
+    sb_jw_key(&w, "splits");
+    sb_jw_arr(&w);
     for (int s = 0; s < d->nsplits; s++) {
-        sb_aw_raw(&w, s ? ",{\"branch\":" : "{\"branch\":");
-        sb_aw_str(&w, d->splits[s].branch);
-        sb_aw_raw(&w, ",\"lines\":[");
+        sb_jw_obj(&w);
+        sb_jw_kstr(&w, "branch", d->splits[s].branch);
+        sb_jw_key(&w, "lines");
+        sb_jw_arr(&w);
         for (int i = 0; i < d->splits[s].nlines; i++) {
-            char tmp[64];
-            snprintf(tmp, sizeof tmp, "%s{\"line\":%d,\"qty\":", i ? "," : "", d->splits[s].lines[i].line + 1);
-            sb_aw_raw(&w, tmp);
-            sb_aw_num(&w, d->splits[s].lines[i].qty);
-            sb_aw_raw(&w, "}");
+            sb_jw_obj(&w);
+            sb_jw_kint(&w, "line", d->splits[s].lines[i].line + 1);
+            sb_jw_key(&w, "qty");
+            sb_jw_num(&w, d->splits[s].lines[i].qty);
+            sb_jw_end_obj(&w);
         }
-        sb_aw_raw(&w, "]}");
+        sb_jw_end_arr(&w);
+        sb_jw_end_obj(&w);
     }
-    sb_aw_raw(&w, "]");
-    if (d->distribution_branch) { sb_aw_raw(&w, ",\"distribution_branch\":"); sb_aw_str(&w, d->distribution_branch); }
-    if (d->route_reason) { sb_aw_raw(&w, ",\"reason\":"); sb_aw_str(&w, d->route_reason); }
-    sb_aw_raw(&w, "}");
-    sb_audit(r, d, "route", &w);
+    sb_jw_end_arr(&w);
+    if (d->distribution_branch) sb_jw_kstr(&w, "distribution_branch", d->distribution_branch);
+    if (d->route_reason) sb_jw_kstr(&w, "reason", d->route_reason);
+    sb_audit(r, d, "route", &w, &b);
     return 0;
 }
 
@@ -469,11 +453,11 @@ static int sb_take_gl(sb_rules *r, int t, sb_decision *d, char *msg, size_t ml) 
         return SB_ERULE;
     }
     d->gl_account = acct;
-    sb_aw w = {.n = 0};
-    sb_aw_raw(&w, "{\"account\":");
-    sb_aw_str(&w, acct);
-    sb_aw_raw(&w, "}");
-    sb_audit(r, d, "gl", &w);
+    sb_jw w;
+    sb_buf b;
+    sb_audit_begin(&w, &b);
+    sb_jw_kstr(&w, "account", acct);
+    sb_audit(r, d, "gl", &w, &b);
     return 0;
 }
 
