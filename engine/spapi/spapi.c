@@ -240,12 +240,17 @@ static void header_value(const char *line, size_t len, const char *name, char *o
     snprintf(out, outlen, "%.*s", (int)(end - v), v);
 }
 
+void sp_header_line(const char *line, size_t len, char *request_id, size_t idlen,
+                    char *rate_limit, size_t rllen) {
+    if (len > 5 && !strncmp(line, "HTTP/", 5)) { request_id[0] = '\0'; rate_limit[0] = '\0'; }
+    header_value(line, len, "x-amzn-RequestId", request_id, idlen);
+    header_value(line, len, "x-amzn-RateLimit-Limit", rate_limit, rllen);
+}
+
 static size_t on_header(char *p, size_t sz, size_t n, void *ud) {
     resp *r = ud;
     size_t len = sz * n;
-    if (len > 5 && !strncmp(p, "HTTP/", 5)) { r->request_id[0] = '\0'; r->rate_limit[0] = '\0'; }
-    header_value(p, len, "x-amzn-RequestId", r->request_id, sizeof r->request_id);
-    header_value(p, len, "x-amzn-RateLimit-Limit", r->rate_limit, sizeof r->rate_limit);
+    sp_header_line(p, len, r->request_id, sizeof r->request_id, r->rate_limit, sizeof r->rate_limit);
     return len;
 }
 
@@ -349,6 +354,72 @@ static int error_code_is(const sb_buf *body, const char *code) {
     return yes;
 }
 
+static int valid_json(const sb_buf *b) {
+    sb_json *j = NULL;
+    char e[SB_ERRLEN];
+    if (!b || !b->len) return 0;
+    if (sb_json_parse(b->data, b->len, &j, e)) return 0;
+    sb_json_free(j);
+    return 1;
+}
+
+/* ---- one response, classified (pure: no network, no client state) ---- */
+
+int sp_rate_limit_parse(const char *v, double *rate) {
+    if (!v || !v[0]) return 0;
+    char *end;
+    double r = strtod(v, &end);
+    if (end == v || !(r > 0) || r > 10000) return 0;
+    *rate = r;
+    return 1;
+}
+
+int sp_response_action(long status, int sp, int want_json, int refreshed, const sb_buf *body,
+                       char *what, size_t n, int *code) {
+    what[0] = '\0';
+    *code = 0;
+    if (status >= 200 && status < 300) {
+        if (want_json && !valid_json(body)) {
+            snprintf(what, n, "HTTP %ld with an invalid JSON body (%zu bytes)", status, body ? body->len : 0);
+            return SP_RETRY;
+        }
+        return SP_DONE;
+    }
+    describe_error(status, body, what, n);
+    if (status == 429) return SP_THROTTLED;
+    if (status == 403 && sp && !refreshed && error_code_is(body, "Unauthorized")) return SP_REFRESH;
+    if (status >= 500) return SP_RETRY;
+    *code = status == 403 || status == 401 ? SB_EAUTH : SB_EHTTP;
+    return SP_FAIL;
+}
+
+int sp_lwa_token_response(long status, const sb_buf *body, char *token, size_t toklen,
+                          int64_t *ttl_ms, char *what, size_t n) {
+    what[0] = '\0';
+    if (status != 200) {
+        describe_error(status, body, what, n);
+        return status >= 500 || status == 429 ? SP_RETRY : SP_FAIL;
+    }
+    sb_json *j = NULL;
+    char e[SB_ERRLEN];
+    if (body && sb_json_parse(body->data, body->len, &j, e) == 0) {
+        const char *at = sb_json_str(j, SB_JSON_ROOT, "access_token");
+        double ttl = sb_json_num(j, SB_JSON_ROOT, "expires_in", 3600);
+        /* a nonsense lifetime (NaN, <= 0, 1e300) must not reach the integer cast */
+        if (!(ttl > 0)) ttl = 3600;
+        if (ttl > 86400) ttl = 86400;
+        if (at && *at && strlen(at) < toklen) {
+            snprintf(token, toklen, "%s", at);
+            *ttl_ms = (int64_t)(ttl * 1000);
+            sb_json_free(j);
+            return SP_DONE;
+        }
+        sb_json_free(j);
+    }
+    snprintf(what, n, "HTTP 200 without an access_token in the response");
+    return SP_RETRY;
+}
+
 /* ---- buckets ---- */
 
 static void refill(bucket *b, int64_t now) {
@@ -393,10 +464,8 @@ static int64_t bucket_throttled(sb_spapi *s, int op, int k) {
 }
 
 static void bucket_header(sb_spapi *s, int op, const char *v) {
-    if (!v[0]) return;
-    char *end;
-    double r = strtod(v, &end);
-    if (end == v || !(r > 0) || r > 10000) return;
+    double r;
+    if (!sp_rate_limit_parse(v, &r)) return;
     pthread_mutex_lock(&s->mu);
     bucket *b = &s->buckets[op];
     if (b->rate > 0) {
@@ -452,7 +521,6 @@ static int lwa_refresh(sb_spapi *s, char *err) {
     sb_buf form, body;
     sb_buf_init(&form, 16384);
     sb_buf_init(&body, 1 << 20);
-    sb_json *j = NULL;
     struct curl_slist *h = NULL;
     int rc = 0;
     if (form_add(&form, "grant_type", "refresh_token") || form_add(&form, "refresh_token", s->refresh_token) ||
@@ -476,27 +544,17 @@ static int lwa_refresh(sb_spapi *s, char *err) {
         if (cc != CURLE_OK) {
             snprintf(what, sizeof what, "%s", cerr);
             retry = transient_curl(cc);
-        } else if (r.status == 200) {
-            char e[SB_ERRLEN];
-            if (sb_json_parse(body.data, body.len, &j, e) == 0) {
-                const char *at = sb_json_str(j, SB_JSON_ROOT, "access_token");
-                double ttl = sb_json_num(j, SB_JSON_ROOT, "expires_in", 3600);
-                if (at && *at && strlen(at) < sizeof s->token) {
-                    snprintf(s->token, sizeof s->token, "%s", at);
-                    s->token_exp_ms = sb_now_ms() + (int64_t)(ttl * 1000);
-                    s->refreshes++;
-                    count_end(s, SB_OP_LWA_TOKEN, 1, attempt);
-                    sb_info("LWA access token refreshed expires_in=%.0fs client_id=%s", ttl, s->client_id);
-                    goto out;
-                }
-                sb_json_free(j);
-                j = NULL;
-            }
-            snprintf(what, sizeof what, "HTTP 200 without an access_token in the response");
-            retry = 1;
         } else {
-            describe_error(r.status, &body, what, sizeof what);
-            retry = r.status >= 500 || r.status == 429;
+            int64_t ttl_ms = 0;
+            int a = sp_lwa_token_response(r.status, &body, s->token, sizeof s->token, &ttl_ms, what, sizeof what);
+            if (a == SP_DONE) {
+                s->token_exp_ms = sb_now_ms() + ttl_ms;
+                s->refreshes++;
+                count_end(s, SB_OP_LWA_TOKEN, 1, attempt);
+                sb_info("LWA access token refreshed expires_in=%llds client_id=%s", (long long)(ttl_ms / 1000), s->client_id);
+                goto out;
+            }
+            retry = a == SP_RETRY;
         }
         scrub(s, what);
         if (!retry || attempt >= s->max_retries) {
@@ -517,7 +575,6 @@ out:
     if (form.data) memset(form.data, 0, form.len);
     sb_buf_free(&form);
     sb_buf_free(&body);
-    sb_json_free(j);
     curl_slist_free_all(h);
     return rc;
 }
@@ -549,20 +606,11 @@ long sb_spapi_token_refreshes(sb_spapi *s) {
 
 /* ---- the call ---- */
 
-static int valid_json(const sb_buf *b) {
-    sb_json *j = NULL;
-    char e[SB_ERRLEN];
-    if (!b->len) return 0;
-    if (sb_json_parse(b->data, b->len, &j, e)) return 0;
-    sb_json_free(j);
-    return 1;
-}
-
 int sp_call(sb_spapi *s, sp_req *q, char *err) {
     const char *name = op_table[q->op].name;
     char tok[4096] = "", hdr[4200], cerr[CURL_ERROR_SIZE], what[SB_ERRLEN], urllog[512];
     char stale[4096] = "";
-    int rc = 0, attempts = 0, throttles = 0, refreshed = 0, retried = 0;
+    int rc = 0, attempts = 0, throttles = 0, refreshed = 0, retried = 0, action, code;
     sb_buf own;
     sb_buf_init(&own, (size_t)s->max_body);
     sb_buf *out = q->out ? q->out : &own;
@@ -617,20 +665,17 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
                 rc = sb_seterr(err, SB_EHTTP, "%s: %s (%s)", name, what, urllog);
                 break;
             }
-        } else if (r.status >= 200 && r.status < 300) {
-            if (q->want_json && !valid_json(out)) {
-                snprintf(what, sizeof what, "HTTP %ld with an invalid JSON body (%zu bytes)", r.status, out->len);
-                retry = 1;
-            } else {
-                if (q->sp) bucket_header(s, q->op, r.rate_limit);
-                rc = 0;
-                count_end(s, q->op, 1, retried);
-                goto done;
-            }
-        } else if (r.status == 429) {
+        } else if ((action = sp_response_action(r.status, q->sp, q->want_json, refreshed, out, what,
+                                                sizeof what, &code)) == SP_DONE) {
+            if (q->sp) bucket_header(s, q->op, r.rate_limit);
+            rc = 0;
+            count_end(s, q->op, 1, retried);
+            goto done;
+        } else if (action == SP_RETRY && r.status < 300) {
+            retry = 1;
+        } else if (action == SP_THROTTLED) {
             throttles++;
             if (throttles > s->max_retries) {
-                describe_error(r.status, out, what, sizeof what);
                 rc = sb_seterr(err, SB_ETHROTTLED, "%s: %s (request id %s) - still throttled after %d waits",
                                name, what, r.request_id[0] ? r.request_id : "none", throttles - 1);
                 break;
@@ -642,7 +687,7 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
             /* bucket_take() on the next round does the wait for SP-API calls */
             if (!q->sp) sb_sleep_ms(w);
             continue;
-        } else if (r.status == 403 && q->sp && !refreshed && error_code_is(out, "Unauthorized")) {
+        } else if (action == SP_REFRESH) {
             refreshed = 1;
             retried++;
             snprintf(stale, sizeof stale, "%s", tok);
@@ -650,11 +695,10 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
                     r.request_id[0] ? r.request_id : "none");
             continue;
         } else {
-            describe_error(r.status, out, what, sizeof what);
-            retry = r.status >= 500;
+            retry = action == SP_RETRY;
             if (!retry) {
                 scrub(s, what);
-                rc = sb_seterr(err, r.status == 403 || r.status == 401 ? SB_EAUTH : SB_EHTTP,
+                rc = sb_seterr(err, code,
                                "%s: %s (request id %s)", name, what, r.request_id[0] ? r.request_id : "none");
                 break;
             }

@@ -32,4 +32,22 @@ int sp_escape(sb_buf *b, const char *s);
 int sp_gunzip(const char *in, size_t len, sb_buf *out, char *err);
 long sp_max_body(sb_spapi *s);
 
+/* One HTTP response classified, without network or client state (what sp_call and the
+ * LWA refresh decide; the fuzz target tests/fuzz/fuzz_spapi_response.c drives these). */
+enum { SP_DONE, SP_RETRY, SP_THROTTLED, SP_REFRESH, SP_FAIL };
+/* One header line as libcurl hands it: a status line clears both, the rest fill them. */
+void sp_header_line(const char *line, size_t len, char *request_id, size_t idlen,
+                    char *rate_limit, size_t rllen);
+/* x-amzn-RateLimit-Limit -> *rate; 0 when absent or not a sane rate. */
+int sp_rate_limit_parse(const char *v, double *rate);
+/* An SP-API (sp) or plain response: SP_DONE on a 2xx (valid JSON when want_json), else
+ * what = "HTTP 400 Code: message (details)" and SP_RETRY, SP_THROTTLED, SP_REFRESH (a 403
+ * Unauthorized not yet refreshed) or SP_FAIL with *code SB_EAUTH or SB_EHTTP. */
+int sp_response_action(long status, int sp, int want_json, int refreshed, const sb_buf *body,
+                       char *what, size_t n, int *code);
+/* The LWA token response: SP_DONE with token and *ttl_ms, else SP_RETRY or SP_FAIL, what
+ * saying why. */
+int sp_lwa_token_response(long status, const sb_buf *body, char *token, size_t toklen,
+                          int64_t *ttl_ms, char *what, size_t n);
+
 #endif
