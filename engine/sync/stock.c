@@ -272,7 +272,7 @@ static void fail_item(sb_stock_item *it, const char *msg) {
 /* Reads a listings feed processing report: ERROR issues by messageId fail their SKU; the
  * rest of the slice is accepted. An ERROR without messageId with nothing accepted fails
  * the whole slice. */
-static void apply_report(sb_stock_plan *plan, size_t from, size_t n, const char *feed_id, const char *text, size_t len) {
+void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const char *feed_id, const char *text, size_t len) {
     sb_json *j = NULL;
     char e[SB_ERRLEN], msg[SB_ERRLEN + 160];
     if (sb_json_parse(text, len, &j, e)) {
@@ -328,7 +328,7 @@ static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, c
     if (!strcmp(p.status, "DONE")) {
         if (!p.document_id[0]) { rc = sb_seterr(err, SB_EHTTP, "feed %s is DONE without a processing report", feed_id); goto out; }
         if ((rc = sb_spapi_get_feed_document(e->api, p.document_id, NULL, &report, err))) goto out;
-        apply_report(plan, from, n, feed_id, report.data ? report.data : "", report.len);
+        sb_stock_apply_report(plan, from, n, feed_id, report.data ? report.data : "", report.len);
     } else {
         char why[SB_ERRLEN] = "";
         if ((!strcmp(p.status, "FATAL")) && p.document_id[0] &&

@@ -63,6 +63,12 @@ void sb_stock_plan_free(sb_stock_plan *plan);
 int sb_stock_feed_json(const sb_stock_plan *plan, size_t from, size_t n, const char *seller_id,
                        sb_buf *out, char *err);
 
+/* Applies a JSON_LISTINGS_FEED processing report (text[0..len)) to items[from .. from+n):
+ * an ERROR issue with messageId k fails item from+k-1, an ERROR without one fails the
+ * slice when nothing was accepted, the rest are accepted (outcome 1). No network. */
+void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const char *feed_id,
+                           const char *text, size_t len);
+
 typedef struct sb_stock_result {
     long candidates, unchanged, sent, accepted, failed, rule_errors, feeds;
     int full;
