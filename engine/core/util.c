@@ -77,9 +77,20 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* n decimal digits at p (no sign, no spaces) into *v; 0 or -1. */
+static int digits(const char *p, int n, int *v) {
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return -1;
+        *v = *v * 10 + (p[i] - '0');
+    }
+    return 0;
+}
+
 int64_t sb_time_parse(const char *s) {
-    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
+    int y, mo, d, h = 0, mi = 0, se = 0;
+    if (!s || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
+        return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (d > mdays[mo - 1]) return -1;
@@ -87,20 +98,19 @@ int64_t sb_time_parse(const char *s) {
     const char *p = s + 10;
     int64_t off = 0;
     if (*p == 'T' || *p == ' ') {
-        int m2 = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m2) != 2 || m2 != 5) return -1;
-        p += 1 + m2;
+        if (digits(p + 1, 2, &h) || p[3] != ':' || digits(p + 4, 2, &mi)) return -1;
+        p += 6;
         if (*p == ':') {
-            if (sscanf(p + 1, "%2d%n", &se, &m2) != 1 || m2 != 2) return -1;
+            if (digits(p + 1, 2, &se)) return -1;
             p += 3;
         }
         if (*p == '.') { p++; while (*p >= '0' && *p <= '9') p++; }
         if (*p == 'Z') p++;
         else if (*p == '+' || *p == '-') {
-            int oh, om, m3 = 0;
-            if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m3) != 2 || m3 != 5) return -1;
+            int oh, om;
+            if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59) return -1;
             off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-            p += 1 + m3;
+            p += 6;
         }
         if (h > 23 || mi > 59 || se > 60) return -1;
     }
