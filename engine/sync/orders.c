@@ -409,6 +409,11 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
         snprintf(attention, sizeof attention, "%s", d->attention_reason ? d->attention_reason : "needs attention");
     }
     int held = norm_rc || d->error;
+    /* Already cancelled by Amazon when first seen: stored cancelled, reserving nothing,
+     * which is the state a repeated pass reaches through update_seen; otherwise a crash
+     * that repeats the window would release stock an uninterrupted run keeps reserved. */
+    int cancelled = !held && o->status && !strcmp(o->status, "CANCELLED");
+    if (cancelled) stage = "cancelled";
     int64_t customer = 0;
     if (!held && (customer = resolve_customer(c, o, d, &rc), rc)) return rc;
     int whole = held || d->nsplits < 1;     /* no routing decision: lines as Amazon sent them */
@@ -470,7 +475,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
         int64_t oid = sqlite3_last_insert_rowid(e->store->db);
         int dispatchable = !held && !d->attention && !fba;
         char line_attention[512] = "";
-        rc = store_split(c, oid, o, whole ? NULL : &d->splits[k], whole, branch, !held && !fba,
+        rc = store_split(c, oid, o, whole ? NULL : &d->splits[k], whole, branch, !held && !fba && !cancelled,
                          &dispatchable, line_attention, sizeof line_attention);
         if (rc) break;
         if (*line_attention && !held) {
@@ -491,6 +496,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
     if (rc) return rc;
     if (norm_rc) { c->res->rejected++; return audit(c, ref, "normalise", "{\"error\":\"rejected\"}"); }
     if (d->error) c->res->rule_errors++;
+    else if (cancelled) c->res->cancelled++;
     else if (d->attention) c->res->held++;
     c->res->created++;
     for (int i = 0; i < d->naudit && !rc; i++) rc = audit(c, ref, d->audit[i].hook, d->audit[i].decision_json);
@@ -607,7 +613,13 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         p.pagination_token = *token ? token : NULL;
         if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) goto out;
         res->pages++;
-        if ((rc = sb_store_begin(e->store, err))) goto out;
+        if ((rc = sb_store_begin(e->store, err))) {
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "%s", err);
+            sb_seterr(err, rc, "page %ld of window %s..%s: cannot start its transaction: %.300s",
+                      res->pages, res->after, res->before, why);
+            goto out;
+        }
         in_tx = 1;
         const char *next = NULL;
         if ((rc = apply_page(&c, body.data, body.len, &next))) {
@@ -616,7 +628,15 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         }
         snprintf(token, sizeof token, "%s", next ? next : "");
         if (!*token && (rc = set_watermark(e, res->before, err))) goto out;
-        if ((rc = sb_store_commit(e->store, err))) goto out;
+        if ((rc = sb_store_commit(e->store, err))) {
+            /* e.g. disk full or an I/O error: say which page, and that it was rolled back */
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "%s", err);
+            sb_seterr(err, rc, "page %ld of window %s..%s: commit failed, the page was rolled back: %.300s",
+                      res->pages, res->after, res->before, why);
+            in_tx = 0;
+            goto out;
+        }
         in_tx = 0;
         if (!*token) break;
         if (e->stop && *e->stop) {
