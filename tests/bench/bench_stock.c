@@ -103,7 +103,8 @@ int main(void) {
     snprintf(q, sizeof q, "INSERT INTO settings(integration_id, name, value) VALUES (1, 'stock.last_updated', '%s')", plan.snapshot);
     exec(s, q);
     /* 1% of SKUs change: stock moves in one branch */
-    exec(s, "UPDATE stock SET on_hand = on_hand + 5, updated_at = '2026-11-27T12:00:00Z' WHERE branch_id = 1 AND product_id % 100 = 0");
+    exec(s, "UPDATE stock SET on_hand = on_hand + 5, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 second') "
+            "WHERE branch_id = 1 AND product_id % 100 = 0");
     exec(s, "COMMIT");
     sb_stock_plan_free(&plan);
     printf("run after 1%% of SKUs changed:\n");
