@@ -105,7 +105,7 @@ consistent() {
 compare_decisions() {
   local db=$1 ref=$2
   : >> "$T/dispatched.txt"
-  sqlite3 "$db" "ATTACH '$ref' AS ref; CREATE TEMP TABLE disp(ref TEXT PRIMARY KEY);" \
+  sqlite3 "$db" "ATTACH '$ref' AS ref; CREATE TEMP TABLE disp(ref TEXT);" \
     ".import $T/dispatched.txt disp" "
     WITH a AS (SELECT o.order_ref r, o.split_no s, o.stage st, COALESCE(o.branch,'') b, COALESCE(o.gl_account,'') gl,
                       COALESCE(o.distribution_branch,'') db, COALESCE(o.invoice_no,'') inv,
