@@ -378,6 +378,10 @@ static void gen_write(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w) 
         sb_jw_end_obj(w);
     }
     sb_jw_end_arr(w);
+    if ((mask & (1u << SEC_PACKAGES)) && o->sec[SEC_PACKAGES]) {   /* confirmed shipments */
+        sb_jw_key(w, "packages");
+        sb_jw_raw(w, o->sec[SEC_PACKAGES], strlen(o->sec[SEC_PACKAGES]));
+    }
     sb_jw_end_obj(w);
 }
 
@@ -671,6 +675,36 @@ void sim_h_confirm_shipment(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *
     if (!o) { sim_error(rs, 404, "NotFound", "Order not found", id); goto out; }
     if (!strcmp(o->fb, "AMAZON")) { sim_error(rs, 400, "InvalidInput", "Cannot confirm shipment of an order fulfilled by Amazon", id); goto out; }
     if (!strcmp(o->status, "CANCELLED")) { sim_error(rs, 400, "InvalidInput", "The order is cancelled", id); goto out; }
+    /* the package joins the order's packages (getOrder/searchOrders with PACKAGES), so a
+     * client can see what Amazon already has; the same packageReferenceId replaces */
+    sb_buf pk;
+    sb_jw pw;
+    sb_buf_init(&pk, 1 << 20);
+    sb_jw_init(&pw, &pk);
+    sb_jw_arr(&pw);
+    sb_json *old = NULL;
+    char oe[SB_ERRLEN];
+    if (o->sec[SEC_PACKAGES] && !sb_json_parse(o->sec[SEC_PACKAGES], strlen(o->sec[SEC_PACKAGES]), &old, oe)) {
+        for (size_t i = 0; i < sb_json_len(old, SB_JSON_ROOT, NULL); i++) {
+            int node = sb_json_at(old, SB_JSON_ROOT, i);
+            const char *ref = sb_json_str(old, node, "packageReferenceId");
+            if (ref && !strcmp(ref, pr)) continue;
+            sb_buf one;
+            sb_buf_init(&one, 1 << 20);
+            if (!sb_json_encode(old, node, &one, oe)) sb_jw_raw(&pw, one.data, one.len);
+            sb_buf_free(&one);
+        }
+    }
+    sb_json_free(old);
+    sb_jw_obj(&pw);
+    sb_jw_kstr(&pw, "packageReferenceId", pr);
+    sb_jw_kstr(&pw, "carrier", !strcmp(cc, "Other") ? sb_json_str(j, pd, "carrierName") : cc);
+    sb_jw_kstr(&pw, "trackingNumber", tn);
+    sb_jw_kstr(&pw, "shipTime", sd);
+    sb_jw_end_obj(&pw);
+    sb_jw_end_arr(&pw);
+    free(o->sec[SEC_PACKAGES]);
+    o->sec[SEC_PACKAGES] = pk.data;
     unlink_at(sim, idx);
     snprintf(o->status, sizeof o->status, "SHIPPED");
     o->updated = sim_now_ms(sim) / 1000;

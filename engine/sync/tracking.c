@@ -344,6 +344,30 @@ out:
 
 typedef struct orow { int64_t id; int attempts; char key[160]; char *payload; } orow;
 
+/* Before a repeat of a confirmation whose earlier attempt may have reached Amazon (a crash
+ * after the call, a time-out, a dropped answer), ask Amazon whether it has the package:
+ * 1 yes, 0 no, negative when it cannot be told (the send then waits for the next try). */
+static int amazon_has_package(sb_engine *e, const char *order_id, int pkg, char *err) {
+    sb_buf body;
+    sb_json *j = NULL;
+    char want[16];
+    int found = 0;
+    sb_buf_init(&body, 16 << 20);
+    snprintf(want, sizeof want, "%d", pkg);
+    int rc = sb_spapi_get_order(e->api, order_id, "PACKAGES", &body, err);
+    if (!rc) rc = sb_json_parse(body.data, body.len, &j, err);
+    if (!rc) {
+        int pk = sb_json_get(j, SB_JSON_ROOT, "order.packages");
+        for (size_t i = 0; i < sb_json_len(j, pk, NULL) && !found; i++) {
+            const char *ref = sb_json_str(j, sb_json_at(j, pk, i), "packageReferenceId");
+            found = ref && !strcmp(ref, want);
+        }
+    }
+    sb_json_free(j);
+    sb_buf_free(&body);
+    return rc ? rc : found;
+}
+
 static int already_done(const char *msg) {
     return msg && (strcasestr(msg, "already shipped") || strcasestr(msg, "already been shipped") ||
                    strcasestr(msg, "already confirmed"));
@@ -444,15 +468,23 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
             continue;
         }
         if ((rc = sb_engine_api(e, err))) break;
-        /* in flight: committed before the call, so a crash leaves a visible trace and the
-         * retry repeats the same idempotent request */
+        /* in flight: committed before the call, so a crash leaves a visible trace; the
+         * repeat first asks Amazon whether the package arrived */
         char inflight[64];
         sb_time_format(sb_now(), now, sizeof now);
         snprintf(inflight, sizeof inflight, "in flight since %s", now);
         if ((rc = exec_bind(e->store, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1", err, "is",
                             rows[i].id, inflight))) break;
         int attempts = rows[i].attempts + 1;
-        int crc = sb_spapi_confirm_shipment_json(e->api, ref, rows[i].payload, cerr);
+        /* sent before: only again if Amazon does not have it, so it is never sent twice */
+        int has = rows[i].attempts > 0 ? amazon_has_package(e, ref, pkg, cerr) : 0, crc;
+        if (has > 0) crc = 0;
+        else if (has < 0) {
+            char msg[SB_ERRLEN];
+            snprintf(msg, sizeof msg, "could not check whether Amazon already has package %d: %.400s", pkg, cerr);
+            snprintf(cerr, sizeof cerr, "%s", msg);
+            crc = SB_EHTTP;
+        } else crc = sb_spapi_confirm_shipment_json(e->api, ref, rows[i].payload, cerr);
         sb_time_format(sb_now(), now, sizeof now);
         if ((rc = sb_store_begin(e->store, err))) break;
         if (!crc || already_done(cerr)) {
@@ -460,7 +492,8 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
                            "WHERE id = ?1", err, "is", rows[i].id, now);
             if (!rc) rc = exec_bind(e->store, "UPDATE shipments SET confirm_state = 'confirmed' WHERE id = ?1", err, "i", sid);
             res->sent++;
-            sb_info("shipment confirmed order=%s package=%d attempts=%d%s", ref, pkg, attempts, crc ? " (Amazon already had it)" : "");
+            sb_info("shipment confirmed order=%s package=%d attempts=%d%s", ref, pkg, attempts,
+                    crc || has > 0 ? " (Amazon already had it)" : "");
         } else {
             int give_up = permanent(cerr) || attempts >= MAX_ATTEMPTS;
             char next[32];

@@ -5,9 +5,10 @@
  * The one idea: a package is confirmed at most once. Dispatch writes a shipments row and,
  * when it has to be confirmed, an outbox row (kind 'confirm_shipment', key
  * "<order id>#<package no>") in the same transaction. The sender marks the row in flight
- * (attempts + 1, committed) before the call; a crash after the call only repeats the
- * same request, which Amazon treats as an update of the same package, and an "already
- * shipped" answer counts as success. A row that succeeded is never sent again.
+ * (attempts + 1, committed) before the call. A row tried before (a crash after the call,
+ * a time-out, a dropped answer) is sent again only after getOrder (PACKAGES) shows Amazon
+ * does not have that package; an "already shipped" answer counts as success. A row that
+ * succeeded is never sent again.
  *
  * Never confirmed: orders fulfilled by Amazon, orders in the FBA branch
  * (orders.fba_branch), orders auto-dispatched on download, imported orders. */

@@ -6,9 +6,8 @@
 # also sends), and `sync stock` (patchListingsItem), each SIGKILLed after a random delay.
 # Then everything runs to completion and we check: every order once and with the
 # reference decisions, reservations equal open lines, each package's confirmShipment
-# reached the simulator (204) and none was sent more often than its recorded attempts (a
-# second 204 needs a kill between Amazon's answer and our commit: Amazon treats it as an
-# update of the same package; the number is printed), stock as accepted is what the
+# reached the simulator (204) exactly once (a repeat after a kill first asks Amazon with
+# getOrder whether the package arrived), stock as accepted is what the
 # simulator holds, and a second stock run has nothing to send.
 #   CRASH_KILLS (40)  CRASH_ORDERS (2000)  CRASH_SEED (random; printed)
 . "$SB_SOURCE_DIR/tests/lib.sh"
@@ -107,6 +106,7 @@ r=$(sqlite3 "$DB" "CREATE TEMP TABLE sim(key TEXT PRIMARY KEY, n INTEGER);" ".im
   WHERE key NOT IN (SELECT key FROM outbox) LIMIT 10" 2>&1)
 [ -z "$r" ] && ok || bad "confirmations: $r"
 twice=$(awk -F'|' '$2 > 1' "$T/confirmed.txt" | wc -l)
+expect_eq "$twice" 0 "packages confirmed to Amazon more than once"
 packages=$(sqlite3 "$DB" "SELECT COUNT(*) FROM shipments")
 # stock: what Amazon accepted is what the simulator holds
 tok=$(curl -sf -d "grant_type=refresh_token&client_id=amzn1.application-oa2-client.simdemo&client_secret=sim-demo-client-secret-0123456789&refresh_token=Atzr%7Csim-demo-refresh-token-0123456789" "$SIM_URL/auth/o2/token" | jq -r .access_token)
@@ -126,7 +126,7 @@ expect_eq "$(sqlite3 "$DB" "SELECT COUNT(*) FROM stock_sent WHERE status = 'acce
 expect_eq "$(sqlite3 "$DB" "SELECT COUNT(*) FROM stock_sent WHERE status IS NOT 'accepted'")" 0 "SKUs not accepted"
 
 echo "crash_jobs: $kills kills in $runs runs in $((LOOP_MS / 1000)) s; $dispatches dispatches, $packages packages,"\
-     "$twice confirmed twice (a kill between Amazon's 204 and the commit)"
+     "$twice confirmed twice"
 for j in "sync orders" dispatch update-dispatched "sync stock"; do
   printf '  %-18s %3d killed, %3d completed\n' "$j" "${killed[$j]:-0}" "${done_[$j]:-0}"
 done

@@ -658,8 +658,8 @@ static void test_confirm_faults(void) {
     T_EQ(t.sent, 1);
     T_STREQ(qtext(&f, "SELECT confirm_state FROM shipments WHERE tracking = 'D2'"), "confirmed");
 
-    /* crash after the call: the row is still in flight; the retry repeats the same request
-     * and the order ends confirmed once in the outbox */
+    /* crash after the call: the row is still in flight; the retry asks Amazon first, finds
+     * the package there and does not send it again */
     add_order(&f, "117-0000000-0000001", "LA", "MERCHANT", NULL, 0, "C-3:1:IC");
     set(&f, "additional.auto_update_status", "false");
     T_EQ(dispatch(&f, "117-0000000-0000001", "UPS", "1ZC", NULL, 0, &d, 0), 0);
@@ -667,10 +667,27 @@ static void test_confirm_faults(void) {
     T_EQ(send_all(&f, 1, &t), 0);
     sql(&f, "UPDATE outbox SET status = 'pending', last_error = 'in flight since 2026-11-27T10:00:00Z' WHERE key = '117-0000000-0000001#1'");
     sql(&f, "UPDATE shipments SET confirm_state = 'queued' WHERE tracking = '1ZC'");
+    int sent204 = nreq(&f, "confirmShipment", 204), asked = nreq(&f, "getOrder", 200);
     T_EQ(send_all(&f, 0, &t), 0);
     T_EQ(t.sent, 1);
+    T_EQ(nreq(&f, "confirmShipment", 204), sent204);        /* not sent twice */
+    T_EQ(nreq(&f, "getOrder", 200), asked + 1);              /* Amazon was asked */
     T_EQ(qnum(&f, "SELECT COUNT(*) FROM outbox WHERE key LIKE '117-%'"), 1);
     T_STREQ(qtext(&f, "SELECT confirm_state FROM shipments WHERE tracking = '1ZC'"), "confirmed");
+
+    /* an attempt that never reached Amazon (503s past the retries): the next run's check
+     * finds no package, so it is sent, once */
+    add_order(&f, "117-0000000-0000002", "LA", "MERCHANT", NULL, 0, "C-3:1:ID");
+    T_EQ(sb_sim_fault_add(f.sim, "{\"op\":\"confirmShipment\",\"kind\":\"503\",\"count\":50}", err), 0);
+    T_EQ(dispatch(&f, "117-0000000-0000002", "UPS", "1ZD", NULL, 0, &d, 0), 0);
+    send_all(&f, 0, &t);
+    T_EQ(qnum(&f, "SELECT attempts FROM outbox WHERE key = '117-0000000-0000002#1'"), 1);
+    T_STREQ(qtext(&f, "SELECT status FROM outbox WHERE key = '117-0000000-0000002#1'"), "pending");
+    sb_sim_faults_clear(f.sim);
+    sent204 = nreq(&f, "confirmShipment", 204);
+    T_EQ(send_all(&f, 1, &t), 0);
+    T_EQ(nreq(&f, "confirmShipment", 204), sent204 + 1);
+    T_STREQ(qtext(&f, "SELECT status FROM outbox WHERE key = '117-0000000-0000002#1'"), "sent");
     fx_close(&f);
 }
 
