@@ -185,6 +185,18 @@ static const char *const migrations[] = {
 "ALTER TABLE stock_sent ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
 "ALTER TABLE shipments ADD COLUMN package_no INTEGER;"
 "CREATE INDEX outbox_due ON outbox(integration_id, kind, status, next_attempt_at);",
+
+/* 5: a product that becomes one Amazon may need stock for (new, or its channel or order
+ * type changed) is marked for the next stock run by the database itself, so a run looks
+ * at the few marked SKUs instead of checking every product for a missing stock_sent row;
+ * SKUs Amazon has not accepted yet are found through a partial index. */
+"CREATE INDEX stock_sent_pending ON stock_sent(integration_id, sku) WHERE status IS NOT 'accepted' OR quantity IS NULL;"
+"CREATE TRIGGER products_stock_new AFTER INSERT ON products BEGIN "
+"  INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT id, NEW.sku FROM integrations; END;"
+"CREATE TRIGGER products_stock_changed AFTER UPDATE OF sku, fulfillment_channel, order_type ON products BEGIN "
+"  INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT id, NEW.sku FROM integrations; END;"
+"INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT i.id, p.sku FROM integrations i, products p "
+"  WHERE NOT EXISTS (SELECT 1 FROM stock_sent x WHERE x.integration_id = i.id AND x.sku = p.sku);",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -122,9 +122,8 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
         " UNION SELECT id FROM products WHERE updated_at > ?2 "
         " UNION SELECT p2.id FROM stock_dirty d JOIN products p2 ON p2.sku = d.sku WHERE d.integration_id = ?1 "
         " UNION SELECT p3.id FROM stock_sent x JOIN products p3 ON p3.sku = x.sku WHERE x.integration_id = ?1 "
-        "   AND (x.status IS NOT 'accepted' OR x.quantity IS NULL) "
-        " UNION SELECT p4.id FROM products p4 WHERE NOT EXISTS (SELECT 1 FROM stock_sent y WHERE y.integration_id = ?1 "
-        "   AND y.sku = p4.sku))");
+        "   AND (status IS NOT 'accepted' OR quantity IS NULL))");   /* products never sent are marked in
+                                                                      * stock_dirty by triggers (schema 5) */
     if ((rc = sb_store_prepare(e->store, sql, &cand, err))) goto out;
     sqlite3_bind_int64(cand, 1, e->integ);
     if (!full) sqlite3_bind_text(cand, 2, wm, -1, SQLITE_STATIC);

@@ -98,6 +98,7 @@ int main(void) {
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
+    exec(s, "DELETE FROM stock_dirty");   /* a successful run consumes the marks */
     snprintf(q, sizeof q, "INSERT INTO sync_state(integration_id, job, fingerprint) VALUES (1, 'stock', '%s')", plan.fingerprint);
     exec(s, q);
     snprintf(q, sizeof q, "INSERT INTO settings(integration_id, name, value) VALUES (1, 'stock.last_updated', '%s')", plan.snapshot);
