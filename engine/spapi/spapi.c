@@ -551,7 +551,9 @@ static int lwa_refresh(sb_spapi *s, char *err) {
                 s->token_exp_ms = sb_now_ms() + ttl_ms;
                 s->refreshes++;
                 count_end(s, SB_OP_LWA_TOKEN, 1, attempt);
-                sb_info("LWA access token refreshed expires_in=%llds client_id=%s", (long long)(ttl_ms / 1000), s->client_id);
+                char masked[64];
+                sb_info("LWA access token refreshed expires_in=%llds client_id=%s", (long long)(ttl_ms / 1000),
+                        sb_mask(s->client_id, masked, sizeof masked));
                 goto out;
             }
             retry = a == SP_RETRY;
