@@ -24,3 +24,9 @@ void sb_clock_set(const sb_clock *c) { cur = c ? c : &sys_clock; }
 int64_t sb_now_ms(void) { return cur->now_ms(cur->ud); }
 int64_t sb_now(void) { return cur->now_ms(cur->ud) / 1000; }
 void sb_sleep_ms(int64_t ms) { cur->sleep_ms(cur->ud, ms); }
+
+int64_t sb_poll_wait_ms(int attempt) {
+    int64_t ms = 2000;
+    for (int i = 0; i < attempt && ms < 30000; i++) ms *= 2;
+    return ms < 30000 ? ms : 30000;
+}

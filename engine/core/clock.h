@@ -15,5 +15,9 @@ void sb_clock_set(const sb_clock *c);            /* NULL restores the system clo
 int64_t sb_now_ms(void);
 int64_t sb_now(void);                            /* epoch seconds */
 void sb_sleep_ms(int64_t ms);
+/* How long to wait before poll number `attempt` (0-based) of something Amazon processes
+ * (a report, a feed): 2 s, doubling to at most 30 s, so quick answers come quickly and
+ * slow ones are not asked for too often. */
+int64_t sb_poll_wait_ms(int attempt);
 
 #endif

@@ -9,7 +9,6 @@
 #include "json/json.h"
 #include "sync/stock.h"
 
-#define FEED_POLL_MS 30000
 #define FEED_MAX_POLLS 120      /* an hour; the next run sends the same pairs again */
 #define MAX_BRANCHES 64
 #define FEED_CONTENT_TYPE "application/json"
@@ -319,7 +318,7 @@ static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, c
     sb_info("stock feed submitted integration=%s feed=%s messages=%zu", e->name, feed_id, n);
     memset(&p, 0, sizeof p);
     for (int i = 0; i < FEED_MAX_POLLS; i++) {
-        sb_sleep_ms(i == 0 ? FEED_POLL_MS / 3 : FEED_POLL_MS);
+        sb_sleep_ms(sb_poll_wait_ms(i));
         if ((rc = sb_spapi_get_feed(e->api, feed_id, &p, err))) goto out;
         if (!strcmp(p.status, "DONE") || !strcmp(p.status, "FATAL") || !strcmp(p.status, "CANCELLED")) break;
         if (e->stop && *e->stop) break;
