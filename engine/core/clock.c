@@ -25,8 +25,9 @@ int64_t sb_now_ms(void) { return cur->now_ms(cur->ud); }
 int64_t sb_now(void) { return cur->now_ms(cur->ud) / 1000; }
 void sb_sleep_ms(int64_t ms) { cur->sleep_ms(cur->ud, ms); }
 
-int64_t sb_poll_wait_ms(int attempt) {
+int64_t sb_poll_wait_ms(int attempt, double scale) {
     int64_t ms = 2000;
     for (int i = 0; i < attempt && ms < 30000; i++) ms *= 2;
-    return ms < 30000 ? ms : 30000;
+    if (ms > 30000) ms = 30000;
+    return scale > 1 ? (int64_t)((double)ms / scale) : ms;
 }

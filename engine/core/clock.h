@@ -17,7 +17,8 @@ int64_t sb_now(void);                            /* epoch seconds */
 void sb_sleep_ms(int64_t ms);
 /* How long to wait before poll number `attempt` (0-based) of something Amazon processes
  * (a report, a feed): 2 s, doubling to at most 30 s, so quick answers come quickly and
- * slow ones are not asked for too often. */
-int64_t sb_poll_wait_ms(int attempt);
+ * slow ones are not asked for too often; divided by scale (api.rate_scale: 1 for Amazon,
+ * larger against the simulator). */
+int64_t sb_poll_wait_ms(int attempt, double scale);
 
 #endif

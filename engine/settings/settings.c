@@ -29,7 +29,7 @@ static const sb_setting_def defs[] = {
     {"api.connect_timeout_ms", "Integration", SB_ST_INT, "10000", NULL, 100, 60000, "Connect timeout per Amazon call (ms)"},
     {"api.timeout_ms", "Integration", SB_ST_INT, "30000", NULL, 1000, 300000, "Total timeout per Amazon call (ms)"},
     {"api.max_retries", "Integration", SB_ST_INT, "5", NULL, 0, 10, "Retries of a failed Amazon call (5xx, timeout, throttling)"},
-    {"api.rate_scale", "Integration", SB_ST_NUMBER, "1", NULL, 0.001, 1000000, "Multiplier on Amazon's published rate limits (1 for Amazon; larger only for the simulator)"},
+    {"api.rate_scale", "Integration", SB_ST_NUMBER, "1", NULL, 0.001, 1000000, "Multiplier on Amazon's published rate limits and on how often reports and feeds are polled (1 for Amazon; larger only for the simulator)"},
     {"rules.pack", "Integration", SB_ST_PATH, "default", NULL, 0, 0, "Rule pack folder ('default' = the built-in pack)"},
     {"rules.instructions", "Integration", SB_ST_INT, "1000000", NULL, 10000, 100000000, "Instruction budget per rule call"},
     {"rules.memory_mb", "Integration", SB_ST_INT, "32", NULL, 1, 1024, "Memory cap of the rule state (MiB)"},

@@ -261,7 +261,7 @@ static int fetch_report(sb_engine *e, const char *mp, sb_buf *out, int *none, ch
     if (rc) return rc;
     memset(&p, 0, sizeof p);
     for (int i = 0; i < REPORT_MAX_POLLS; i++) {
-        sb_sleep_ms(sb_poll_wait_ms(i));
+        sb_sleep_ms(sb_poll_wait_ms(i, sb_settings_num(&e->settings, "api.rate_scale")));
         if ((rc = sb_spapi_get_report(e->api, id, &p, err))) return rc;
         if (!strcmp(p.status, "DONE") || !strcmp(p.status, "FATAL") || !strcmp(p.status, "CANCELLED")) break;
         if (e->stop && *e->stop) return sb_seterr(err, SB_EINTR, "stopped while report %s was %s", id, p.status);

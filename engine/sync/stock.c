@@ -318,7 +318,7 @@ static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, c
     sb_info("stock feed submitted integration=%s feed=%s messages=%zu", e->name, feed_id, n);
     memset(&p, 0, sizeof p);
     for (int i = 0; i < FEED_MAX_POLLS; i++) {
-        sb_sleep_ms(sb_poll_wait_ms(i));
+        sb_sleep_ms(sb_poll_wait_ms(i, sb_settings_num(&e->settings, "api.rate_scale")));
         if ((rc = sb_spapi_get_feed(e->api, feed_id, &p, err))) goto out;
         if (!strcmp(p.status, "DONE") || !strcmp(p.status, "FATAL") || !strcmp(p.status, "CANCELLED")) break;
         if (e->stop && *e->stop) break;

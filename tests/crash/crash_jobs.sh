@@ -3,12 +3,14 @@
 # as its own process; in random order we run `sync orders`, `dispatch` of an open
 # merchant order (whole, or one unit of its first line: partial shipments), the
 # confirmation sender `update-dispatched` (additional.auto_update_status on, so dispatch
-# also sends), and `sync stock` (patchListingsItem), each SIGKILLed after a random delay.
+# also sends), `sync stock` (patchListingsItem) and `sync products` (the listings report),
+# each SIGKILLed after a random delay.
 # Then everything runs to completion and we check: every order once and with the
 # reference decisions, reservations equal open lines, each package's confirmShipment
 # reached the simulator (204) exactly once (a repeat after a kill first asks Amazon with
 # getOrder whether the package arrived), stock as accepted is what the
-# simulator holds, and a second stock run has nothing to send.
+# simulator holds, a second stock run has nothing to send, and every listing is linked to
+# its product once with the products watermark at the newest listing.
 #   CRASH_KILLS (40)  CRASH_ORDERS (2000)  CRASH_SEED (random; printed)
 . "$SB_SOURCE_DIR/tests/lib.sh"
 . "$SB_SOURCE_DIR/tests/crash/setup.sh"
@@ -27,7 +29,8 @@ SIM_ORDERS=$(sim_get /_sim/state | jq .orders)
 REF=$T/ref.db DB=$T/crash.db
 db_prepare "$REF" 100000
 db_prepare "$DB" 100000
-for kv in "integration.seller_id A1SIMSELLER0001" "stock.enabled true" "stock.patch_threshold 25000" "additional.auto_update_status true"; do
+for kv in "integration.seller_id A1SIMSELLER0001" "stock.enabled true" "stock.patch_threshold 25000" "additional.auto_update_status true" \
+          "products.enabled true"; do
   SELLERBRIDGE_DB=$DB $SB settings set $kv > /dev/null || bad "settings set $kv"
 done
 t0=$(now_ms)
@@ -44,10 +47,10 @@ open_order() {   # a random open merchant order of ours, or nothing
 }
 kills=0 runs=0 dispatches=0 t_loop=$(now_ms)
 # kill delays: 0 .. how long the job's last complete run took (first guesses before that)
-declare -A killed done_ took=(["sync orders"]=$FULL_MS [dispatch]=700 [update-dispatched]=700 ["sync stock"]=2000)
+declare -A killed done_ took=(["sync orders"]=$FULL_MS [dispatch]=700 [update-dispatched]=700 ["sync stock"]=2000 ["sync products"]=1000)
 while [ "$kills" -lt "$KILLS" ]; do
   runs=$((runs + 1))
-  case $((RANDOM % 7)) in
+  case $((RANDOM % 8)) in
     0|1) job="sync orders"; set -- sync orders ;;
     2|3|4) o=$(open_order); [ -n "$o" ] || continue
          job=dispatch; echo "$o" >> "$T/dispatched.txt"; dispatches=$((dispatches + 1))
@@ -58,6 +61,7 @@ while [ "$kills" -lt "$KILLS" ]; do
          ;;
     5) job=update-dispatched; set -- update-dispatched ;;
     6) job="sync stock"; set -- sync stock ;;
+    7) job="sync products"; set -- sync products ;;
   esac
   run_killed "$DB" "$(random_ms "${took[$job]}")" "$@"
   if [ "$RC" = 137 ]; then
@@ -72,11 +76,16 @@ LOOP_MS=$(( $(now_ms) - t_loop ))
 # to completion
 SELLERBRIDGE_DB=$DB $SB sync orders > "$T/f1" 2>&1 && ok || bad "final sync orders: $(cat "$T/f1")"
 SELLERBRIDGE_DB=$DB $SB update-dispatched > "$T/f2" 2>&1 && ok || bad "final update-dispatched: $(cat "$T/f2")"
+SELLERBRIDGE_DB=$DB $SB sync products > "$T/f0" 2>&1 && ok || bad "final sync products: $(cat "$T/f0")"
 SELLERBRIDGE_DB=$DB $SB sync stock > "$T/f3" 2>&1 && ok || bad "final sync stock: $(cat "$T/f3")"
 SELLERBRIDGE_DB=$DB $SB sync stock > "$T/f4" 2>&1 && ok || bad "second sync stock: $(cat "$T/f4")"
 grep -q " 0 sent" "$T/f4" && ok || bad "a second stock run still sends: $(cat "$T/f4")"
 consistent "$DB" "at the end"
 expect_eq "$(sqlite3 "$DB" "PRAGMA integrity_check")" ok "integrity_check"
+# products: every listing linked once, the watermark at the newest listing, nothing doubled
+expect_eq "$(sqlite3 "$DB" "SELECT COUNT(*) FROM products WHERE sku LIKE 'SKU-%' AND asin LIKE 'B0SIM%'")" 200 "listings linked to their products"
+expect_eq "$(sqlite3 "$DB" "SELECT COUNT(*), COUNT(DISTINCT sku) FROM products")" "$(sqlite3 "$REF" "SELECT COUNT(*), COUNT(DISTINCT sku) FROM products")" "products (no new ones: every listing's SKU exists)"
+expect_eq "$(sqlite3 "$DB" "SELECT value FROM settings WHERE name = 'products.last_updated'")" 2026-01-02T03:04:05Z "products watermark"
 expect_eq "$(sqlite3 "$DB" "SELECT COUNT(DISTINCT order_ref) FROM sales_orders")" "$SIM_ORDERS" "orders stored vs the simulator's"
 expect_eq "$(sqlite3 "$DB" "SELECT COUNT(*) FROM sales_orders WHERE split_no = 0")" "$SIM_ORDERS" "order rows (split 0)"
 compare_decisions "$DB" "$REF"
@@ -127,7 +136,7 @@ expect_eq "$(sqlite3 "$DB" "SELECT COUNT(*) FROM stock_sent WHERE status IS NOT 
 
 echo "crash_jobs: $kills kills in $runs runs in $((LOOP_MS / 1000)) s; $dispatches dispatches, $packages packages,"\
      "$twice confirmed twice"
-for j in "sync orders" dispatch update-dispatched "sync stock"; do
+for j in "sync orders" dispatch update-dispatched "sync stock" "sync products"; do
   printf '  %-18s %3d killed, %3d completed\n' "$j" "${killed[$j]:-0}" "${done_[$j]:-0}"
 done
 finish
