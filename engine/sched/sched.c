@@ -90,6 +90,7 @@ typedef struct integ_state {
     int64_t next;       /* next automatic check, epoch seconds; 0 = not scheduled */
     int streak;
     char products_day[16];
+    sb_rules *rules;    /* the integration's pack that loaded last: kept if an edit breaks it */
 } integ_state;
 
 static int default_orders_job(void *ud, sb_engine *e, long *fetched, char *err) {
@@ -156,7 +157,10 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
             if (!in[i].next) in[i].next = on ? sb_sched_first(now, start, tz) : now;
             if (now >= in[i].next || run_now) {
                 long fetched = 0;
-                int jrc = (o->orders_job ? o->orders_job : default_orders_job)(o->ud, e, &fetched, e2);
+                int jrc = 0;
+                if (!o->orders_job) jrc = sb_engine_rules_keep(e, &in[i].rules, e2);
+                if (!jrc) jrc = (o->orders_job ? o->orders_job : default_orders_job)(o->ud, e, &fetched, e2);
+                else sb_error("orders check skipped integration=%s: %s", in[i].name, e2);
                 int64_t at = now;
                 if (jrc == SB_EINTR) { sb_engine_close(e); break; }
                 int brought = jrc == 0 && fetched > 0;
@@ -181,6 +185,7 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
         if (wait_ms > 1000 && !o->until_ms) wait_ms = 1000;
         if (wait_ms > 0) sb_sleep_ms(wait_ms);
     }
+    for (int i = 0; i < n; i++) sb_rules_free(in[i].rules);
     sb_info("engine stopped runs=%ld", runs);
     return 0;
 }

@@ -93,7 +93,7 @@ out:
 
 void sb_engine_close(sb_engine *e) {
     if (!e) return;
-    sb_rules_free(e->rules);
+    if (!e->rules_borrowed) sb_rules_free(e->rules);
     sb_spapi_free(e->api);
     sb_engine_lookup_free(e->lookup);
     sb_settings_free(&e->settings);
@@ -101,6 +101,17 @@ void sb_engine_close(sb_engine *e) {
     free(e->branches);
     free(e->branch_names);
     free(e);
+}
+
+static int set_context(sb_engine *e, sb_rules *r, char *err) {
+    sb_rules_ctx ctx = {
+        .integration = e->name,
+        .settings = e->rule_settings, .nsettings = e->settings.n,
+        .branches = e->branches, .nbranches = e->nbranches,
+        .today = e->today,
+        .lookup = sb_engine_lookup_get(e->lookup),
+    };
+    return sb_rules_set_context(r, &ctx, err);
 }
 
 int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *err) {
@@ -112,19 +123,33 @@ int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *er
     sb_rules *r = sb_rules_load(pack, &lim, e2);
     *out = NULL;
     if (!r) return sb_seterr(err, SB_ERULE, "rule pack '%s' does not load: %s", pack, e2);
-    sb_rules_ctx ctx = {
-        .integration = e->name,
-        .settings = e->rule_settings, .nsettings = e->settings.n,
-        .branches = e->branches, .nbranches = e->nbranches,
-        .today = e->today,
-        .lookup = sb_engine_lookup_get(e->lookup),
-    };
-    int rc = sb_rules_set_context(r, &ctx, e2);
+    int rc = set_context(e, r, e2);
     if (rc) {
         sb_rules_free(r);
         return sb_seterr(err, rc, "rule pack '%s': %s", pack, e2);
     }
     *out = r;
+    return 0;
+}
+
+int sb_engine_rules_keep(sb_engine *e, sb_rules **last, char *err) {
+    const char *pack = sb_settings_str(&e->settings, "rules.pack");
+    sb_rules *r = NULL;
+    char why[SB_ERRLEN];
+    int rc = sb_engine_load_pack(e, pack, &r, why);
+    if (!rc) {
+        sb_rules_free(*last);
+        *last = r;
+    } else if (!*last) {
+        return sb_seterr(err, rc, "%s", why);
+    } else {
+        sb_error("%s; integration %s keeps running the pack that loaded last (sha256 %.12s) until it is fixed",
+                 why, e->name, sb_rules_hash(*last));
+        if ((rc = set_context(e, *last, why))) return sb_seterr(err, rc, "%s", why);
+    }
+    if (e->rules && !e->rules_borrowed) sb_rules_free(e->rules);
+    e->rules = *last;
+    e->rules_borrowed = 1;
     return 0;
 }
 

@@ -20,6 +20,7 @@ typedef struct sb_engine {
     char name[128];
     sb_settings settings;
     sb_rules *rules;            /* NULL until sb_engine_rules() */
+    int rules_borrowed;         /* rules belong to the caller (sb_engine_rules_keep) */
     char today[16];             /* YYYY-MM-DD in the integration's time zone */
     sb_spapi *api;              /* NULL until sb_engine_api() */
     sb_engine_lookup *lookup;
@@ -36,6 +37,10 @@ void sb_engine_close(sb_engine *e);
 int sb_engine_rules(sb_engine *e, char *err);
 /* Builds the SP-API client from the settings and credentials. */
 int sb_engine_api(sb_engine *e, char *err);
+/* For a long-running engine: loads the integration's pack; when it no longer loads (a
+ * broken edit), keeps using *last, the last pack that did, and logs why. On success the
+ * new pack replaces *last. *last belongs to the caller; the engine only borrows it. */
+int sb_engine_rules_keep(sb_engine *e, sb_rules **last, char *err);
 /* Loads another pack (rules check/dry-run) with this engine's context. */
 int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *err);
 /* Today's date and a local time of day in the integration's time zone. */
