@@ -318,15 +318,7 @@ static int import_order_line(import_ctx *c) {
     if (oid && fresh_in_file) {
         /* release what the old lines reserved, then drop them */
         char sql[256];
-        if (sqlite3_prepare_v2(s->db, "SELECT l.product_id, o.branch, l.qty - l.qty_dispatched FROM sales_order_lines l "
-                                      "JOIN sales_orders o ON o.id = l.order_id WHERE l.order_id = ? AND l.stock_bearing = 1 "
-                                      "AND o.stage IN ('open','needs_attention')", -1, &st, NULL) != SQLITE_OK) goto dberr;
-        sqlite3_bind_int64(st, 1, oid);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            if (sb_store_reserve(s, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                                 -sqlite3_column_double(st, 2), e)) goto dberr;
-        sqlite3_finalize(st);
-        st = NULL;
+        if (sb_store_reserve_order(s, oid, NULL, -1, e)) goto dberr;
         snprintf(sql, sizeof sql, "DELETE FROM sales_order_lines WHERE order_id = %lld", (long long)oid);
         if (sb_store_exec(s, sql, e)) goto dberr;
         c->res->updated++;

@@ -227,3 +227,20 @@ int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double
     sqlite3_clear_bindings(st);
     return rc;
 }
+
+int sb_store_reserve_order(sb_store *s, int64_t order_id, const char *branch, int sign, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s,
+        "SELECT l.product_id, COALESCE(?2, o.branch), l.qty - l.qty_dispatched FROM sales_order_lines l "
+        "JOIN sales_orders o ON o.id = l.order_id WHERE l.order_id = ?1 AND l.stock_bearing = 1 "
+        "AND l.product_id IS NOT NULL AND o.stage IN ('open','needs_attention') "
+        "AND COALESCE(o.fulfilled_by, '') <> 'AMAZON'", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, order_id);
+    if (branch) sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW)   /* the stock rows it changes are not read here */
+        rc = sb_store_reserve(s, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                              sign * sqlite3_column_double(st, 2), err);
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -56,6 +56,13 @@ int sb_store_lock_engine(sb_store *s, char *err);
  * them releases. Call inside the transaction that changes the order. */
 int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double delta, char *err);
 
+/* Adds sign x what order_id still holds back (qty - dispatched of its stock-bearing lines
+ * with a product) to the stock reserved at branch (NULL: the order's own branch). Only an
+ * order that reserves at all counts: stage open or needs_attention, not fulfilled by
+ * Amazon; the same definition sb_orders_check_reserved checks. sign +1 reserves, -1
+ * releases. Call inside the transaction that changes the order. */
+int sb_store_reserve_order(sb_store *s, int64_t order_id, const char *branch, int sign, char *err);
+
 /* Row look-ups used by several modules. */
 int sb_store_branch_exists(sb_store *s, const char *name);
 int sb_store_branch_names(sb_store *s, char *out, size_t outlen);   /* "A, B, C" */

@@ -15,7 +15,7 @@ int sb_orders_fix(sb_store *s, int64_t integ, const char *ref, const char *branc
                   const char *via, char *err) {
     sqlite3_stmt *st = NULL;
     int64_t oid = 0;
-    int amazon_stock = 0, rc;
+    int rc;
     char stage[24] = "", old_branch[128] = "";
     if (branch && !*branch) branch = NULL;
     if (!branch && !resolve) return sb_seterr(err, SB_EINVAL, "order %s: nothing to fix: give a branch and/or resolve", ref);
@@ -25,7 +25,7 @@ int sb_orders_fix(sb_store *s, int64_t integ, const char *ref, const char *branc
         return sb_seterr(err, SB_EINVAL, "branch '%s' does not exist (branches: %s)", branch, names);
     }
     if ((rc = sb_store_begin(s, err))) return rc;
-    if ((rc = sb_store_prepare(s, "SELECT id, stage, COALESCE(branch,''), COALESCE(fulfilled_by,'') = 'AMAZON' "
+    if ((rc = sb_store_prepare(s, "SELECT id, stage, COALESCE(branch,'') "
                                   "FROM sales_orders WHERE integration_id = ?1 AND order_ref = ?2 ORDER BY split_no LIMIT 1",
                                &st, err))) goto out;
     sqlite3_bind_int64(st, 1, integ);
@@ -34,7 +34,6 @@ int sb_orders_fix(sb_store *s, int64_t integ, const char *ref, const char *branc
         oid = sqlite3_column_int64(st, 0);
         snprintf(stage, sizeof stage, "%s", sqlite3_column_text(st, 1));
         snprintf(old_branch, sizeof old_branch, "%s", sqlite3_column_text(st, 2));
-        amazon_stock = sqlite3_column_int(st, 3);
     }
     sqlite3_finalize(st);
     st = NULL;
@@ -46,20 +45,8 @@ int sb_orders_fix(sb_store *s, int64_t integ, const char *ref, const char *branc
     }
     if (branch && strcmp(branch, old_branch)) {
         /* the reservation moves with the order (Amazon-fulfilled orders reserve nothing) */
-        if (!amazon_stock) {
-            if ((rc = sb_store_prepare(s, "SELECT product_id, qty - qty_dispatched FROM sales_order_lines WHERE order_id = ? "
-                                          "AND stock_bearing = 1 AND product_id IS NOT NULL", &st, err))) goto out;
-            sqlite3_bind_int64(st, 1, oid);
-            while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-                int64_t p = sqlite3_column_int64(st, 0);
-                double q = sqlite3_column_double(st, 1);
-                if (*old_branch) rc = sb_store_reserve(s, p, old_branch, -q, err);
-                if (!rc) rc = sb_store_reserve(s, p, branch, q, err);
-            }
-            sqlite3_finalize(st);
-            st = NULL;
-            if (rc) goto out;
-        }
+        if (*old_branch && (rc = sb_store_reserve_order(s, oid, old_branch, -1, err))) goto out;
+        if ((rc = sb_store_reserve_order(s, oid, branch, +1, err))) goto out;
         if ((rc = sb_store_prepare(s, "UPDATE sales_orders SET branch = ?1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
                                       "WHERE id = ?2", &st, err))) goto out;
         sqlite3_bind_text(st, 1, branch, -1, SQLITE_STATIC);

@@ -20,7 +20,7 @@
 enum {
     S_FIND, S_INSERT, S_LINE, S_PRODUCT, S_BOM, S_CUST_INSERT, S_CUST_UPDATE, S_AUDIT,
     S_UPDATE_SEEN, S_OPEN_LINES, S_SET_STAGE, S_INVOICE_NO, S_STOCK_AVAIL, S_DISPATCH_LINE,
-    S_ON_HAND, S_DELETE, S_COUNT
+    S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -64,6 +64,9 @@ static const char *const sql[S_COUNT] = {
                   "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
                   "WHERE product_id = ?1 AND branch_id = (SELECT id FROM branches WHERE name = ?2)",
     [S_DELETE] = "DELETE FROM sales_orders WHERE id = ?1",
+    [S_SPLIT_LINES] = "SELECT l.product_id, l.qty, COALESCE(p.batch_tracked OR p.serial_tracked, 0) FROM sales_order_lines l "
+                      "LEFT JOIN products p ON p.id = l.product_id WHERE l.order_id = ?1 AND l.stock_bearing = 1 "
+                      "ORDER BY l.line_no",
 };
 
 typedef struct octx {
@@ -111,25 +114,6 @@ static int audit(octx *c, const char *ref, const char *hook, const char *decisio
     return step_done(c, st, "writing audit");
 }
 
-/* Releases (sign -1) what an order row's open lines reserve. */
-static int release_lines(octx *c, int64_t oid) {
-    sqlite3_stmt *st = S(c, S_OPEN_LINES);
-    if (!st) return SB_EIO;
-    sqlite3_bind_int64(st, 1, oid);
-    /* collect first: sb_store_reserve runs its own statement */
-    struct { int64_t p; char b[128]; double q; } rows[256];
-    int n = 0, rc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < 256) {
-        rows[n].p = sqlite3_column_int64(st, 0);
-        snprintf(rows[n].b, sizeof rows[n].b, "%s", sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
-        rows[n].q = sqlite3_column_double(st, 2);
-        n++;
-    }
-    sqlite3_reset(st);
-    for (int i = 0; i < n && !rc; i++) rc = sb_store_reserve(c->e->store, rows[i].p, rows[i].b, -rows[i].q, c->err);
-    return rc;
-}
-
 static int set_stage(octx *c, int64_t oid, const char *stage, const char *reason) {
     sqlite3_stmt *st = S(c, S_SET_STAGE);
     if (!st) return SB_EIO;
@@ -169,7 +153,7 @@ static int update_seen(octx *c, const sb_order *o) {
             rc = set_stage(c, rows[i].id, "needs_attention", "cancelled by Amazon after it was dispatched");
             if (!rc) rc = audit(c, o->order_id, "cancel", "{\"action\":\"flag\",\"reason\":\"cancelled after dispatch\"}");
         } else {
-            if (!(rc = release_lines(c, rows[i].id))) rc = set_stage(c, rows[i].id, "cancelled", NULL);
+            if (!(rc = sb_store_reserve_order(c->e->store, rows[i].id, NULL, -1, c->err))) rc = set_stage(c, rows[i].id, "cancelled", NULL);
             if (!rc) rc = audit(c, o->order_id, "cancel", "{\"action\":\"cancel\",\"released\":true}");
             if (!rc && i == 0) c->res->cancelled++;
         }
@@ -198,7 +182,7 @@ static int delete_order(octx *c, const char *ref) {
     int64_t id;
     int rc = 0;
     while (!rc && (id = find_first(c, ref, stage, sizeof stage)) > 0) {
-        if (!(rc = release_lines(c, id))) {
+        if (!(rc = sb_store_reserve_order(c->e->store, id, NULL, -1, c->err))) {
             sqlite3_stmt *st = S(c, S_DELETE);
             if (!st) return SB_EIO;
             sqlite3_bind_int64(st, 1, id);
@@ -270,9 +254,6 @@ static int product_of(octx *c, const char *sku, product_row *p) {
     return found ? 0 : -1;
 }
 
-/* What one stored line needs for reservation and auto-dispatch. */
-typedef struct stored_line { int64_t product; double qty; int tracked; } stored_line;
-
 static int insert_line(octx *c, int64_t oid, int line_no, const sb_order_line *l, const char *sku,
                        const char *title, int64_t product, double qty, const char *kit_sku, int stock_bearing) {
     sqlite3_stmt *st = S(c, S_LINE);
@@ -292,12 +273,12 @@ static int insert_line(octx *c, int64_t oid, int line_no, const sb_order_line *l
     return step_done(c, st, "storing order line");
 }
 
-/* Stores one split: its lines (kits expanded when enabled), reservations, auto-dispatch. */
+/* Stores one split: its lines (kits expanded when enabled), then judges whether it can
+ * be dispatched now and reserves its stock. A kit with no components carries its own. */
 static int store_split(octx *c, int64_t oid, const sb_order *o, const sb_split *sp, int whole,
-                       const char *branch, int reserve, int *dispatchable, char *attention, size_t attlen) {
-    int rc = 0, line_no = 0, nstored = 0;
+                       const char *branch, int *dispatchable, char *attention, size_t attlen) {
+    int rc = 0, line_no = 0;
     int bom = sb_settings_bool(&c->e->settings, "orders.bom_expand");
-    stored_line sl[512];
     int nlines = whole ? o->nlines : sp->nlines;
     for (int k = 0; k < nlines && !rc; k++) {
         const sb_order_line *l = whole ? &o->lines[k] : &o->lines[sp->lines[k].line];
@@ -308,72 +289,62 @@ static int store_split(octx *c, int64_t oid, const sb_order *o, const sb_split *
             snprintf(attention + n, attlen - n, "%sSKU '%s' is not a product", n ? "; " : "", l->sku ? l->sku : "(none)");
             *dispatchable = 0;
         }
-        if (bom && p.kit) {
-            /* the kit line stays for the invoice; its components carry the stock */
-            if ((rc = insert_line(c, oid, ++line_no, l, l->sku, l->title, p.id, qty, NULL, 0))) break;
-            sqlite3_stmt *st = S(c, S_BOM);
-            if (!st) return SB_EIO;
-            sqlite3_bind_int64(st, 1, p.id);
-            struct { int64_t id; char sku[128], name[256]; double qty; int tracked; } comp[64];
-            int nc = 0;
-            while (sqlite3_step(st) == SQLITE_ROW && nc < 64) {
-                comp[nc].id = sqlite3_column_int64(st, 0);
-                snprintf(comp[nc].sku, sizeof comp[nc].sku, "%s", sqlite3_column_text(st, 1));
-                snprintf(comp[nc].name, sizeof comp[nc].name, "%s", sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
-                comp[nc].qty = sqlite3_column_double(st, 3) * qty;
-                comp[nc].tracked = sqlite3_column_int(st, 4);
-                nc++;
-            }
-            sqlite3_reset(st);
-            for (int j = 0; j < nc && !rc; j++) {
-                rc = insert_line(c, oid, ++line_no, l, comp[j].sku, comp[j].name, comp[j].id, comp[j].qty, l->sku, 1);
-                if (nstored < 512) sl[nstored++] = (stored_line){comp[j].id, comp[j].qty, comp[j].tracked};
-            }
-            if (nc == 0 && nstored < 512) sl[nstored++] = (stored_line){p.id, qty, p.tracked};
-        } else {
+        if (!(bom && p.kit)) {
             rc = insert_line(c, oid, ++line_no, l, l->sku, l->title, p.id, qty, NULL, 1);
-            if (nstored < 512) sl[nstored++] = (stored_line){p.id, qty, p.tracked};
+            continue;
+        }
+        /* the kit line stays for the invoice; its components carry the stock */
+        int kit_line = ++line_no, nc = 0;
+        if ((rc = insert_line(c, oid, kit_line, l, l->sku, l->title, p.id, qty, NULL, 0))) break;
+        sqlite3_stmt *st = S(c, S_BOM);
+        if (!st) return SB_EIO;
+        sqlite3_bind_int64(st, 1, p.id);
+        while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+            nc++;
+            rc = insert_line(c, oid, ++line_no, l, (const char *)sqlite3_column_text(st, 1),
+                             (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 0),
+                             sqlite3_column_double(st, 3) * qty, l->sku, 1);
+        }
+        sqlite3_reset(st);
+        if (!rc && nc == 0) {
+            char q[160];
+            snprintf(q, sizeof q, "UPDATE sales_order_lines SET stock_bearing = 1 WHERE order_id = %lld AND line_no = %d",
+                     (long long)oid, kit_line);
+            rc = sb_store_exec(c->e->store, q, c->err);
         }
     }
     if (rc) return rc;
-    /* can it be dispatched now? every line a product, untracked, and in stock */
-    for (int i = 0; i < nstored; i++) {
-        if (!sl[i].product || sl[i].tracked) { *dispatchable = 0; continue; }
-        sqlite3_stmt *st = S(c, S_STOCK_AVAIL);
-        if (!st) return SB_EIO;
-        sqlite3_bind_int64(st, 1, sl[i].product);
-        bt(st, 2, branch);
-        double avail = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : 0;
-        sqlite3_reset(st);
-        if (avail < sl[i].qty) *dispatchable = 0;
+    /* can it be dispatched now? every stock-bearing line a product, untracked, in stock */
+    sqlite3_stmt *st = S(c, S_SPLIT_LINES), *av;
+    if (!st) return SB_EIO;
+    sqlite3_bind_int64(st, 1, oid);
+    while (*dispatchable && sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_int(st, 2)) { *dispatchable = 0; break; }
+        if (!(av = S(c, S_STOCK_AVAIL))) { sqlite3_reset(st); return SB_EIO; }
+        sqlite3_bind_int64(av, 1, sqlite3_column_int64(st, 0));
+        bt(av, 2, branch);
+        double avail = sqlite3_step(av) == SQLITE_ROW ? sqlite3_column_double(av, 0) : 0;
+        sqlite3_reset(av);
+        if (avail < sqlite3_column_double(st, 1)) *dispatchable = 0;
     }
-    if (reserve)
-        for (int i = 0; i < nstored && !rc; i++)
-            if (sl[i].product) rc = sb_store_reserve(c->e->store, sl[i].product, branch, sl[i].qty, c->err);
-    return rc;
+    sqlite3_reset(st);
+    return sb_store_reserve_order(c->e->store, oid, branch, +1, c->err);
 }
 
 static int dispatch_now(octx *c, int64_t oid, const char *branch) {
-    int rc;
-    sqlite3_stmt *st = S(c, S_OPEN_LINES);
+    int rc = 0;
+    sqlite3_stmt *st = S(c, S_OPEN_LINES), *u;
     if (!st) return SB_EIO;
     sqlite3_bind_int64(st, 1, oid);
-    struct { int64_t p; double q; } rows[512];
-    int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < 512) {
-        rows[n].p = sqlite3_column_int64(st, 0);
-        rows[n].q = sqlite3_column_double(st, 2);
-        n++;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {   /* the stock rows it changes are not read here */
+        if (!(u = S(c, S_ON_HAND))) { rc = SB_EIO; break; }
+        sqlite3_bind_int64(u, 1, sqlite3_column_int64(st, 0));
+        bt(u, 2, branch);
+        sqlite3_bind_double(u, 3, sqlite3_column_double(st, 2));
+        rc = step_done(c, u, "dispatching stock");
     }
     sqlite3_reset(st);
-    for (int i = 0; i < n; i++) {
-        sqlite3_stmt *u = S(c, S_ON_HAND);
-        if (!u) return SB_EIO;
-        sqlite3_bind_int64(u, 1, rows[i].p);
-        bt(u, 2, branch);
-        sqlite3_bind_double(u, 3, rows[i].q);
-        if ((rc = step_done(c, u, "dispatching stock"))) return rc;
-    }
+    if (rc) return rc;
     if (!(st = S(c, S_DISPATCH_LINE))) return SB_EIO;
     sqlite3_bind_int64(st, 1, oid);
     if ((rc = step_done(c, st, "dispatching lines"))) return rc;
@@ -475,7 +446,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
         int64_t oid = sqlite3_last_insert_rowid(e->store->db);
         int dispatchable = !held && !d->attention && !fba;
         char line_attention[512] = "";
-        rc = store_split(c, oid, o, whole ? NULL : &d->splits[k], whole, branch, !held && !fba && !cancelled,
+        rc = store_split(c, oid, o, whole ? NULL : &d->splits[k], whole, branch,
                          &dispatchable, line_attention, sizeof line_attention);
         if (rc) break;
         if (*line_attention && !held) {

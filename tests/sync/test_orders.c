@@ -17,6 +17,7 @@
  *   integration NAME          add an integration (copying the demo settings) and use it
  *   expect SQL => RESULT      rows joined by ';', columns by '|', NULL as ''
  *   consistent                stock reserved equals the open order lines
+ *   sql STATEMENT             change the database directly (a person's edit elsewhere)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,8 @@ static void run_case(const char *dir, const char *name) {
                 t_fail++;
                 fprintf(stderr, "%s:%d: %s\n   expected: %s\n   got:      %s\n", name, c.line, line + 7, arrow + 4, got);
             } else t_pass++;
+        } else if (!strncmp(line, "sql ", 4)) {
+            if (sb_store_exec(c.s, line + 4, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
         } else if (!strcmp(line, "consistent")) {
             char report[2048];
             int n = sb_orders_check_reserved(c.s, report, sizeof report);
