@@ -2,6 +2,8 @@
 #include <stdarg.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "core/util.h"
+#include "json/json.h"
 
 int sb_cli_wants_help(const sb_command *cmd, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
@@ -26,23 +28,12 @@ int sb_cli_usage_error(const sb_command *cmd, const char *fmt, ...) {
 
 void sb_cli_json_str(FILE *f, const char *s) {
     if (!s) { fputs("null", f); return; }
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-            else fputc(*p, f);
-        }
-    }
-    fputc('"', f);
+    sb_buf b;
+    sb_buf_init(&b, (size_t)64 << 20);
+    if (sb_json_quote(&b, s, strlen(s)) == 0) fwrite(b.data, 1, b.len, f);
+    sb_buf_free(&b);
 }
 
-#include "core/util.h"
 int sb_cli_open(sb_cli *cli, sb_store **s, int64_t *integ, char *name, size_t namelen) {
     char err[SB_ERRLEN];
     if (sb_store_open(cli->db_path, 0, s, err)) {
