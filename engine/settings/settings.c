@@ -230,11 +230,12 @@ static int valid_tz(const char *v) {
 
 /* Checks the list `key` of grid row `row` (node) and appends it canonically; returns
  * the number of items or -1 with msg. Codes must be upper case; backups must exist. */
-static int grid_list(sb_json *j, int node, int row, const char *key, int max, sb_buf *b,
+static int grid_list(sb_json *j, int node, int row, const char *key, int max, sb_jw *w,
                      sb_store *s, char *msg, size_t msglen) {
     int check_branch = !strcmp(key, "backups");
     int t = sb_json_type(j, node, key), n = 0;
-    sb_buf_printf(b, "\"%s\":[", key);
+    sb_jw_key(w, key);
+    sb_jw_arr(w);
     if (t == SB_JSON_ARR) {
         size_t len = sb_json_len(j, node, key);
         int arr = sb_json_get(j, node, key);
@@ -248,14 +249,13 @@ static int grid_list(sb_json *j, int node, int row, const char *key, int max, sb
                         snprintf(msg, msglen, "row %d: %s code '%s' must be upper-case letters, digits or _", row, key, v);
                         return -1;
                     }
-            if (n) sb_buf_append(b, ",", 1);
-            sb_json_quote(b, v, strlen(v));
+            sb_jw_str(w, v);
         }
     } else if (t != SB_JSON_NONE && t != SB_JSON_NULL && t != SB_JSON_OBJ) {
         snprintf(msg, msglen, "row %d: %s must be a list", row, key);
         return -1;
     }
-    sb_buf_append(b, "]", 1);
+    sb_jw_end_arr(w);
     if (n > max) { snprintf(msg, msglen, "row %d: at most %d %s, got %d", row, max, key, n); return -1; }
     return n;
 }
@@ -270,7 +270,9 @@ static int validate_grid(sb_store *s, const char *in, sb_buf *b, char *msg, size
         snprintf(msg, msglen, "not a JSON array of rows");
         goto out;
     }
-    sb_buf_append(b, "[", 1);
+    sb_jw w;
+    sb_jw_init(&w, b);
+    sb_jw_arr(&w);
     size_t len = sb_json_len(j, SB_JSON_ROOT, NULL);
     for (size_t i = 0; i < len; i++) {
         int row = (int)i + 1, node = sb_json_at(j, SB_JSON_ROOT, i);
@@ -278,12 +280,10 @@ static int validate_grid(sb_store *s, const char *in, sb_buf *b, char *msg, size
         const char *br = sb_json_str(j, node, "branch");
         if (!br || !*br) { snprintf(msg, msglen, "row %d has no branch", row); goto out; }
         if (!sb_store_branch_exists(s, br)) { snprintf(msg, msglen, "row %d: branch '%s' does not exist", row, br); goto out; }
-        sb_buf_append(b, i ? ",{\"branch\":" : "{\"branch\":", i ? 11 : 10);
-        sb_json_quote(b, br, strlen(br));
-        sb_buf_append(b, ",", 1);
-        if (grid_list(j, node, row, "countries", 50, b, s, msg, msglen) < 0) goto out;
-        sb_buf_append(b, ",", 1);
-        int ns = grid_list(j, node, row, "states", 100, b, s, msg, msglen);
+        sb_jw_obj(&w);
+        sb_jw_kstr(&w, "branch", br);
+        if (grid_list(j, node, row, "countries", 50, &w, s, msg, msglen) < 0) goto out;
+        int ns = grid_list(j, node, row, "states", 100, &w, s, msg, msglen);
         if (ns < 0) goto out;
         if (ns > 0) {
             int cn = sb_json_get(j, node, "countries");
@@ -297,14 +297,13 @@ static int validate_grid(sb_store *s, const char *in, sb_buf *b, char *msg, size
                 }
             }
         }
-        sb_buf_append(b, ",", 1);
-        if (grid_list(j, node, row, "shipping", 20, b, s, msg, msglen) < 0) goto out;
-        sb_buf_append(b, ",", 1);
-        if (grid_list(j, node, row, "backups", 2, b, s, msg, msglen) < 0) goto out;
-        sb_buf_append(b, "}", 1);
+        if (grid_list(j, node, row, "shipping", 20, &w, s, msg, msglen) < 0) goto out;
+        if (grid_list(j, node, row, "backups", 2, &w, s, msg, msglen) < 0) goto out;
+        sb_jw_end_obj(&w);
     }
-    sb_buf_append(b, "]", 1);
-    rc = 0;
+    sb_jw_end_arr(&w);
+    rc = sb_jw_error(&w) ? -1 : 0;
+    if (rc) snprintf(msg, msglen, "the grid is too large");
 out:
     sb_json_free(j);
     return rc;
@@ -408,7 +407,9 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         break;
     case SB_ST_BRANCH_LIST: case SB_ST_ENUM_LIST: case SB_ST_STRING_LIST: case SB_ST_MARKETPLACES: {
         if (!(list = parse_list(value, msg, sizeof msg))) REFUSE("%s", msg);
-        sb_buf_append(&b, "[", 1);
+        sb_jw w;
+        sb_jw_init(&w, &b);
+        sb_jw_arr(&w);
         for (int i = 0; list[i]; i++) {
             const char *v = list[i];
             if (d->type == SB_ST_BRANCH_LIST && !sb_store_branch_exists(s, v)) REFUSE("branch '%s' does not exist", v);
@@ -416,14 +417,10 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
             if (d->type == SB_ST_MARKETPLACES && !is_marketplace(v)) REFUSE("'%s' is not an Amazon marketplace id", v);
             for (int j = 0; j < i; j++)
                 if (!strcmp(list[j], v)) REFUSE("'%s' is listed twice", v);
-            if (i) sb_buf_append(&b, ",", 1);
-            sb_json_quote(&b, v, strlen(v));
+            sb_jw_str(&w, v);
         }
-        sb_buf_append(&b, "]", 1);
+        sb_jw_end_arr(&w);
         if (d->type == SB_ST_MARKETPLACES && !list[0]) REFUSE("at least one marketplace is needed");
-        if (d->type == SB_ST_ENUM_LIST && !list[0] && !strcmp(d->name, "orders.statuses")) {
-            /* an empty status list is allowed only when custom statuses exist */
-        }
         break;
     }
     }
