@@ -201,8 +201,12 @@ static int run_dispatch(sb_cli *cli, int argc, char **argv) {
         fprintf(stderr, "sellerbridge dispatch: %s\n", err);
         ex = SB_EXIT_FAIL;
     } else {
-        if (cli->json) printf("{\"order\":\"%s\",\"package\":%d,\"complete\":%s,\"confirm\":\"%s\"}\n", req.order_ref, r.package_no,
-                              r.complete ? "true" : "false", r.confirm_state);
+        if (cli->json) {
+            printf("{\"order\":");
+            sb_cli_json_str(stdout, req.order_ref);
+            printf(",\"package\":%d,\"complete\":%s,\"confirm\":\"%s\"}\n", r.package_no,
+                   r.complete ? "true" : "false", r.confirm_state);
+        }
         else
             printf("order %s: package %d dispatched (%s)%s; confirmation to Amazon: %s%s%s\n", req.order_ref, r.package_no,
                    r.complete ? "order complete" : "partial", "", !strcmp(r.confirm_state, "none") ?

@@ -22,12 +22,14 @@ static void install_signals(void) {
 }
 
 static void print_result(sb_cli *cli, const char *name, const sb_orders_result *r) {
-    if (cli->json)
-        printf("{\"integration\":\"%s\",\"window\":[\"%s\",\"%s\"],\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,"
+    if (cli->json) {
+        printf("{\"integration\":");
+        sb_cli_json_str(stdout, name);   /* a name people chose: quoted properly */
+        printf(",\"window\":[\"%s\",\"%s\"],\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,"
                "\"updated\":%ld,\"skipped\":%ld,\"held\":%ld,\"rule_errors\":%ld,\"rejected\":%ld,"
-               "\"cancelled\":%ld,\"dispatched\":%ld}\n", name, r->after, r->before, r->pages, r->fetched,
+               "\"cancelled\":%ld,\"dispatched\":%ld}\n", r->after, r->before, r->pages, r->fetched,
                r->created, r->updated, r->skipped, r->held, r->rule_errors, r->rejected, r->cancelled, r->dispatched);
-    else
+    } else
         printf("orders %s: window %s .. %s, %ld page%s, %ld orders: %ld new, %ld updated, %ld skipped by status, "
                "%ld need attention, %ld rule errors, %ld rejected, %ld cancelled, %ld auto-dispatched\n",
                name, r->after, r->before, r->pages, r->pages == 1 ? "" : "s", r->fetched, r->created, r->updated,
