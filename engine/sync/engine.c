@@ -195,3 +195,25 @@ int sb_engine_api(sb_engine *e, char *err) {
     if (rc) sb_warn("amazon client not ready integration=%s: %s", e->name, err);
     return rc;
 }
+
+int sb_engine_record_run(sb_engine *e, const char *job, int ok, const char *message,
+                         const char *counts, const char *fingerprint, char *err) {
+    char now[32];
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(e->store,
+        "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts, fingerprint) "
+        "VALUES (?1, ?2, ?3, CASE WHEN ?4 THEN ?3 END, ?5, ?6, ?7) ON CONFLICT(integration_id, job) DO UPDATE SET "
+        "last_run_at = ?3, last_success_at = CASE WHEN ?4 THEN ?3 ELSE last_success_at END, last_error = ?5, "
+        "last_counts = ?6, fingerprint = COALESCE(?7, fingerprint)", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, e->integ);
+    sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, sb_time_format(sb_now(), now, sizeof now), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, ok);
+    if (message) sqlite3_bind_text(st, 5, message, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 5);
+    sqlite3_bind_text(st, 6, counts, -1, SQLITE_STATIC);
+    if (fingerprint) sqlite3_bind_text(st, 7, fingerprint, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 7);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "recording the run", err);
+    sqlite3_finalize(st);
+    return rc;
+}

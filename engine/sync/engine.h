@@ -43,6 +43,11 @@ int sb_engine_api(sb_engine *e, char *err);
 int sb_engine_rules_keep(sb_engine *e, sb_rules **last, char *err);
 /* Loads another pack (rules check/dry-run) with this engine's context. */
 int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *err);
+/* Records a run of job ("orders", "products", "stock") in sync_state: when it ran,
+ * last_success_at when ok, a message for people (NULL clears it), the counts as JSON,
+ * and the fingerprint of the job's inputs (NULL keeps the stored one). */
+int sb_engine_record_run(sb_engine *e, const char *job, int ok, const char *message,
+                         const char *counts, const char *fingerprint, char *err);
 /* Today's date and a local time of day in the integration's time zone. */
 void sb_engine_local_date(const char *tz, int64_t t, char *out, size_t outlen);
 /* Seconds east of UTC of tz at time t. */

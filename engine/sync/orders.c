@@ -524,27 +524,13 @@ static int set_watermark(sb_engine *e, const char *value, char *err) {
 }
 
 static int record_run(sb_engine *e, const sb_orders_result *r, const char *error) {
-    char counts[512], now[32];
+    char counts[512];
     snprintf(counts, sizeof counts,
              "{\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,\"updated\":%ld,\"skipped\":%ld,\"held\":%ld,"
              "\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld}",
              r->pages, r->fetched, r->created, r->updated, r->skipped, r->held, r->rule_errors, r->rejected,
              r->cancelled, r->dispatched);
-    sb_time_format(sb_now(), now, sizeof now);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(e->store->db,
-            "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts) "
-            "VALUES (?1, 'orders', ?2, CASE WHEN ?3 IS NULL THEN ?2 END, ?3, ?4) "
-            "ON CONFLICT(integration_id, job) DO UPDATE SET last_run_at = ?2, "
-            "last_success_at = CASE WHEN ?3 IS NULL THEN ?2 ELSE last_success_at END, last_error = ?3, last_counts = ?4",
-            -1, &st, NULL) != SQLITE_OK) return SB_EIO;
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-    if (error) sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 3);
-    sqlite3_bind_text(st, 4, counts, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : SB_EIO;
-    sqlite3_finalize(st);
-    return rc;
+    return sb_engine_record_run(e, "orders", error == NULL, error, counts, NULL, NULL);
 }
 
 int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {

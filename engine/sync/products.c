@@ -229,26 +229,12 @@ int sb_products_import_tsv(sb_engine *e, const char *text, size_t len, const cha
 }
 
 static int record_run(sb_engine *e, const sb_products_result *r, const char *error) {
-    char counts[300], now[32], last[SB_ERRLEN + 200];
+    char counts[300], last[SB_ERRLEN + 200];
     snprintf(counts, sizeof counts, "{\"rows\":%ld,\"created\":%ld,\"linked\":%ld,\"older\":%ld,\"bad\":%ld}",
              r->rows, r->created, r->linked, r->older, r->bad);
     if (error) snprintf(last, sizeof last, "%s", error);
     else if (r->bad) snprintf(last, sizeof last, "%ld bad row%s skipped; first: %s", r->bad, r->bad == 1 ? "" : "s", r->problems[0]);
-    sb_time_format(sb_now(), now, sizeof now);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(e->store->db,
-            "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts) "
-            "VALUES (?1, 'products', ?2, CASE WHEN ?5 THEN ?2 END, ?3, ?4) ON CONFLICT(integration_id, job) DO UPDATE SET "
-            "last_run_at = ?2, last_success_at = CASE WHEN ?5 THEN ?2 ELSE last_success_at END, last_error = ?3, last_counts = ?4",
-            -1, &st, NULL) != SQLITE_OK) return SB_EIO;
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-    if (error || r->bad) sqlite3_bind_text(st, 3, last, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 3);
-    sqlite3_bind_text(st, 4, counts, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, error == NULL);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : SB_EIO;
-    sqlite3_finalize(st);
-    return rc;
+    return sb_engine_record_run(e, "products", error == NULL, error || r->bad ? last : NULL, counts, NULL, NULL);
 }
 
 /* One report for one marketplace: create, poll, download (gunzipped). *none when

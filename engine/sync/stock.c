@@ -403,18 +403,7 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
                  "{\"candidates\":%ld,\"unchanged\":%ld,\"sent\":%ld,\"accepted\":%ld,\"failed\":%ld,\"rule_errors\":%ld,"
                  "\"feeds\":%ld,\"full\":%s,\"mode\":\"%s\"}", res->candidates, res->unchanged, res->sent, res->accepted,
                  res->failed, res->rule_errors, res->feeds, res->full ? "true" : "false", res->mode);
-        if (!(rc = sb_store_prepare(e->store,
-                "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts, fingerprint) "
-                "VALUES (?1, 'stock', ?2, CASE WHEN ?3 IS NULL THEN ?2 END, ?3, ?4, ?5) ON CONFLICT(integration_id, job) DO UPDATE SET "
-                "last_run_at = ?2, last_success_at = CASE WHEN ?3 IS NULL THEN ?2 ELSE last_success_at END, last_error = ?3, "
-                "last_counts = ?4, fingerprint = ?5", &st, err))) {
-            sqlite3_bind_int64(st, 1, e->integ);
-            sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-            if (run_error) sqlite3_bind_text(st, 3, run_error, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 3);
-            sqlite3_bind_text(st, 4, counts, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 5, plan->fingerprint, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "recording the stock run", err);
-        }
+        rc = sb_engine_record_run(e, "stock", run_error == NULL, run_error, counts, plan->fingerprint, err);
     }
 out:
     sqlite3_finalize(ok);
