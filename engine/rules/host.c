@@ -101,9 +101,6 @@ static void *sb_rules_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return p;
 }
 
-static sb_rules *sb_rules_of(lua_State *L) {
-    return *(sb_rules **)lua_getextraspace(L);
-}
 
 /* Count hook: charges a tick; once the budget is spent, fires at every instruction so
  * every attempt to catch the error runs straight into it again. */

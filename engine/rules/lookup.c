@@ -8,9 +8,6 @@
 #include "rules/rules_int.h"
 #include "core/util.h"
 
-static sb_rules *sb_rules_of(lua_State *L) {
-    return *(sb_rules **)lua_getextraspace(L);
-}
 
 static void sb_setfield_str(lua_State *L, const char *k, const char *v) {
     if (!v) return;

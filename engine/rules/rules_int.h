@@ -67,4 +67,9 @@ void sb_rules_open_lookups(sb_rules *r, lua_State *L);
 int sb_rules_seen_id(const sb_rules *r, int64_t id);
 int sb_rules_branch_exists(const sb_rules *r, const char *name);
 
+/* The host that owns L (kept in the state's extra space). */
+static inline sb_rules *sb_rules_of(lua_State *L) {
+    return *(sb_rules **)lua_getextraspace(L);
+}
+
 #endif
