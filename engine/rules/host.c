@@ -155,7 +155,9 @@ int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg
     lua_insert(L, base);
     r->remaining = r->budget;
     r->timed_out = 0;
+    r->in_rule++;
     int st = lua_pcall(L, nargs, nres, base);
+    r->in_rule--;
     lua_remove(L, base);
     if (st == LUA_OK && !r->timed_out) return 0;
     if (st == LUA_OK) {               /* caught inside and returned without another instruction */
@@ -180,6 +182,40 @@ int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg
         const char *tb = strstr(e, "\nstack traceback:");
         size_t head = tb ? (size_t)(tb - e) : len;
         sb_rules_format_error(file, e, head, msg, msglen);
+        snprintf(r->traceback, sizeof r->traceback, "%s%s", msg, tb ? tb : "");
+    }
+    lua_pop(L, 1);
+    if (st == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
+    return SB_ERULE;
+}
+
+/* The engine's own chunks (normalize, cjson) need no budget, and with any count hook set
+ * Lua 5.4 runs luaG_traceexec at every VM instruction: so the hook is off for the call and
+ * put back as it was afterwards, on error too. Inside a rule call (a C function a rule can
+ * reach) it stays on: setting a hook restarts its count, so a loop of short trusted calls
+ * would otherwise never reach a tick and escape the budget. */
+int sb_rules_pcall_trusted(sb_rules *r, int nargs, int nres, char *msg, size_t msglen) {
+    lua_State *L = r->L;
+    lua_Hook hook = lua_gethook(L);
+    int mask = lua_gethookmask(L), count = lua_gethookcount(L);
+    int off = r->in_rule == 0 && hook != NULL;
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, sb_rules_msgh);
+    lua_insert(L, base);
+    if (off) lua_sethook(L, NULL, 0, 0);
+    int st = lua_pcall(L, nargs, nres, base);
+    if (off) lua_sethook(L, hook, mask, count);
+    lua_remove(L, base);
+    if (st == LUA_OK) return 0;
+    if (st == LUA_ERRMEM) {
+        snprintf(msg, msglen, "rules: out of memory (limit %zu bytes)", r->mem_max);
+        snprintf(r->traceback, sizeof r->traceback, "%s", msg);
+    } else {
+        size_t len = 0;
+        const char *e = lua_tolstring(L, -1, &len);
+        if (!e) { e = "(error object is not a string)"; len = strlen(e); }
+        const char *tb = strstr(e, "\nstack traceback:");
+        sb_rules_format_error(NULL, e, tb ? (size_t)(tb - e) : len, msg, msglen);
         snprintf(r->traceback, sizeof r->traceback, "%s%s", msg, tb ? tb : "");
     }
     lua_pop(L, 1);

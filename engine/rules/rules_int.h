@@ -53,6 +53,7 @@ struct sb_rules {
     char traceback[2048];                /* of the last rule error */
     int64_t seen_ids[SB_RULES_MAX_SEEN]; /* customer ids the look-ups returned this call */
     int nseen;
+    int in_rule;                         /* sb_rules_pcall calls under way */
 };
 
 /* Calls the function below nargs arguments on the stack under the instruction budget,
@@ -60,6 +61,13 @@ struct sb_rules {
  * on error. On error returns SB_ERULE and msg holds "file:line: message" (the "rules/"
  * prefix dropped; file used when the message names no position). */
 int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg, size_t msglen);
+
+/* The same stack contract for the engine's own trusted Lua (normalize, cjson encode and
+ * decode; never rule code): runs without the count hook, so without a budget and without
+ * the per-instruction cost a count hook brings; the hook is restored after, on error too.
+ * Called while a rule runs (from a C function a rule can reach) it keeps the hook and the
+ * rule's budget. Memory errors read "rules: out of memory (limit N bytes)". */
+int sb_rules_pcall_trusted(sb_rules *r, int nargs, int nres, char *msg, size_t msglen);
 
 /* lookup.c: installs the look-up functions into the API table at the top of the stack.
  * [-0, +0] */

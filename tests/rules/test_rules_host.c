@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "t.h"
 #include "rules/rules.h"
+#include "rules/rules_int.h"        /* sb_rules_pcall_trusted and the state behind a host */
 #include "sellerbridge.h"
 
 /* ---- fixtures ---------------------------------------------------------------------- */
@@ -395,6 +396,86 @@ static void test_context_errors(void) {
     sb_rules_free(r);
 }
 
+/* A C function a rule could reach that runs trusted Lua: f(g) calls g trusted. */
+static long trusted_calls;
+static int call_trusted(lua_State *L) {
+    char msg[SB_ERRLEN];
+    if (++trusted_calls > 2000000) return luaL_error(L, "escaped the budget");
+    lua_pushvalue(L, 1);
+    if (sb_rules_pcall_trusted(sb_rules_of(L), 0, 0, msg, sizeof msg) < 0) return luaL_error(L, "%s", msg);
+    return 0;
+}
+
+/* sb_rules_pcall_trusted runs the engine's own Lua without the count hook and puts the
+ * hook back afterwards, after an error too: rule code run after it is still stopped by
+ * the budget. */
+static void test_trusted_pcall(void) {
+    char err[SB_ERRLEN] = "", msg[SB_ERRLEN] = "";
+    sb_rules_limits lim = {1000000, 16 << 20};
+    sb_rules *r = sb_rules_load(pack_with("route.lua", "return function(order)\n"
+                                          "  if order.id == 'EVIL' then while true do end end\n"
+                                          "  return defaults.route(order)\nend\n", 0), &lim, err);
+    T_CHECK(r != NULL);
+    if (!r) { fprintf(stderr, "trusted: %s\n", err); return; }
+    set_ctx(r);
+    lua_State *L = r->L;
+    lua_Hook hook = lua_gethook(L);
+    int mask = lua_gethookmask(L), count = lua_gethookcount(L);
+    T_CHECK(hook != NULL);
+    T_EQ(mask, LUA_MASKCOUNT);
+    const char *loop = "local n = ... for i = 1, n do end return n";
+
+    /* 3 million loop instructions: over the budget as rule code, fine as trusted code */
+    T_EQ(luaL_loadstring(L, loop), LUA_OK);
+    lua_pushinteger(L, 3000000);
+    T_EQ(sb_rules_pcall(r, 1, 1, "loop.lua", msg, sizeof msg), SB_ERULE);
+    T_CONTAINS(msg, "rule timeout");
+    T_EQ(luaL_loadstring(L, loop), LUA_OK);
+    lua_pushinteger(L, 3000000);
+    T_EQ(sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg), 0);
+    T_EQ(lua_tointeger(L, -1), 3000000);
+    lua_pop(L, 1);
+    T_CHECK(lua_gethook(L) == hook);
+    T_EQ(lua_gethookmask(L), mask);
+    T_EQ(lua_gethookcount(L), count);
+
+    /* an error and a memory error: reported, and the hook is back */
+    T_EQ(luaL_loadstring(L, "error('bad page', 0)"), LUA_OK);
+    T_EQ(sb_rules_pcall_trusted(r, 0, 1, msg, sizeof msg), SB_ERULE);
+    T_STREQ(msg, "bad page");
+    T_CHECK(lua_gethook(L) == hook);
+    T_EQ(lua_gethookcount(L), count);
+    T_EQ(luaL_loadstring(L, "local t = {} for i = 1, 1e9 do t[i] = i end"), LUA_OK);
+    T_EQ(sb_rules_pcall_trusted(r, 0, 0, msg, sizeof msg), SB_ERULE);
+    T_STREQ(msg, "rules: out of memory (limit 16777216 bytes)");
+    T_CHECK(lua_gethook(L) == hook);
+    T_EQ(lua_gettop(L), 0);
+
+    /* rule code after trusted calls: the infinite loop still times out, the next order runs */
+    sb_order o;
+    sb_decision d;
+    const char *j = order_json("EVIL");
+    T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+    T_CHECK(d.error != NULL);
+    if (d.error) T_STREQ(d.error, "route.lua:2: rule timeout");
+    j = order_json("111-1");
+    T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+    T_CHECK(d.error == NULL);
+    T_STREQ(d.nsplits ? d.splits[0].branch : "", "Main");
+
+    /* trusted calls made from inside rule code keep the budget: a loop of them times out */
+    T_EQ(luaL_loadstring(L, "local f, g = ... while true do f(g) end"), LUA_OK);
+    lua_pushcfunction(L, call_trusted);
+    T_EQ(luaL_loadstring(L, "return 1"), LUA_OK);
+    trusted_calls = 0;
+    T_EQ(sb_rules_pcall(r, 2, 0, "loop.lua", msg, sizeof msg), SB_ERULE);
+    T_CONTAINS(msg, "rule timeout");
+    T_CHECK(trusted_calls > 0 && trusted_calls < 2000000);
+    T_CHECK(lua_gethook(L) == hook);
+    T_EQ(lua_gettop(L), 0);
+    sb_rules_free(r);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/sbrules.XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
@@ -403,6 +484,7 @@ int main(void) {
     test_broken_packs();
     test_stock_hook();
     test_context_errors();
+    test_trusted_pcall();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);
