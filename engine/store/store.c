@@ -30,6 +30,23 @@ int sb_store_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, char *err)
     return 0;
 }
 
+int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err) {
+    int i;
+    for (i = 0; i < s->ncached; i++)
+        if (s->cache[i].sql == sql) break;
+    if (i == s->ncached) {
+        if (i == SB_STORE_CACHE) return sb_seterr(err, SB_ERR, "database: more than %d cached statements", SB_STORE_CACHE);
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->cache[i].st, NULL) != SQLITE_OK)
+            return sb_store_error(s, "database", err);
+        s->cache[i].sql = sql;
+        s->ncached++;
+    }
+    *st = s->cache[i].st;
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    return 0;
+}
+
 int sb_store_begin(sb_store *s, char *err) { return sb_store_exec(s, "BEGIN IMMEDIATE", err); }
 int sb_store_commit(sb_store *s, char *err) {
     int rc = sb_store_exec(s, "COMMIT", err);
@@ -108,7 +125,7 @@ out:
 
 void sb_store_close(sb_store *s) {
     if (!s) return;
-    sqlite3_finalize(s->reserve_st);
+    for (int i = 0; i < s->ncached; i++) sqlite3_finalize(s->cache[i].st);
     if (s->db) sqlite3_close_v2(s->db);
     if (s->lock_fd >= 0) close(s->lock_fd);
     free(s->path);
@@ -214,33 +231,32 @@ int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double
         "SELECT ?1, id, 0, ?3 FROM branches WHERE name = ?2 "
         "ON CONFLICT(product_id, branch_id) DO UPDATE SET reserved = reserved + excluded.reserved, "
         "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')";
+    sqlite3_stmt *st;
     if (delta == 0 || !branch || !product_id) return 0;
     /* called for every line of every order: prepared once per store, not per call */
-    if (!s->reserve_st && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->reserve_st, NULL) != SQLITE_OK)
-        return sb_store_error(s, "reserving stock", err);
-    sqlite3_stmt *st = s->reserve_st;
+    if (sb_store_cached(s, sql, &st, err)) return SB_EIO;
     sqlite3_bind_int64(st, 1, product_id);
     sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 3, delta);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, "reserving stock", err);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
     return rc;
 }
 
 int sb_store_reserve_order(sb_store *s, int64_t order_id, const char *branch, int sign, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(s,
+    static const char *sql =
         "SELECT l.product_id, COALESCE(?2, o.branch), l.qty - l.qty_dispatched FROM sales_order_lines l "
         "JOIN sales_orders o ON o.id = l.order_id WHERE l.order_id = ?1 AND l.stock_bearing = 1 "
         "AND l.product_id IS NOT NULL AND o.stage IN ('open','needs_attention') "
-        "AND COALESCE(o.fulfilled_by, '') <> 'AMAZON'", &st, err);
+        "AND COALESCE(o.fulfilled_by, '') <> 'AMAZON'";
+    sqlite3_stmt *st;
+    int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, order_id);
     if (branch) sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
     while (!rc && sqlite3_step(st) == SQLITE_ROW)   /* the stock rows it changes are not read here */
         rc = sb_store_reserve(s, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
                               sign * sqlite3_column_double(st, 2), err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }

@@ -8,11 +8,14 @@
 #include <sqlite3.h>
 #include "sellerbridge.h"
 
+#define SB_STORE_CACHE 16
+
 typedef struct sb_store {
     sqlite3 *db;
     char *path;
     int lock_fd;                /* engine lock (sb_store_lock_engine), -1 if not held */
-    sqlite3_stmt *reserve_st;   /* sb_store_reserve's statement, prepared once */
+    struct { const char *sql; sqlite3_stmt *st; } cache[SB_STORE_CACHE];  /* sb_store_cached */
+    int ncached;
 } sb_store;
 
 enum {
@@ -38,6 +41,10 @@ void sb_store_rollback(sb_store *s);
 int sb_store_exec(sb_store *s, const char *sql, char *err);
 /* Prepares sql; on failure err has SQLite's message. */
 int sb_store_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, char *err);
+/* For statements run per order or per line: prepared once per store, keyed by the
+ * address of sql (a static string), finalized by sb_store_close. *st comes reset with
+ * its bindings cleared; the caller resets it when done and never finalizes it. */
+int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err);
 /* Formats the current SQLite error as "what: message" into err and returns SB_EIO. */
 int sb_store_error(sb_store *s, const char *what, char *err);
 
