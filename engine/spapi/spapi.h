@@ -61,6 +61,10 @@ typedef struct sb_search_orders_params {
     /* optional, added after the required ones */
     const char *created_after, *created_before;   /* instead of last_updated_* */
     const char *fulfilled_by;                     /* "MERCHANT" or "AMAZON" */
+    /* 1: a 2xx body is returned without the client's own JSON check (decoding it is
+     * as dear as decoding the page). For a caller that decodes the page anyway and, when
+     * it cannot, asks for the page again with the check on. */
+    int unchecked;
 } sb_search_orders_params;
 
 /* One page of GET /orders/2026-01-01/orders; the raw JSON body goes into body (reset

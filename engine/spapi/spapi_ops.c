@@ -85,7 +85,8 @@ int sb_spapi_search_orders(sb_spapi *s, const sb_search_orders_params *p, sb_buf
         (rc = sp_qadd(&q, "paginationToken", p->pagination_token)) ||
         (rc = sb_buf_append(&u, q.data ? q.data : "", q.len)))
         goto oom;
-    sp_req r = {.op = SB_OP_SEARCH_ORDERS, .method = "GET", .url = u.data, .sp = 1, .want_json = 1, .out = body};
+    sp_req r = {.op = SB_OP_SEARCH_ORDERS, .method = "GET", .url = u.data, .sp = 1, .want_json = !p->unchecked,
+                .out = body};
     rc = sp_call(s, &r, err);
     goto out;
 oom:

@@ -5,6 +5,7 @@
  * transaction, and the watermark moves only in the transaction of the last page. A crash
  * at any point therefore leaves either the page or nothing, and repeating the window is
  * harmless because an order already stored is only updated. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,9 +495,9 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
     return store_new(c, o, d, norm_rc, norm_err);
 }
 
-static int apply_page(octx *c, const char *body, size_t len, const char **next) {
-    int n = 0, rc;
-    if ((rc = sb_rules_page_open(c->e->rules, body, len, &n, next, c->err))) return rc;
+/* Applies the n orders of the page open in the rules state. */
+static int apply_orders(octx *c, int n) {
+    int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
         sb_order o;
         sb_decision d;
@@ -508,6 +509,56 @@ static int apply_page(octx *c, const char *body, size_t len, const char **next) 
         rc = apply_order(c, &o, &d, nrc, nerr);
     }
     return rc;
+}
+
+static int apply_page(octx *c, const char *body, size_t len, const char **next) {
+    int n = 0, rc;
+    if ((rc = sb_rules_page_open(c->e->rules, body, len, &n, next, c->err))) return rc;
+    return apply_orders(c, n);
+}
+
+/* ---- the next page, fetched while this one is applied ----
+ * The fetch thread uses e->api alone while it runs (nothing in apply_orders calls
+ * Amazon) and writes only its own buffer; the engine thread joins it before it reads
+ * that buffer or calls the client again. Its body comes unchecked: the engine decodes
+ * the page anyway, and fetches it again the checked way when it cannot. */
+typedef struct prefetch {
+    pthread_t th;
+    int running;
+    sb_spapi *api;
+    sb_search_orders_params p;
+    char token[4096];
+    sb_buf body;
+    int rc;
+    char err[SB_ERRLEN];
+} prefetch;
+
+static void *prefetch_main(void *arg) {
+    prefetch *f = arg;
+    f->rc = sb_spapi_search_orders(f->api, &f->p, &f->body, f->err);
+    return NULL;
+}
+
+/* 0 when the fetch runs in the background; otherwise the caller fetches it itself. */
+static int prefetch_start(prefetch *f, sb_spapi *api, const sb_search_orders_params *p, const char *token) {
+    if (strlen(token) >= sizeof f->token) return -1;
+    f->api = api;
+    f->p = *p;
+    memcpy(f->token, token, strlen(token) + 1);
+    f->p.pagination_token = f->token;
+    f->p.unchecked = 1;
+    f->rc = 0;
+    f->err[0] = 0;
+    if (pthread_create(&f->th, NULL, prefetch_main, f)) return -1;
+    f->running = 1;
+    return 0;
+}
+
+static int prefetch_wait(prefetch *f) {
+    if (!f->running) return -1;
+    pthread_join(f->th, NULL);
+    f->running = 0;
+    return 0;
 }
 
 int sb_orders_apply_page(sb_engine *e, const char *body, size_t len, const char **next,
@@ -536,10 +587,12 @@ static int record_run(sb_engine *e, const sb_orders_result *r, const char *error
 int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     octx c = {.e = e, .res = res};
     sb_buf body;
+    prefetch f = {.running = 0};
     char **mkts = NULL;
     int rc = 0, in_tx = 0;
     memset(res, 0, sizeof *res);
     sb_buf_init(&body, (size_t)64 << 20);
+    sb_buf_init(&f.body, (size_t)64 << 20);
     if (!sb_settings_bool(&e->settings, "orders.enabled")) {
         sb_info("orders download is off integration=%s (orders.enabled=false)", e->name);
         return 0;
@@ -565,11 +618,34 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         .max_results = SEARCH_PAGE_SIZE,
         .included_data = "BUYER,RECIPIENT,PROCEEDS,FULFILLMENT",
     };
-    char token[4096] = "";
+    char token[4096] = "", next_token[4096] = "";
     for (;;) {
+        int unchecked = 0, n = 0;
+        const char *next = NULL;
         p.pagination_token = *token ? token : NULL;
-        if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) goto out;
+        if (prefetch_wait(&f) == 0) {
+            if ((rc = f.rc)) { sb_seterr(err, rc, "%s", f.err); goto out; }
+            sb_buf t = body;
+            body = f.body;
+            f.body = t;
+            unchecked = 1;
+        } else if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) {
+            goto out;
+        }
         res->pages++;
+        rc = sb_rules_page_open(e->rules, body.data, body.len, &n, &next, c.err);
+        if (rc && unchecked) {
+            sb_warn("orders page %ld could not be read, fetching it again integration=%s: %s",
+                    res->pages, e->name, c.err);
+            if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) goto out;
+            rc = sb_rules_page_open(e->rules, body.data, body.len, &n, &next, c.err);
+        }
+        if (rc) {
+            sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c.err);
+            goto out;
+        }
+        snprintf(next_token, sizeof next_token, "%s", next ? next : "");
+        if (*next_token && !(e->stop && *e->stop)) prefetch_start(&f, e->api, &p, next_token);
         if ((rc = sb_store_begin(e->store, err))) {
             char why[SB_ERRLEN];
             snprintf(why, sizeof why, "%s", err);
@@ -578,13 +654,11 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
             goto out;
         }
         in_tx = 1;
-        const char *next = NULL;
-        if ((rc = apply_page(&c, body.data, body.len, &next))) {
+        if ((rc = apply_orders(&c, n))) {
             sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c.err);
             goto out;
         }
-        snprintf(token, sizeof token, "%s", next ? next : "");
-        if (!*token && (rc = set_watermark(e, res->before, err))) goto out;
+        if (!*next_token && (rc = set_watermark(e, res->before, err))) goto out;
         if ((rc = sb_store_commit(e->store, err))) {
             /* e.g. disk full or an I/O error: say which page, and that it was rolled back */
             char why[SB_ERRLEN];
@@ -595,7 +669,8 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
             goto out;
         }
         in_tx = 0;
-        if (!*token) break;
+        if (!*next_token) break;
+        memcpy(token, next_token, sizeof token);
         if (e->stop && *e->stop) {
             rc = sb_seterr(err, SB_EINTR, "stopped after page %ld; the window %s..%s will be repeated",
                            res->pages, res->after, res->before);
@@ -607,6 +682,8 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
             e->name, res->after, res->before, res->pages, res->fetched, res->created, res->updated,
             res->skipped, res->held, res->rule_errors, res->rejected, res->cancelled, res->dispatched);
 out:
+    prefetch_wait(&f);           /* a page fetched for nothing: the window is repeated */
+    sb_buf_free(&f.body);
     if (in_tx) sb_store_rollback(e->store);
     if (rc && rc != SB_EINTR)
         sb_error("orders sync failed integration=%s (the watermark stays at %s; the next run repeats the window): %s",
