@@ -82,7 +82,7 @@ int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit) {
     pack_path(pack, path, sizeof path);
     int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
     if (!rc) rc = sb_engine_load_pack(e, path, &r, err);
-    if (!rc) rc = sb_store_prepare(s, "SELECT order_ref, raw_json FROM sales_orders WHERE integration_id = ?1 "
+    if (!rc) rc = sb_store_prepare(s, "SELECT order_ref, raw_json FROM sales_orders_raw WHERE integration_id = ?1 "
                                       "AND source = 'amazon' AND split_no = 0 AND raw_json IS NOT NULL "
                                       "AND stage <> 'cancelled' ORDER BY updated_time DESC LIMIT ?2", &st, err);
     if (rc) goto out;

@@ -40,7 +40,12 @@ typedef struct sb_order {
     const char *shipping_total; /* sum of SHIPPING breakdowns, "0" if none */
     int nlines;
     sb_order_line *lines;
-    const char *raw_json;       /* the order object as Amazon sent it (re-encoded) */
+    /* The order object as Amazon sent it: from a page, it is orders[page_index] of the
+     * page's body and raw_json is NULL (the page is stored once instead of re-encoding
+     * each order), unless the order could not be normalised; from sb_rules_order_json,
+     * raw_json is the text it was given. */
+    const char *raw_json;
+    int page_index;
 } sb_order;
 
 enum sb_customer_action {

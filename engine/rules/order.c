@@ -526,22 +526,23 @@ static int sb_run_order(sb_rules *r, sb_order *o, sb_decision *d, char *err) {
     int obj = top + 1;
     char msg[SB_ERRLEN];
     if (!r->have_context) { rc = sb_seterr(err, SB_EINVAL, "rules: sb_rules_set_context was not called"); goto out; }
-    /* raw_json first, so even a malformed order can be kept for a person */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->encode_ref);
-    lua_pushvalue(L, obj);
-    if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_EINVAL, "order: cannot encode: %s", msg); goto out; }
-    size_t n;
-    const char *enc = lua_tolstring(L, -1, &n);
-    o->raw_json = sb_dup(r, enc, n);
-    lua_pop(L, 1);
-
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->normalize_ref);
     lua_pushvalue(L, obj);
-    if (sb_rules_pcall(r, 1, 3, "normalize.lua", msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_ERR, "order: %s", msg); goto out; }
+    if (sb_rules_pcall_trusted(r, 1, 3, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_ERR, "order: %s", msg); goto out; }
     if (lua_isnil(L, -3)) {
         const char *id = lua_tostring(L, -1), *why = lua_tostring(L, -2);
         if (id) o->order_id = sb_dup(r, id, strlen(id));
         rc = sb_seterr(err, SB_EINVAL, "order %s: %s", id ? id : "(no orderId)", why ? why : "malformed");
+        /* kept for a person as it came, whatever is wrong with it */
+        if (!o->raw_json) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, r->encode_ref);
+            lua_pushvalue(L, obj);
+            if (sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg) == 0) {
+                size_t n;
+                const char *enc = lua_tolstring(L, -1, &n);
+                o->raw_json = sb_dup(r, enc, n);
+            }
+        }
         goto out;
     }
     lua_pop(L, 2);
@@ -569,7 +570,7 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
     if (len > SB_RULES_MAX_BODY) { rc = sb_seterr(err, SB_EINVAL, "page: body of %zu bytes is over the %zu byte limit", len, SB_RULES_MAX_BODY); goto out; }
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->decode_ref);
     lua_pushlstring(L, body, len);
-    if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_EINVAL, "page: invalid JSON: %s", msg); goto out; }
+    if (sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_EINVAL, "page: invalid JSON: %s", msg); goto out; }
     if (!lua_istable(L, -1) || lua_getfield(L, -1, "orders") != LUA_TTABLE) {
         rc = sb_seterr(err, SB_EINVAL, "page: the body has no \"orders\" array");
         goto out;
@@ -600,6 +601,7 @@ int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, c
     lua_replace(L, -3);
     lua_pop(L, 1);
     if (lua_isnil(L, -1)) { lua_pop(L, 1); return sb_seterr(err, SB_EINVAL, "page: no order %d", i); }
+    order->page_index = i;
     return sb_run_order(r, order, dec, err);
 }
 
@@ -609,9 +611,11 @@ int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *ord
     char msg[SB_ERRLEN];
     sb_begin(r, order, dec);
     if (len > SB_RULES_MAX_BODY) return sb_seterr(err, SB_EINVAL, "order: %zu bytes is over the %zu byte limit", len, SB_RULES_MAX_BODY);
+    order->raw_json = sb_dup(r, json, len);
+    order->page_index = -1;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->decode_ref);
     lua_pushlstring(L, json, len);
-    if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0)
+    if (sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg) < 0)
         return sb_seterr(err, SB_EINVAL, "order: invalid JSON: %s", msg);
     return sb_run_order(r, order, dec, err);
 }

@@ -90,7 +90,8 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
 /* Normalises order i of the open page and runs the order hooks. Returns 0 with *dec
  * filled (dec->error set when a hook failed: the order is still returned, held), or a
  * negative code when the order itself cannot be normalised (err names the order id and
- * the field); *order is then filled as far as possible (raw_json always). */
+ * the field); *order is then filled as far as possible, with raw_json re-encoded so the
+ * order can be kept for a person whatever is wrong with it. order->page_index = i. */
 int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, char *err);
 /* The same for one order object as JSON text (a stored order being re-run). */
 int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *order,

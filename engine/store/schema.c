@@ -197,6 +197,26 @@ static const char *const migrations[] = {
 "  INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT id, NEW.sku FROM integrations; END;"
 "INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT i.id, p.sku FROM integrations i, products p "
 "  WHERE NOT EXISTS (SELECT 1 FROM stock_sent x WHERE x.integration_id = i.id AND x.sku = p.sku);",
+
+/* 6: a searchOrders page is stored once, as it came, and each order points at its place
+ * in it (raw_page_id, raw_index) instead of a re-encoded copy of its JSON in raw_json
+ * (which stays for orders stored one by one and for orders that could not be read).
+ * sales_orders_raw gives every order's JSON either way; the sync deletes pages no
+ * order points at any more. */
+"CREATE TABLE raw_pages ("
+"  id INTEGER PRIMARY KEY,"
+"  integration_id INTEGER NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,"
+"  fetched_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+"  body TEXT NOT NULL);"
+"CREATE INDEX raw_pages_integration ON raw_pages(integration_id);"
+"ALTER TABLE sales_orders ADD COLUMN raw_page_id INTEGER;"
+"ALTER TABLE sales_orders ADD COLUMN raw_index INTEGER;"
+"CREATE INDEX sales_orders_raw_page ON sales_orders(raw_page_id) WHERE raw_page_id IS NOT NULL;"
+"CREATE VIEW sales_orders_raw AS SELECT o.id AS order_id, o.integration_id, o.source, o.order_ref, o.split_no, o.stage, "
+"  o.updated_time, "
+"  COALESCE(o.raw_json, (SELECT json_extract(p.body, '$.orders[' || o.raw_index || ']') FROM raw_pages p "
+"                        WHERE p.id = o.raw_page_id)) AS raw_json "
+"  FROM sales_orders o;",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

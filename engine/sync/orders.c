@@ -21,7 +21,7 @@
 enum {
     S_FIND, S_INSERT, S_LINE, S_PRODUCT, S_BOM, S_CUST_INSERT, S_CUST_UPDATE, S_AUDIT,
     S_UPDATE_SEEN, S_OPEN_LINES, S_SET_STAGE, S_INVOICE_NO, S_STOCK_AVAIL, S_DISPATCH_LINE,
-    S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_COUNT
+    S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_RAW_PAGE, S_PRUNE_PAGES, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -31,9 +31,10 @@ static const char *const sql[S_COUNT] = {
                  "stage, fulfilled_by, service_level, programs, created_time, updated_time, branch, distribution_branch, "
                  "customer_id, gl_account, invoice_no, invoice_date, currency, total, shipping_total, buyer_name, "
                  "buyer_email, buyer_company, ship_name, ship_company, ship_line1, ship_line2, ship_line3, ship_city, "
-                 "ship_state, ship_postal, ship_country, ship_phone, attention_reason, rule_error, rule_pack_hash, raw_json) "
+                 "ship_state, ship_postal, ship_country, ship_phone, attention_reason, rule_error, rule_pack_hash, raw_json, "
+                 "raw_page_id, raw_index) "
                  "VALUES (?1,'amazon',?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,"
-                 "?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37)",
+                 "?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39)",
     [S_LINE] = "INSERT INTO sales_order_lines(order_id, line_no, item_id, sku, asin, title, product_id, qty, unit_price, "
                "line_total, kit_sku, stock_bearing) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
     [S_PRODUCT] = "SELECT id, batch_tracked OR serial_tracked, order_type = 'kit' FROM products WHERE sku = ?1",
@@ -50,6 +51,7 @@ static const char *const sql[S_COUNT] = {
                       "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1",
     [S_AUDIT] = "INSERT INTO audit(integration_id, order_ref, hook, decision, pack_hash) VALUES (?1,?2,?3,?4,?5)",
     [S_UPDATE_SEEN] = "UPDATE sales_orders SET amazon_status = ?2, updated_time = ?3, raw_json = ?4, "
+                      "raw_page_id = ?5, raw_index = ?6, "
                       "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1",
     [S_OPEN_LINES] = "SELECT l.product_id, o.branch, l.qty - l.qty_dispatched FROM sales_order_lines l "
                      "JOIN sales_orders o ON o.id = l.order_id WHERE l.order_id = ?1 AND l.stock_bearing = 1 "
@@ -68,11 +70,17 @@ static const char *const sql[S_COUNT] = {
     [S_SPLIT_LINES] = "SELECT l.product_id, l.qty, COALESCE(p.batch_tracked OR p.serial_tracked, 0) FROM sales_order_lines l "
                       "LEFT JOIN products p ON p.id = l.product_id WHERE l.order_id = ?1 AND l.stock_bearing = 1 "
                       "ORDER BY l.line_no",
+    [S_RAW_PAGE] = "INSERT INTO raw_pages(integration_id, body) VALUES (?1, ?2)",
+    [S_PRUNE_PAGES] = "DELETE FROM raw_pages WHERE integration_id = ?1 AND NOT EXISTS "
+                      "(SELECT 1 FROM sales_orders o WHERE o.raw_page_id = raw_pages.id)",
 };
 
 typedef struct octx {
     sb_engine *e;
     sqlite3_stmt *st[S_COUNT];
+    const char *page;             /* the body of the page being applied */
+    size_t page_len;
+    int64_t page_id;              /* its raw_pages row, once an order needed it */
     sb_orders_result *res;
     char err[SB_ERRLEN];
 } octx;
@@ -101,6 +109,34 @@ static int step_done(octx *c, sqlite3_stmt *st, const char *what) {
     if (!st) return SB_EIO;
     int r = sqlite3_step(st);
     if (r != SQLITE_DONE && r != SQLITE_ROW) return sb_store_error(c->e->store, what, c->err);
+    return 0;
+}
+
+/* Binds where the order's JSON is kept at (i, i+1, i+2) = raw_json, raw_page_id,
+ * raw_index: its own text, or its place in the page, whose row is written the first
+ * time an order of the page needs it. keep = 0 binds NULLs (the later parts of a split). */
+static int bind_raw(octx *c, sqlite3_stmt *st, int i, const sb_order *o, int keep) {
+    sqlite3_bind_null(st, i);
+    sqlite3_bind_null(st, i + 1);
+    sqlite3_bind_null(st, i + 2);
+    if (!keep) return 0;
+    if (o->raw_json) {
+        bt(st, i, o->raw_json);
+        return 0;
+    }
+    if (!c->page) return 0;
+    if (!c->page_id) {
+        sqlite3_stmt *p = S(c, S_RAW_PAGE);
+        if (!p) return SB_EIO;
+        sqlite3_bind_int64(p, 1, c->e->integ);
+        sqlite3_bind_text(p, 2, c->page, (int)c->page_len, SQLITE_STATIC);
+        int rc = step_done(c, p, "storing the orders page");
+        sqlite3_reset(p);
+        if (rc) return rc;
+        c->page_id = sqlite3_last_insert_rowid(c->e->store->db);
+    }
+    sqlite3_bind_int64(st, i + 1, c->page_id);
+    sqlite3_bind_int(st, i + 2, o->page_index);
     return 0;
 }
 
@@ -147,8 +183,7 @@ static int update_seen(octx *c, const sb_order *o) {
         sqlite3_bind_int64(u, 1, rows[i].id);
         bt(u, 2, o->status);
         bt(u, 3, o->updated);
-        bt(u, 4, i == 0 ? o->raw_json : NULL);
-        if ((rc = step_done(c, u, "updating order"))) break;
+        if ((rc = bind_raw(c, u, 4, o, i == 0)) || (rc = step_done(c, u, "updating order"))) break;
         if (!cancelled || !strcmp(rows[i].stage, "cancelled")) continue;
         if (rows[i].dispatched || !strcmp(rows[i].stage, "dispatched")) {
             rc = set_stage(c, rows[i].id, "needs_attention", "cancelled by Amazon after it was dispatched");
@@ -442,8 +477,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
         bt(st, 34, *attention ? attention : NULL);
         bt(st, 35, rule_error);
         bt(st, 36, e->rules ? sb_rules_hash(e->rules) : NULL);
-        bt(st, 37, k == 0 ? o->raw_json : NULL);
-        if ((rc = step_done(c, st, "storing order"))) break;
+        if ((rc = bind_raw(c, st, 37, o, k == 0)) || (rc = step_done(c, st, "storing order"))) break;
         int64_t oid = sqlite3_last_insert_rowid(e->store->db);
         int dispatchable = !held && !d->attention && !fba;
         char line_attention[512] = "";
@@ -495,9 +529,12 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
     return store_new(c, o, d, norm_rc, norm_err);
 }
 
-/* Applies the n orders of the page open in the rules state. */
-static int apply_orders(octx *c, int n) {
+/* Applies the n orders of the page open in the rules state; body is that page. */
+static int apply_orders(octx *c, const char *body, size_t len, int n) {
     int rc = 0;
+    c->page = body;
+    c->page_len = len;
+    c->page_id = 0;
     for (int i = 0; i < n && !rc; i++) {
         sb_order o;
         sb_decision d;
@@ -514,7 +551,7 @@ static int apply_orders(octx *c, int n) {
 static int apply_page(octx *c, const char *body, size_t len, const char **next) {
     int n = 0, rc;
     if ((rc = sb_rules_page_open(c->e->rules, body, len, &n, next, c->err))) return rc;
-    return apply_orders(c, n);
+    return apply_orders(c, body, len, n);
 }
 
 /* ---- the next page, fetched while this one is applied ----
@@ -654,7 +691,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
             goto out;
         }
         in_tx = 1;
-        if ((rc = apply_orders(&c, n))) {
+        if ((rc = apply_orders(&c, body.data, body.len, n))) {
             sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c.err);
             goto out;
         }
@@ -676,6 +713,13 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
                            res->pages, res->after, res->before);
             goto out;
         }
+    }
+    /* pages no order points at any more (every order of it updated from a later page) */
+    sqlite3_stmt *prune = S(&c, S_PRUNE_PAGES);
+    if (prune) {
+        sqlite3_bind_int64(prune, 1, e->integ);
+        if (step_done(&c, prune, "deleting old orders pages")) sb_warn("orders: %s", c.err);
+        sqlite3_reset(prune);
     }
     sb_info("orders synced integration=%s window=%s..%s pages=%ld fetched=%ld created=%ld updated=%ld "
             "skipped=%ld held=%ld rule_errors=%ld rejected=%ld cancelled=%ld dispatched=%ld",
@@ -706,7 +750,7 @@ int sb_orders_retry(sb_engine *e, const char *order_ref, long *fixed, char *err)
     int rc = sb_engine_rules(e, err);
     if (rc) return rc;
     sqlite3_stmt *st;
-    if ((rc = sb_store_prepare(e->store, "SELECT order_ref, raw_json FROM sales_orders WHERE integration_id = ?1 "
+    if ((rc = sb_store_prepare(e->store, "SELECT order_ref, raw_json FROM sales_orders_raw WHERE integration_id = ?1 "
                                          "AND source = 'amazon' AND split_no = 0 AND stage IN ('rule_error','rejected') "
                                          "AND (?2 IS NULL OR order_ref = ?2) AND raw_json IS NOT NULL", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, e->integ);
