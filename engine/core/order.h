@@ -56,6 +56,7 @@ enum sb_customer_action {
 };
 
 #define SB_MAX_SPLITS 3
+#define SB_MAX_AUDIT 8          /* audit rows one order's decisions make */
 
 typedef struct sb_split_line {
     int line;                   /* index into sb_order.lines */
@@ -92,7 +93,7 @@ typedef struct sb_decision {
     const char *error_hook;     /* "route" */
     /* one audit entry per hook that ran: hook name and its decision as JSON */
     int naudit;
-    struct { const char *hook, *decision_json; } audit[8];
+    struct { const char *hook, *decision_json; } audit[SB_MAX_AUDIT];
 } sb_decision;
 
 #endif

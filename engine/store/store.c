@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/log.h"
 #include "core/util.h"
@@ -225,12 +226,21 @@ int sb_store_branch_names(sb_store *s, char *out, size_t outlen) {
     return 0;
 }
 
+const char *sb_store_now(sb_store *s) {
+    int64_t t = (int64_t)time(NULL);
+    if (t != s->now_sec || !s->now_str[0]) {
+        sb_time_format(t, s->now_str, sizeof s->now_str);
+        s->now_sec = t;
+    }
+    return s->now_str;
+}
+
 int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double delta, char *err) {
     static const char *sql =
-        "INSERT INTO stock(product_id, branch_id, on_hand, reserved) "
-        "SELECT ?1, id, 0, ?3 FROM branches WHERE name = ?2 "
+        "INSERT INTO stock(product_id, branch_id, on_hand, reserved, updated_at) "
+        "SELECT ?1, id, 0, ?3, ?4 FROM branches WHERE name = ?2 "
         "ON CONFLICT(product_id, branch_id) DO UPDATE SET reserved = reserved + excluded.reserved, "
-        "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')";
+        "updated_at = excluded.updated_at";
     sqlite3_stmt *st;
     if (delta == 0 || !branch || !product_id) return 0;
     /* called for every line of every order: prepared once per store, not per call */
@@ -238,6 +248,7 @@ int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double
     sqlite3_bind_int64(st, 1, product_id);
     sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 3, delta);
+    sqlite3_bind_text(st, 4, sb_store_now(s), -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, "reserving stock", err);
     sqlite3_reset(st);
     return rc;

@@ -32,24 +32,23 @@ static const char *const sql[S_COUNT] = {
                  "customer_id, gl_account, invoice_no, invoice_date, currency, total, shipping_total, buyer_name, "
                  "buyer_email, buyer_company, ship_name, ship_company, ship_line1, ship_line2, ship_line3, ship_city, "
                  "ship_state, ship_postal, ship_country, ship_phone, attention_reason, rule_error, rule_pack_hash, raw_json, "
-                 "raw_page_id, raw_index) "
+                 "raw_page_id, raw_index, created_at, updated_at) "
                  "VALUES (?1,'amazon',?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,"
-                 "?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39)",
+                 "?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?40)",
     [S_LINE] = "INSERT INTO sales_order_lines(order_id, line_no, item_id, sku, asin, title, product_id, qty, unit_price, "
                "line_total, kit_sku, stock_bearing) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
     [S_PRODUCT] = "SELECT id, batch_tracked OR serial_tracked, order_type = 'kit' FROM products WHERE sku = ?1",
     [S_BOM] = "SELECT p.id, p.sku, p.name, c.qty, p.batch_tracked OR p.serial_tracked FROM bom_components c "
               "JOIN products p ON p.id = c.component_id WHERE c.kit_id = ?1 ORDER BY p.sku",
     [S_CUST_INSERT] = "INSERT INTO customers(integration_id, channel_customer_id, email, name, company, phone, address1, "
-                      "address2, city, state, postcode, country, group_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                      "(SELECT id FROM customer_groups WHERE name = ?13))",
+                      "address2, city, state, postcode, country, group_id, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                      "?10,?11,?12,(SELECT id FROM customer_groups WHERE name = ?13),?14,?14)",
     [S_CUST_UPDATE] = "UPDATE customers SET email = COALESCE(?2, email), name = COALESCE(?3, name), "
                       "company = COALESCE(?4, company), phone = COALESCE(?5, phone), address1 = COALESCE(?6, address1), "
                       "address2 = COALESCE(?7, address2), city = COALESCE(?8, city), state = COALESCE(?9, state), "
                       "postcode = COALESCE(?10, postcode), country = COALESCE(?11, country), "
-                      "channel_customer_id = COALESCE(channel_customer_id, ?12), "
-                      "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1",
-    [S_AUDIT] = "INSERT INTO audit(integration_id, order_ref, hook, decision, pack_hash) VALUES (?1,?2,?3,?4,?5)",
+                      "channel_customer_id = COALESCE(channel_customer_id, ?12), updated_at = ?13 WHERE id = ?1",
+    [S_AUDIT] = "INSERT INTO audit(integration_id, order_ref, hook, decision, pack_hash, at) VALUES (?1,?2,?3,?4,?5,?6)",
     [S_UPDATE_SEEN] = "UPDATE sales_orders SET amazon_status = ?2, updated_time = ?3, raw_json = ?4, "
                       "raw_page_id = ?5, raw_index = ?6, "
                       "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1",
@@ -81,6 +80,7 @@ typedef struct octx {
     const char *page;             /* the body of the page being applied */
     size_t page_len;
     int64_t page_id;              /* its raw_pages row, once an order needed it */
+    sqlite3_stmt *audit_st[SB_MAX_AUDIT + 1];   /* audit_decisions' statement per row count */
     sb_orders_result *res;
     char err[SB_ERRLEN];
 } octx;
@@ -98,6 +98,7 @@ static sqlite3_stmt *S(octx *c, int i) {
 
 static void octx_done(octx *c) {
     for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(c->st[i]);
+    for (int i = 0; i <= SB_MAX_AUDIT; i++) sqlite3_finalize(c->audit_st[i]);
 }
 
 static void bt(sqlite3_stmt *st, int i, const char *v) {
@@ -148,6 +149,33 @@ static int audit(octx *c, const char *ref, const char *hook, const char *decisio
     bt(st, 3, hook);
     sqlite3_bind_text(st, 4, decision ? decision : "{}", -1, SQLITE_STATIC);
     bt(st, 5, c->e->rules ? sb_rules_hash(c->e->rules) : NULL);
+    bt(st, 6, sb_store_now(c->e->store));
+    return step_done(c, st, "writing audit");
+}
+
+/* The audit rows of every decision of a new order, one row each, written by one
+ * multi-row INSERT (a statement per row cost more than the rows). */
+static int audit_decisions(octx *c, const char *ref, const sb_decision *d) {
+    int n = d->naudit;
+    if (n <= 0) return 0;
+    if (!c->audit_st[n]) {
+        char q[1024];
+        int len = snprintf(q, sizeof q, "INSERT INTO audit(integration_id, order_ref, hook, decision, pack_hash, at) VALUES ");
+        for (int i = 0; i < n; i++)
+            len += snprintf(q + len, sizeof q - (size_t)len, "%s(?1,?2,?%d,?%d,?3,?4)", i ? "," : "", 5 + 2 * i, 6 + 2 * i);
+        if (sqlite3_prepare_v3(c->e->store->db, q, -1, SQLITE_PREPARE_PERSISTENT, &c->audit_st[n], NULL) != SQLITE_OK)
+            return sb_store_error(c->e->store, "preparing audit", c->err);
+    }
+    sqlite3_stmt *st = c->audit_st[n];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, c->e->integ);
+    bt(st, 2, ref);
+    bt(st, 3, c->e->rules ? sb_rules_hash(c->e->rules) : NULL);
+    bt(st, 4, sb_store_now(c->e->store));
+    for (int i = 0; i < n; i++) {
+        bt(st, 5 + 2 * i, d->audit[i].hook);
+        sqlite3_bind_text(st, 6 + 2 * i, d->audit[i].decision_json ? d->audit[i].decision_json : "{}", -1, SQLITE_STATIC);
+    }
     return step_done(c, st, "writing audit");
 }
 
@@ -248,6 +276,7 @@ static int64_t resolve_customer(octx *c, const sb_order *o, const sb_decision *d
         bt(st, 11, a->postal);
         bt(st, 12, a->country);
         bt(st, 13, d->customer_group);
+        bt(st, 14, sb_store_now(c->e->store));
         if ((*rc = step_done(c, st, "creating customer"))) return 0;
         return sqlite3_last_insert_rowid(c->e->store->db);
     case SB_CUST_UPDATE:
@@ -264,6 +293,7 @@ static int64_t resolve_customer(octx *c, const sb_order *o, const sb_decision *d
         bt(st, 10, a->postal);
         bt(st, 11, a->country);
         bt(st, 12, d->customer_key);
+        bt(st, 13, sb_store_now(c->e->store));
         if ((*rc = step_done(c, st, "updating customer"))) return 0;
         return d->customer_id;
     case SB_CUST_KEEP: case SB_CUST_SELECTED:
@@ -477,6 +507,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
         bt(st, 34, *attention ? attention : NULL);
         bt(st, 35, rule_error);
         bt(st, 36, e->rules ? sb_rules_hash(e->rules) : NULL);
+        bt(st, 40, sb_store_now(e->store));
         if ((rc = bind_raw(c, st, 37, o, k == 0)) || (rc = step_done(c, st, "storing order"))) break;
         int64_t oid = sqlite3_last_insert_rowid(e->store->db);
         int dispatchable = !held && !d->attention && !fba;
@@ -505,8 +536,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
     else if (cancelled) c->res->cancelled++;
     else if (d->attention) c->res->held++;
     c->res->created++;
-    for (int i = 0; i < d->naudit && !rc; i++) rc = audit(c, ref, d->audit[i].hook, d->audit[i].decision_json);
-    return rc;
+    return audit_decisions(c, ref, d);
 }
 
 static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int norm_rc, const char *norm_err) {
