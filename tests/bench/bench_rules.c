@@ -4,7 +4,11 @@
  *   page      sb_rules_page_order: normalise + raw_json + hooks + C checks, no decode
  *   decode    sb_rules_order_json on a ~2 KB order: the above plus cjson decode
  *   stock     sb_rules_stock per SKU over 3 branches
- * It reaches into rules_int.h only to time the hooks alone. */
+ * It reaches into rules_int.h only to time the hooks alone. `bench_rules [N [HOOK]]` sets
+ * the number of rounds (default 200000); with HOOK (status ... gl, or "hooks" for all
+ * five) it runs only that, once, so that
+ *   valgrind --tool=callgrind --toggle-collect=bench_hooks bench_rules 2000 route
+ * counts the instructions of route.lua alone (divide by N for one order). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +64,43 @@ static const char *ORDER =
     "\"proceeds\":{\"proceedsTotal\":{\"amount\":\"23.99\",\"currencyCode\":\"USD\"},\"breakdowns\":[{\"type\":\"ITEM\",\"subtotal\":{\"amount\":\"23.99\",\"currencyCode\":\"USD\"}}]},"
     "\"fulfillment\":{\"quantityFulfilled\":0,\"quantityUnfulfilled\":1}}]}";
 
-int main(void) {
+static const int ORDER_HOOKS[] = {SB_HOOK_STATUS, SB_HOOK_VALIDATE, SB_HOOK_CUSTOMER, SB_HOOK_ROUTE, SB_HOOK_GL};
+
+/* n rounds of the hooks hooks[0..nh) on the order table at index ord; us per round, or
+ * -1 when a hook fails. */
+__attribute__((noinline)) static double bench_hooks(sb_rules *r, int ord, const int *hooks, int nh, int n) {
+    lua_State *L = r->L;
+    double t0 = now_us();
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < nh; h++) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, r->hook_ref[hooks[h]]);
+            lua_pushvalue(L, ord);
+            char msg[SB_ERRLEN];
+            if (sb_rules_pcall(r, 1, 1, "bench", msg, sizeof msg) < 0) { fprintf(stderr, "%s\n", msg); return -1; }
+            lua_pop(L, 1);
+        }
+    return (now_us() - t0) / n;
+}
+
+__attribute__((noinline)) static double bench_page(sb_rules *r, int n, sb_order *o, sb_decision *d, char *err) {
+    double t0 = now_us();
+    for (int i = 0; i < n; i++) sb_rules_page_order(r, 0, o, d, err);
+    return (now_us() - t0) / n;
+}
+
+__attribute__((noinline)) static double bench_json(sb_rules *r, int n, size_t len, sb_order *o, sb_decision *d, char *err) {
+    double t0 = now_us();
+    for (int i = 0; i < n; i++) sb_rules_order_json(r, ORDER, len, o, d, err);
+    return (now_us() - t0) / n;
+}
+
+__attribute__((noinline)) static double bench_stock(sb_rules *r, int n, const sb_stock_input *in, long *q, char *err) {
+    double t0 = now_us();
+    for (int i = 0; i < n; i++) sb_rules_stock(r, in, q, err);
+    return (now_us() - t0) / n;
+}
+
+int main(int argc, char **argv) {
     char err[SB_ERRLEN] = "";
     sb_rules *r = sb_rules_load(NULL, NULL, err);
     if (!r) { fprintf(stderr, "%s\n", err); return 1; }
@@ -96,7 +136,7 @@ int main(void) {
     printf("order JSON %zu bytes, %d lines -> branch %s, customer action %d\n", len, o.nlines,
            d.splits[0].branch, d.customer_action);
 
-    const int N = 200000;
+    const int N = argc > 1 && atoi(argv[1]) > 0 ? atoi(argv[1]) : 200000;
     /* hooks only: normalise once, then call the five hooks on that table */
     lua_State *L = r->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->normalize_ref);
@@ -105,17 +145,22 @@ int main(void) {
     lua_call(L, 1, 1);
     lua_call(L, 1, 1);
     int ord = lua_gettop(L);
-    static const int hooks[] = {SB_HOOK_STATUS, SB_HOOK_VALIDATE, SB_HOOK_CUSTOMER, SB_HOOK_ROUTE, SB_HOOK_GL};
-    double t0 = now_us();
-    for (int i = 0; i < N; i++)
-        for (int h = 0; h < 5; h++) {
-            lua_rawgeti(L, LUA_REGISTRYINDEX, r->hook_ref[hooks[h]]);
-            lua_pushvalue(L, ord);
-            char msg[SB_ERRLEN];
-            if (sb_rules_pcall(r, 1, 1, "bench", msg, sizeof msg) < 0) { fprintf(stderr, "%s\n", msg); return 1; }
-            lua_pop(L, 1);
-        }
-    double hooks_us = (now_us() - t0) / N;
+    if (argc > 2) {                 /* one hook, or the five, for callgrind */
+        for (int h = 0; h < 5; h++)
+            if (!strcmp(argv[2], sb_rules_hook_names[ORDER_HOOKS[h]])) {
+                double us = bench_hooks(r, ord, &ORDER_HOOKS[h], 1, N);
+                printf("%s: %.2f us/order\n", argv[2], us);
+                return us < 0;
+            }
+        if (strcmp(argv[2], "hooks")) { fprintf(stderr, "bench_rules: unknown hook '%s'\n", argv[2]); return 2; }
+        double us = bench_hooks(r, ord, ORDER_HOOKS, 5, N);
+        printf("hooks: %.2f us/order\n", us);
+        return us < 0;
+    }
+    double hooks_us = bench_hooks(r, ord, ORDER_HOOKS, 5, N);
+    double one_us[5];
+    for (int h = 0; h < 5; h++) one_us[h] = bench_hooks(r, ord, &ORDER_HOOKS[h], 1, N);
+    if (hooks_us < 0) return 1;
     lua_settop(L, 0);
 
     /* page path: decode once, then page_order repeatedly */
@@ -124,23 +169,20 @@ int main(void) {
     int norders;
     const char *next;
     sb_rules_page_open(r, page, (size_t)n, &norders, &next, err);
-    t0 = now_us();
-    for (int i = 0; i < N; i++) sb_rules_page_order(r, 0, &o, &d, err);
-    double page_us = (now_us() - t0) / N;
+    double page_us = bench_page(r, N, &o, &d, err);
     free(page);
 
-    t0 = now_us();
-    for (int i = 0; i < N; i++) sb_rules_order_json(r, ORDER, len, &o, &d, err);
-    double full_us = (now_us() - t0) / N;
+    double full_us = bench_json(r, N, len, &o, &d, err);
 
     sb_stock_branch sbr[] = {{"Main", 40, 2, 1, 2, 0}, {"East", 12, 1, 0, 1, 0}, {"West", 3, 0, 0, 0, 0}};
     sb_stock_input in = {"MUG-01", 2, 3, sbr};
     long q = 0;
-    t0 = now_us();
-    for (int i = 0; i < N; i++) sb_rules_stock(r, &in, &q, err);
-    double stock_us = (now_us() - t0) / N;
+    double stock_us = bench_stock(r, N, &in, &q, err);
 
-    printf("order hooks only (status..gl, default pack): %6.2f us/order\n", hooks_us);
+    printf("order hooks only (status..gl, default pack): %6.2f us/order (goal <= 5)\n", hooks_us);
+    printf("  per hook:");
+    for (int h = 0; h < 5; h++) printf(" %s %.2f", sb_rules_hook_names[ORDER_HOOKS[h]], one_us[h]);
+    printf(" us\n");
     printf("page_order (normalise+raw_json+hooks+checks):  %6.2f us/order\n", page_us);
     printf("order_json incl. cjson decode of %zu bytes:   %6.2f us/order\n", len, full_us);
     printf("stock hook (3 branches):                      %6.2f us/SKU (qty %ld)\n", stock_us, q);
