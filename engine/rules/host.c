@@ -155,6 +155,7 @@ int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg
     lua_insert(L, base);
     r->remaining = r->budget;
     r->timed_out = 0;
+    r->nstock_memo = 0;
     r->in_rule++;
     int st = lua_pcall(L, nargs, nres, base);
     r->in_rule--;

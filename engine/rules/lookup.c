@@ -1,6 +1,7 @@
-/* lookup.c: what rules can read about the world: the look-up functions (stock, product,
- * customers, branch) that forward to the caller's sb_lookup callbacks, and the context
- * globals (settings, branches, today, integration) built once per sb_rules_set_context.
+/* lookup.c: what rules can read about the world: the look-up functions (stock,
+ * available, product, customers, branch) that forward to the caller's sb_lookup
+ * callbacks, and the context globals (settings, branches, today, integration) built once
+ * per sb_rules_set_context.
  * The one idea: everything handed to Lua is a fresh copy or a read-only proxy, so a rule
  * can neither change what the engine sees nor what the next order sees. */
 #include <stdlib.h>
@@ -20,20 +21,58 @@ static void sb_lookup_check(lua_State *L, int rc, const char *what) {
     if (rc != 0 && rc != SB_ENOTFOUND) luaL_error(L, "look-up %s failed (%d)", what, rc);
 }
 
+/* Asks the stock callback about the strings at stack indices 1 and 2, once per SKU and
+ * branch per call: a rule routing an order asks about the same pairs for every candidate
+ * branch and again when it splits. Returns 0 or SB_ENOTFOUND; raises on a failed
+ * look-up. [-0, +0] */
+static int sb_stock_of(lua_State *L, const char *what, double *soh, double *open) {
+    sb_rules *r = sb_rules_of(L);
+    size_t sl, bl;
+    const char *sku = luaL_checklstring(L, 1, &sl), *branch = luaL_checklstring(L, 2, &bl);
+    *soh = *open = 0;
+    if (!r->lookup || !r->lookup->stock) return SB_ENOTFOUND;
+    for (int i = 0; i < r->nstock_memo; i++) {
+        const sb_stock_memo *m = &r->stock_memo[i];
+        if (m->skulen == sl && m->branchlen == bl && !memcmp(m->sku, sku, sl) && !memcmp(m->branch, branch, bl)) {
+            *soh = m->soh;
+            *open = m->open;
+            return m->rc;
+        }
+    }
+    int rc = r->lookup->stock(r->lookup->ud, sku, branch, soh, open);
+    sb_lookup_check(L, rc, what);
+    if (r->nstock_memo < SB_RULES_STOCK_CACHE && sl < SB_RULES_STOCK_KEY && bl < SB_RULES_STOCK_KEY) {
+        sb_stock_memo *m = &r->stock_memo[r->nstock_memo++];
+        memcpy(m->sku, sku, sl);
+        memcpy(m->branch, branch, bl);
+        m->skulen = (unsigned char)sl;
+        m->branchlen = (unsigned char)bl;
+        m->rc = rc;
+        m->soh = *soh;
+        m->open = *open;
+    }
+    return rc;
+}
+
 /* stock(sku, branch) -> {soh=, open=} | nil   [-0, +1] */
 static int sb_l_stock(lua_State *L) {
-    sb_rules *r = sb_rules_of(L);
-    const char *sku = luaL_checkstring(L, 1), *branch = luaL_checkstring(L, 2);
-    double soh = 0, open = 0;
-    if (!r->lookup || !r->lookup->stock) { lua_pushnil(L); return 1; }
-    int rc = r->lookup->stock(r->lookup->ud, sku, branch, &soh, &open);
-    sb_lookup_check(L, rc, "stock");
-    if (rc) { lua_pushnil(L); return 1; }
+    double soh, open;
+    if (sb_stock_of(L, "stock", &soh, &open)) { lua_pushnil(L); return 1; }
     lua_createtable(L, 0, 2);
     lua_pushnumber(L, soh);
     lua_setfield(L, -2, "soh");
     lua_pushnumber(L, open);
     lua_setfield(L, -2, "open");
+    return 1;
+}
+
+/* available(sku, branch) -> soh - open at branch, or 0 when it has no stock of sku
+ * [-0, +1]. The number `stock` gives as s.soh - s.open, without a table: the default
+ * route asks it for every line and candidate branch of every order. */
+static int sb_l_available(lua_State *L) {
+    double soh, open;
+    if (sb_stock_of(L, "available", &soh, &open)) lua_pushinteger(L, 0);
+    else lua_pushnumber(L, soh - open);
     return 1;
 }
 
@@ -110,6 +149,8 @@ void sb_rules_open_lookups(sb_rules *r, lua_State *L) {
     (void)r;
     lua_pushcfunction(L, sb_l_stock);
     lua_setfield(L, -2, "stock");
+    lua_pushcfunction(L, sb_l_available);
+    lua_setfield(L, -2, "available");
     lua_pushcfunction(L, sb_l_product);
     lua_setfield(L, -2, "product");
     static const char *const names[] = {"customer_by_id", "customer_by_email", "customer_by_ref"};

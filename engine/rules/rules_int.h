@@ -31,6 +31,17 @@ void sb_arena_reset(sb_arena *a);
 void sb_arena_free(sb_arena *a);
 
 #define SB_RULES_MAX_SEEN 32
+#define SB_RULES_STOCK_CACHE 64     /* stock answers remembered per call */
+#define SB_RULES_STOCK_KEY 64       /* longer SKUs or branch names are not remembered */
+
+/* One stock answer of this call: stock() and available() ask the caller's callback (a
+ * database query) once per SKU and branch per call, however often the rule asks. */
+typedef struct sb_stock_memo {
+    char sku[SB_RULES_STOCK_KEY], branch[SB_RULES_STOCK_KEY];
+    unsigned char skulen, branchlen;
+    int rc;                              /* 0 found, SB_ENOTFOUND */
+    double soh, open;
+} sb_stock_memo;
 
 struct sb_rules {
     lua_State *L;
@@ -54,6 +65,8 @@ struct sb_rules {
     int64_t seen_ids[SB_RULES_MAX_SEEN]; /* customer ids the look-ups returned this call */
     int nseen;
     int in_rule;                         /* sb_rules_pcall calls under way */
+    sb_stock_memo stock_memo[SB_RULES_STOCK_CACHE];
+    int nstock_memo;                     /* emptied by every sb_rules_pcall */
 };
 
 /* Calls the function below nargs arguments on the stack under the instruction budget,

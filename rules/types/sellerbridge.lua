@@ -139,6 +139,11 @@ integration = ""
 ---@param branch string
 ---@return sb.Stock?
 function stock(sku, branch) end
+--- soh - open of sku at branch; 0 when the branch has no stock of it (no table, unlike stock)
+---@param sku string
+---@param branch string
+---@return number
+function available(sku, branch) end
 ---@param sku string
 ---@return sb.Product?
 function product(sku) end

@@ -37,10 +37,14 @@ static char *order_json(const char *id) {
     return buf;
 }
 
+static int stock_calls;
 static int lk_stock(void *ud, const char *sku, const char *branch, double *soh, double *open) {
     (void)ud;
+    stock_calls++;
     if (!strcmp(branch, "Main")) { *soh = 100; *open = 0; return 0; }
     if (!strcmp(branch, "East") && !strcmp(sku, "MUG-01")) { *soh = 1; *open = 0; return 0; }
+    if (!strcmp(branch, "East") && !strcmp(sku, "TEE-02")) { *soh = 4; *open = 1.5; return 0; }
+    if (!strcmp(sku, "BROKEN")) return SB_EIO;
     return SB_ENOTFOUND;
 }
 static int lk_customer(void *ud, const char *k, sb_customer_info *out) {
@@ -397,6 +401,47 @@ static void test_context_errors(void) {
     sb_rules_free(r);
 }
 
+/* available(sku, branch) is soh - open as one number (0 without a stock row), stock()
+ * still gives its table, and either asks the callback once per SKU and branch per call. */
+static void test_available(void) {
+    char err[SB_ERRLEN] = "";
+    sb_rules *r = sb_rules_load(pack_with("route.lua",
+        "return function(order)\n"
+        "  if order.id == 'BADARG' then return {branch = 'Main', reason = tostring(available({}, 'East'))} end\n"
+        "  if order.id == 'BROKEN' then return {branch = 'Main', reason = tostring(available('BROKEN', 'East'))} end\n"
+        "  local t = available('TEE-02', 'East')\n"
+        "  local m = available('MUG-01', 'East') + available('MUG-01', 'East')\n"
+        "  local s = stock('TEE-02', 'East')\n"
+        "  local n, ns = available('NOPE', 'East'), stock('NOPE', 'East')\n"
+        "  local again = available('NOPE', 'East')\n"
+        "  return {branch = 'Main', reason = string.format('%s %s %s %s|%s %s %s %s %s',\n"
+        "    t, math.type(t), m, s.soh - s.open == t, n, math.type(n), ns, again, math.type(again))}\n"
+        "end\n", 0), NULL, err);
+    T_CHECK(r != NULL);
+    if (!r) { fprintf(stderr, "available: %s\n", err); return; }
+    set_ctx(r);
+    sb_order o;
+    sb_decision d;
+    const char *j = order_json("111-1");
+    stock_calls = 0;
+    T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+    T_CHECK(d.error == NULL);
+    if (d.error) fprintf(stderr, "available: %s\n", d.error);
+    T_STREQ(d.route_reason, "2.5 float 2.0 true|0 integer nil 0 integer");
+    T_EQ(stock_calls, 3);                  /* TEE-02, MUG-01 and NOPE at East, once each */
+    T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+    T_EQ(stock_calls, 6);                  /* asked again by the next call */
+    j = order_json("BADARG");
+    T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+    T_CHECK(d.error != NULL);
+    if (d.error) T_CONTAINS(d.error, "route.lua:2: bad argument #1 to 'available' (string expected, got table)");
+    j = order_json("BROKEN");
+    T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+    T_CHECK(d.error != NULL);
+    if (d.error) T_CONTAINS(d.error, "route.lua:3: look-up available failed");
+    sb_rules_free(r);
+}
+
 /* A C function a rule could reach that runs trusted Lua: f(g) calls g trusted. */
 static long trusted_calls;
 static int call_trusted(lua_State *L) {
@@ -486,6 +531,7 @@ int main(void) {
     test_stock_hook();
     test_context_errors();
     test_trusted_pcall();
+    test_available();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);
