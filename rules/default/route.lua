@@ -9,11 +9,29 @@
 --   (freight stays on the first), else orders.routing.no_stock: "keep" (the row's branch,
 --   the default) or "default" (additional.mf_branch).
 -- orders.distribution_branch, when set, is copied to every decision.
+-- It runs for every order under the instruction budget, so whatever depends only on the
+-- settings (the settings read, the grid as sets, each row's candidate branches and
+-- reasons) is worked out once per settings generation, and stock is read with
+-- available(), which gives one number instead of a table.
 ---@type fun(order: sb.Order): sb.RouteDecision
 
 local MAX_SPLITS = 3
+local available, error, pairs, ipairs, tostring, type = available, error, pairs, ipairs, tostring, type
 
-local built_for, rows -- the grid with its lists turned into sets, per settings generation
+-- the settings this hook reads, per settings generation (nil when not set)
+local set_for, dist, fba_branch, mf_branch, routing, split_on, no_stock_default
+-- the grid, built on the first order that is routed by it
+local built_for, rows
+
+local function read_settings(s)
+    dist = s["orders.distribution_branch"]
+    fba_branch = s["orders.fba_branch"]
+    mf_branch = s["additional.mf_branch"]
+    routing = s["orders.routing.enabled"]
+    split_on = s["orders.split"]
+    no_stock_default = s["orders.routing.no_stock"] == "default"
+    set_for = s
+end
 
 local function set_of(list, upper)
     if list == nil then return nil end
@@ -23,6 +41,13 @@ local function set_of(list, upper)
         any = true
     end
     return any and s or nil
+end
+
+-- the keys of a set, in no particular order
+local function list_of(set)
+    local l = {}
+    for k in pairs(set or l) do l[#l + 1] = k end
+    return l
 end
 
 local function build()
@@ -37,67 +62,38 @@ local function build()
         if not known[row.branch] then
             error("setting orders.routing.grid: row " .. i .. ": branch '" .. row.branch .. "' does not exist")
         end
-        local backups = {}
+        local candidates = {row.branch}  -- the branch, then its backups
+        local reasons = {"grid row " .. i}
         for _, b in ipairs(row.backups or {}) do
             if not known[b] then
                 error("setting orders.routing.grid: row " .. i .. ": backup branch '" .. tostring(b) .. "' does not exist")
             end
-            backups[#backups + 1] = b
+            candidates[#candidates + 1] = b
+            reasons[#reasons + 1] = "grid row " .. i .. ", backup " .. #reasons
         end
-        if #backups > 2 then error("setting orders.routing.grid: row " .. i .. " has more than 2 backups") end
+        if #candidates > 3 then error("setting orders.routing.grid: row " .. i .. " has more than 2 backups") end
         rows[i] = {
-            n = i,
             branch = row.branch,
-            backups = backups,
-            countries = set_of(row.countries, true),
-            states = set_of(row.states, true),
-            shipping = set_of(row.shipping, true),
+            candidates = candidates,
+            reasons = reasons,
+            split_reason = "grid row " .. i .. ", split by stock",
+            default_reason = "grid row " .. i .. ", no stock: default branch",
+            kept_reason = "grid row " .. i .. ", no stock: kept",
+            countries = set_of(row.countries, true) or false,
+            states = set_of(row.states, true) or false,
+            shipping = set_of(row.shipping, true) or false,
+            shipping_list = list_of(set_of(row.shipping, true)),
         }
     end
     built_for = settings
 end
 
-local function row_matches(row, order)
-    local ship = order.ship
-    if row.countries and not (ship.country and row.countries[ship.country]) then return false end
-    if row.states and not (ship.state and row.states[ship.state]) then return false end
-    if row.shipping then
-        local ok = order.service_level and row.shipping[order.service_level]
-        if not ok then
-            for p in pairs(order.programs) do
-                if row.shipping[p] then ok = true break end
-            end
-        end
-        if not ok then return false end
-    end
-    return true
-end
-
--- available = soh - open at branch, remembered for this order
-local function available(cache, sku, branch)
-    local key = sku .. "\0" .. branch
-    local v = cache[key]
-    if v == nil then
-        local s = stock(sku, branch)
-        v = s and (s.soh - s.open) or 0
-        cache[key] = v
-    end
-    return v
-end
-
-local function can_fill(order, branch, cache)
-    for _, l in ipairs(order.lines) do
-        if l.sku and l.qty > 0 and available(cache, l.sku, branch) < l.qty then return false end
-    end
-    return true
-end
-
 -- Splits the lines over the candidate branches by stock, in candidate order. Returns
 -- nil when the branches together cannot fill every line.
-local function split(order, candidates, cache)
+local function split(lines, candidates)
     local left = {}     -- stock still unallocated per sku and branch
     local parts = {}    -- branch -> {line=, qty=} list
-    for i, l in ipairs(order.lines) do
+    for i, l in ipairs(lines) do
         local need = l.qty
         for _, b in ipairs(candidates) do
             if need <= 0 then break end
@@ -109,7 +105,7 @@ local function split(order, candidates, cache)
             end
             local key = l.sku .. "\0" .. b
             local have = left[key]
-            if have == nil then have = available(cache, l.sku, b) end
+            if have == nil then have = available(l.sku, b) end
             local take = have < need and have or need
             if take > 0 then
                 parts[b] = parts[b] or {}
@@ -130,50 +126,70 @@ local function split(order, candidates, cache)
     return splits
 end
 
-local function need_setting(name)
-    local v = settings[name]
-    if v == nil or v == "" then error("setting " .. name .. " is not set", 3) end
-    return v
+-- level 3 names the hook's caller: the engine (no position) or a pack calling defaults.route
+local function not_set(name)
+    error("setting " .. name .. " is not set", 3)
 end
 
 return function(order)
-    local dist = settings["orders.distribution_branch"]
+    local s = settings
+    if s ~= set_for then read_settings(s) end
     if order.fba then
-        return {branch = need_setting("orders.fba_branch"), distribution_branch = dist,
-                reason = "FBA order"}
+        if fba_branch == nil or fba_branch == "" then not_set("orders.fba_branch") end
+        return {branch = fba_branch, distribution_branch = dist, reason = "FBA order"}
     end
-    local mf = need_setting("additional.mf_branch")
-    if not settings["orders.routing.enabled"] then
-        return {branch = mf, distribution_branch = dist, reason = "merchant-fulfilled branch"}
+    if mf_branch == nil or mf_branch == "" then not_set("additional.mf_branch") end
+    if not routing then
+        return {branch = mf_branch, distribution_branch = dist, reason = "merchant-fulfilled branch"}
     end
-    if built_for ~= settings then build() end
+    if built_for ~= s then build() end
+    -- the first row whose every non-empty condition matches (t[nil] is nil)
+    local ship, level = order.ship, order.service_level
     local row
-    for _, r in ipairs(rows) do
-        if row_matches(r, order) then row = r break end
+    for n = 1, #rows do
+        local r = rows[n]
+        local set = r.countries
+        if not set or set[ship.country] then
+            set = r.states
+            if not set or set[ship.state] then
+                set = r.shipping
+                if not set or set[level] then row = r break end
+                -- or one of the order's programs (PRIME, ...)
+                local programs, list = order.programs, r.shipping_list
+                for k = 1, #list do
+                    if programs[list[k]] ~= nil then row = r break end
+                end
+                if row then break end
+            end
+        end
     end
     if not row then
-        return {branch = mf, distribution_branch = dist, reason = "no grid row matched"}
+        return {branch = mf_branch, distribution_branch = dist, reason = "no grid row matched"}
     end
-    local cache = {}
-    local candidates = {row.branch}
-    for _, b in ipairs(row.backups) do candidates[#candidates + 1] = b end
-    for i, b in ipairs(candidates) do
-        if can_fill(order, b, cache) then
-            return {branch = b, distribution_branch = dist,
-                    reason = "grid row " .. row.n .. (i == 1 and "" or (", backup " .. (i - 1)))}
+    -- the first candidate that can fill every line (soh - open >= qty); a line without a
+    -- SKU or with qty 0 needs nothing; the lines are walked as ipairs would
+    local lines, candidates = order.lines, row.candidates
+    for c = 1, #candidates do
+        local b = candidates[c]
+        local i, l = 1, lines[1]
+        while l ~= nil do
+            local sku, qty = l.sku, l.qty
+            if sku and qty > 0 and available(sku, b) < qty then break end
+            i = i + 1
+            l = lines[i]
+        end
+        if l == nil then
+            return {branch = b, distribution_branch = dist, reason = row.reasons[c]}
         end
     end
-    if settings["orders.split"] then
-        local splits = split(order, candidates, cache)
+    if split_on then
+        local splits = split(lines, candidates)
         if splits then
-            return {splits = splits, distribution_branch = dist,
-                    reason = "grid row " .. row.n .. ", split by stock"}
+            return {splits = splits, distribution_branch = dist, reason = row.split_reason}
         end
     end
-    if settings["orders.routing.no_stock"] == "default" then
-        return {branch = mf, distribution_branch = dist,
-                reason = "grid row " .. row.n .. ", no stock: default branch"}
+    if no_stock_default then
+        return {branch = mf_branch, distribution_branch = dist, reason = row.default_reason}
     end
-    return {branch = row.branch, distribution_branch = dist,
-            reason = "grid row " .. row.n .. ", no stock: kept"}
+    return {branch = row.branch, distribution_branch = dist, reason = row.kept_reason}
 end
