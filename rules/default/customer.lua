@@ -5,10 +5,12 @@
 -- for Amazon the buyer's relay e-mail (order.customer_key, lower-cased).
 ---@type fun(order: sb.Order): sb.CustomerDecision
 
+local by_id, by_email, by_ref, tostring = customer_by_id, customer_by_email, customer_by_ref, tostring
+
 local function selected()
     local ref = settings["orders.customer_selected"]
     if not ref then error("setting orders.customer_selected is not set", 2) end
-    local c = customer_by_ref(ref)
+    local c = by_ref(ref)
     if not c then error("selected customer '" .. ref .. "' does not exist", 2) end
     return {action = "selected", id = c.id}
 end
@@ -17,42 +19,45 @@ local function insert(order)
     return {action = "insert", key = order.customer_key, group = settings["orders.customer_group"]}
 end
 
-local function by_id_or_email(order)
-    return customer_by_id(order.customer_key) or customer_by_email(order.buyer.email)
-end
-
 local MODES = {
     id_or_email_update_else_insert = function(order)
-        local c = by_id_or_email(order)
+        local c = by_id(order.customer_key) or by_email(order.buyer.email)
         if c then return {action = "update", id = c.id} end
         return insert(order)
     end,
     id_or_email_keep_else_insert = function(order)
-        local c = by_id_or_email(order)
+        local c = by_id(order.customer_key) or by_email(order.buyer.email)
         if c then return {action = "keep", id = c.id} end
         return insert(order)
     end,
     id_keep_else_selected = function(order)
-        local c = customer_by_id(order.customer_key)
+        local c = by_id(order.customer_key)
         if c then return {action = "keep", id = c.id} end
         return selected()
     end,
     email_update_else_insert = function(order)
-        local c = customer_by_email(order.buyer.email)
+        local c = by_email(order.buyer.email)
         if c then return {action = "update", id = c.id} end
         return insert(order)
     end,
     email_update_else_selected = function(order)
-        local c = customer_by_email(order.buyer.email)
+        local c = by_email(order.buyer.email)
         if c then return {action = "update", id = c.id} end
         return selected()
     end,
     selected = function() return selected() end,
 }
 
+-- the mode, per settings generation
+local built_for, mode, mode_fn
+
 return function(order)
-    local mode = settings["orders.customer_mode"] or "id_or_email_update_else_insert"
-    local f = MODES[mode]
-    if not f then error("setting orders.customer_mode: unknown mode '" .. tostring(mode) .. "'") end
-    return f(order)
+    local s = settings
+    if s ~= built_for then
+        mode = s["orders.customer_mode"] or "id_or_email_update_else_insert"
+        mode_fn = MODES[mode]
+        built_for = s
+    end
+    if not mode_fn then error("setting orders.customer_mode: unknown mode '" .. tostring(mode) .. "'") end
+    return mode_fn(order)
 end

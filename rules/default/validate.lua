@@ -7,29 +7,35 @@
 -- countries whose addresses commonly have no postal code
 local NO_POSTAL = {AE = true, HK = true, QA = true, BS = true, PA = true, AO = true}
 
+local concat = table.concat
+
+-- missing with what added at the end; the list is made on the first problem only, so a
+-- complete order allocates nothing but its decision
+local function add(missing, what)
+    if missing == nil then return {what} end
+    missing[#missing + 1] = what
+    return missing
+end
+
 return function(order)
     local missing
-    local function need(what)
-        missing = missing or {}
-        missing[#missing + 1] = what
-    end
     if not order.fba then
         local b, a = order.buyer, order.ship
-        if not b.name then need("buyer name") end
-        if not b.email then need("buyer e-mail") end
-        if not a.name then need("delivery name") end
-        if not a.line1 then need("delivery address line 1") end
-        if not a.city then need("delivery city") end
-        if not a.country then need("delivery country")
-        elseif not a.postal and not NO_POSTAL[a.country] then need("delivery postal code") end
+        if not b.name then missing = add(missing, "buyer name") end
+        if not b.email then missing = add(missing, "buyer e-mail") end
+        if not a.name then missing = add(missing, "delivery name") end
+        if not a.line1 then missing = add(missing, "delivery address line 1") end
+        if not a.city then missing = add(missing, "delivery city") end
+        if not a.country then missing = add(missing, "delivery country")
+        elseif not a.postal and not NO_POSTAL[a.country] then missing = add(missing, "delivery postal code") end
     end
     local lines = order.lines
-    if #lines == 0 then need("order lines") end
+    if #lines == 0 then missing = add(missing, "order lines") end
     for i = 1, #lines do
-        if not lines[i].sku then need("SKU on line " .. i) end
+        if not lines[i].sku then missing = add(missing, "SKU on line " .. i) end
     end
     if missing then
-        return {attention = true, reason = "missing " .. table.concat(missing, ", ")}
+        return {attention = true, reason = "missing " .. concat(missing, ", ")}
     end
     return {attention = false}
 end
