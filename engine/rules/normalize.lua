@@ -99,20 +99,20 @@ local function shipping_of(breakdowns, pre, mid, acc, places, seen)
     return acc, places, seen
 end
 
+-- Fields are read into locals in the order the checks should report problems, and the
+-- tables are built by constructors (sized once) rather than grown a field at a time.
 local function build(o, id)
-    local order = {id = id}
-    order.created = req_str(o, "createdTime")
-    order.updated = req_str(o, "lastUpdatedTime")
+    local created = req_str(o, "createdTime")
+    local updated = req_str(o, "lastUpdatedTime")
     local sc = req_obj(o, "salesChannel")
-    order.channel = opt_str(sc, "channelName", "salesChannel.")
-    order.marketplace_id = opt_str(sc, "marketplaceId", "salesChannel.")
-    order.marketplace_name = opt_str(sc, "marketplaceName", "salesChannel.")
+    local channel = opt_str(sc, "channelName", "salesChannel.")
+    local marketplace_id = opt_str(sc, "marketplaceId", "salesChannel.")
+    local marketplace_name = opt_str(sc, "marketplaceName", "salesChannel.")
 
     local f = req_obj(o, "fulfillment")
-    order.status = req_str(f, "fulfillmentStatus", "fulfillment.")
-    order.fulfilled_by = opt_str(f, "fulfilledBy", "fulfillment.") or "MERCHANT"
-    order.fba = order.fulfilled_by == "AMAZON"
-    order.service_level = opt_str(f, "fulfillmentServiceLevel", "fulfillment.")
+    local status = req_str(f, "fulfillmentStatus", "fulfillment.")
+    local fulfilled_by = opt_str(f, "fulfilledBy", "fulfillment.") or "MERCHANT"
+    local service_level = opt_str(f, "fulfillmentServiceLevel", "fulfillment.")
 
     local programs, list = {}, {}
     local pa = opt_arr(o, "programs")
@@ -122,30 +122,29 @@ local function build(o, id)
         programs[p] = true
         list[i] = p
     end
-    order.programs, order.program_list = programs, list
 
+    local seller_order_id
     for i, a in next, opt_arr(o, "orderAliases") do
         if type(a) == "table" and a.aliasType == "SELLER_ORDER_ID" then
-            order.seller_order_id = opt_str(a, "aliasId", "orderAliases[" .. i .. "].")
+            seller_order_id = opt_str(a, "aliasId", "orderAliases[" .. i .. "].")
         end
     end
 
     local b = opt_obj(o, "buyer") or EMPTY
     local email = opt_str(b, "buyerEmail", "buyer.")
-    order.buyer = {
+    local buyer = {
         name = opt_str(b, "buyerName", "buyer."),
         email = email,
         company = opt_str(b, "buyerCompanyName", "buyer."),
         po = opt_str(b, "buyerPurchaseOrderNumber", "buyer."),
     }
-    order.customer_key = email and lower(email) or nil
 
     local r = opt_obj(o, "recipient") or EMPTY
     local a = opt_obj(r, "deliveryAddress", "recipient.") or EMPTY
     local p = "recipient.deliveryAddress."
     local country = opt_str(a, "countryCode", p)
     local state = opt_str(a, "stateOrRegion", p)
-    order.ship = {
+    local ship = {
         name = opt_str(a, "name", p),
         company = opt_str(a, "companyName", p),
         line1 = opt_str(a, "addressLine1", p),
@@ -161,7 +160,7 @@ local function build(o, id)
     }
 
     local pr = opt_obj(o, "proceeds") or EMPTY
-    order.total, order.currency = money(pr, "grandTotal", "proceeds.")
+    local total, currency = money(pr, "grandTotal", "proceeds.")
 
     local ship_acc, ship_places, ship_seen =
         shipping_of(opt_arr(pr, "breakdowns", "proceeds."), "proceeds.", "breakdowns", 0, 0, false)
@@ -198,12 +197,33 @@ local function build(o, id)
                                                            i, ".proceeds.breakdowns", item_acc, item_places, item_seen)
         end
     end
-    order.lines = lines
     -- order-level SHIPPING when Amazon sent it, else the sum over the items
-    if ship_seen then order.shipping_total = format("%." .. ship_places .. "f", ship_acc)
-    elseif item_seen then order.shipping_total = format("%." .. item_places .. "f", item_acc)
-    else order.shipping_total = "0" end
-    return order
+    local shipping_total
+    if ship_seen then shipping_total = format("%." .. ship_places .. "f", ship_acc)
+    elseif item_seen then shipping_total = format("%." .. item_places .. "f", item_acc)
+    else shipping_total = "0" end
+    return {
+        id = id,
+        created = created,
+        updated = updated,
+        channel = channel,
+        marketplace_id = marketplace_id,
+        marketplace_name = marketplace_name,
+        status = status,
+        fulfilled_by = fulfilled_by,
+        fba = fulfilled_by == "AMAZON",
+        service_level = service_level,
+        programs = programs,
+        program_list = list,
+        seller_order_id = seller_order_id,
+        buyer = buyer,
+        customer_key = email and lower(email) or nil,
+        ship = ship,
+        total = total,
+        currency = currency,
+        lines = lines,
+        shipping_total = shipping_total,
+    }
 end
 
 return function(o)
