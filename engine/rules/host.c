@@ -84,23 +84,109 @@ void sb_arena_free(sb_arena *a) {
 
 /* ---- limits --------------------------------------------------------------------- */
 
-/* lua_Alloc with a byte cap. When ptr is NULL, osize is a type tag, not a size. Shrinks
- * always succeed so Lua never fails while freeing. */
+/* Small blocks (tables, their parts, closures, short strings) are most of what a hook
+ * allocates, and the collector frees them in batches of hundreds, more than glibc's
+ * per-thread cache holds: so blocks up to SB_POOL_MAX bytes are kept on free lists by
+ * 16-byte class and handed out again, at most SB_POOL_KEEP bytes in all (the rest go back
+ * to free). A block on list c is always at least (c + 1) * 16 bytes. Under
+ * AddressSanitizer a pooled block is poisoned, and a block in use is addressable only up
+ * to the size Lua asked for, so use after free and overflows are still found. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SB_ASAN 1
+#endif
+#endif
+#ifdef SB_ASAN
+#include <sanitizer/asan_interface.h>
+#define SB_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define SB_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define SB_POISON(p, n) ((void)(p), (void)(n))
+#define SB_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static size_t sb_pool_class(size_t n) { return (n - 1) / SB_POOL_CLASS; }
+static size_t sb_pool_size(size_t n) { return (sb_pool_class(n) + 1) * SB_POOL_CLASS; }
+
+/* makes the first n bytes of a pooled-size block usable, the rest of it not */
+static void sb_pool_fit(void *p, size_t n) {
+    SB_POISON(p, sb_pool_size(n));
+    SB_UNPOISON(p, n);
+}
+
+/* a block for n <= SB_POOL_MAX bytes; NULL when malloc fails */
+static void *sb_pool_get(sb_rules *r, size_t n) {
+    size_t c = sb_pool_class(n);
+    sb_pool_block *b = r->pool[c];
+    if (b) {
+        SB_UNPOISON(b, sizeof *b);
+        r->pool[c] = b->next;
+        r->pool_bytes -= (c + 1) * SB_POOL_CLASS;
+    } else if (!(b = malloc((c + 1) * SB_POOL_CLASS))) {
+        return NULL;
+    }
+    sb_pool_fit(b, n);
+    return b;
+}
+
+/* gives back a block Lua knew as n bytes */
+static void sb_pool_put(sb_rules *r, void *p, size_t n) {
+    if (n > SB_POOL_MAX) { free(p); return; }
+    size_t c = sb_pool_class(n), size = (c + 1) * SB_POOL_CLASS;
+    SB_UNPOISON(p, size);
+    if (r->pool_bytes + size > SB_POOL_KEEP) { free(p); return; }
+    sb_pool_block *b = p;
+    b->next = r->pool[c];
+    r->pool[c] = b;
+    r->pool_bytes += size;
+    SB_POISON(p, size);
+}
+
+static void sb_pool_free(sb_rules *r) {
+    for (size_t c = 0; c < SB_POOL_MAX / SB_POOL_CLASS; c++)
+        while (r->pool[c]) {
+            sb_pool_block *b = r->pool[c];
+            SB_UNPOISON(b, (c + 1) * SB_POOL_CLASS);
+            r->pool[c] = b->next;
+            free(b);
+        }
+    r->pool_bytes = 0;
+}
+
+/* lua_Alloc with a byte cap (r->mem counts what Lua asked for, not the pool). When ptr is
+ * NULL, osize is a type tag, not a size. Shrinks always succeed so Lua never fails while
+ * freeing. */
 static void *sb_rules_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     sb_rules *r = ud;
     if (!ptr) osize = 0;
     if (nsize == 0) {
-        free(ptr);
+        if (ptr) sb_pool_put(r, ptr, osize);
         r->mem -= osize;
         return NULL;
     }
     if (nsize > osize && r->mem + (nsize - osize) > r->mem_max) return NULL;
-    void *p = realloc(ptr, nsize);
-    if (!p) return nsize <= osize ? ptr : NULL;
+    void *p;
+    if (nsize > SB_POOL_MAX && (!ptr || osize > SB_POOL_MAX)) {
+        p = realloc(ptr, nsize);                    /* large to large: realloc as before */
+    } else if (ptr && osize <= SB_POOL_MAX && nsize <= SB_POOL_MAX && sb_pool_class(osize) == sb_pool_class(nsize)) {
+        p = ptr;                                    /* fits the block it has */
+        sb_pool_fit(p, nsize);
+    } else {
+        p = nsize <= SB_POOL_MAX ? sb_pool_get(r, nsize) : malloc(nsize);
+        if (p && ptr) {
+            memcpy(p, ptr, osize < nsize ? osize : nsize);
+            sb_pool_put(r, ptr, osize);
+        }
+    }
+    if (!p) {
+        if (nsize > osize) return NULL;
+        p = ptr;                /* a shrink that got no new block keeps the old one */
+    }
     r->mem = r->mem - osize + nsize;
     return p;
 }
-
 
 /* Count hook: charges a tick; once the budget is spent, fires at every instruction so
  * every attempt to catch the error runs straight into it again. */
@@ -466,6 +552,7 @@ out:
 void sb_rules_free(sb_rules *r) {
     if (!r) return;
     if (r->L) lua_close(r->L);
+    sb_pool_free(r);
     for (int i = 0; i < r->nbranches; i++) free(r->branch_names[i]);
     free(r->branch_names);
     free(r->next_token);

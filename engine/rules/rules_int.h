@@ -43,6 +43,12 @@ typedef struct sb_stock_memo {
     double soh, open;
 } sb_stock_memo;
 
+#define SB_POOL_CLASS 16
+#define SB_POOL_MAX   256                /* blocks up to this size are pooled (host.c) */
+#define SB_POOL_KEEP  ((size_t)1 << 20)  /* bytes kept on the free lists at most */
+
+typedef struct sb_pool_block { struct sb_pool_block *next; } sb_pool_block;
+
 struct sb_rules {
     lua_State *L;
     size_t mem, mem_max;                 /* bytes the state holds, and its cap */
@@ -65,6 +71,8 @@ struct sb_rules {
     int64_t seen_ids[SB_RULES_MAX_SEEN]; /* customer ids the look-ups returned this call */
     int nseen;
     int in_rule;                         /* sb_rules_pcall calls under way */
+    sb_pool_block *pool[SB_POOL_MAX / SB_POOL_CLASS]; /* free small blocks by 16-byte class */
+    size_t pool_bytes;
     sb_stock_memo stock_memo[SB_RULES_STOCK_CACHE];
     int nstock_memo;                     /* emptied by every sb_rules_pcall */
 };
