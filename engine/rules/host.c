@@ -6,7 +6,9 @@
  * only pushes a ref and an argument and runs it under two limits: a count hook that
  * charges 1000 instructions a tick against a per-call budget (and, once spent, re-arms
  * itself at every instruction so a pcall inside the rule cannot swallow the timeout), and
- * an allocator that refuses to let the state grow past its byte cap. */
+ * an allocator that refuses to let the state grow past its byte cap (and keeps small
+ * blocks on free lists, since a hook's garbage is mostly small tables). The engine's own
+ * trusted Lua runs without the count hook (sb_rules_pcall_trusted). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
