@@ -519,6 +519,16 @@ static void sb_begin(sb_rules *r, sb_order *o, sb_decision *d) {
     if (d) memset(d, 0, sizeof *d);
 }
 
+/* The normalised order at index no into *o, then the hooks. [-0, +0] */
+static int sb_decide(sb_rules *r, int no, sb_order *o, sb_decision *d, char *err) {
+    int rc = sb_fill_order(r, no, o);
+    if (rc < 0) return sb_seterr(err, rc, "order %s: out of memory", o->order_id);
+    return sb_run_hooks(r, no, o, d);
+}
+
+/* The key of the registry table of orders sb_rules_page_prepare normalised ahead. */
+static const char sb_prepared_key = 'p';
+
 /* The order object is at the top of the stack; pops it. */
 static int sb_run_order(sb_rules *r, sb_order *o, sb_decision *d, char *err) {
     lua_State *L = r->L;
@@ -546,9 +556,7 @@ static int sb_run_order(sb_rules *r, sb_order *o, sb_decision *d, char *err) {
         goto out;
     }
     lua_pop(L, 2);
-    int no = lua_gettop(L);
-    if ((rc = sb_fill_order(r, no, o)) < 0) { sb_seterr(err, rc, "order %s: out of memory", o->order_id); goto out; }
-    rc = sb_run_hooks(r, no, o, d);
+    rc = sb_decide(r, lua_gettop(L), o, d, err);
 out:
     lua_settop(L, top);
     return rc;
@@ -566,6 +574,8 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
     r->next_token = NULL;
     luaL_unref(L, LUA_REGISTRYINDEX, r->page_ref);
     r->page_ref = LUA_NOREF;
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &sb_prepared_key);
     lua_gc(L, LUA_GCCOLLECT);
     if (len > SB_RULES_MAX_BODY) { rc = sb_seterr(err, SB_EINVAL, "page: body of %zu bytes is over the %zu byte limit", len, SB_RULES_MAX_BODY); goto out; }
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->decode_ref);
@@ -591,10 +601,51 @@ out:
     return rc;
 }
 
+int sb_rules_page_prepare(sb_rules *r, char *err) {
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    char msg[SB_ERRLEN];
+    if (r->page_ref == LUA_NOREF) return sb_seterr(err, SB_EINVAL, "page: no page is open");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->page_ref);
+    lua_getfield(L, -1, "orders");
+    int orders = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, orders);
+    lua_createtable(L, (int)n, 0);
+    int prep = lua_gettop(L);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->normalize_ref);
+        lua_rawgeti(L, orders, i);
+        /* an order that does not normalise stays out: sb_rules_page_order runs it again
+         * and reports it as it always does */
+        if (sb_rules_pcall_trusted(r, 1, 3, msg, sizeof msg) == 0 && lua_istable(L, -3)) {
+            lua_pushvalue(L, -3);
+            lua_rawseti(L, prep, i);
+        }
+        lua_settop(L, prep);
+    }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &sb_prepared_key);
+    lua_settop(L, top);
+    return 0;
+}
+
 int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, char *err) {
     lua_State *L = r->L;
     sb_begin(r, order, dec);
     if (r->page_ref == LUA_NOREF) return sb_seterr(err, SB_EINVAL, "page: no page is open");
+    int base = lua_gettop(L);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &sb_prepared_key) == LUA_TTABLE &&
+        lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TTABLE) {
+        /* normalised ahead by sb_rules_page_prepare; used once */
+        lua_pushnil(L);
+        lua_rawseti(L, base + 1, (lua_Integer)i + 1);
+        int rc;
+        order->page_index = i;
+        if (!r->have_context) rc = sb_seterr(err, SB_EINVAL, "rules: sb_rules_set_context was not called");
+        else rc = sb_decide(r, base + 2, order, dec, err);
+        lua_settop(L, base);
+        return rc;
+    }
+    lua_settop(L, base);
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->page_ref);
     lua_getfield(L, -1, "orders");
     lua_rawgeti(L, -1, (lua_Integer)i + 1);

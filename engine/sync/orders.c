@@ -80,6 +80,7 @@ typedef struct octx {
     const char *page;             /* the body of the page being applied */
     size_t page_len;
     int64_t page_id;              /* its raw_pages row, once an order needed it */
+    sb_rules *rules;              /* the state the page is open in (the engine's or its twin) */
     sqlite3_stmt *audit_st[SB_MAX_AUDIT + 1];   /* audit_decisions' statement per row count */
     sb_orders_result *res;
     char err[SB_ERRLEN];
@@ -559,9 +560,10 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
     return store_new(c, o, d, norm_rc, norm_err);
 }
 
-/* Applies the n orders of the page open in the rules state; body is that page. */
-static int apply_orders(octx *c, const char *body, size_t len, int n) {
+/* Applies the n orders of the page open in rules; body is that page. */
+static int apply_orders(octx *c, sb_rules *rules, const char *body, size_t len, int n) {
     int rc = 0;
+    c->rules = rules;
     c->page = body;
     c->page_len = len;
     c->page_id = 0;
@@ -571,7 +573,7 @@ static int apply_orders(octx *c, const char *body, size_t len, int n) {
         char nerr[SB_ERRLEN] = "";
         memset(&o, 0, sizeof o);
         memset(&d, 0, sizeof d);
-        int nrc = sb_rules_page_order(c->e->rules, i, &o, &d, nerr);
+        int nrc = sb_rules_page_order(c->rules, i, &o, &d, nerr);
         c->res->fetched++;
         rc = apply_order(c, &o, &d, nrc, nerr);
     }
@@ -581,44 +583,80 @@ static int apply_orders(octx *c, const char *body, size_t len, int n) {
 static int apply_page(octx *c, const char *body, size_t len, const char **next) {
     int n = 0, rc;
     if ((rc = sb_rules_page_open(c->e->rules, body, len, &n, next, c->err))) return rc;
-    return apply_orders(c, body, len, n);
+    return apply_orders(c, c->e->rules, body, len, n);
 }
 
-/* ---- the next page, fetched while this one is applied ----
+/* ---- the next page, fetched and read while this one is applied ----
  * The fetch thread uses e->api alone while it runs (nothing in apply_orders calls
- * Amazon) and writes only its own buffer; the engine thread joins it before it reads
- * that buffer or calls the client again. Its body comes unchecked: the engine decodes
- * the page anyway, and fetches it again the checked way when it cannot. */
+ * Amazon) and writes only its own buffer. Given a second rule state (the engine's twin:
+ * the same pack, hash checked, and context), it also decodes the page into it and
+ * normalises its orders (sb_rules_page_prepare: the engine's own Lua, no rule, no
+ * look-up), so the engine thread is left with the hooks and the database. The engine
+ * joins the thread before it touches that buffer, that state or the client again. The
+ * body comes unchecked: the engine fetches it again the checked way when it cannot be
+ * read. */
 typedef struct prefetch {
     pthread_t th;
     int running;
     sb_spapi *api;
+    sb_rules *rules;              /* the state to read the page into, or NULL: fetch only */
     sb_search_orders_params p;
     char token[4096];
     sb_buf body;
-    int rc;
+    int rc;                       /* of the fetch */
+    int read;                     /* 1: the page is open and prepared in rules */
+    int n;                        /* its orders */
+    char next[4096];              /* its next token */
     char err[SB_ERRLEN];
 } prefetch;
 
 static void *prefetch_main(void *arg) {
     prefetch *f = arg;
+    char e[SB_ERRLEN];
+    const char *next = NULL;
     f->rc = sb_spapi_search_orders(f->api, &f->p, &f->body, f->err);
+    f->read = 0;
+    if (f->rc || !f->rules) return NULL;
+    if (sb_rules_page_open(f->rules, f->body.data, f->body.len, &f->n, &next, e) ||
+        strlen(next ? next : "") >= sizeof f->next || sb_rules_page_prepare(f->rules, e))
+        return NULL;          /* read again by the engine thread, which says why */
+    snprintf(f->next, sizeof f->next, "%s", next ? next : "");
+    f->read = 1;
     return NULL;
 }
 
 /* 0 when the fetch runs in the background; otherwise the caller fetches it itself. */
-static int prefetch_start(prefetch *f, sb_spapi *api, const sb_search_orders_params *p, const char *token) {
+static int prefetch_start(prefetch *f, sb_spapi *api, sb_rules *rules, const sb_search_orders_params *p,
+                          const char *token) {
     if (strlen(token) >= sizeof f->token) return -1;
     f->api = api;
+    f->rules = rules;
     f->p = *p;
     memcpy(f->token, token, strlen(token) + 1);
     f->p.pagination_token = f->token;
     f->p.unchecked = 1;
     f->rc = 0;
+    f->read = 0;
     f->err[0] = 0;
     if (pthread_create(&f->th, NULL, prefetch_main, f)) return -1;
     f->running = 1;
     return 0;
+}
+
+/* A second state for reading pages ahead, or NULL (then pages are read on the engine
+ * thread): loaded from the same pack, and used only when its hash is the engine's, so
+ * every order of the pass is decided by the same rules whichever state read it. */
+static sb_rules *load_twin(sb_engine *e) {
+    char why[SB_ERRLEN];
+    sb_rules *t = NULL;
+    if (sb_engine_load_pack(e, sb_settings_str(&e->settings, "rules.pack"), &t, why)) return NULL;
+    if (strcmp(sb_rules_hash(t), sb_rules_hash(e->rules))) {
+        sb_info("orders: the rule pack changed on disk during the pass; pages are read one at a time "
+                "integration=%s", e->name);
+        sb_rules_free(t);
+        return NULL;
+    }
+    return t;
 }
 
 static int prefetch_wait(prefetch *f) {
@@ -655,6 +693,8 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     octx c = {.e = e, .res = res};
     sb_buf body;
     prefetch f = {.running = 0};
+    sb_rules *twin = NULL;
+    int twin_tried = 0;
     char **mkts = NULL;
     int rc = 0, in_tx = 0;
     memset(res, 0, sizeof *res);
@@ -686,8 +726,9 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         .included_data = "BUYER,RECIPIENT,PROCEEDS,FULFILLMENT",
     };
     char token[4096] = "", next_token[4096] = "";
+    sb_rules *cur = e->rules;
     for (;;) {
-        int unchecked = 0, n = 0;
+        int unchecked = 0, n = 0, read = 0;
         const char *next = NULL;
         p.pagination_token = *token ? token : NULL;
         if (prefetch_wait(&f) == 0) {
@@ -696,23 +737,36 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
             body = f.body;
             f.body = t;
             unchecked = 1;
+            if (f.rules) cur = f.rules;
+            if ((read = f.read)) {
+                n = f.n;
+                memcpy(next_token, f.next, sizeof next_token);
+            }
         } else if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) {
             goto out;
         }
         res->pages++;
-        rc = sb_rules_page_open(e->rules, body.data, body.len, &n, &next, c.err);
-        if (rc && unchecked) {
-            sb_warn("orders page %ld could not be read, fetching it again integration=%s: %s",
-                    res->pages, e->name, c.err);
-            if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) goto out;
-            rc = sb_rules_page_open(e->rules, body.data, body.len, &n, &next, c.err);
+        if (!read) {
+            rc = sb_rules_page_open(cur, body.data, body.len, &n, &next, c.err);
+            if (rc && unchecked) {
+                sb_warn("orders page %ld could not be read, fetching it again integration=%s: %s",
+                        res->pages, e->name, c.err);
+                if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) goto out;
+                rc = sb_rules_page_open(cur, body.data, body.len, &n, &next, c.err);
+            }
+            if (rc) {
+                sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c.err);
+                goto out;
+            }
+            snprintf(next_token, sizeof next_token, "%s", next ? next : "");
         }
-        if (rc) {
-            sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c.err);
-            goto out;
+        if (*next_token && !(e->stop && *e->stop)) {
+            if (!twin && !twin_tried) {
+                twin_tried = 1;
+                twin = load_twin(e);
+            }
+            prefetch_start(&f, e->api, !twin ? NULL : cur == twin ? e->rules : twin, &p, next_token);
         }
-        snprintf(next_token, sizeof next_token, "%s", next ? next : "");
-        if (*next_token && !(e->stop && *e->stop)) prefetch_start(&f, e->api, &p, next_token);
         if ((rc = sb_store_begin(e->store, err))) {
             char why[SB_ERRLEN];
             snprintf(why, sizeof why, "%s", err);
@@ -721,7 +775,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
             goto out;
         }
         in_tx = 1;
-        if ((rc = apply_orders(&c, body.data, body.len, n))) {
+        if ((rc = apply_orders(&c, cur, body.data, body.len, n))) {
             sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c.err);
             goto out;
         }
@@ -758,6 +812,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
 out:
     prefetch_wait(&f);           /* a page fetched for nothing: the window is repeated */
     sb_buf_free(&f.body);
+    sb_rules_free(twin);
     if (in_tx) sb_store_rollback(e->store);
     if (rc && rc != SB_EINTR)
         sb_error("orders sync failed integration=%s (the watermark stays at %s; the next run repeats the window): %s",
