@@ -763,7 +763,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         if (*next_token && !(e->stop && *e->stop)) {
             if (!twin && !twin_tried) {
                 twin_tried = 1;
-                twin = load_twin(e);
+                if (sb_settings_bool(&e->settings, "rules.read_ahead")) twin = load_twin(e);
             }
             prefetch_start(&f, e->api, !twin ? NULL : cur == twin ? e->rules : twin, &p, next_token);
         }
