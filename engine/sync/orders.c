@@ -595,10 +595,37 @@ static int apply_page(octx *c, const char *body, size_t len, const char **next) 
  * joins the thread before it touches that buffer, that state or the client again. The
  * body comes unchecked: the engine fetches it again the checked way when it cannot be
  * read. */
+/* Where pages come from: Amazon (searchOrders), or pages already in memory (the
+ * benchmark). fetch is called by one thread at a time. */
+typedef struct page_source {
+    int (*fetch)(void *ud, const sb_search_orders_params *p, sb_buf *body, char *err);
+    void *ud;
+} page_source;
+
+static int fetch_amazon(void *ud, const sb_search_orders_params *p, sb_buf *body, char *err) {
+    return sb_spapi_search_orders(ud, p, body, err);
+}
+
+typedef struct memory_pages {
+    char *const *pages;
+    const size_t *lens;
+    int n, next;
+} memory_pages;
+
+static int fetch_memory(void *ud, const sb_search_orders_params *p, sb_buf *body, char *err) {
+    memory_pages *m = ud;
+    (void)p;
+    if (m->next >= m->n) return sb_seterr(err, SB_EINVAL, "no page %d in memory", m->next + 1);
+    sb_buf_reset(body);
+    if (sb_buf_append(body, m->pages[m->next], m->lens[m->next])) return sb_seterr(err, SB_ENOMEM, "page too large");
+    m->next++;
+    return 0;
+}
+
 typedef struct prefetch {
     pthread_t th;
     int running;
-    sb_spapi *api;
+    const page_source *src;
     sb_rules *rules;              /* the state to read the page into, or NULL: fetch only */
     sb_search_orders_params p;
     char token[4096];
@@ -614,7 +641,7 @@ static void *prefetch_main(void *arg) {
     prefetch *f = arg;
     char e[SB_ERRLEN];
     const char *next = NULL;
-    f->rc = sb_spapi_search_orders(f->api, &f->p, &f->body, f->err);
+    f->rc = f->src->fetch(f->src->ud, &f->p, &f->body, f->err);
     f->read = 0;
     if (f->rc || !f->rules) return NULL;
     if (sb_rules_page_open(f->rules, f->body.data, f->body.len, &f->n, &next, e) ||
@@ -626,10 +653,10 @@ static void *prefetch_main(void *arg) {
 }
 
 /* 0 when the fetch runs in the background; otherwise the caller fetches it itself. */
-static int prefetch_start(prefetch *f, sb_spapi *api, sb_rules *rules, const sb_search_orders_params *p,
+static int prefetch_start(prefetch *f, const page_source *src, sb_rules *rules, const sb_search_orders_params *p,
                           const char *token) {
     if (strlen(token) >= sizeof f->token) return -1;
-    f->api = api;
+    f->src = src;
     f->rules = rules;
     f->p = *p;
     memcpy(f->token, token, strlen(token) + 1);
@@ -689,17 +716,119 @@ static int record_run(sb_engine *e, const sb_orders_result *r, const char *error
     return sb_engine_record_run(e, "orders", error == NULL, error, counts, NULL, NULL);
 }
 
-int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
-    octx c = {.e = e, .res = res};
+/* Applies every page of a window from src, each in its own transaction; the last one
+ * moves the orders watermark to watermark (when not NULL). The next page is fetched, and
+ * read into the twin rule state (rules.read_ahead), while this one is applied. */
+static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p, const char *watermark,
+                     char *err) {
+    sb_engine *e = c->e;
+    sb_orders_result *res = c->res;
     sb_buf body;
     prefetch f = {.running = 0};
     sb_rules *twin = NULL;
-    int twin_tried = 0;
-    char **mkts = NULL;
-    int rc = 0, in_tx = 0;
-    memset(res, 0, sizeof *res);
+    int twin_tried = 0, rc = 0, in_tx = 0;
     sb_buf_init(&body, (size_t)64 << 20);
     sb_buf_init(&f.body, (size_t)64 << 20);
+    char token[4096] = "", next_token[4096] = "";
+    sb_rules *cur = e->rules;
+    for (;;) {
+        int unchecked = 0, n = 0, read = 0;
+        const char *next = NULL;
+        p->pagination_token = *token ? token : NULL;
+        if (prefetch_wait(&f) == 0) {
+            if ((rc = f.rc)) { sb_seterr(err, rc, "%s", f.err); goto out; }
+            sb_buf t = body;
+            body = f.body;
+            f.body = t;
+            unchecked = 1;
+            if (f.rules) cur = f.rules;
+            if ((read = f.read)) {
+                n = f.n;
+                memcpy(next_token, f.next, sizeof next_token);
+            }
+        } else if ((rc = src->fetch(src->ud, p, &body, err))) {
+            goto out;
+        }
+        res->pages++;
+        if (!read) {
+            rc = sb_rules_page_open(cur, body.data, body.len, &n, &next, c->err);
+            if (rc && unchecked) {
+                sb_warn("orders page %ld could not be read, fetching it again integration=%s: %s",
+                        res->pages, e->name, c->err);
+                if ((rc = src->fetch(src->ud, p, &body, err))) goto out;
+                rc = sb_rules_page_open(cur, body.data, body.len, &n, &next, c->err);
+            }
+            if (rc) {
+                sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c->err);
+                goto out;
+            }
+            snprintf(next_token, sizeof next_token, "%s", next ? next : "");
+        }
+        if (*next_token && !(e->stop && *e->stop)) {
+            if (!twin && !twin_tried) {
+                twin_tried = 1;
+                if (sb_settings_bool(&e->settings, "rules.read_ahead")) twin = load_twin(e);
+            }
+            prefetch_start(&f, src, !twin ? NULL : cur == twin ? e->rules : twin, p, next_token);
+        }
+        if ((rc = sb_store_begin(e->store, err))) {
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "%s", err);
+            sb_seterr(err, rc, "page %ld of window %s..%s: cannot start its transaction: %.300s",
+                      res->pages, res->after, res->before, why);
+            goto out;
+        }
+        in_tx = 1;
+        if ((rc = apply_orders(c, cur, body.data, body.len, n))) {
+            sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c->err);
+            goto out;
+        }
+        if (!*next_token && watermark && (rc = set_watermark(e, watermark, err))) goto out;
+        if ((rc = sb_store_commit(e->store, err))) {
+            /* e.g. disk full or an I/O error: say which page, and that it was rolled back */
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "%s", err);
+            sb_seterr(err, rc, "page %ld of window %s..%s: commit failed, the page was rolled back: %.300s",
+                      res->pages, res->after, res->before, why);
+            in_tx = 0;
+            goto out;
+        }
+        in_tx = 0;
+        if (!*next_token) break;
+        memcpy(token, next_token, sizeof token);
+        if (e->stop && *e->stop) {
+            rc = sb_seterr(err, SB_EINTR, "stopped after page %ld; the window %s..%s will be repeated",
+                           res->pages, res->after, res->before);
+            goto out;
+        }
+    }
+out:
+    prefetch_wait(&f);           /* a page fetched for nothing: the window is repeated */
+    sb_buf_free(&f.body);
+    sb_rules_free(twin);
+    if (in_tx) sb_store_rollback(e->store);
+    sb_buf_free(&body);
+    return rc;
+}
+
+int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, int npages,
+                          sb_orders_result *res, char *err) {
+    octx c = {.e = e, .res = res};
+    memory_pages m = {pages, lens, npages, 0};
+    page_source src = {fetch_memory, &m};
+    sb_search_orders_params p = {.max_results = SEARCH_PAGE_SIZE};
+    memset(res, 0, sizeof *res);
+    int rc = npages > 0 ? sb_engine_rules(e, err) : 0;
+    if (!rc && npages > 0) rc = run_pages(&c, &src, &p, NULL, err);
+    octx_done(&c);
+    return rc;
+}
+
+int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
+    octx c = {.e = e, .res = res};
+    char **mkts = NULL;
+    int rc = 0;
+    memset(res, 0, sizeof *res);
     if (!sb_settings_bool(&e->settings, "orders.enabled")) {
         sb_info("orders download is off integration=%s (orders.enabled=false)", e->name);
         return 0;
@@ -725,79 +854,8 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         .max_results = SEARCH_PAGE_SIZE,
         .included_data = "BUYER,RECIPIENT,PROCEEDS,FULFILLMENT",
     };
-    char token[4096] = "", next_token[4096] = "";
-    sb_rules *cur = e->rules;
-    for (;;) {
-        int unchecked = 0, n = 0, read = 0;
-        const char *next = NULL;
-        p.pagination_token = *token ? token : NULL;
-        if (prefetch_wait(&f) == 0) {
-            if ((rc = f.rc)) { sb_seterr(err, rc, "%s", f.err); goto out; }
-            sb_buf t = body;
-            body = f.body;
-            f.body = t;
-            unchecked = 1;
-            if (f.rules) cur = f.rules;
-            if ((read = f.read)) {
-                n = f.n;
-                memcpy(next_token, f.next, sizeof next_token);
-            }
-        } else if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) {
-            goto out;
-        }
-        res->pages++;
-        if (!read) {
-            rc = sb_rules_page_open(cur, body.data, body.len, &n, &next, c.err);
-            if (rc && unchecked) {
-                sb_warn("orders page %ld could not be read, fetching it again integration=%s: %s",
-                        res->pages, e->name, c.err);
-                if ((rc = sb_spapi_search_orders(e->api, &p, &body, err))) goto out;
-                rc = sb_rules_page_open(cur, body.data, body.len, &n, &next, c.err);
-            }
-            if (rc) {
-                sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c.err);
-                goto out;
-            }
-            snprintf(next_token, sizeof next_token, "%s", next ? next : "");
-        }
-        if (*next_token && !(e->stop && *e->stop)) {
-            if (!twin && !twin_tried) {
-                twin_tried = 1;
-                if (sb_settings_bool(&e->settings, "rules.read_ahead")) twin = load_twin(e);
-            }
-            prefetch_start(&f, e->api, !twin ? NULL : cur == twin ? e->rules : twin, &p, next_token);
-        }
-        if ((rc = sb_store_begin(e->store, err))) {
-            char why[SB_ERRLEN];
-            snprintf(why, sizeof why, "%s", err);
-            sb_seterr(err, rc, "page %ld of window %s..%s: cannot start its transaction: %.300s",
-                      res->pages, res->after, res->before, why);
-            goto out;
-        }
-        in_tx = 1;
-        if ((rc = apply_orders(&c, cur, body.data, body.len, n))) {
-            sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c.err);
-            goto out;
-        }
-        if (!*next_token && (rc = set_watermark(e, res->before, err))) goto out;
-        if ((rc = sb_store_commit(e->store, err))) {
-            /* e.g. disk full or an I/O error: say which page, and that it was rolled back */
-            char why[SB_ERRLEN];
-            snprintf(why, sizeof why, "%s", err);
-            sb_seterr(err, rc, "page %ld of window %s..%s: commit failed, the page was rolled back: %.300s",
-                      res->pages, res->after, res->before, why);
-            in_tx = 0;
-            goto out;
-        }
-        in_tx = 0;
-        if (!*next_token) break;
-        memcpy(token, next_token, sizeof token);
-        if (e->stop && *e->stop) {
-            rc = sb_seterr(err, SB_EINTR, "stopped after page %ld; the window %s..%s will be repeated",
-                           res->pages, res->after, res->before);
-            goto out;
-        }
-    }
+    page_source src = {fetch_amazon, e->api};
+    if ((rc = run_pages(&c, &src, &p, res->before, err))) goto out;
     /* pages no order points at any more (every order of it updated from a later page) */
     sqlite3_stmt *prune = S(&c, S_PRUNE_PAGES);
     if (prune) {
@@ -810,16 +868,11 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
             e->name, res->after, res->before, res->pages, res->fetched, res->created, res->updated,
             res->skipped, res->held, res->rule_errors, res->rejected, res->cancelled, res->dispatched);
 out:
-    prefetch_wait(&f);           /* a page fetched for nothing: the window is repeated */
-    sb_buf_free(&f.body);
-    sb_rules_free(twin);
-    if (in_tx) sb_store_rollback(e->store);
     if (rc && rc != SB_EINTR)
         sb_error("orders sync failed integration=%s (the watermark stays at %s; the next run repeats the window): %s",
                  e->name, *res->after ? res->after : "?", err);
     record_run(e, res, rc ? err : NULL);
     sb_settings_list_free(mkts);
-    sb_buf_free(&body);
     octx_done(&c);
     return rc;
 }

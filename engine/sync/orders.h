@@ -28,6 +28,10 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err);
  * page's pagination token (NULL on the last page; valid until the next call). */
 int sb_orders_apply_page(sb_engine *e, const char *body, size_t len, const char **next,
                          sb_orders_result *res, char *err);
+/* Applies pages already in memory as one window (no watermark): the sync's own loop,
+ * read-ahead included, with the pages in place of Amazon. For the benchmark. */
+int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, int npages,
+                          sb_orders_result *res, char *err);
 
 /* Re-runs the hooks on stored orders held for a rule error or rejected (all of them when
  * order_ref is NULL), e.g. after the rule pack was fixed. *fixed counts the ones that
