@@ -381,6 +381,7 @@ static int store_split(octx *c, int64_t oid, const sb_order *o, const sb_split *
         }
     }
     if (rc) return rc;
+    if (!*dispatchable) return sb_store_reserve_order(c->e->store, oid, branch, +1, c->err);
     /* can it be dispatched now? every stock-bearing line a product, untracked, in stock */
     sqlite3_stmt *st = S(c, S_SPLIT_LINES), *av;
     if (!st) return SB_EIO;
@@ -511,7 +512,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
         bt(st, 40, sb_store_now(e->store));
         if ((rc = bind_raw(c, st, 37, o, k == 0)) || (rc = step_done(c, st, "storing order"))) break;
         int64_t oid = sqlite3_last_insert_rowid(e->store->db);
-        int dispatchable = !held && !d->attention && !fba;
+        int dispatchable = auto_dispatch && !held && !d->attention && !fba;   /* judged only when it matters */
         char line_attention[512] = "";
         rc = store_split(c, oid, o, whole ? NULL : &d->splits[k], whole, branch,
                          &dispatchable, line_attention, sizeof line_attention);
