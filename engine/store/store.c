@@ -112,8 +112,12 @@ int sb_store_open(const char *path, int flags, sb_store **out, char *err) {
     }
     sqlite3_busy_timeout(s->db, 5000);
     char e[SB_ERRLEN];
+    /* an 8 MiB page cache (SQLite's default is 2): with a hundred thousand orders the
+     * indexes on order references and e-mails outgrow 2 MiB, and every page of orders then
+     * read index pages back from the file (bench_orders 100000: 4,400 -> 5,900 orders/s,
+     * a third less system time, peak RSS 45 -> 52 MiB) */
     if ((rc = sb_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                               "PRAGMA synchronous=NORMAL;", e))) {
+                               "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-8192;", e))) {
         rc = sb_seterr(err, rc, "%s: %s", path, e);
         goto out;
     }
