@@ -11,6 +11,39 @@ local floor = math.floor
 
 local function bad(msg) error({bad = msg}, 0) end
 
+-- order.raw: a read-only view of Amazon's order as decoded, for the fields the Order
+-- table does not carry. Nested objects are wrapped as they are read, so a view costs two
+-- small allocations and nothing a rule does reaches the decoded page.
+local setmetatable, tostring = setmetatable, tostring
+local target = setmetatable({}, {__mode = "k"})
+local view_mt
+local function view(t)
+    local p = setmetatable({}, view_mt)
+    target[p] = t
+    return p
+end
+view_mt = {
+    __index = function(p, k)
+        local v = target[p][k]
+        if type(v) == "table" then return view(v) end
+        return v
+    end,
+    __newindex = function(_, k)
+        error("attempt to modify read-only table 'order.raw' (field '" .. tostring(k) .. "')", 2)
+    end,
+    __len = function(p) return #target[p] end,
+    __pairs = function(p)
+        local t, k = target[p], nil
+        return function()
+            local v
+            k, v = next(t, k)
+            if type(v) == "table" then v = view(v) end
+            return k, v
+        end
+    end,
+    __metatable = false,
+}
+
 -- A field's path for a message: pre .. mid .. k, built only when there is a problem (a
 -- number pre is the index of an order item). Building it for every field was a third of
 -- the cost of normalising an order.
@@ -223,6 +256,7 @@ local function build(o, id)
         currency = currency,
         lines = lines,
         shipping_total = shipping_total,
+        raw = view(o),
     }
 end
 

@@ -220,6 +220,10 @@ static const hostile HOSTILE[] = {
     {"settings write", "route.lua", "settings['additional.mf_branch'] = 'East'", "route.lua:", "read-only table 'settings'"},
     {"nested settings write", "route.lua", "local s = settings['orders.statuses'] s[1] = 'X'", "route.lua:", "read-only table 'settings'"},
     {"global write", "route.lua", "x = 1", "route.lua:", "attempt to assign to global 'x'"},
+    {"raw order write", "route.lua", "order.raw.orderId = 'X'", "route.lua:4:", "read-only table 'order.raw' (field 'orderId')"},
+    {"nested raw order write", "route.lua", "local a = order.raw.recipient.deliveryAddress a.city = 'X'", "route.lua:4:",
+     "read-only table 'order.raw' (field 'city')"},
+    {"raw order metatable", "route.lua", "setmetatable(order.raw, nil)", "route.lua:", "cannot change a protected metatable"},
     {"env metatable", "route.lua", "setmetatable(_ENV, nil)", "route.lua:", "cannot change a protected metatable"},
     {"__gc finalizer", "route.lua", "setmetatable({}, {__gc = function() while true do end end})", "route.lua:", "__gc metamethods are not allowed"},
     {"runtime error", "route.lua", "local x = nil\n  return x.y", "route.lua:5:", "attempt to index a nil value (local 'x')"},
@@ -522,6 +526,34 @@ static void test_trusted_pcall(void) {
     sb_rules_free(r);
 }
 
+/* order.raw: Amazon's order, read-only, with #, ipairs, pairs and nested objects */
+static void test_raw_order(void) {
+    char err[SB_ERRLEN] = "";
+    const char *code =
+        "return function(order)\n"
+        "  local r, n, ids = order.raw, 0, {}\n"
+        "  for _ in pairs(r) do n = n + 1 end\n"
+        "  for _, it in ipairs(r.orderItems) do ids[#ids + 1] = it.orderItemId end\n"
+        "  return {attention = true, reason = table.concat({r.buyer.buyerPurchaseOrderNumber, #r.orderItems,\n"
+        "    r.orderItems[2].product.sellerSku, n, tostring(r.nosuch), table.concat(ids, ','),\n"
+        "    r.recipient.deliveryAddress.stateOrRegion}, '|')}\n"
+        "end\n";
+    sb_rules *r = sb_rules_load(pack_with("validate.lua", code, 0), NULL, err);
+    T_CHECK(r != NULL);
+    if (!r) { fprintf(stderr, "%s\n", err); return; }
+    set_ctx(r);
+    sb_order o;
+    sb_decision d;
+    const char *j = order_json("111-9");
+    T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+    T_CHECK(d.error == NULL);
+    if (d.error) fprintf(stderr, "raw: %s\n", d.error);
+    T_EQ(d.attention, 1);
+    /* 10 top-level fields in ORDER_FMT; the state as Amazon sent it, not upper-cased */
+    T_STREQ(d.attention_reason, "PO-1|2|TEE-02|10|nil|1,2|ny");
+    sb_rules_free(r);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/sbrules.XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
@@ -532,6 +564,7 @@ int main(void) {
     test_context_errors();
     test_trusted_pcall();
     test_available();
+    test_raw_order();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);
