@@ -81,6 +81,8 @@ typedef struct sb_decision {
     int64_t customer_id;        /* local customers.id for UPDATE, KEEP, SELECTED */
     const char *customer_key;   /* channel customer id for INSERT (buyer identity) */
     const char *customer_group; /* group for a new customer, NULL for none */
+    const char *customer_name;  /* name for a new customer in place of the buyer's; the
+                                 * order's contact details are then not copied to it */
     /* route.lua */
     int nsplits;                /* 1..SB_MAX_SPLITS; split 0 carries freight */
     sb_split splits[SB_MAX_SPLITS];

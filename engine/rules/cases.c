@@ -182,6 +182,7 @@ static void sb_case_push_got(lua_State *L, int rc, const char *err, const sb_dec
         if (d->customer_id) { lua_pushinteger(L, (lua_Integer)d->customer_id); lua_setfield(L, -2, "id"); }
         sb_case_setf_str(L, "key", d->customer_key);
         sb_case_setf_str(L, "group", d->customer_group);
+        sb_case_setf_str(L, "name", d->customer_name);
         lua_setfield(L, -2, "customer");
     }
     if (d->nsplits) {

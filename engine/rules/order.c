@@ -220,7 +220,7 @@ static int sb_take_customer(sb_rules *r, int t, const char *order_key, sb_decisi
     static const char *const actions[] = {"insert", "update", "keep", "selected"};
     const char *F = "customer.lua";
     lua_State *L = r->L;
-    const char *action = NULL, *ref = NULL, *key = NULL, *group = NULL;
+    const char *action = NULL, *ref = NULL, *key = NULL, *group = NULL, *name = NULL;
     int rc, has_id = 0;
     int64_t id = 0;
     if ((rc = sb_dec_str(r, t, "action", F, "", &action, msg, ml)) < 0) return rc;
@@ -242,6 +242,7 @@ static int sb_take_customer(sb_rules *r, int t, const char *order_key, sb_decisi
     if ((rc = sb_dec_str(r, t, "ref", F, "", &ref, msg, ml)) < 0) return rc;
     if ((rc = sb_dec_str(r, t, "key", F, "", &key, msg, ml)) < 0) return rc;
     if ((rc = sb_dec_str(r, t, "group", F, "", &group, msg, ml)) < 0) return rc;
+    if ((rc = sb_dec_str(r, t, "name", F, "", &name, msg, ml)) < 0) return rc;
     if (a != SB_CUST_INSERT) {
         if (!has_id && ref) {
             sb_customer_info c = {0};
@@ -268,6 +269,7 @@ static int sb_take_customer(sb_rules *r, int t, const char *order_key, sb_decisi
     d->customer_id = a == SB_CUST_INSERT ? 0 : id;
     d->customer_key = a == SB_CUST_INSERT ? (key ? key : order_key) : NULL;
     d->customer_group = a == SB_CUST_INSERT ? group : NULL;
+    d->customer_name = a == SB_CUST_INSERT ? name : NULL;
     sb_jw w;
     sb_buf b;
     sb_audit_begin(&w, &b);
@@ -275,6 +277,7 @@ static int sb_take_customer(sb_rules *r, int t, const char *order_key, sb_decisi
     if (a == SB_CUST_INSERT) {
         sb_jw_kstr(&w, "key", d->customer_key);
         if (group) sb_jw_kstr(&w, "group", group);
+        if (name) sb_jw_kstr(&w, "name", name);
     } else {
         sb_jw_kint(&w, "id", (long long)id);
     }

@@ -266,17 +266,21 @@ static int64_t resolve_customer(octx *c, const sb_order *o, const sb_decision *d
         if (!(st = S(c, S_CUST_INSERT))) { *rc = SB_EIO; return 0; }
         sqlite3_bind_int64(st, 1, c->e->integ);
         bt(st, 2, d->customer_key);
-        bt(st, 3, o->buyer_email);
-        bt(st, 4, o->buyer_name && *o->buyer_name ? o->buyer_name : a->name);
-        bt(st, 5, o->buyer_company);
-        bt(st, 6, a->phone);
-        bt(st, 7, a->line1);
-        bt(st, 8, a->line2);
-        bt(st, 9, a->city);
-        bt(st, 10, a->state);
-        bt(st, 11, a->postal);
-        bt(st, 12, a->country);
         bt(st, 13, d->customer_group);
+        if (d->customer_name) {   /* a customer of its own (e.g. shared by anonymous buyers) */
+            bt(st, 4, d->customer_name);
+        } else {
+            bt(st, 3, o->buyer_email);
+            bt(st, 4, o->buyer_name && *o->buyer_name ? o->buyer_name : a->name);
+            bt(st, 5, o->buyer_company);
+            bt(st, 6, a->phone);
+            bt(st, 7, a->line1);
+            bt(st, 8, a->line2);
+            bt(st, 9, a->city);
+            bt(st, 10, a->state);
+            bt(st, 11, a->postal);
+            bt(st, 12, a->country);
+        }
         bt(st, 14, sb_store_now(c->e->store));
         if ((*rc = step_done(c, st, "creating customer"))) return 0;
         return sqlite3_last_insert_rowid(c->e->store->db);

@@ -3,6 +3,10 @@
 -- contact (by ref) for the "selected" ones; orders.customer_group is the CRM group given
 -- to customers this download creates. The Customer ID is the buyer's channel identity:
 -- for Amazon the buyer's relay e-mail (order.customer_key, lower-cased).
+-- An order that names no buyer at all (no e-mail, no name: Amazon sends North American
+-- FBA orders so) cannot be matched; instead of a new empty customer per order, the modes
+-- that insert put all of a marketplace's anonymous orders on one customer, "Amazon buyer
+-- (marketplace)", Customer ID "amazon-anonymous:<marketplace id>", made the first time.
 ---@type fun(order: sb.Order): sb.CustomerDecision
 
 local by_id, by_email, by_ref, tostring = customer_by_id, customer_by_email, customer_by_ref, tostring
@@ -16,6 +20,13 @@ local function selected()
 end
 
 local function insert(order)
+    if order.customer_key == nil and order.buyer.name == nil then
+        local key = "amazon-anonymous:" .. (order.marketplace_id or "unknown")
+        local c = by_id(key)
+        if c then return {action = "keep", id = c.id} end
+        return {action = "insert", key = key, group = settings["orders.customer_group"],
+                name = "Amazon buyer (" .. (order.marketplace_name or order.marketplace_id or "unknown marketplace") .. ")"}
+    end
     return {action = "insert", key = order.customer_key, group = settings["orders.customer_group"]}
 end
 

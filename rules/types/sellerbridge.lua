@@ -69,6 +69,7 @@
 ---@field ref string?
 ---@field key string?
 ---@field group string?
+---@field name string? a new customer's name in place of the buyer's (contact details not copied)
 
 ---@class sb.SplitLine
 ---@field line integer
