@@ -115,6 +115,16 @@ static void save_next(sb_store *s, int64_t integ, int64_t next, int streak) {
     sqlite3_finalize(st);
 }
 
+/* Changes when another connection (a person's `settings set`, the dashboard) commits. */
+static int64_t data_version(sb_store *s) {
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
     int rc = sb_store_lock_engine(s, err);
     if (rc) return rc;
@@ -130,12 +140,25 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
     }
     sqlite3_finalize(st);
     long runs = 0;
+    int64_t wake = 0, seen = -2;    /* when the integrations are due to be looked at again */
     sb_info("engine started integrations=%d", n);
     while (!(o->stop && *o->stop)) {
         int64_t now = sb_now();
         int run_now = want_orders, dispatched_now = want_dispatched;
         want_orders = want_dispatched = 0;
         if (o->until_ms && sb_now_ms() >= o->until_ms) break;
+        /* Idle: nothing due, nothing asked for, no other connection changed the database
+         * (settings included). Wait a second, without reading every integration's settings. */
+        int64_t dv = data_version(s);
+        if (!run_now && !dispatched_now && dv == seen && now < wake) {
+            int64_t w = (wake - now) * 1000;
+            if (w > 1000) w = 1000;
+            if (o->until_ms && sb_now_ms() + w > o->until_ms) w = o->until_ms - sb_now_ms();
+            if (w > 0) sb_sleep_ms(w);
+            continue;
+        }
+        seen = dv;
+        if (o->visits) (*o->visits)++;
         int64_t soonest = now + 60;
         for (int i = 0; i < n; i++) {
             sb_engine *e = NULL;
@@ -178,6 +201,7 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
             if (in[i].next && in[i].next < soonest) soonest = in[i].next;
             sb_engine_close(e);
         }
+        wake = soonest;
         if (o->max_runs && runs >= o->max_runs) break;
         /* sleep in short steps so a signal is noticed within a second */
         int64_t wait_ms = (soonest - sb_now()) * 1000;

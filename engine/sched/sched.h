@@ -33,6 +33,7 @@ typedef struct sb_sched_opts {
     void *ud;
     /* called after each check with its time and what it brought (tests record these) */
     void (*on_check)(void *ud, const char *integration, int64_t at, long fetched, int64_t next);
+    long *visits;               /* when set, counts the times the integrations were looked at */
 } sb_sched_opts;
 
 /* Asks the running scheduler for a job now: "orders" (every integration's download) or

@@ -12,8 +12,19 @@
 #include "t.h"
 
 static int64_t fake_ms;
+/* a person's `settings set` from another connection, done when the clock passes flip_ms */
+static sb_store *flip_store;
+static int64_t flip_ms, flip_integ;
 static int64_t fnow(void *ud) { (void)ud; return fake_ms; }
-static void fsleep(void *ud, int64_t ms) { (void)ud; if (ms > 0) fake_ms += ms; }
+static void fsleep(void *ud, int64_t ms) {
+    (void)ud;
+    if (ms > 0) fake_ms += ms;
+    if (flip_store && fake_ms >= flip_ms) {
+        char err[SB_ERRLEN];
+        if (sb_settings_set(flip_store, flip_integ, "orders.auto_download", "true", err)) fprintf(stderr, "%s\n", err);
+        flip_store = NULL;
+    }
+}
 static const sb_clock fake = {fnow, fsleep, NULL};
 
 #define MIN 60
@@ -118,6 +129,26 @@ int main(void) {
     T_EQ(sb_sched_run(s, &o, err), 0);
     sb_clock_set(NULL);
     T_EQ(sc.n, 0);
+
+    /* as it runs for real (a second's naps, no end time): idle from 07:00, it does not read
+     * the integrations' settings every second, yet sees a person switch auto download on
+     * at 07:30 from another connection within that second */
+    T_EQ(sb_store_open(db, 0, &s2, err), 0);
+    long visits = 0;
+    flip_store = s2;
+    flip_integ = integ;
+    flip_ms = (day + 7 * 3600 + 30 * MIN) * 1000;
+    fake_ms = (day + 7 * 3600) * 1000;
+    sc.n = 0;
+    sb_sched_opts live = {.db_path = db, .max_runs = 1, .orders_job = job, .ud = &sc, .on_check = on_check, .visits = &visits};
+    sb_clock_set(&fake);
+    T_EQ(sb_sched_run(s, &live, err), 0);
+    sb_clock_set(NULL);
+    T_EQ(sc.n, 1);
+    T_CHECK(sc.at[0] >= day + 7 * 3600 + 30 * MIN && sc.at[0] <= day + 7 * 3600 + 30 * MIN + 1);
+    T_CHECK(visits >= 2 && visits <= 40);      /* once a minute at most, not 1,800 times */
+    if (visits > 40) fprintf(stderr, "idle daemon looked at the integrations %ld times in 30 minutes\n", visits);
+    sb_store_close(s2);
     sb_store_close(s);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
