@@ -239,11 +239,11 @@ static int fault_parse(sb_sim *sim, sb_json *j, int n, char *err) {
         if (k > 0) { snprintf(f.kind, sizeof f.kind, "%d", (int)k); kind = f.kind; }
     }
     static const char *kinds[] = {"500", "503", "429", "delay", "drop", "truncate", "badjson", "badtoken",
-                                  "expiredtoken", NULL};
+                                  "expiredtoken", "stuck", NULL};
     int ok = 0;
     for (int i = 0; kind && kinds[i]; i++) ok |= !strcmp(kinds[i], kind);
     if (!ok) return sb_seterr(err, SB_EINVAL, "sim: fault kind '%s' is not one of 500, 503, 429, delay, drop, "
-                                               "truncate, badjson, badtoken, expiredtoken", kind ? kind : "");
+                                               "truncate, badjson, badtoken, expiredtoken, stuck", kind ? kind : "");
     if (op && strcmp(op, "*") && op_index(op) < 0)
         return sb_seterr(err, SB_EINVAL, "sim: fault op '%s' is not an operation name", op);
     snprintf(f.op, sizeof f.op, "%s", op ? op : "*");
@@ -603,6 +603,7 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
         if (!strcmp(k, "429")) { sim->throttled[op]++; sim_error(rs, 429, "QuotaExceeded", "You exceeded your quota for the requested resource.", NULL); goto rec; }
         if (!strcmp(k, "expiredtoken")) { sim_error(rs, 403, "Unauthorized", "Access to requested resource is denied.", "The access token you provided has expired."); goto rec; }
         if (!strcmp(k, "badtoken")) { sim_error(rs, 400, "InvalidInput", "Invalid paginationToken", "We could not decode your paginationToken."); goto rec; }
+        if (!strcmp(k, "stuck")) rq->stuck = 1;
     }
     if (op == OP_LWA) {
         h_lwa(sim, rq, rs, &logged);

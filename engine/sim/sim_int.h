@@ -109,6 +109,7 @@ typedef struct sim_req {
     sb_buf body;
     int started;
     int op;                           /* index into the op table, -1 = admin/document */
+    int stuck;                        /* a "stuck" fault: a feed or report does not move on */
 } sim_req;
 
 typedef struct sim_resp {

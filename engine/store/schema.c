@@ -217,6 +217,16 @@ static const char *const migrations[] = {
 "  COALESCE(o.raw_json, (SELECT json_extract(p.body, '$.orders[' || o.raw_index || ']') FROM raw_pages p "
 "                        WHERE p.id = o.raw_page_id)) AS raw_json "
 "  FROM sales_orders o;",
+
+/* 7: a stock feed Amazon has not finished when the run stops waiting (queues of many
+ * hours happen) is remembered with what it carried, so its SKUs are not sent again until
+ * it ends: an older quantity must never land after a newer one. */
+"ALTER TABLE stock_sent ADD COLUMN pending_feed TEXT;"
+"ALTER TABLE stock_sent ADD COLUMN pending_quantity INTEGER;"
+"ALTER TABLE stock_sent ADD COLUMN pending_latency INTEGER;"
+"ALTER TABLE stock_sent ADD COLUMN pending_message INTEGER;"
+"ALTER TABLE stock_sent ADD COLUMN pending_since TEXT;"
+"CREATE INDEX stock_sent_feed ON stock_sent(integration_id, pending_feed) WHERE pending_feed IS NOT NULL;",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

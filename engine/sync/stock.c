@@ -113,7 +113,8 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
     snprintf(sql, sizeof sql,
         "SELECT p.id, p.sku, p.buffer_stock, COALESCE(p.latency, 0), ss.quantity IS NOT NULL AND ss.latency IS NOT NULL, "
         "COALESCE(ss.quantity, 0), COALESCE(ss.latency, 0), COALESCE(ss.status, '') = 'failed', "
-        "MAX(p.updated_at, COALESCE((SELECT MAX(updated_at) FROM stock s WHERE s.product_id = p.id), '')) "
+        "MAX(p.updated_at, COALESCE((SELECT MAX(updated_at) FROM stock s WHERE s.product_id = p.id), '')), "
+        "ss.pending_feed IS NOT NULL "
         "FROM products p LEFT JOIN stock_sent ss ON ss.integration_id = ?1 AND ss.sku = p.sku "
         "WHERE COALESCE(p.fulfillment_channel, 'DEFAULT') = 'DEFAULT' AND p.order_type <> 'kit' %s ORDER BY p.id",
         full ? "" :
@@ -161,6 +162,7 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
         int64_t pid = sqlite3_column_int64(cand, 0);
         const char *sku = (const char *)sqlite3_column_text(cand, 1);
         plan->candidates++;
+        if (sqlite3_column_int(cand, 9)) { plan->waiting++; continue; }   /* its feed first */
         for (int b = 0; b < nb; b++) {
             memset(&br[b], 0, sizeof br[b]);
             br[b].branch = bnames[b];
@@ -300,7 +302,47 @@ void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const cha
     sb_json_free(j);
 }
 
-/* Sends items[from .. from+n) as one JSON_LISTINGS_FEED and waits for its report. */
+/* Remembers, in its own transaction, what a submitted feed carries before the run waits
+ * for it, so that neither a run that stops waiting nor a crash sends these SKUs again
+ * while Amazon may still apply the feed. */
+static int mark_pending(sb_engine *e, const sb_stock_plan *plan, size_t from, size_t n, const char *feed_id,
+                        char *err) {
+    sqlite3_stmt *st = NULL;
+    char now[32];
+    int rc = sb_store_begin(e->store, err);
+    if (rc) return rc;
+    sb_time_format(sb_now(), now, sizeof now);
+    rc = sb_store_prepare(e->store,
+        "INSERT INTO stock_sent(integration_id, sku, status, error, pending_feed, pending_quantity, pending_latency, "
+        "pending_message, pending_since) VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'pending', error = ?3, pending_feed = ?4, "
+        "pending_quantity = ?5, pending_latency = ?6, pending_message = ?7, pending_since = ?8", &st, err);
+    char note[200];
+    snprintf(note, sizeof note, "in feed %s, submitted %s, not finished by Amazon yet", feed_id, now);
+    for (size_t i = from; !rc && i < from + n; i++) {
+        const sb_stock_item *it = &plan->items[i];
+        sqlite3_bind_int64(st, 1, e->integ);
+        sqlite3_bind_text(st, 2, it->sku, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, feed_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, it->qty);
+        sqlite3_bind_int(st, 6, it->latency);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)(i - from + 1));
+        sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "remembering the stock feed", err);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc) { sb_store_rollback(e->store); return rc; }
+    return sb_store_commit(e->store, err);
+}
+
+static int feed_ended(const char *status) {
+    return !strcmp(status, "DONE") || !strcmp(status, "FATAL") || !strcmp(status, "CANCELLED");
+}
+
+/* Sends items[from .. from+n) as one JSON_LISTINGS_FEED and waits for its report (an
+ * hour at most: then its SKUs wait, outcome 2, for the next run to look again). */
 static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, const char *seller,
                      char **mkts, int nm, char *err) {
     sb_buf doc, report;
@@ -316,14 +358,27 @@ static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, c
     if ((rc = sb_spapi_create_feed(e->api, "JSON_LISTINGS_FEED", (const char *const *)mkts, nm, d.id, feed_id,
                                    sizeof feed_id, err))) goto out;
     sb_info("stock feed submitted integration=%s feed=%s messages=%zu", e->name, feed_id, n);
+    int marked = mark_pending(e, plan, from, n, feed_id, err) == 0;
+    if (!marked) sb_warn("stock feed %s: %s (a crash now would send its SKUs again)", feed_id, err);
     memset(&p, 0, sizeof p);
     for (int i = 0; i < FEED_MAX_POLLS; i++) {
         sb_sleep_ms(sb_poll_wait_ms(i, sb_settings_num(&e->settings, "api.rate_scale")));
-        if ((rc = sb_spapi_get_feed(e->api, feed_id, &p, err))) goto out;
-        if (!strcmp(p.status, "DONE") || !strcmp(p.status, "FATAL") || !strcmp(p.status, "CANCELLED")) break;
+        if ((rc = sb_spapi_get_feed(e->api, feed_id, &p, err))) {
+            if (!marked) goto out;
+            /* Amazon has the feed: it waits for the next run instead of going again */
+            sb_warn("stock feed %s: %s; its %zu SKUs wait for it until the next run", feed_id, err, n);
+            p.status[0] = 0;
+            rc = 0;
+            break;
+        }
+        if (feed_ended(p.status)) break;
         if (e->stop && *e->stop) break;
     }
-    if (!strcmp(p.status, "DONE")) {
+    if (marked && !feed_ended(p.status)) {
+        sb_warn("stock feed %s is still %s; its %zu SKUs are not sent again until it ends (looked at next run)",
+                feed_id, p.status[0] ? p.status : "unanswered", n);
+        for (size_t i = from; i < from + n; i++) plan->items[i].outcome = 2;
+    } else if (!strcmp(p.status, "DONE")) {
         if (!p.document_id[0]) { rc = sb_seterr(err, SB_EHTTP, "feed %s is DONE without a processing report", feed_id); goto out; }
         if ((rc = sb_spapi_get_feed_document(e->api, p.document_id, NULL, &report, err))) goto out;
         sb_stock_apply_report(plan, from, n, feed_id, report.data ? report.data : "", report.len);
@@ -349,6 +404,127 @@ out:
     return rc;
 }
 
+/* Writes the outcome of an earlier feed's SKUs (items, by message). Accepted pairs become
+ * what Amazon has; every SKU is marked to be looked at again, since its stock may have
+ * changed while it waited. */
+static int settle_pending(sb_engine *e, const char *feed_id, sb_stock_plan *mini, char *err) {
+    sqlite3_stmt *ok = NULL, *bad = NULL, *dirty = NULL;
+    char now[32];
+    int rc = sb_store_begin(e->store, err);
+    if (rc) return rc;
+    sb_time_format(sb_now(), now, sizeof now);
+    if ((rc = sb_store_prepare(e->store,
+            "UPDATE stock_sent SET quantity = pending_quantity, latency = pending_latency, sent_at = ?3, "
+            "status = 'accepted', error = NULL, attempts = 0, pending_feed = NULL "
+            "WHERE integration_id = ?1 AND sku = ?2 AND pending_feed = ?4", &ok, err)) ||
+        (rc = sb_store_prepare(e->store,
+            "UPDATE stock_sent SET status = 'failed', error = ?3, attempts = attempts + 1, pending_feed = NULL "
+            "WHERE integration_id = ?1 AND sku = ?2 AND pending_feed = ?4", &bad, err)) ||
+        (rc = sb_store_prepare(e->store, "INSERT OR IGNORE INTO stock_dirty(integration_id, sku) VALUES (?1, ?2)",
+                               &dirty, err)))
+        goto out;
+    for (size_t i = 0; i < mini->n && !rc; i++) {
+        sb_stock_item *it = &mini->items[i];
+        if (!it->sku) continue;
+        sqlite3_stmt *s = it->outcome == 1 ? ok : bad;
+        sqlite3_bind_int64(s, 1, e->integ);
+        sqlite3_bind_text(s, 2, it->sku, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, s == ok ? now : it->error ? it->error : "failed", -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, feed_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE) rc = sb_store_error(e->store, "recording an earlier stock feed", err);
+        sqlite3_reset(s);
+        sqlite3_bind_int64(dirty, 1, e->integ);
+        sqlite3_bind_text(dirty, 2, it->sku, -1, SQLITE_STATIC);
+        if (!rc && sqlite3_step(dirty) != SQLITE_DONE) rc = sb_store_error(e->store, "marking stock", err);
+        sqlite3_reset(dirty);
+    }
+out:
+    sqlite3_finalize(ok);
+    sqlite3_finalize(bad);
+    sqlite3_finalize(dirty);
+    if (rc) { sb_store_rollback(e->store); return rc; }
+    return sb_store_commit(e->store, err);
+}
+
+/* Looks once at each feed an earlier run stopped waiting for: ended, its SKUs are settled
+ * (and looked at again by this run); still queued or in progress, they keep waiting. */
+static int resolve_pending(sb_engine *e, sb_stock_result *res, char *err) {
+    sqlite3_stmt *st = NULL;
+    char **feeds = NULL;
+    int nf = 0, rc;
+    if ((rc = sb_store_prepare(e->store, "SELECT DISTINCT pending_feed FROM stock_sent WHERE integration_id = ?1 "
+                                         "AND pending_feed IS NOT NULL LIMIT 100", &st, err))) return rc;
+    sqlite3_bind_int64(st, 1, e->integ);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char **f = realloc(feeds, (size_t)(nf + 1) * sizeof *feeds);
+        if (!f) break;
+        feeds = f;
+        if ((feeds[nf] = sb_strdup((const char *)sqlite3_column_text(st, 0)))) nf++;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (nf && (rc = sb_engine_api(e, err))) goto out;
+    for (int k = 0; k < nf && !rc; k++) {
+        sb_spapi_processing p;
+        char ferr[SB_ERRLEN];
+        memset(&p, 0, sizeof p);
+        if (sb_spapi_get_feed(e->api, feeds[k], &p, ferr)) {
+            sb_warn("stock feed %s: cannot ask Amazon about it (%s); its SKUs keep waiting", feeds[k], ferr);
+            continue;
+        }
+        if (!feed_ended(p.status)) {
+            sb_warn("stock feed %s is still %s; its SKUs are not sent again until it ends integration=%s",
+                    feeds[k], p.status, e->name);
+            continue;
+        }
+        /* the feed's SKUs, each at its message's place */
+        sb_stock_plan mini;
+        memset(&mini, 0, sizeof mini);
+        if ((rc = sb_store_prepare(e->store, "SELECT sku, pending_quantity, pending_latency, pending_message FROM stock_sent "
+                                             "WHERE integration_id = ?1 AND pending_feed = ?2 ORDER BY pending_message",
+                                   &st, err))) break;
+        sqlite3_bind_int64(st, 1, e->integ);
+        sqlite3_bind_text(st, 2, feeds[k], -1, SQLITE_STATIC);
+        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+            long m = (long)sqlite3_column_int64(st, 3);
+            if (m < 1 || m > SB_STOCK_FEED_MAX) m = (long)mini.n + 1;    /* not ours to trust: keep order */
+            while (rc == 0 && mini.n < (size_t)m) if (!plan_add(&mini)) rc = sb_seterr(err, SB_ENOMEM, "out of memory");
+            if (rc) break;
+            sb_stock_item *it = &mini.items[m - 1];
+            if (!it->sku && !(it->sku = sb_strdup((const char *)sqlite3_column_text(st, 0)))) rc = sb_seterr(err, SB_ENOMEM, "out of memory");
+            it->qty = (long)sqlite3_column_int64(st, 1);
+            it->latency = sqlite3_column_int(st, 2);
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (!rc) {
+            char why[SB_ERRLEN + 64];
+            sb_buf report;
+            sb_buf_init(&report, (size_t)256 << 20);
+            if (!strcmp(p.status, "DONE") && p.document_id[0] &&
+                sb_spapi_get_feed_document(e->api, p.document_id, NULL, &report, why) == 0) {
+                sb_stock_apply_report(&mini, 0, mini.n, feeds[k], report.data ? report.data : "", report.len);
+            } else {
+                if (!strcmp(p.status, "DONE")) snprintf(why, sizeof why, "feed %s is DONE but its report cannot be read", feeds[k]);
+                else snprintf(why, sizeof why, "feed %s ended %s; its SKUs are sent again", feeds[k], p.status);
+                for (size_t i = 0; i < mini.n; i++) fail_item(&mini.items[i], why);
+            }
+            sb_buf_free(&report);
+            rc = settle_pending(e, feeds[k], &mini, err);
+            long n = 0;
+            for (size_t i = 0; i < mini.n; i++) n += mini.items[i].sku != NULL;
+            res->resolved += n;
+            sb_info("stock feed %s ended %s integration=%s skus=%ld: they are looked at again now", feeds[k], p.status,
+                    e->name, n);
+        }
+        sb_stock_plan_free(&mini);
+    }
+out:
+    for (int k = 0; k < nf; k++) free(feeds[k]);
+    free(feeds);
+    return rc;
+}
+
 static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const char *run_error, char *err) {
     sqlite3_stmt *ok = NULL, *bad = NULL, *undirty = NULL, *st = NULL;
     char now[32], wm[24] = "";
@@ -359,17 +535,17 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
             "INSERT INTO stock_sent(integration_id, sku, quantity, latency, sent_at, status, error, attempts) "
             "VALUES (?1, ?2, ?3, ?4, ?5, 'accepted', NULL, 0) ON CONFLICT(integration_id, sku) DO UPDATE SET "
             "quantity = excluded.quantity, latency = excluded.latency, sent_at = excluded.sent_at, status = 'accepted', "
-            "error = NULL, attempts = 0", &ok, err))) goto out;
+            "error = NULL, attempts = 0, pending_feed = NULL", &ok, err))) goto out;
     if ((rc = sb_store_prepare(e->store,
             "INSERT INTO stock_sent(integration_id, sku, status, error, attempts) VALUES (?1, ?2, 'failed', ?3, 1) "
             "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'failed', error = excluded.error, "
-            "attempts = attempts + 1", &bad, err))) goto out;
+            "attempts = attempts + 1, pending_feed = NULL", &bad, err))) goto out;
     if ((rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1 AND sku = ?2", &undirty, err))) goto out;
     /* the watermark: the run's snapshot, held back to the oldest change of a failed SKU */
     snprintf(wm, sizeof wm, "%s", plan->snapshot);
     for (size_t i = 0; i < plan->n && !rc; i++) {
         sb_stock_item *it = &plan->items[i];
-        sqlite3_stmt *s = it->outcome == 1 ? ok : it->outcome < 0 ? bad : NULL;
+        sqlite3_stmt *s = it->outcome == 1 ? ok : it->outcome < 0 ? bad : NULL;   /* 2: stays pending */
         if (!s) continue;
         sqlite3_bind_int64(s, 1, e->integ);
         sqlite3_bind_text(s, 2, it->sku, -1, SQLITE_STATIC);
@@ -401,8 +577,8 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
         char counts[400];
         snprintf(counts, sizeof counts,
                  "{\"candidates\":%ld,\"unchanged\":%ld,\"sent\":%ld,\"accepted\":%ld,\"failed\":%ld,\"rule_errors\":%ld,"
-                 "\"feeds\":%ld,\"full\":%s,\"mode\":\"%s\"}", res->candidates, res->unchanged, res->sent, res->accepted,
-                 res->failed, res->rule_errors, res->feeds, res->full ? "true" : "false", res->mode);
+                 "\"feeds\":%ld,\"waiting\":%ld,\"full\":%s,\"mode\":\"%s\"}", res->candidates, res->unchanged, res->sent, res->accepted,
+                 res->failed, res->rule_errors, res->feeds, res->waiting, res->full ? "true" : "false", res->mode);
         rc = sb_engine_record_run(e, "stock", run_error == NULL, run_error, counts, plan->fingerprint, err);
     }
 out:
@@ -423,8 +599,10 @@ int sb_sync_stock(sb_engine *e, sb_stock_result *res, char *err) {
         sb_info("stock upload is off integration=%s (stock.enabled=false)", e->name);
         return 0;
     }
+    if ((rc = resolve_pending(e, res, err))) return rc;
     if ((rc = sb_stock_plan_build(e, &plan, err))) return rc;
     res->candidates = plan.candidates;
+    res->waiting = plan.waiting;
     res->unchanged = plan.unchanged;
     res->rule_errors = plan.rule_errors;
     res->full = plan.full;
@@ -483,6 +661,7 @@ int sb_sync_stock(sb_engine *e, sb_stock_result *res, char *err) {
     for (size_t i = 0; i < plan.n; i++) {
         if (plan.items[i].outcome == 1) res->accepted++;
         else if (plan.items[i].outcome < 0) res->failed++;
+        else if (plan.items[i].outcome == 2) res->waiting++;
         if (plan.items[i].outcome < 0)
             sb_warn("stock not accepted integration=%s sku=%s qty=%ld latency=%d: %s", e->name, plan.items[i].sku,
                     plan.items[i].qty, plan.items[i].latency, plan.items[i].error ? plan.items[i].error : "?");
@@ -493,9 +672,9 @@ int sb_sync_stock(sb_engine *e, sb_stock_result *res, char *err) {
     if (!rc && res->failed)
         rc = sb_seterr(err, SB_EHTTP, "%ld of %ld SKUs not accepted (sent again at the next run); first: %s", res->failed,
                        (long)plan.n, run_err);
-    sb_info("stock synced integration=%s candidates=%ld unchanged=%ld sent=%ld accepted=%ld failed=%ld mode=%s feeds=%ld full=%d",
-            e->name, res->candidates, res->unchanged, res->sent, res->accepted, res->failed, *res->mode ? res->mode : "none",
-            res->feeds, res->full);
+    sb_info("stock synced integration=%s candidates=%ld unchanged=%ld sent=%ld accepted=%ld failed=%ld waiting=%ld "
+            "mode=%s feeds=%ld full=%d", e->name, res->candidates, res->unchanged, res->sent, res->accepted, res->failed,
+            res->waiting, *res->mode ? res->mode : "none", res->feeds, res->full);
     sb_settings_list_free(mkts);
     sb_stock_plan_free(&plan);
     return rc;

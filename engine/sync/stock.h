@@ -40,7 +40,8 @@ typedef struct sb_stock_item {
     int prev_latency;
     int prev_failed;            /* the last attempt failed */
     char changed_at[24];        /* latest stock/product updated_at of this SKU */
-    int outcome;                /* 0 not sent, 1 accepted, -1 failed */
+    int outcome;                /* 0 not sent, 1 accepted, -1 failed, 2 in a feed Amazon has
+                                 * not finished (stock_sent.pending_feed) */
     char *error;
 } sb_stock_item;
 
@@ -48,6 +49,7 @@ typedef struct sb_stock_plan {
     int full;                   /* inputs changed (or first run): every SKU looked at */
     long candidates;            /* SKUs looked at */
     long unchanged;             /* computed pair equals what Amazon accepted */
+    long waiting;               /* in a feed Amazon has not finished: not sent again */
     long rule_errors;
     sb_stock_item *items;       /* SKUs to send (and rule errors, outcome -1) */
     size_t n, cap;
@@ -71,6 +73,8 @@ void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const cha
 
 typedef struct sb_stock_result {
     long candidates, unchanged, sent, accepted, failed, rule_errors, feeds;
+    long waiting;               /* SKUs whose earlier feed Amazon has not finished */
+    long resolved;              /* SKUs of earlier feeds that ended during this run */
     int full;
     char mode[8];               /* "patch", "feed" or "" (nothing to send) */
     char watermark[24];         /* stock.last_updated after the run */

@@ -376,6 +376,55 @@ static void test_stock_feed_errors(void) {
     fx_close(&f);
 }
 
+/* A feed Amazon does not finish while the run waits: its SKUs wait for it and are not sent
+ * again meanwhile (an older quantity must not land after a newer one); once it ends, its
+ * report is applied and the newer quantity follows in the same run. */
+static void test_stock_feed_stuck(void) {
+    fx f;
+    sb_stock_result r;
+    char err[SB_ERRLEN];
+    fx_open(&f, NULL);
+    set(&f, "stock.enabled", "true");
+    set(&f, "stock.patch_threshold", "1");
+    T_EQ(sb_sim_fault_add(f.sim, "{\"op\":\"getFeed\",\"kind\":\"stuck\",\"count\":100000}", err), 0);
+    int before = sb_sim_listing_quantity(f.sim, "A-1");
+    T_EQ(stock_run(&f, &r), 0);
+    T_STREQ(r.mode, "feed");
+    T_EQ(r.feeds, 1);
+    T_EQ(r.accepted, 0);
+    T_EQ(r.failed, 0);
+    T_EQ(r.waiting, 3);
+    T_EQ(sb_sim_listing_quantity(f.sim, "A-1"), before);       /* Amazon has not applied it */
+    T_STREQ(qtext(&f, "SELECT status FROM stock_sent WHERE sku = 'A-1'"), "pending");
+    T_EQ(qnum(&f, "SELECT pending_quantity FROM stock_sent WHERE sku = 'A-1'"), 15);
+    T_CONTAINS(qtext(&f, "SELECT error FROM stock_sent WHERE sku = 'B-2'"), "not finished by Amazon yet");
+    /* A-1's stock changes while the feed is stuck: one look at the feed, nothing sent */
+    import(&f, "stock", "sku,branch,on_hand\nA-1,LA,20\n");
+    sb_sim_requests_clear(f.sim);
+    T_EQ(stock_run(&f, &r), 0);
+    T_EQ(r.sent, 0);
+    T_EQ(r.waiting, 3);
+    T_EQ(nreq(&f, "getFeed", 200), 1);
+    T_EQ(nreq(&f, "createFeed", 202) + nreq(&f, "patchListingsItem", 200), 0);
+    /* Amazon moves on (one step a look): the feed ends, then A-1 goes again with 25 */
+    sb_sim_faults_clear(f.sim);
+    for (int i = 0; i < 4 && qnum(&f, "SELECT COUNT(*) FROM stock_sent WHERE pending_feed IS NOT NULL") > 0; i++)
+        T_EQ(stock_run(&f, &r), 0);
+    T_EQ(qnum(&f, "SELECT COUNT(*) FROM stock_sent WHERE pending_feed IS NOT NULL"), 0);
+    T_EQ(r.resolved, 3);
+    T_EQ(r.sent, 1);
+    T_EQ(sb_sim_listing_quantity(f.sim, "A-1"), 25);
+    T_EQ(qnum(&f, "SELECT quantity FROM stock_sent WHERE sku = 'A-1'"), 25);
+    T_STREQ(qtext(&f, "SELECT group_concat(status) FROM stock_sent WHERE sku IN ('A-1','B-2','C-3')"),
+            "accepted,accepted,accepted");
+    T_EQ(sb_sim_listing_quantity(f.sim, "C-3"), (int)qnum(&f, "SELECT quantity FROM stock_sent WHERE sku = 'C-3'"));
+    /* and then nothing more to send */
+    sb_sim_requests_clear(f.sim);
+    T_EQ(stock_run(&f, &r), 0);
+    T_EQ(r.sent, 0);
+    fx_close(&f);
+}
+
 /* A stub Amazon whose feed always ends FATAL (the simulator always finishes feeds). */
 static enum MHD_Result stub(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *ver,
                             const char *up, size_t *upsz, void **ctx) {
@@ -789,6 +838,7 @@ int main(void) {
     test_stock_settings();
     test_stock_feed_errors();
     test_stock_feed_fatal();
+    test_stock_feed_stuck();
     test_stock_faults();
     test_partial_two_packages();
     test_auto_update_and_exclusions();
