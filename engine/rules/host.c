@@ -236,6 +236,25 @@ static void sb_rules_format_error(const char *file, const char *m, size_t mlen, 
         snprintf(msg, msglen, "%s: %.*s", file, (int)mlen, m);
 }
 
+/* The error of a failed lua_pcall (status st, error object on top) into msg as
+ * "file:line: message" and r->traceback; pops the error object. file NULL: "rules". */
+static void sb_rules_take_error(sb_rules *r, int st, const char *file, char *msg, size_t msglen) {
+    lua_State *L = r->L;
+    if (st == LUA_ERRMEM) {
+        /* the message handler does not run for memory errors */
+        snprintf(msg, msglen, "%s: out of memory (limit %zu bytes)", file ? file : "rules", r->mem_max);
+        snprintf(r->traceback, sizeof r->traceback, "%s", msg);
+    } else {
+        size_t len = 0;
+        const char *e = lua_tolstring(L, -1, &len);
+        if (!e) { e = "(error object is not a string)"; len = strlen(e); }
+        const char *tb = strstr(e, "\nstack traceback:");
+        sb_rules_format_error(file, e, tb ? (size_t)(tb - e) : len, msg, msglen);
+        snprintf(r->traceback, sizeof r->traceback, "%s%s", msg, tb ? tb : "");
+    }
+    lua_pop(L, 1);
+}
+
 int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg, size_t msglen) {
     lua_State *L = r->L;
     int base = lua_gettop(L) - nargs;            /* the function's slot */
@@ -260,20 +279,10 @@ int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg
         sb_rules_format_error(file, where, strlen(where), msg, msglen);
         snprintf(r->traceback, sizeof r->traceback, "%s", msg);
         r->timed_out = 0;
-    } else if (st == LUA_ERRMEM) {
-        /* the message handler does not run for memory errors */
-        snprintf(msg, msglen, "%s: out of memory (limit %zu bytes)", file ? file : "rules", r->mem_max);
-        snprintf(r->traceback, sizeof r->traceback, "%s", msg);
+        lua_pop(L, 1);
     } else {
-        size_t len = 0;
-        const char *e = lua_tolstring(L, -1, &len);
-        if (!e) { e = "(error object is not a string)"; len = strlen(e); }
-        const char *tb = strstr(e, "\nstack traceback:");
-        size_t head = tb ? (size_t)(tb - e) : len;
-        sb_rules_format_error(file, e, head, msg, msglen);
-        snprintf(r->traceback, sizeof r->traceback, "%s%s", msg, tb ? tb : "");
+        sb_rules_take_error(r, st, file, msg, msglen);
     }
-    lua_pop(L, 1);
     if (st == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
     return SB_ERULE;
 }
@@ -296,18 +305,7 @@ int sb_rules_pcall_trusted(sb_rules *r, int nargs, int nres, char *msg, size_t m
     if (off) lua_sethook(L, hook, mask, count);
     lua_remove(L, base);
     if (st == LUA_OK) return 0;
-    if (st == LUA_ERRMEM) {
-        snprintf(msg, msglen, "rules: out of memory (limit %zu bytes)", r->mem_max);
-        snprintf(r->traceback, sizeof r->traceback, "%s", msg);
-    } else {
-        size_t len = 0;
-        const char *e = lua_tolstring(L, -1, &len);
-        if (!e) { e = "(error object is not a string)"; len = strlen(e); }
-        const char *tb = strstr(e, "\nstack traceback:");
-        sb_rules_format_error(NULL, e, tb ? (size_t)(tb - e) : len, msg, msglen);
-        snprintf(r->traceback, sizeof r->traceback, "%s%s", msg, tb ? tb : "");
-    }
-    lua_pop(L, 1);
+    sb_rules_take_error(r, st, NULL, msg, msglen);
     if (st == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
     return SB_ERULE;
 }

@@ -257,8 +257,16 @@ static int delete_order(octx *c, const char *ref) {
     return id < 0 ? SB_EIO : rc;
 }
 
-static int64_t resolve_customer(octx *c, const sb_order *o, const sb_decision *d, int *rc) {
+/* Binds the buyer's contact details at first .. first+9: e-mail, name, company, phone,
+ * address lines 1 and 2, city, state, postcode, country. */
+static void bind_contact(sqlite3_stmt *st, int first, const sb_order *o, const char *name) {
     const sb_address *a = &o->ship;
+    const char *v[] = {o->buyer_email, name, o->buyer_company, a->phone, a->line1, a->line2, a->city, a->state,
+                       a->postal, a->country};
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++) bt(st, first + i, v[i]);
+}
+
+static int64_t resolve_customer(octx *c, const sb_order *o, const sb_decision *d, int *rc) {
     sqlite3_stmt *st;
     *rc = 0;
     switch (d->customer_action) {
@@ -267,36 +275,15 @@ static int64_t resolve_customer(octx *c, const sb_order *o, const sb_decision *d
         sqlite3_bind_int64(st, 1, c->e->integ);
         bt(st, 2, d->customer_key);
         bt(st, 13, d->customer_group);
-        if (d->customer_name) {   /* a customer of its own (e.g. shared by anonymous buyers) */
-            bt(st, 4, d->customer_name);
-        } else {
-            bt(st, 3, o->buyer_email);
-            bt(st, 4, o->buyer_name && *o->buyer_name ? o->buyer_name : a->name);
-            bt(st, 5, o->buyer_company);
-            bt(st, 6, a->phone);
-            bt(st, 7, a->line1);
-            bt(st, 8, a->line2);
-            bt(st, 9, a->city);
-            bt(st, 10, a->state);
-            bt(st, 11, a->postal);
-            bt(st, 12, a->country);
-        }
+        if (d->customer_name) bt(st, 4, d->customer_name);   /* its own (e.g. anonymous buyers') */
+        else bind_contact(st, 3, o, o->buyer_name && *o->buyer_name ? o->buyer_name : o->ship.name);
         bt(st, 14, sb_store_now(c->e->store));
         if ((*rc = step_done(c, st, "creating customer"))) return 0;
         return sqlite3_last_insert_rowid(c->e->store->db);
     case SB_CUST_UPDATE:
         if (!(st = S(c, S_CUST_UPDATE))) { *rc = SB_EIO; return 0; }
         sqlite3_bind_int64(st, 1, d->customer_id);
-        bt(st, 2, o->buyer_email);
-        bt(st, 3, o->buyer_name);
-        bt(st, 4, o->buyer_company);
-        bt(st, 5, a->phone);
-        bt(st, 6, a->line1);
-        bt(st, 7, a->line2);
-        bt(st, 8, a->city);
-        bt(st, 9, a->state);
-        bt(st, 10, a->postal);
-        bt(st, 11, a->country);
+        bind_contact(st, 2, o, o->buyer_name);
         bt(st, 12, d->customer_key);
         bt(st, 13, sb_store_now(c->e->store));
         if ((*rc = step_done(c, st, "updating customer"))) return 0;
