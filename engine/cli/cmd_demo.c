@@ -109,9 +109,8 @@ static void print_orders(sb_store *s) {
 }
 
 static void print_result(const char *what, const sb_orders_result *r) {
-    printf("%s: %ld orders in %ld page%s: %ld new, %ld updated, %ld skipped by status, %ld need attention, "
-           "%ld cancelled, %ld auto-dispatched\n", what, r->fetched, r->pages, r->pages == 1 ? "" : "s", r->created,
-           r->updated, r->skipped, r->held, r->cancelled, r->dispatched);
+    char counts[512];
+    printf("%s: %s\n", what, sb_orders_counts(r, counts, sizeof counts));
 }
 
 static int run_demo(sb_cli *cli, int argc, char **argv) {

@@ -29,11 +29,10 @@ static void print_result(sb_cli *cli, const char *name, const sb_orders_result *
                "\"updated\":%ld,\"skipped\":%ld,\"held\":%ld,\"rule_errors\":%ld,\"rejected\":%ld,"
                "\"cancelled\":%ld,\"dispatched\":%ld}\n", r->after, r->before, r->pages, r->fetched,
                r->created, r->updated, r->skipped, r->held, r->rule_errors, r->rejected, r->cancelled, r->dispatched);
-    } else
-        printf("orders %s: window %s .. %s, %ld page%s, %ld orders: %ld new, %ld updated, %ld skipped by status, "
-               "%ld need attention, %ld rule errors, %ld rejected, %ld cancelled, %ld auto-dispatched\n",
-               name, r->after, r->before, r->pages, r->pages == 1 ? "" : "s", r->fetched, r->created, r->updated,
-               r->skipped, r->held, r->rule_errors, r->rejected, r->cancelled, r->dispatched);
+    } else {
+        char counts[512];
+        printf("orders %s: window %s .. %s, %s\n", name, r->after, r->before, sb_orders_counts(r, counts, sizeof counts));
+    }
 }
 
 static int run_sync(sb_cli *cli, int argc, char **argv) {

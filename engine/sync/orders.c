@@ -816,6 +816,14 @@ int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, 
     return rc;
 }
 
+const char *sb_orders_counts(const sb_orders_result *r, char *buf, size_t n) {
+    snprintf(buf, n, "%ld order%s in %ld page%s: %ld new, %ld updated, %ld skipped by status, %ld need attention, "
+             "%ld rule error%s, %ld rejected, %ld cancelled, %ld auto-dispatched", r->fetched, r->fetched == 1 ? "" : "s",
+             r->pages, r->pages == 1 ? "" : "s", r->created, r->updated, r->skipped, r->held, r->rule_errors,
+             r->rule_errors == 1 ? "" : "s", r->rejected, r->cancelled, r->dispatched);
+    return buf;
+}
+
 int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     octx c = {.e = e, .res = res};
     char **mkts = NULL;

@@ -23,6 +23,9 @@ typedef struct sb_orders_result {
 
 /* One full pass over the window (all pages). */
 int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err);
+/* The counts for people: "8 orders in 1 page: 5 new, 0 updated, 3 skipped by status, ...".
+ * Returns buf. */
+const char *sb_orders_counts(const sb_orders_result *r, char *buf, size_t n);
 
 /* Applies one searchOrders page body inside the caller's transaction; *next gets the
  * page's pagination token (NULL on the last page; valid until the next call). */
