@@ -246,6 +246,10 @@ static int fault_parse(sb_sim *sim, sb_json *j, int n, char *err) {
                                                "truncate, badjson, badtoken, expiredtoken, stuck", kind ? kind : "");
     if (op && strcmp(op, "*") && op_index(op) < 0)
         return sb_seterr(err, SB_EINVAL, "sim: fault op '%s' is not an operation name", op);
+    /* a pre-signed document URL (upload or download) has no token, pages or feed status */
+    if (op && !strcmp(op, "document") && strcmp(kind, "500") && strcmp(kind, "503") && strcmp(kind, "drop") &&
+        strcmp(kind, "delay"))
+        return sb_seterr(err, SB_EINVAL, "sim: fault kind '%s' does not apply to documents (500, 503, drop, delay)", kind);
     snprintf(f.op, sizeof f.op, "%s", op ? op : "*");
     snprintf(f.kind, sizeof f.kind, "%s", kind);
     f.probability = sb_json_num(j, n, "probability", 0);
@@ -287,6 +291,7 @@ static int take_fault(sb_sim *sim, const char *op, sim_fault *out) {
     for (int i = 0; i < sim->nfaults; i++) {
         sim_fault *f = &sim->faults[i];
         if (strcmp(f->op, "*") && strcmp(f->op, op)) continue;
+        if (!strcmp(op, "document") && strcmp(f->op, "document")) continue;   /* named, never by "*" */
         if (f->count == 0) continue;
         if (f->skip > 0) { f->skip--; continue; }
         if (f->count < 0) {
@@ -595,7 +600,7 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
         record(sim, rq, opname, rs->status, NULL);
         goto out;
     }
-    if (op != OP_DOC && take_fault(sim, opname, fault)) {
+    if (take_fault(sim, opname, fault)) {
         *has_fault = 1;
         const char *k = fault->kind;
         if (!strcmp(k, "500")) { sim_error(rs, 500, "InternalFailure", "We encountered an internal error. Please try again.", NULL); goto rec; }

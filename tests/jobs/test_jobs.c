@@ -513,10 +513,16 @@ static void test_stock_faults(void) {
     sql(&f, "UPDATE stock SET on_hand = on_hand + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now','+30 seconds')");
     T_EQ(sb_sim_fault_add(f.sim, "[{\"op\":\"createFeedDocument\",\"kind\":\"503\"},{\"op\":\"createFeed\",\"kind\":\"500\"},"
                                  "{\"op\":\"getFeed\",\"kind\":\"429\"},{\"op\":\"getFeed\",\"kind\":\"badjson\"},"
-                                 "{\"op\":\"getFeedDocument\",\"kind\":\"expiredtoken\"},{\"op\":\"getFeedDocument\",\"kind\":\"drop\"}]", err), 0);
+                                 "{\"op\":\"getFeedDocument\",\"kind\":\"expiredtoken\"},{\"op\":\"getFeedDocument\",\"kind\":\"drop\"},"
+                                 "{\"op\":\"document\",\"kind\":\"503\"},{\"op\":\"document\",\"kind\":\"drop\",\"skip\":1}]", err), 0);
     sb_sim_requests_clear(f.sim);
     T_EQ(stock_run(&f, &r), 0);
     T_EQ(r.accepted, 3);
+    /* the upload was refused once (503), the report download cut once: both tried again */
+    T_EQ(nreq(&f, "document", 503), 1);
+    T_EQ(nreq(&f, "document", 200), 3);          /* the upload, the cut download, its repeat */
+    T_CHECK(sb_sim_fault_add(f.sim, "{\"op\":\"document\",\"kind\":\"badtoken\"}", err) != 0);
+    T_CONTAINS(err, "does not apply to documents");
     T_EQ(nreq(&f, "createFeed", 202), 1);
     T_EQ(sb_sim_listing_quantity(f.sim, "C-3"), 8);
     /* a fault that outlasts the retries: a clear stored error, then the next run sends it */
