@@ -4,7 +4,8 @@
 --   routing off -> additional.mf_branch.
 --   routing on -> the first row of orders.routing.grid whose every non-empty condition
 --   (countries, states, shipping) matches; no row -> additional.mf_branch. If the row's
---   branch cannot fill every line (soh - open >= qty), its backups are tried in order;
+--   branch cannot fill every line (soh - open >= qty; a SKU on several lines needs their
+--   sum), its backups are tried in order;
 --   if none can: orders.split on -> up to 3 orders by stock over branch + backups
 --   (freight stays on the first), else orders.routing.no_stock: "keep" (the row's branch,
 --   the default) or "default" (additional.mf_branch).
@@ -167,18 +168,38 @@ return function(order)
         return {branch = mf_branch, distribution_branch = dist, reason = "no grid row matched"}
     end
     -- the first candidate that can fill every line (soh - open >= qty); a line without a
-    -- SKU or with qty 0 needs nothing; the lines are walked as ipairs would
+    -- SKU or with qty 0 needs nothing. A SKU on several lines needs their sum: rare, so it
+    -- is found once per order and then counted at the SKU's first line (no tables).
     local lines, candidates = order.lines, row.candidates
+    local nlines, repeated = #lines, false
+    for i = 2, nlines do
+        local sku = lines[i].sku
+        if sku then
+            for j = 1, i - 1 do
+                if lines[j].sku == sku then repeated = true break end
+            end
+            if repeated then break end
+        end
+    end
     for c = 1, #candidates do
         local b = candidates[c]
-        local i, l = 1, lines[1]
-        while l ~= nil do
+        local fills = true
+        for i = 1, nlines do
+            local l = lines[i]
             local sku, qty = l.sku, l.qty
-            if sku and qty > 0 and available(sku, b) < qty then break end
-            i = i + 1
-            l = lines[i]
+            if sku and qty > 0 and repeated then
+                for j = 1, i - 1 do
+                    local k = lines[j]
+                    if k.sku == sku and k.qty > 0 then qty = 0 break end   -- counted at its first line
+                end
+                for j = i + 1, nlines do
+                    local m = lines[j]
+                    if qty > 0 and m.sku == sku and m.qty > 0 then qty = qty + m.qty end
+                end
+            end
+            if sku and qty > 0 and available(sku, b) < qty then fills = false break end
         end
-        if l == nil then
+        if fills then
             return {branch = b, distribution_branch = dist, reason = row.reasons[c]}
         end
     end
