@@ -203,7 +203,7 @@ local function build(o, id)
     if type(items) ~= "table" or (next(items) ~= nil and items[1] == nil) then
         bad("field 'orderItems' is not an array")
     end
-    local lines = {}
+    local lines, skus = {}, {}
     local item_acc, item_places, item_seen = 0, 0, false
     for i = 1, #items do
         local it = items[i]
@@ -224,6 +224,8 @@ local function build(o, id)
             unit_price = money(price, "unitPrice", i, ".product.price."),
             line_total = money(ipr, "proceedsTotal", i, ".proceeds."),
         }
+        local sku = lines[i].sku
+        if sku and qty > 0 then skus[sku] = (skus[sku] or 0) + qty end
         local bd = ipr.breakdowns
         if bd ~= nil then
             item_acc, item_places, item_seen = shipping_of(opt_arr(ipr, "breakdowns", i, ".proceeds."),
@@ -255,6 +257,7 @@ local function build(o, id)
         total = total,
         currency = currency,
         lines = lines,
+        skus = skus,
         shipping_total = shipping_total,
         raw = view(o),
     }

@@ -17,7 +17,7 @@
 ---@type fun(order: sb.Order): sb.RouteDecision
 
 local MAX_SPLITS = 3
-local available, error, pairs, ipairs, tostring, type = available, error, pairs, ipairs, tostring, type
+local available, error, pairs, ipairs, next, tostring, type = available, error, pairs, ipairs, next, tostring, type
 
 -- the settings this hook reads, per settings generation (nil when not set)
 local set_for, dist, fba_branch, mf_branch, routing, split_on, no_stock_default
@@ -87,6 +87,16 @@ local function build()
         }
     end
     built_for = settings
+end
+
+-- {sku = total quantity} of lines, for an order table made without order.skus (a pack
+-- calling defaults.route with its own table)
+local function skus_of(lines)
+    local t = {}
+    for _, l in ipairs(lines) do
+        if l.sku and l.qty > 0 then t[l.sku] = (t[l.sku] or 0) + l.qty end
+    end
+    return t
 end
 
 -- Splits the lines over the candidate branches by stock, in candidate order. Returns
@@ -167,42 +177,20 @@ return function(order)
     if not row then
         return {branch = mf_branch, distribution_branch = dist, reason = "no grid row matched"}
     end
-    -- the first candidate that can fill every line (soh - open >= qty); a line without a
-    -- SKU or with qty 0 needs nothing. A SKU on several lines needs their sum: rare, so it
-    -- is found once per order and then counted at the SKU's first line (no tables).
-    local lines, candidates = order.lines, row.candidates
-    local nlines, repeated = #lines, false
-    for i = 2, nlines do
-        local sku = lines[i].sku
-        if sku then
-            for j = 1, i - 1 do
-                if lines[j].sku == sku then repeated = true break end
-            end
-            if repeated then break end
-        end
-    end
+    -- the first candidate that can fill every line (soh - open >= qty): order.skus has
+    -- each SKU's total over its lines (a line without a SKU or with qty 0 needs nothing)
+    local need, candidates = order.skus or skus_of(order.lines), row.candidates
     for c = 1, #candidates do
         local b = candidates[c]
         local fills = true
-        for i = 1, nlines do
-            local l = lines[i]
-            local sku, qty = l.sku, l.qty
-            if sku and qty > 0 and repeated then
-                for j = 1, i - 1 do
-                    local k = lines[j]
-                    if k.sku == sku and k.qty > 0 then qty = 0 break end   -- counted at its first line
-                end
-                for j = i + 1, nlines do
-                    local m = lines[j]
-                    if qty > 0 and m.sku == sku and m.qty > 0 then qty = qty + m.qty end
-                end
-            end
-            if sku and qty > 0 and available(sku, b) < qty then fills = false break end
+        for sku, qty in next, need do
+            if available(sku, b) < qty then fills = false break end
         end
         if fills then
             return {branch = b, distribution_branch = dist, reason = row.reasons[c]}
         end
     end
+    local lines = order.lines
     if split_on then
         local splits = split(lines, candidates)
         if splits then

@@ -53,6 +53,7 @@
 ---@field currency string?
 ---@field shipping_total string
 ---@field lines sb.OrderLine[]
+---@field skus table<string, number> each SKU's total quantity over the lines
 ---@field raw table Amazon's order (Orders API 2026-01-01) as decoded, read-only
 
 ---@class sb.StatusDecision

@@ -526,7 +526,8 @@ static void test_trusted_pcall(void) {
     sb_rules_free(r);
 }
 
-/* order.raw: Amazon's order, read-only, with #, ipairs, pairs and nested objects */
+/* order.raw: Amazon's order, read-only, with #, ipairs, pairs and nested objects; and
+ * order.skus, each SKU's total */
 static void test_raw_order(void) {
     char err[SB_ERRLEN] = "";
     const char *code =
@@ -536,7 +537,7 @@ static void test_raw_order(void) {
         "  for _, it in ipairs(r.orderItems) do ids[#ids + 1] = it.orderItemId end\n"
         "  return {attention = true, reason = table.concat({r.buyer.buyerPurchaseOrderNumber, #r.orderItems,\n"
         "    r.orderItems[2].product.sellerSku, n, tostring(r.nosuch), table.concat(ids, ','),\n"
-        "    r.recipient.deliveryAddress.stateOrRegion}, '|')}\n"
+        "    r.recipient.deliveryAddress.stateOrRegion, order.skus['MUG-01'], order.skus['TEE-02']}, '|')}\n"
         "end\n";
     sb_rules *r = sb_rules_load(pack_with("validate.lua", code, 0), NULL, err);
     T_CHECK(r != NULL);
@@ -550,7 +551,7 @@ static void test_raw_order(void) {
     if (d.error) fprintf(stderr, "raw: %s\n", d.error);
     T_EQ(d.attention, 1);
     /* 10 top-level fields in ORDER_FMT; the state as Amazon sent it, not upper-cased */
-    T_STREQ(d.attention_reason, "PO-1|2|TEE-02|10|nil|1,2|ny");
+    T_STREQ(d.attention_reason, "PO-1|2|TEE-02|10|nil|1,2|ny|2.0|1.0");   /* JSON numbers decode as floats */
     sb_rules_free(r);
 }
 
