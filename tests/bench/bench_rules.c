@@ -1,6 +1,7 @@
 /* bench_rules.c: how long the default pack takes per order and per SKU (a program, not a
  * test: build the target bench_rules in a non-sanitized tree and run it).
- *   hooks     the five order hooks only, on an already normalised order (goal <= 5 us)
+ *   hooks     the five order hooks only, on an already normalised order (goal <= 5 us):
+ *             the median of 7 rounds, with the fastest and slowest round beside it
  *   page      sb_rules_page_order: normalise + raw_json + hooks + C checks, no decode
  *   decode    sb_rules_order_json on a ~2 KB order: the above plus cjson decode
  *   stock     sb_rules_stock per SKU over 3 branches
@@ -157,7 +158,18 @@ int main(int argc, char **argv) {
         printf("hooks: %.2f us/order\n", us);
         return us < 0;
     }
-    double hooks_us = bench_hooks(r, ord, ORDER_HOOKS, 5, N);
+    /* the five hooks in 7 rounds: this VM's timing jumps now and then, so the median round
+     * is the figure, printed with the fastest and the slowest */
+    enum { ROUNDS = 7 };
+    double round_us[ROUNDS];
+    for (int k = 0; k < ROUNDS; k++) round_us[k] = bench_hooks(r, ord, ORDER_HOOKS, 5, N / ROUNDS > 0 ? N / ROUNDS : 1);
+    for (int a = 1; a < ROUNDS; a++)
+        for (int b = a; b > 0 && round_us[b] < round_us[b - 1]; b--) {
+            double t = round_us[b];
+            round_us[b] = round_us[b - 1];
+            round_us[b - 1] = t;
+        }
+    double hooks_us = round_us[ROUNDS / 2];
     double one_us[5];
     for (int h = 0; h < 5; h++) one_us[h] = bench_hooks(r, ord, &ORDER_HOOKS[h], 1, N);
     if (hooks_us < 0) return 1;
@@ -179,7 +191,8 @@ int main(int argc, char **argv) {
     long q = 0;
     double stock_us = bench_stock(r, N, &in, &q, err);
 
-    printf("order hooks only (status..gl, default pack): %6.2f us/order (goal <= 5)\n", hooks_us);
+    printf("order hooks only (status..gl, default pack): %6.2f us/order (goal <= 5; median of %d rounds, fastest %.2f, "
+           "slowest %.2f)\n", hooks_us, ROUNDS, round_us[0], round_us[ROUNDS - 1]);
     printf("  per hook:");
     for (int h = 0; h < 5; h++) printf(" %s %.2f", sb_rules_hook_names[ORDER_HOOKS[h]], one_us[h]);
     printf(" us\n");
