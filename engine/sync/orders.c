@@ -592,6 +592,7 @@ static int apply_page(octx *c, const char *body, size_t len, const char **next) 
 typedef struct page_source {
     int (*fetch)(void *ud, const sb_search_orders_params *p, sb_buf *body, char *err);
     void *ud;
+    int again;                    /* fetch can ask for the same page again (by its token) */
 } page_source;
 
 static int fetch_amazon(void *ud, const sb_search_orders_params *p, sb_buf *body, char *err) {
@@ -744,7 +745,7 @@ static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p
         res->pages++;
         if (!read) {
             rc = sb_rules_page_open(cur, body.data, body.len, &n, &next, c->err);
-            if (rc && unchecked) {
+            if (rc && unchecked && src->again) {
                 sb_warn("orders page %ld could not be read, fetching it again integration=%s: %s",
                         res->pages, e->name, c->err);
                 if ((rc = src->fetch(src->ud, p, &body, err))) goto out;
@@ -807,7 +808,7 @@ int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, 
                           sb_orders_result *res, char *err) {
     octx c = {.e = e, .res = res};
     memory_pages m = {pages, lens, npages, 0};
-    page_source src = {fetch_memory, &m};
+    page_source src = {fetch_memory, &m, 0};
     sb_search_orders_params p = {.max_results = SEARCH_PAGE_SIZE};
     memset(res, 0, sizeof *res);
     int rc = npages > 0 ? sb_engine_rules(e, err) : 0;
@@ -854,7 +855,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         .max_results = SEARCH_PAGE_SIZE,
         .included_data = "BUYER,RECIPIENT,PROCEEDS,FULFILLMENT",
     };
-    page_source src = {fetch_amazon, e->api};
+    page_source src = {fetch_amazon, e->api, 1};
     if ((rc = run_pages(&c, &src, &p, res->before, err))) goto out;
     /* pages no order points at any more (every order of it updated from a later page) */
     sqlite3_stmt *prune = S(&c, S_PRUNE_PAGES);
