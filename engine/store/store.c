@@ -259,19 +259,25 @@ int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double
 }
 
 int sb_store_reserve_order(sb_store *s, int64_t order_id, const char *branch, int sign, char *err) {
+    /* one statement: each line's open quantity onto its (product, branch) row, rows made
+     * when missing; a product on two lines is added twice, row by row */
     static const char *sql =
-        "SELECT l.product_id, COALESCE(?2, o.branch), l.qty - l.qty_dispatched FROM sales_order_lines l "
-        "JOIN sales_orders o ON o.id = l.order_id WHERE l.order_id = ?1 AND l.stock_bearing = 1 "
-        "AND l.product_id IS NOT NULL AND o.stage IN ('open','needs_attention') "
-        "AND COALESCE(o.fulfilled_by, '') <> 'AMAZON'";
+        "INSERT INTO stock(product_id, branch_id, on_hand, reserved, updated_at) "
+        "SELECT l.product_id, b.id, 0, ?3 * (l.qty - l.qty_dispatched), ?4 FROM sales_order_lines l "
+        "JOIN sales_orders o ON o.id = l.order_id JOIN branches b ON b.name = COALESCE(?2, o.branch) "
+        "WHERE l.order_id = ?1 AND l.stock_bearing = 1 AND l.product_id IS NOT NULL "
+        "AND o.stage IN ('open','needs_attention') AND COALESCE(o.fulfilled_by, '') <> 'AMAZON' "
+        "AND l.qty - l.qty_dispatched <> 0 "
+        "ON CONFLICT(product_id, branch_id) DO UPDATE SET reserved = reserved + excluded.reserved, "
+        "updated_at = excluded.updated_at";
     sqlite3_stmt *st;
     int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, order_id);
     if (branch) sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW)   /* the stock rows it changes are not read here */
-        rc = sb_store_reserve(s, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                              sign * sqlite3_column_double(st, 2), err);
+    sqlite3_bind_int(st, 3, sign);
+    sqlite3_bind_text(st, 4, sb_store_now(s), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "reserving stock", err);
     sqlite3_reset(st);
     return rc;
 }
