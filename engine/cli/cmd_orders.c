@@ -171,6 +171,31 @@ static int fix_order(sb_store *s, int64_t integ, int argc, char **argv) {
     return SB_EXIT_OK;
 }
 
+/* The order's JSON as Amazon sent it (kept once per page, or as its own text). */
+static int raw_order(sb_store *s, int64_t integ, const char *ref) {
+    sqlite3_stmt *st;
+    char err[SB_ERRLEN];
+    if (sb_store_prepare(s, "SELECT raw_json FROM sales_orders_raw WHERE integration_id = ?1 AND order_ref = ?2 "
+                            "ORDER BY split_no LIMIT 1", &st, err)) {
+        fprintf(stderr, "sellerbridge orders: %s\n", err);
+        return SB_EXIT_FAIL;
+    }
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+    int rc = SB_EXIT_OK;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        fprintf(stderr, "sellerbridge orders: no order %s\n", ref);
+        rc = SB_EXIT_FAIL;
+    } else if (!sqlite3_column_text(st, 0)) {
+        fprintf(stderr, "sellerbridge orders: order %s has no Amazon JSON (entered by CSV import?)\n", ref);
+        rc = SB_EXIT_FAIL;
+    } else {
+        printf("%s\n", sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int run_orders(sb_cli *cli, int argc, char **argv) {
     if (argc < 2) return sb_cli_usage_error(&sb_cmd_orders, "missing subcommand");
     const char *sub = argv[1];
@@ -184,6 +209,7 @@ static int run_orders(sb_cli *cli, int argc, char **argv) {
     if (!strcmp(sub, "list")) rc = list_orders(cli, s, integ, argc, argv);
     else if (!strcmp(sub, "show")) rc = show_order(cli, s, integ, argv[2], 0);
     else if (!strcmp(sub, "explain")) rc = show_order(cli, s, integ, argv[2], 1);
+    else if (!strcmp(sub, "raw")) rc = raw_order(s, integ, argv[2]);
     else if (!strcmp(sub, "fix")) rc = fix_order(s, integ, argc, argv);
     else if (!strcmp(sub, "retry")) {
         sb_engine *e;
@@ -207,7 +233,7 @@ static int run_orders(sb_cli *cli, int argc, char **argv) {
 const sb_command sb_cmd_orders = {"orders", run_orders,
     "List, show and explain orders; fix and retry held orders; check stock reservations",
     "orders list [--stage open|needs_attention|rule_error|rejected|dispatched|cancelled] [--status S] [--limit N]\n"
-    "       orders show ID | explain ID\n"
+    "       orders show ID | explain ID | raw ID          (raw: the order's JSON as Amazon sent it)\n"
     "       orders fix ID [--branch NAME] [--resolve]     (an order needing attention)\n"
     "       orders retry [ID]                              (re-run held orders after fixing the rule pack)\n"
     "       orders check                                   (reserved stock equals open order lines)"};

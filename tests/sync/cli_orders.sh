@@ -35,6 +35,11 @@ expect_out "route"
 expect_out "LA Warehouse"
 expect_rc 1 $SB orders show 999-nope
 expect_err "order 999-nope is not stored"
+# the order as Amazon sent it, read back from its stored page
+expect_rc 0 $SB orders raw 111-0000001-0000001
+python3 -c "import json; d=json.load(open('$T/out')); assert d['orderId'] == '111-0000001-0000001' and d['orderItems'], d" && ok || bad "orders raw is Amazon's JSON"
+expect_rc 1 $SB orders raw 999-nope
+expect_err "no order 999-nope"
 
 # a person fixes a held order: another branch, stock moves with it
 expect_rc 1 $SB orders fix 111-0000005-0000005 --branch Nowhere
