@@ -150,8 +150,8 @@ async function saveSection(section, errBox) {
   try {
     await api('PUT', '/settings', body);
     markFieldError('');
-    say('Saved ' + Object.keys(body).join(', ') + '.');
     await loadSettings();
+    say('Saved ' + Object.keys(body).join(', ') + '.');
   } catch (e) {
     if (e.status === 401) return;
     errBox.textContent = 'Not saved: ' + e.message;
@@ -239,8 +239,8 @@ async function saveRouting() {
   try {
     await api('PUT', '/routing', { grid, enabled: $('#routing-enabled').checked, no_stock: $('#routing-nostock').value,
                                    split: $('#routing-split').checked });
+    await loaders.routing();   /* the table shows what was stored before the message says so */
     say('Routing saved (' + grid.length + ' row' + (grid.length === 1 ? '' : 's') + ').');
-    await loaders.routing();
   } catch (e) {
     if (e.status === 401) return;
     box.textContent = 'Not saved: ' + e.message;
@@ -318,15 +318,15 @@ loaders.attention = async function () {
 async function fix(ref, body) {
   await guarded(async () => {
     const d = await api('POST', '/orders/' + encodeURIComponent(ref) + '/fix', body);
-    say('Order ' + ref + ' is now ' + d.splits[0].stage + ' at ' + d.splits[0].branch + '.');
     await loaders.attention();
+    say('Order ' + ref + ' is now ' + d.splits[0].stage + ' at ' + d.splits[0].branch + '.');
   });
 }
 async function retry(ref) {
   await guarded(async () => {
     const d = await api('POST', ref ? '/orders/' + encodeURIComponent(ref) + '/retry' : '/attention/retry');
-    say(d.fixed + ' held order' + (d.fixed === 1 ? '' : 's') + ' now pass the rules.');
     await loaders.attention();
+    say(d.fixed + ' held order' + (d.fixed === 1 ? '' : 's') + ' now pass the rules.');
   });
 }
 
@@ -350,8 +350,8 @@ async function updateDispatched() {
     const d = await api('POST', '/update-dispatched', {});
     const text = 'Update Dispatched Orders: ' + (d.message || Object.entries(d).map(([k, v]) => k + ' ' + txt(v)).join(', '));
     out.append(el('p', { class: 'ok' }, text));
-    say(text);
     await loaders.dispatch();
+    say(text);
   } catch (e) {
     if (e.status !== 401) { out.append(el('p', { class: 'error' }, e.message)); fail(e.message); }
   } finally { b.disabled = false; }
