@@ -82,9 +82,14 @@ int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit) {
     pack_path(pack, path, sizeof path);
     int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
     if (!rc) rc = sb_engine_load_pack(e, path, &r, err);
-    if (!rc) rc = sb_store_prepare(s, "SELECT order_ref, raw_json FROM sales_orders_raw WHERE integration_id = ?1 "
-                                      "AND source = 'amazon' AND split_no = 0 AND raw_json IS NOT NULL "
-                                      "AND stage <> 'cancelled' ORDER BY updated_time DESC LIMIT ?2", &st, err);
+    /* the orders are chosen first (a materialised set) and only their JSON is taken from
+     * the pages: a page is parsed per order, so never for the rows the limit leaves out */
+    if (!rc) rc = sb_store_prepare(s, "WITH pick AS MATERIALIZED (SELECT id, order_ref, updated_time FROM sales_orders "
+                                      "WHERE integration_id = ?1 AND source = 'amazon' AND split_no = 0 "
+                                      "AND (raw_json IS NOT NULL OR raw_page_id IS NOT NULL) AND stage <> 'cancelled' "
+                                      "ORDER BY updated_time DESC LIMIT ?2) "
+                                      "SELECT p.order_ref, (SELECT r.raw_json FROM sales_orders_raw r WHERE r.order_id = p.id) "
+                                      "FROM pick p ORDER BY p.updated_time DESC", &st, err);
     if (rc) goto out;
     /* read-only from here: a transaction that is rolled back guards against any write */
     sb_store_exec(s, "BEGIN", NULL);
@@ -93,6 +98,7 @@ int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit) {
     if (cli->json) printf("[");
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *ref = (const char *)sqlite3_column_text(st, 0), *raw = (const char *)sqlite3_column_text(st, 1);
+        if (!raw) continue;                     /* its page is gone: nothing to run */
         sb_order o;
         sb_decision d;
         char nerr[SB_ERRLEN] = "";

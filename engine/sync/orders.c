@@ -889,22 +889,34 @@ int sb_orders_retry(sb_engine *e, const char *order_ref, long *fixed, char *err)
     int rc = sb_engine_rules(e, err);
     if (rc) return rc;
     sqlite3_stmt *st;
-    if ((rc = sb_store_prepare(e->store, "SELECT order_ref, raw_json FROM sales_orders_raw WHERE integration_id = ?1 "
-                                         "AND source = 'amazon' AND split_no = 0 AND stage IN ('rule_error','rejected') "
-                                         "AND (?2 IS NULL OR order_ref = ?2) AND raw_json IS NOT NULL", &st, err))) return rc;
+    /* the JSON is taken from its page only for the held orders found */
+    if ((rc = sb_store_prepare(e->store, "SELECT o.order_ref, (SELECT r.raw_json FROM sales_orders_raw r WHERE r.order_id = o.id) "
+                                         "FROM sales_orders o WHERE o.integration_id = ?1 AND o.source = 'amazon' "
+                                         "AND o.split_no = 0 AND o.stage IN ('rule_error','rejected') "
+                                         "AND (?2 IS NULL OR o.order_ref = ?2) "
+                                         "AND (o.raw_json IS NOT NULL OR o.raw_page_id IS NOT NULL)", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, e->integ);
     bt(st, 2, order_ref);
     /* collect first, then re-apply each in its own transaction */
     char **refs = NULL, **raws = NULL;
     int n = 0, cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!sqlite3_column_text(st, 1)) {      /* its page is gone: nothing to re-run from */
+            sb_warn("order %s: its Amazon JSON is missing; it stays held", sqlite3_column_text(st, 0));
+            continue;
+        }
         if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            refs = realloc(refs, (size_t)cap * sizeof *refs);
-            raws = realloc(raws, (size_t)cap * sizeof *raws);
+            int nc = cap ? cap * 2 : 16;
+            char **r1 = realloc(refs, (size_t)nc * sizeof *refs);
+            if (r1) refs = r1;
+            char **r2 = r1 ? realloc(raws, (size_t)nc * sizeof *raws) : NULL;
+            if (r2) raws = r2;
+            if (!r1 || !r2) { rc = sb_seterr(err, SB_ENOMEM, "retry: out of memory"); break; }
+            cap = nc;
         }
         refs[n] = strdup((const char *)sqlite3_column_text(st, 0));
         raws[n] = strdup((const char *)sqlite3_column_text(st, 1));
+        if (!refs[n] || !raws[n]) { free(refs[n]); free(raws[n]); rc = sb_seterr(err, SB_ENOMEM, "retry: out of memory"); break; }
         n++;
     }
     sqlite3_finalize(st);
