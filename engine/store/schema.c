@@ -227,6 +227,10 @@ static const char *const migrations[] = {
 "ALTER TABLE stock_sent ADD COLUMN pending_message INTEGER;"
 "ALTER TABLE stock_sent ADD COLUMN pending_since TEXT;"
 "CREATE INDEX stock_sent_feed ON stock_sent(integration_id, pending_feed) WHERE pending_feed IS NOT NULL;",
+
+/* 8: how many orders a stored page holds, so a page only a few of them still point at can
+ * give those their own copy and go (a page is not kept whole for one order) */
+"ALTER TABLE raw_pages ADD COLUMN orders INTEGER;",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -21,7 +21,7 @@
 enum {
     S_FIND, S_INSERT, S_LINE, S_PRODUCT, S_BOM, S_CUST_INSERT, S_CUST_UPDATE, S_AUDIT,
     S_UPDATE_SEEN, S_OPEN_LINES, S_SET_STAGE, S_INVOICE_NO, S_STOCK_AVAIL, S_DISPATCH_LINE,
-    S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_RAW_PAGE, S_PRUNE_PAGES, S_COUNT
+    S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_RAW_PAGE, S_COMPACT_PAGES, S_PRUNE_PAGES, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -69,7 +69,12 @@ static const char *const sql[S_COUNT] = {
     [S_SPLIT_LINES] = "SELECT l.product_id, l.qty, COALESCE(p.batch_tracked OR p.serial_tracked, 0) FROM sales_order_lines l "
                       "LEFT JOIN products p ON p.id = l.product_id WHERE l.order_id = ?1 AND l.stock_bearing = 1 "
                       "ORDER BY l.line_no",
-    [S_RAW_PAGE] = "INSERT INTO raw_pages(integration_id, body) VALUES (?1, ?2)",
+    [S_RAW_PAGE] = "INSERT INTO raw_pages(integration_id, body, orders) VALUES (?1, ?2, ?3)",
+    /* orders of a page fewer than a quarter of its orders still point at take their own copy */
+    [S_COMPACT_PAGES] = "UPDATE sales_orders SET raw_json = (SELECT json_extract(p.body, '$.orders[' || sales_orders.raw_index || ']') "
+                        "FROM raw_pages p WHERE p.id = sales_orders.raw_page_id), raw_page_id = NULL, raw_index = NULL "
+                        "WHERE raw_page_id IN (SELECT p.id FROM raw_pages p WHERE p.integration_id = ?1 AND p.orders > 0 "
+                        "AND (SELECT count(*) FROM sales_orders o WHERE o.raw_page_id = p.id) * 4 < p.orders)",
     [S_PRUNE_PAGES] = "DELETE FROM raw_pages WHERE integration_id = ?1 AND NOT EXISTS "
                       "(SELECT 1 FROM sales_orders o WHERE o.raw_page_id = raw_pages.id)",
 };
@@ -79,6 +84,7 @@ typedef struct octx {
     sqlite3_stmt *st[S_COUNT];
     const char *page;             /* the body of the page being applied */
     size_t page_len;
+    int page_orders;              /* how many orders it holds */
     int64_t page_id;              /* its raw_pages row, once an order needed it */
     sb_rules *rules;              /* the state the page is open in (the engine's or its twin) */
     sqlite3_stmt *audit_st[SB_MAX_AUDIT + 1];   /* audit_decisions' statement per row count */
@@ -132,6 +138,7 @@ static int bind_raw(octx *c, sqlite3_stmt *st, int i, const sb_order *o, int kee
         if (!p) return SB_EIO;
         sqlite3_bind_int64(p, 1, c->e->integ);
         sqlite3_bind_text(p, 2, c->page, (int)c->page_len, SQLITE_STATIC);
+        sqlite3_bind_int(p, 3, c->page_orders);
         int rc = step_done(c, p, "storing the orders page");
         sqlite3_reset(p);
         if (rc) return rc;
@@ -558,6 +565,7 @@ static int apply_orders(octx *c, sb_rules *rules, const char *body, size_t len, 
     c->rules = rules;
     c->page = body;
     c->page_len = len;
+    c->page_orders = n;
     c->page_id = 0;
     for (int i = 0; i < n && !rc; i++) {
         sb_order o;
@@ -857,12 +865,14 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     };
     page_source src = {fetch_amazon, e->api, 1};
     if ((rc = run_pages(&c, &src, &p, res->before, err))) goto out;
-    /* pages no order points at any more (every order of it updated from a later page) */
-    sqlite3_stmt *prune = S(&c, S_PRUNE_PAGES);
-    if (prune) {
-        sqlite3_bind_int64(prune, 1, e->integ);
-        if (step_done(&c, prune, "deleting old orders pages")) sb_warn("orders: %s", c.err);
-        sqlite3_reset(prune);
+    /* pages only a few orders still point at give those their own copy; pages no order
+     * points at any more (each updated from a later page) go */
+    for (int k = S_COMPACT_PAGES; k <= S_PRUNE_PAGES; k++) {
+        sqlite3_stmt *q = S(&c, k);
+        if (!q) { sb_warn("orders: %s", c.err); break; }
+        sqlite3_bind_int64(q, 1, e->integ);
+        if (step_done(&c, q, "tidying stored orders pages")) sb_warn("orders: %s", c.err);
+        sqlite3_reset(q);
     }
     sb_info("orders synced integration=%s window=%s..%s pages=%ld fetched=%ld created=%ld updated=%ld "
             "skipped=%ld held=%ld rule_errors=%ld rejected=%ld cancelled=%ld dispatched=%ld",
