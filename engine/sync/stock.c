@@ -15,15 +15,14 @@
 #define PRODUCT_TYPE "PRODUCT"  /* offer-only patches; the listing's own type is not needed */
 
 int sb_stock_mark_dirty(sb_store *s, int64_t integ, const char *sku, char *err) {
+    static const char *sql = "INSERT INTO stock_dirty(integration_id, sku) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
     sqlite3_stmt *st;
     if (!sku || !*sku) return 0;
-    if (sqlite3_prepare_v3(s->db, "INSERT INTO stock_dirty(integration_id, sku) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                           -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-        return sb_store_error(s, "marking stock to sync", err);
+    if (sb_store_cached(s, sql, &st, err)) return SB_EIO;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, sku, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, "marking stock to sync", err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -408,7 +407,7 @@ out:
  * what Amazon has; every SKU is marked to be looked at again, since its stock may have
  * changed while it waited. */
 static int settle_pending(sb_engine *e, const char *feed_id, sb_stock_plan *mini, char *err) {
-    sqlite3_stmt *ok = NULL, *bad = NULL, *dirty = NULL;
+    sqlite3_stmt *ok = NULL, *bad = NULL;
     char now[32];
     int rc = sb_store_begin(e->store, err);
     if (rc) return rc;
@@ -419,9 +418,7 @@ static int settle_pending(sb_engine *e, const char *feed_id, sb_stock_plan *mini
             "WHERE integration_id = ?1 AND sku = ?2 AND pending_feed = ?4", &ok, err)) ||
         (rc = sb_store_prepare(e->store,
             "UPDATE stock_sent SET status = 'failed', error = ?3, attempts = attempts + 1, pending_feed = NULL "
-            "WHERE integration_id = ?1 AND sku = ?2 AND pending_feed = ?4", &bad, err)) ||
-        (rc = sb_store_prepare(e->store, "INSERT OR IGNORE INTO stock_dirty(integration_id, sku) VALUES (?1, ?2)",
-                               &dirty, err)))
+            "WHERE integration_id = ?1 AND sku = ?2 AND pending_feed = ?4", &bad, err)))
         goto out;
     for (size_t i = 0; i < mini->n && !rc; i++) {
         sb_stock_item *it = &mini->items[i];
@@ -433,15 +430,11 @@ static int settle_pending(sb_engine *e, const char *feed_id, sb_stock_plan *mini
         sqlite3_bind_text(s, 4, feed_id, -1, SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_DONE) rc = sb_store_error(e->store, "recording an earlier stock feed", err);
         sqlite3_reset(s);
-        sqlite3_bind_int64(dirty, 1, e->integ);
-        sqlite3_bind_text(dirty, 2, it->sku, -1, SQLITE_STATIC);
-        if (!rc && sqlite3_step(dirty) != SQLITE_DONE) rc = sb_store_error(e->store, "marking stock", err);
-        sqlite3_reset(dirty);
+        if (!rc) rc = sb_stock_mark_dirty(e->store, e->integ, it->sku, err);
     }
 out:
     sqlite3_finalize(ok);
     sqlite3_finalize(bad);
-    sqlite3_finalize(dirty);
     if (rc) { sb_store_rollback(e->store); return rc; }
     return sb_store_commit(e->store, err);
 }
