@@ -58,6 +58,8 @@ enum sb_customer_action {
 #define SB_MAX_SPLITS 3
 #define SB_MAX_AUDIT 8          /* audit rows one order's decisions make */
 
+typedef struct sb_audit_entry { const char *hook, *decision_json; } sb_audit_entry;
+
 typedef struct sb_split_line {
     int line;                   /* index into sb_order.lines */
     double qty;
@@ -95,7 +97,7 @@ typedef struct sb_decision {
     const char *error_hook;     /* "route" */
     /* one audit entry per hook that ran: hook name and its decision as JSON */
     int naudit;
-    struct { const char *hook, *decision_json; } audit[SB_MAX_AUDIT];
+    sb_audit_entry audit[SB_MAX_AUDIT];
 } sb_decision;
 
 #endif

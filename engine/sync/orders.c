@@ -19,7 +19,7 @@
 #define TWO_MINUTES 120
 
 enum {
-    S_FIND, S_INSERT, S_LINE, S_PRODUCT, S_BOM, S_CUST_INSERT, S_CUST_UPDATE, S_AUDIT,
+    S_FIND, S_INSERT, S_LINE, S_PRODUCT, S_BOM, S_CUST_INSERT, S_CUST_UPDATE,
     S_UPDATE_SEEN, S_OPEN_LINES, S_SET_STAGE, S_INVOICE_NO, S_STOCK_AVAIL, S_DISPATCH_LINE,
     S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_RAW_PAGE, S_COMPACT_PAGES, S_PRUNE_PAGES, S_COUNT
 };
@@ -48,7 +48,6 @@ static const char *const sql[S_COUNT] = {
                       "address2 = COALESCE(?7, address2), city = COALESCE(?8, city), state = COALESCE(?9, state), "
                       "postcode = COALESCE(?10, postcode), country = COALESCE(?11, country), "
                       "channel_customer_id = COALESCE(channel_customer_id, ?12), updated_at = ?13 WHERE id = ?1",
-    [S_AUDIT] = "INSERT INTO audit(integration_id, order_ref, hook, decision, pack_hash, at) VALUES (?1,?2,?3,?4,?5,?6)",
     [S_UPDATE_SEEN] = "UPDATE sales_orders SET amazon_status = ?2, updated_time = ?3, raw_json = ?4, "
                       "raw_page_id = ?5, raw_index = ?6, "
                       "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1",
@@ -87,7 +86,7 @@ typedef struct octx {
     int page_orders;              /* how many orders it holds */
     int64_t page_id;              /* its raw_pages row, once an order needed it */
     sb_rules *rules;              /* the state the page is open in (the engine's or its twin) */
-    sqlite3_stmt *audit_st[SB_MAX_AUDIT + 1];   /* audit_decisions' statement per row count */
+    sqlite3_stmt *audit_st[SB_MAX_AUDIT + 1];   /* audit_rows' statement per row count */
     sb_orders_result *res;
     char err[SB_ERRLEN];
 } octx;
@@ -149,23 +148,11 @@ static int bind_raw(octx *c, sqlite3_stmt *st, int i, const sb_order *o, int kee
     return 0;
 }
 
-static int audit(octx *c, const char *ref, const char *hook, const char *decision) {
-    sqlite3_stmt *st = S(c, S_AUDIT);
-    if (!st) return SB_EIO;
-    sqlite3_bind_int64(st, 1, c->e->integ);
-    bt(st, 2, ref);
-    bt(st, 3, hook);
-    sqlite3_bind_text(st, 4, decision ? decision : "{}", -1, SQLITE_STATIC);
-    bt(st, 5, c->e->rules ? sb_rules_hash(c->e->rules) : NULL);
-    bt(st, 6, sb_store_now(c->e->store));
-    return step_done(c, st, "writing audit");
-}
-
-/* The audit rows of every decision of a new order, one row each, written by one
- * multi-row INSERT (a statement per row cost more than the rows). */
-static int audit_decisions(octx *c, const char *ref, const sb_decision *d) {
-    int n = d->naudit;
+/* Audit rows, one per entry, written by one multi-row INSERT (a statement per row cost
+ * more than the rows); the statement for each row count is prepared once. */
+static int audit_rows(octx *c, const char *ref, const sb_audit_entry *a, int n) {
     if (n <= 0) return 0;
+    if (n > SB_MAX_AUDIT) n = SB_MAX_AUDIT;
     if (!c->audit_st[n]) {
         char q[1024];
         int len = snprintf(q, sizeof q, "INSERT INTO audit(integration_id, order_ref, hook, decision, pack_hash, at) VALUES ");
@@ -181,10 +168,15 @@ static int audit_decisions(octx *c, const char *ref, const sb_decision *d) {
     bt(st, 3, c->e->rules ? sb_rules_hash(c->e->rules) : NULL);
     bt(st, 4, sb_store_now(c->e->store));
     for (int i = 0; i < n; i++) {
-        bt(st, 5 + 2 * i, d->audit[i].hook);
-        sqlite3_bind_text(st, 6 + 2 * i, d->audit[i].decision_json ? d->audit[i].decision_json : "{}", -1, SQLITE_STATIC);
+        bt(st, 5 + 2 * i, a[i].hook);
+        sqlite3_bind_text(st, 6 + 2 * i, a[i].decision_json ? a[i].decision_json : "{}", -1, SQLITE_STATIC);
     }
     return step_done(c, st, "writing audit");
+}
+
+static int audit(octx *c, const char *ref, const char *hook, const char *decision) {
+    sb_audit_entry a = {hook, decision};
+    return audit_rows(c, ref, &a, 1);
 }
 
 static int set_stage(octx *c, int64_t oid, const char *stage, const char *reason) {
@@ -536,7 +528,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
     else if (cancelled) c->res->cancelled++;
     else if (d->attention) c->res->held++;
     c->res->created++;
-    return audit_decisions(c, ref, d);
+    return audit_rows(c, ref, d->audit, d->naudit);
 }
 
 static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int norm_rc, const char *norm_err) {
