@@ -13,6 +13,7 @@
 #include <lualib.h>
 #include <lua-cjson.h>
 #include "rules/rules_cases.h"
+#include "rules/rules_int.h"
 #include "core/embed.h"
 #include "core/util.h"
 
@@ -39,21 +40,14 @@ static const char *sb_case_str(lua_State *L, int t, const char *k) {
     return s;
 }
 
-static double sb_case_num(lua_State *L, int t, const char *k) {
-    lua_getfield(L, t, k);
-    double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
-    lua_pop(L, 1);
-    return v;
-}
-
 static int sb_case_stock(void *ud, const char *sku, const char *branch, double *soh, double *open) {
     sb_case *c = ud;
     lua_State *L = c->L;
     if (!sb_case_get2(c, "stock", sku)) return SB_ENOTFOUND;
     int found = lua_getfield(L, -1, branch) == LUA_TTABLE;
     if (found) {
-        *soh = sb_case_num(L, -1, "soh");
-        *open = sb_case_num(L, -1, "open");
+        *soh = sb_rules_num(L, -1, "soh");
+        *open = sb_rules_num(L, -1, "open");
     }
     lua_pop(L, 2);
     return found ? 0 : SB_ENOTFOUND;
@@ -75,8 +69,8 @@ static int sb_case_product(void *ud, const char *sku, sb_product_info *out) {
     lua_getfield(L, t, "is_kit");
     out->is_kit = lua_toboolean(L, -1);
     lua_pop(L, 3);
-    out->buffer = sb_case_num(L, t, "buffer");
-    out->latency = (int)sb_case_num(L, t, "latency");
+    out->buffer = sb_rules_num(L, t, "buffer");
+    out->latency = (int)sb_rules_num(L, t, "latency");
     lua_pop(L, 1);
     return 0;
 }
@@ -93,7 +87,7 @@ static int sb_case_customer(sb_case *c, int how, const char *key, sb_customer_in
         int t = lua_gettop(L);
         const char *v = sb_case_str(L, t, how == SB_CASE_BY_ID ? "channel_id" : how == SB_CASE_BY_EMAIL ? "email" : "ref");
         if (v && (how == SB_CASE_BY_REF ? !strcmp(v, key) : !strcasecmp(v, key))) {
-            out->id = (int64_t)sb_case_num(L, t, "id");
+            out->id = (int64_t)sb_rules_num(L, t, "id");
             out->ref = sb_case_str(L, t, "ref");
             out->channel_id = sb_case_str(L, t, "channel_id");
             out->email = sb_case_str(L, t, "email");
@@ -338,14 +332,14 @@ int sb_rules_run_case_file(sb_rules *r, const char *path, char *msg, size_t ml) 
             for (lua_Integer i = 1; i <= luaL_len(L, -1) && n < 16; i++, n++) {
                 lua_rawgeti(L, -1, i);
                 int b = lua_gettop(L);
-                sb[n] = (sb_stock_branch){sb_case_str(L, b, "branch"), sb_case_num(L, b, "soh"),
-                    sb_case_num(L, b, "open"), sb_case_num(L, b, "open_etd7"),
-                    sb_case_num(L, b, "open_etd30"), sb_case_num(L, b, "open_no_etd")};
+                sb[n] = (sb_stock_branch){sb_case_str(L, b, "branch"), sb_rules_num(L, b, "soh"),
+                    sb_rules_num(L, b, "open"), sb_rules_num(L, b, "open_etd7"),
+                    sb_rules_num(L, b, "open_etd30"), sb_rules_num(L, b, "open_no_etd")};
                 lua_pop(L, 1);
             }
         }
         lua_pop(L, 1);
-        sb_stock_input in = {sb_case_str(L, t, "sku"), sb_case_num(L, t, "buffer"), n, sb};
+        sb_stock_input in = {sb_case_str(L, t, "sku"), sb_rules_num(L, t, "buffer"), n, sb};
         long qty = 0;
         int src = sb_rules_stock(r, &in, &qty, err);
         lua_newtable(L);

@@ -35,13 +35,6 @@ static const char *sb_get_str(sb_rules *r, int t, const char *k) {
     return out;
 }
 
-static double sb_get_num(lua_State *L, int t, const char *k) {
-    lua_getfield(L, t, k);
-    double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
-    lua_pop(L, 1);
-    return v;
-}
-
 /* Audit entries are written with json.h's writer into one buffer per call, then kept in
  * the arena with the rest of the decision. */
 static void sb_audit_begin(sb_jw *w, sb_buf *b) {
@@ -177,8 +170,8 @@ static int sb_fill_order(sb_rules *r, int t, sb_order *o) {
         ol->sku = sb_get_str(r, l, "sku");
         ol->asin = sb_get_str(r, l, "asin");
         ol->title = sb_get_str(r, l, "title");
-        ol->qty = sb_get_num(L, l, "qty");
-        ol->qty_shipped = sb_get_num(L, l, "qty_shipped");
+        ol->qty = sb_rules_num(L, l, "qty");
+        ol->qty_shipped = sb_rules_num(L, l, "qty_shipped");
         ol->unit_price = sb_get_str(r, l, "unit_price");
         ol->line_total = sb_get_str(r, l, "line_total");
         lua_pop(L, 1);

@@ -96,6 +96,14 @@ void sb_rules_open_lookups(sb_rules *r, lua_State *L);
 int sb_rules_seen_id(const sb_rules *r, int64_t id);
 int sb_rules_branch_exists(const sb_rules *r, const char *name);
 
+/* t[k] as a number, 0 when absent or not a number. [-0, +0] */
+static inline double sb_rules_num(lua_State *L, int t, const char *k) {
+    lua_getfield(L, t, k);
+    double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
+    lua_pop(L, 1);
+    return v;
+}
+
 /* The host that owns L (kept in the state's extra space). */
 static inline sb_rules *sb_rules_of(lua_State *L) {
     return *(sb_rules **)lua_getextraspace(L);
