@@ -323,24 +323,39 @@ static void write_job(sb_jw *w, const sim_job *jb, const char *idk, const char *
     sb_jw_end_obj(w);
 }
 
+/* One poll of a feed or report: IN_QUEUE -> IN_PROGRESS, then from the second poll on 1,
+ * when the caller makes its result (job_finish). A "stuck" fault holds it where it is:
+ * Amazon's queue is slow today. */
+static int job_poll(sim_job *j, const sim_req *rq) {
+    if (rq->stuck) return 0;
+    j->polls++;
+    if (!strcmp(j->status, "IN_QUEUE")) {
+        snprintf(j->status, sizeof j->status, "IN_PROGRESS");
+        return 0;
+    }
+    return !strcmp(j->status, "IN_PROGRESS") && j->polls >= 2;
+}
+
+/* The job's result document from text: DONE, or FATAL when it cannot be stored. */
+static void job_finish(sb_sim *sim, sim_job *j, const sb_buf *text, const char *ctype) {
+    sim_doc *d = result_doc(sim, text->data ? text->data : "", text->len, ctype);
+    if (d) snprintf(j->result_doc, sizeof j->result_doc, "%s", d->id);
+    snprintf(j->status, sizeof j->status, d ? "DONE" : "FATAL");
+}
+
 void sim_h_get_feed(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id) {
     sim_job *f = NULL;
     for (size_t i = 0; i < sim->nfeeds; i++)
         if (!strcmp(sim->feeds[i].id, id)) f = &sim->feeds[i];
     if (!f) { sim_error(rs, 404, "NotFound", "Feed not found", id); return; }
-    if (!rq->stuck) f->polls++;
-    if (rq->stuck) ;                      /* Amazon's queue is slow today: no step */
-    else if (!strcmp(f->status, "IN_QUEUE")) snprintf(f->status, sizeof f->status, "IN_PROGRESS");
-    else if (!strcmp(f->status, "IN_PROGRESS") && f->polls >= 2) {
+    if (job_poll(f, rq)) {
         sb_buf rep;
         sb_buf_init(&rep, 64u << 20);
         sim_doc *in = doc_find(sim, f->input_doc);
         if (!strcmp(f->type, "JSON_LISTINGS_FEED") && in) process_listings_feed(sim, f, in, &rep);
         else sb_buf_printf(&rep, "{\"summary\":{\"messagesProcessed\":0},\"note\":\"feed type %s is accepted but not applied by the simulator\"}", f->type);
-        sim_doc *d = result_doc(sim, rep.data ? rep.data : "", rep.len, "application/json");
+        job_finish(sim, f, &rep, "application/json");
         sb_buf_free(&rep);
-        if (d) snprintf(f->result_doc, sizeof f->result_doc, "%s", d->id);
-        snprintf(f->status, sizeof f->status, d ? "DONE" : "FATAL");
     }
     sb_jw w;
     rs->status = 200;
@@ -426,16 +441,12 @@ void sim_h_get_report(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id) {
     for (size_t i = 0; i < sim->nreports; i++)
         if (!strcmp(sim->reports[i].id, id)) r = &sim->reports[i];
     if (!r) { sim_error(rs, 404, "NotFound", "Report not found", id); return; }
-    r->polls++;
-    if (!strcmp(r->status, "IN_QUEUE")) snprintf(r->status, sizeof r->status, "IN_PROGRESS");
-    else if (!strcmp(r->status, "IN_PROGRESS") && r->polls >= 2) {
+    if (job_poll(r, rq)) {
         sb_buf t;
         sb_buf_init(&t, 256u << 20);
         render_listings(sim, r->mp, &t);
-        sim_doc *d = result_doc(sim, t.data ? t.data : "", t.len, "text/tab-separated-values; charset=UTF-8");
+        job_finish(sim, r, &t, "text/tab-separated-values; charset=UTF-8");
         sb_buf_free(&t);
-        if (d) snprintf(r->result_doc, sizeof r->result_doc, "%s", d->id);
-        snprintf(r->status, sizeof r->status, d ? "DONE" : "FATAL");
     }
     sb_jw w;
     rs->status = 200;

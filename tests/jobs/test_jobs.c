@@ -794,12 +794,15 @@ static void test_products(void) {
     T_EQ(qnum(&f, "SELECT COUNT(*) FROM products WHERE sku = 'O-6'"), 0);
     T_STREQ(qtext(&f, "SELECT value FROM settings WHERE name = 'products.last_updated'"), "2026-04-05T06:07:08Z");
     T_CONTAINS(req_bodies(&f, "createReport"), "GET_MERCHANT_LISTINGS_ALL_DATA");
-    /* again: nothing new */
+    /* again: nothing new; the report held in Amazon's queue for three looks is waited for */
+    T_EQ(sb_sim_fault_add(f.sim, "{\"op\":\"getReport\",\"kind\":\"stuck\",\"count\":3}", err), 0);
+    sb_sim_requests_clear(f.sim);
     e = eng(&f);
     T_EQ(sb_sync_products(e, &r, err), 0);
     sb_engine_close(e);
     T_EQ(r.created + r.linked, 0);
     T_EQ(r.older, 6);
+    T_EQ(nreq(&f, "getReport", 200), 3 + 2);    /* three held, then IN_PROGRESS, then DONE */
 
     /* bad rows are skipped with their line; columns found by name in any order */
     const char *tsv =
