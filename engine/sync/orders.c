@@ -572,12 +572,6 @@ static int apply_orders(octx *c, sb_rules *rules, const char *body, size_t len, 
     return rc;
 }
 
-static int apply_page(octx *c, const char *body, size_t len, const char **next) {
-    int n = 0, rc;
-    if ((rc = sb_rules_page_open(c->e->rules, body, len, &n, next, c->err))) return rc;
-    return apply_orders(c, c->e->rules, body, len, n);
-}
-
 /* ---- the next page, fetched and read while this one is applied ----
  * The fetch thread uses e->api alone while it runs (nothing in apply_orders calls
  * Amazon) and writes only its own buffer. Given a second rule state (the engine's twin:
@@ -686,14 +680,6 @@ static int prefetch_wait(prefetch *f) {
     return 0;
 }
 
-int sb_orders_apply_page(sb_engine *e, const char *body, size_t len, const char **next,
-                         sb_orders_result *res, char *err) {
-    octx c = {.e = e, .res = res};
-    int rc = sb_engine_rules(e, err);
-    if (!rc && (rc = apply_page(&c, body, len, next))) sb_seterr(err, rc, "%s", c.err);
-    octx_done(&c);
-    return rc;
-}
 
 static int set_watermark(sb_engine *e, const char *value, char *err) {
     return sb_settings_set(e->store, e->integ, "orders.last_updated", value, err);

@@ -27,10 +27,6 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err);
  * Returns buf. */
 const char *sb_orders_counts(const sb_orders_result *r, char *buf, size_t n);
 
-/* Applies one searchOrders page body inside the caller's transaction; *next gets the
- * page's pagination token (NULL on the last page; valid until the next call). */
-int sb_orders_apply_page(sb_engine *e, const char *body, size_t len, const char **next,
-                         sb_orders_result *res, char *err);
 /* Applies pages already in memory as one window (no watermark): the sync's own loop,
  * read-ahead included, with the pages in place of Amazon. For the benchmark. */
 int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, int npages,
