@@ -117,11 +117,13 @@ static void save_next(sb_store *s, int64_t integ, int64_t next, int streak) {
 
 /* Changes when another connection (a person's `settings set`, the dashboard) commits. */
 static int64_t data_version(sb_store *s) {
+    static const char *sql = "PRAGMA data_version";
     sqlite3_stmt *st;
+    char err[SB_ERRLEN];
     int64_t v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sb_store_cached(s, sql, &st, err)) return -1;     /* asked every second: prepared once */
     if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return v;
 }
 
