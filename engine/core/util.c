@@ -149,3 +149,22 @@ int sb_file_read(const char *path, char **out, size_t *len, size_t max, char *er
     if (len) *len = b.len;
     return 0;
 }
+
+char *sb_escape_controls(const char *s, size_t n, char *out, size_t outlen) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[5];
+        size_t k = 1;
+        if (c == '\n') memcpy(esc, "\\n", k = 2);
+        else if (c == '\r') memcpy(esc, "\\r", k = 2);
+        else if (c == '\t') memcpy(esc, "\\t", k = 2);
+        else if (c < 0x20 || c == 0x7f) k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", c);
+        else esc[0] = (char)c;
+        if (o + k >= outlen) break;
+        memcpy(out + o, esc, k);
+        o += k;
+    }
+    out[o] = 0;
+    return out;
+}

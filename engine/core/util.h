@@ -27,6 +27,10 @@ int64_t sb_time_parse(const char *iso);
 char *sb_time_format(int64_t t, char *out, size_t outlen);     /* needs 21 bytes */
 
 char *sb_strdup(const char *s);   /* NULL-safe */
+/* Copies n bytes of s into out (outlen > 0, always terminated, cut to fit) with control
+ * characters written as \n, \r, \t or \xNN, so text from outside (a rule's error, a
+ * buyer's name) cannot start a new log line or drive a terminal. Returns out. */
+char *sb_escape_controls(const char *s, size_t n, char *out, size_t outlen);
 int sb_file_read(const char *path, char **out, size_t *len, size_t max, char *err);
 
 #endif

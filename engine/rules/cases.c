@@ -316,7 +316,8 @@ int sb_rules_run_case_file(sb_rules *r, const char *path, char *msg, size_t ml) 
     sb_lookup lk = {&c, sb_case_stock, sb_case_product, sb_case_by_id, sb_case_by_email,
                     sb_case_by_ref, sb_case_gl, sb_case_group};
     const char *today = sb_case_str(L, c.fix, "today");
-    sb_rules_ctx ctx = {"case", settings, nset, branches, nbr, today ? today : "2026-03-02", &lk};
+    sb_rules_ctx ctx = {.integration = "case", .settings = settings, .nsettings = nset, .branches = branches,
+                        .nbranches = nbr, .today = today ? today : "2026-03-02", .lookup = &lk};
     char err[SB_ERRLEN] = "";
     if ((rc = sb_rules_set_context(r, &ctx, err)) < 0) {
         snprintf(msg, ml, "context: %s", err);

@@ -1,17 +1,24 @@
 /* host.c: the sandboxed Lua state behind one sb_rules (one rule-pack generation).
  *
  * The idea to read it by: everything a rule can reach is built once here, at load time:
- * our own library list, the shared read-only API table (engine/rules/sandbox.lua), one
- * _ENV per hook file, and the compiled hook functions kept as registry refs. A call then
- * only pushes a ref and an argument and runs it under two limits: a count hook that
- * charges 1000 instructions a tick against a per-call budget (and, once spent, re-arms
- * itself at every instruction so a pcall inside the rule cannot swallow the timeout), and
- * an allocator that refuses to let the state grow past its byte cap (and keeps small
- * blocks on free lists, since a hook's garbage is mostly small tables). The engine's own
- * trusted Lua runs without the count hook (sb_rules_pcall_trusted). */
+ * our own library list with bounded versions of the C functions that could run unbounded
+ * (bounded.c), the shared read-only API table (engine/rules/sandbox.lua), one _ENV per
+ * hook file, and the compiled hook functions kept as registry refs. A call then only
+ * pushes a ref and an argument and runs it under three limits: a count hook that charges
+ * 1000 instructions a tick against a per-call budget and reads the clock against the
+ * call's deadline (once either is spent it re-arms itself at every instruction so a pcall
+ * inside the rule cannot swallow the expiry); the library's C functions charge their own
+ * work to the same budget and read the same clock (sb_rules_charge), so no time is spent
+ * where the hook cannot see it; and an allocator that holds the pack to its byte cap (the
+ * engine's own data, the open page, is not the pack's: it has a reserve of its own) and
+ * keeps small blocks on free lists, since a hook's garbage is mostly small tables. Every
+ * Lua API call the host makes runs inside a protected call (sb_rules_protect), so the
+ * panic handler is for engine bugs only. The engine's own trusted Lua runs without the
+ * count hook (sb_rules_pcall_trusted). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lualib.h>
@@ -19,10 +26,16 @@
 #include <openssl/evp.h>
 #include "rules/rules_int.h"
 #include "core/embed.h"
+#include "core/log.h"
 #include "core/util.h"
 
 #define SB_RULES_DEFAULT_INSNS   1000000L
 #define SB_RULES_DEFAULT_MEM     ((size_t)32 << 20)
+#define SB_RULES_DEFAULT_TIME_MS 200
+#define SB_RULES_DEFAULT_LOAD_MS 500
+/* what the engine's own Lua (decoding a page, normalising, encoding) may use beyond the
+ * pack's cap: a full page body decodes to several times its size */
+#define SB_RULES_ENGINE_RESERVE  ((size_t)96 << 20)
 #define SB_RULES_HOOK_TICK       1000
 #define SB_RULES_MAX_SOURCE      ((size_t)1 << 20)
 #define SB_RULES_ARENA_MAX       ((size_t)16 << 20)
@@ -100,11 +113,16 @@ void sb_arena_free(sb_arena *a) {
 #define SB_ASAN 1
 #endif
 #endif
+/* Under AddressSanitizer the pool is off: a block on a free list is linked through memory
+ * the pool poisons, which LeakSanitizer cannot read, so it reported pooled blocks as
+ * leaks (fuzz_orders stopped on one); and each block then has its real bounds. */
 #ifdef SB_ASAN
+#define SB_POOL_OFF 1
 #include <sanitizer/asan_interface.h>
 #define SB_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define SB_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #else
+#define SB_POOL_OFF 0
 #define SB_POISON(p, n) ((void)(p), (void)(n))
 #define SB_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
@@ -157,20 +175,37 @@ static void sb_pool_free(sb_rules *r) {
     r->pool_bytes = 0;
 }
 
+/* The most the state may hold now: while rule code runs, the pack's cap on top of the
+ * engine's open page; while the engine's own Lua runs, a reserve more, so a pack that
+ * filled its share cannot starve the decoding and normalising of later orders. */
+static size_t sb_rules_cap(const sb_rules *r) {
+    size_t cap = r->mem_max + r->engine_mem;
+    return r->in_rule ? cap : cap + SB_RULES_ENGINE_RESERVE;
+}
+
 /* lua_Alloc with a byte cap (r->mem counts what Lua asked for, not the pool). When ptr is
- * NULL, osize is a type tag, not a size. Shrinks always succeed so Lua never fails while
- * freeing. */
+ * NULL, osize is a type tag, not a size: rule code cannot make a string longer than
+ * SB_RULES_MAX_STRING, which keeps every single VM instruction (a comparison, a
+ * concatenation) short enough for the count hook's clock. Shrinks always succeed so Lua
+ * never fails while freeing. */
 static void *sb_rules_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     sb_rules *r = ud;
-    if (!ptr) osize = 0;
+    if (!ptr) {
+        if (osize == LUA_TSTRING && nsize > SB_RULES_MAX_STRING + 64 && r->in_rule) {
+            r->oom_string = 1;
+            return NULL;
+        }
+        osize = 0;
+    }
     if (nsize == 0) {
-        if (ptr) sb_pool_put(r, ptr, osize);
+        if (ptr && SB_POOL_OFF) free(ptr);
+        else if (ptr) sb_pool_put(r, ptr, osize);
         r->mem -= osize;
         return NULL;
     }
-    if (nsize > osize && r->mem + (nsize - osize) > r->mem_max) return NULL;
+    if (nsize > osize && r->mem + (nsize - osize) > sb_rules_cap(r)) return NULL;
     void *p;
-    if (nsize > SB_POOL_MAX && (!ptr || osize > SB_POOL_MAX)) {
+    if (SB_POOL_OFF || (nsize > SB_POOL_MAX && (!ptr || osize > SB_POOL_MAX))) {
         p = realloc(ptr, nsize);                    /* large to large: realloc as before */
     } else if (ptr && osize <= SB_POOL_MAX && nsize <= SB_POOL_MAX && sb_pool_class(osize) == sb_pool_class(nsize)) {
         p = ptr;                                    /* fits the block it has */
@@ -190,24 +225,81 @@ static void *sb_rules_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return p;
 }
 
-/* Count hook: charges a tick; once the budget is spent, fires at every instruction so
- * every attempt to catch the error runs straight into it again. */
-static void sb_rules_count_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    sb_rules *r = sb_rules_of(L);
-    if (!r->timed_out) {
-        r->remaining -= SB_RULES_HOOK_TICK;
-        if (r->remaining > 0) return;
-        r->timed_out = 1;
-        luaL_where(L, 0);
+static int64_t sb_rules_mono_us(void *ud) {
+    (void)ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Which limit, if any, the call under way has reached. */
+static int sb_rules_spent(sb_rules *r) {
+    if (r->stop && *r->stop) return SB_EXP_STOP;
+    if (r->remaining <= 0) return SB_EXP_BUDGET;
+    if (r->clock_us(r->clock_ud) >= r->deadline) return SB_EXP_TIME;
+    return SB_EXP_NONE;
+}
+
+static void sb_rules_count_hook(lua_State *L, lua_Debug *ar);
+
+/* "file:line:" of the innermost Lua function running (the rule's line, also when the
+ * limit is reached inside a C function that C functions called: table.sort's
+ * comparison). [-0, +1] */
+static void sb_rules_where(lua_State *L) {
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
+        lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+        return;
+    }
+    lua_pushliteral(L, "");
+}
+
+/* Ends the rule call under way for limit why: remembers where, makes the hook fire at
+ * every instruction so nothing inside the rule can catch it for long, and raises.
+ * [-0, +0, e] */
+static int sb_rules_expire(sb_rules *r, lua_State *L, int why) {
+    if (!r->expired) {
+        r->expired = why;
+        sb_rules_where(L);
         snprintf(r->timeout_where, sizeof r->timeout_where, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
         lua_sethook(L, sb_rules_count_hook, LUA_MASKCOUNT, 1);
     }
-    luaL_where(L, 0);
-    lua_pushliteral(L, "rule timeout");
+    sb_rules_where(L);
+    lua_pushliteral(L, "rule stopped");
     lua_concat(L, 2);
-    lua_error(L);
+    return lua_error(L);
+}
+
+/* Count hook: charges a tick and looks at the clock; once a limit is spent, fires at
+ * every instruction so every attempt to catch the error runs straight into it again. */
+static void sb_rules_count_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    sb_rules *r = sb_rules_of(L);
+    int why = r->expired;
+    if (!r->in_rule) return;                    /* the engine's own Lua */
+    if (!why) {
+        r->remaining -= SB_RULES_HOOK_TICK;
+        if (!(why = sb_rules_spent(r))) return;
+    }
+    sb_rules_expire(r, L, why);
+}
+
+void sb_rules_charge(lua_State *L, long cost) {
+    sb_rules *r = sb_rules_of(L);
+    if (!r->in_rule) return;
+    r->remaining -= cost;
+    int why = r->expired ? r->expired : sb_rules_spent(r);
+    if (why) sb_rules_expire(r, L, why);
+}
+
+/* An engine bug: some Lua API call ran outside sb_rules_protect. Rules cannot get here. */
+static int sb_rules_panic(lua_State *L) {
+    const char *m = lua_tostring(L, -1);
+    sb_error("rules: unprotected Lua error (an engine bug, please report it): %s", m ? m : "?");
+    abort();
+    return 0;
 }
 
 /* Message handler: [-1, +1] error object -> "message\nstack traceback: ..." */
@@ -230,10 +322,11 @@ static void sb_rules_format_error(const char *file, const char *m, size_t mlen, 
     int positioned = 0;
     const char *colon = memchr(m, ':', mlen);
     if (colon && colon - m >= 4 && !memcmp(colon - 4, ".lua", 4)) positioned = 1;
-    if (positioned || !file)
-        snprintf(msg, msglen, "%.*s", (int)mlen, m);
-    else
-        snprintf(msg, msglen, "%s: %.*s", file, (int)mlen, m);
+    size_t o = 0;
+    if (!positioned && file) o = (size_t)snprintf(msg, msglen, "%s: ", file);
+    if (o >= msglen) o = msglen - 1;
+    /* one line, whatever the rule put in its message */
+    sb_escape_controls(m, mlen, msg + o, msglen - o);
 }
 
 /* The error of a failed lua_pcall (status st, error object on top) into msg as
@@ -242,7 +335,11 @@ static void sb_rules_take_error(sb_rules *r, int st, const char *file, char *msg
     lua_State *L = r->L;
     if (st == LUA_ERRMEM) {
         /* the message handler does not run for memory errors */
-        snprintf(msg, msglen, "%s: out of memory (limit %zu bytes)", file ? file : "rules", r->mem_max);
+        if (r->oom_string)
+            snprintf(msg, msglen, "%s: out of memory: a rule's strings may have at most %zu bytes",
+                     file ? file : "rules", SB_RULES_MAX_STRING);
+        else
+            snprintf(msg, msglen, "%s: out of memory (limit %zu bytes)", file ? file : "rules", r->mem_max);
         snprintf(r->traceback, sizeof r->traceback, "%s", msg);
     } else {
         size_t len = 0;
@@ -260,31 +357,70 @@ int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg
     int base = lua_gettop(L) - nargs;            /* the function's slot */
     lua_pushcfunction(L, sb_rules_msgh);
     lua_insert(L, base);
-    r->remaining = r->budget;
-    r->timed_out = 0;
-    r->nstock_memo = 0;
+    int nested = r->in_rule > 0;                 /* a hook called from a rule's C function */
+    int64_t deadline = r->deadline;
+    if (!nested) {
+        r->remaining = r->budget;
+        r->expired = SB_EXP_NONE;
+        r->oom_string = 0;
+        r->nstock_memo = 0;
+        if (!r->loading) r->deadline = r->clock_us(r->clock_ud) + r->time_us;
+    }
     r->in_rule++;
     int st = lua_pcall(L, nargs, nres, base);
     r->in_rule--;
     lua_remove(L, base);
-    if (st == LUA_OK && !r->timed_out) return 0;
+    if (nested) { r->deadline = deadline; }
+    if (st == LUA_OK && !r->expired) return 0;
     if (st == LUA_OK) {               /* caught inside and returned without another instruction */
         lua_pop(L, nres == LUA_MULTRET ? 0 : nres);
         lua_pushliteral(L, "");
     }
-    if (r->timed_out) {
+    int rc = SB_ERULE;
+    if (r->expired && !nested) {
         lua_sethook(L, sb_rules_count_hook, LUA_MASKCOUNT, SB_RULES_HOOK_TICK);
-        char where[200];
-        snprintf(where, sizeof where, "%srule timeout", r->timeout_where);
+        char where[300];
+        if (r->expired == SB_EXP_TIME)
+            snprintf(where, sizeof where, "%srule exceeded its time limit (%lld ms%s)", r->timeout_where,
+                     (long long)((r->loading ? r->load_us : r->time_us) / 1000), r->loading ? " to load" : "");
+        else if (r->expired == SB_EXP_BUDGET)
+            snprintf(where, sizeof where, "%srule exceeded its instruction limit (%ld)", r->timeout_where, r->budget);
+        else
+            snprintf(where, sizeof where, "%srule stopped: the engine is stopping", r->timeout_where);
+        if (r->expired == SB_EXP_STOP) rc = SB_EINTR;
         sb_rules_format_error(file, where, strlen(where), msg, msglen);
         snprintf(r->traceback, sizeof r->traceback, "%s", msg);
-        r->timed_out = 0;
+        r->expired = SB_EXP_NONE;
         lua_pop(L, 1);
     } else {
         sb_rules_take_error(r, st, file, msg, msglen);
     }
     if (st == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
-    return SB_ERULE;
+    return rc;
+}
+
+/* The protected body of sb_rules_protect: [ud] -> calls the function stored by it. */
+typedef struct sb_protected { lua_CFunction fn; void *ud; } sb_protected;
+
+int sb_rules_protect(sb_rules *r, lua_CFunction fn, void *ud, int nargs, char *msg, size_t msglen) {
+    lua_State *L = r->L;
+    int top = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, fn);
+    lua_insert(L, top + 1);
+    lua_pushlightuserdata(L, ud);
+    lua_insert(L, top + 2);
+    int st = lua_pcall(L, nargs + 1, 0, 0);
+    if (st == LUA_OK) return 0;
+    int rc = st == LUA_ERRMEM ? SB_ENOMEM : SB_ERULE;
+    if (st == LUA_ERRMEM) {
+        snprintf(msg, msglen, "out of memory (limit %zu bytes)", r->mem_max);
+    } else {
+        const char *e = lua_tostring(L, -1);
+        snprintf(msg, msglen, "%s", e ? e : "(error object is not a string)");
+    }
+    lua_settop(L, top);
+    if (st == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
+    return rc;
 }
 
 /* The engine's own chunks (normalize, cjson) need no budget, and with any count hook set
@@ -332,25 +468,32 @@ static int sb_rules_run_engine(sb_rules *r, const char *path, int cjson_idx, cha
     return 0;
 }
 
-static int sb_rules_new_state(sb_rules *r, char *err) {
+/* What a protected body of this file is given, and gives back. */
+typedef struct sb_load_args {
+    sb_rules *r;
+    char *err;                  /* SB_ERRLEN */
+    int rc;
+    const char *pack_dir;       /* sb_load_body */
+    int is_default;
+    char **srcs;                /* [SB_NHOOKS], owned by the caller */
+    size_t *lens;
+    const char **eff;
+    sb_buf *problems;
+} sb_load_args;
+
+/* [ud] builds the libraries, the sandbox and the engine's chunks */
+static int sb_state_body(lua_State *L) {
     static const luaL_Reg libs[] = {
         {LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string},
         {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
         {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL}
     };
+    sb_load_args *a = lua_touserdata(L, 1);
+    sb_rules *r = a->r;
+    char *err = a->err;
     int rc = 0;
-    lua_State *L = lua_newstate(sb_rules_alloc, r);
-    if (!L) return sb_seterr(err, SB_ENOMEM, "rules: cannot create a Lua state");
-    r->L = L;
-    *(sb_rules **)lua_getextraspace(L) = r;
-    lua_sethook(L, sb_rules_count_hook, LUA_MASKCOUNT, SB_RULES_HOOK_TICK);
-    /* an order makes ~100 short-lived tables: the generational collector frees them
-     * young instead of re-marking the long-lived page and API tables every cycle */
-    lua_gc(L, LUA_GCGEN, 0, 0);
-    for (const luaL_Reg *l = libs; l->name; l++) {
-        luaL_requiref(L, l->name, l->func, 1);
-        lua_pop(L, 1);
-    }
+    for (const luaL_Reg *l = libs; l->name; l++)
+        luaL_requiref(L, l->name, l->func, 1);          /* [_G, string, table, math, utf8] */
     /* lock the string metatable: getmetatable('') gives "locked" */
     lua_pushliteral(L, "");
     lua_getmetatable(L, -1);
@@ -358,7 +501,7 @@ static int sb_rules_new_state(sb_rules *r, char *err) {
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 2);
 
-    luaL_requiref(L, "cjson", luaopen_cjson, 1);    /* [cjson] */
+    luaL_requiref(L, "cjson", luaopen_cjson, 1);    /* [_G, string, table, math, utf8, cjson] */
     int cj = lua_gettop(L);
     lua_getfield(L, cj, "decode_max_depth");
     lua_pushinteger(L, 64);
@@ -370,6 +513,9 @@ static int sb_rules_new_state(sb_rules *r, char *err) {
     r->encode_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_getfield(L, cj, "decode");
     r->decode_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* the engine keeps cjson's own encode and decode (above); from here on the libraries
+     * hold the bounded versions, for the rules and for the trusted chunks alike */
+    sb_rules_open_bounded(L, cj - 4, cj - 3, cj - 1, cj - 5, cj);
 
     if ((rc = sb_rules_run_engine(r, "engine/rules/sandbox.lua", cj, err)) < 0) goto out;
     /* [cjson, helpers] */
@@ -389,17 +535,36 @@ static int sb_rules_new_state(sb_rules *r, char *err) {
     if (!lua_isfunction(L, -1)) { rc = sb_seterr(err, SB_ERR, "normalize.lua: did not return a function"); goto out; }
     r->normalize_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 out:
-    lua_settop(L, 0);
-    return rc;
+    a->rc = rc;
+    return 0;
+}
+
+static int sb_rules_new_state(sb_rules *r, char *err) {
+    lua_State *L = lua_newstate(sb_rules_alloc, r);
+    if (!L) return sb_seterr(err, SB_ENOMEM, "rules: cannot create a Lua state");
+    r->L = L;
+    *(sb_rules **)lua_getextraspace(L) = r;
+    lua_atpanic(L, sb_rules_panic);
+    lua_sethook(L, sb_rules_count_hook, LUA_MASKCOUNT, SB_RULES_HOOK_TICK);
+    /* an order makes ~100 short-lived tables: the generational collector frees them
+     * young instead of re-marking the long-lived page and API tables every cycle */
+    lua_gc(L, LUA_GCGEN, 0, 0);
+    sb_load_args a = {.r = r, .err = err};
+    char msg[SB_ERRLEN];
+    int rc = sb_rules_protect(r, sb_state_body, &a, 0, msg, sizeof msg);
+    if (rc) return sb_seterr(err, rc, "rules: cannot build the rule state: %s", msg);
+    return a.rc;
 }
 
 /* Compiles one hook file in its own _ENV, runs its top level, and keeps the function it
- * returns. On a problem appends "file:line: message" to problems. */
+ * returns. On a problem appends "file:line: message" to problems. The default pack's
+ * files are named default/<hook>.lua, so an error inside defaults.route(order) is not
+ * taken for one in the pack's own route.lua. */
 static int sb_rules_load_hook(sb_rules *r, const char *file, const char *src, size_t len,
-                              int *ref, sb_buf *problems) {
+                              int is_default, int *ref, sb_buf *problems) {
     lua_State *L = r->L;
     char chunk[96], msg[SB_ERRLEN];
-    snprintf(chunk, sizeof chunk, "@rules/%s", file);
+    snprintf(chunk, sizeof chunk, "@%s/%s", is_default ? "default" : "rules", file);
     if (len >= 4 && src[0] == 0x1b) {   /* also caught by mode "t"; say it plainly */
         sb_buf_printf(problems, "%s: bytecode is not allowed, only Lua source\n", file);
         return SB_ERULE;
@@ -429,6 +594,56 @@ static int sb_rules_load_hook(sb_rules *r, const char *file, const char *src, si
     return 0;
 }
 
+/* [ud] loads the default pack's hooks, then the pack's own: inherited hooks, and
+ * `defaults.<hook>` for overrides. Problems go to a->problems. */
+static int sb_load_body(lua_State *L) {
+    sb_load_args *a = lua_touserdata(L, 1);
+    sb_rules *r = a->r;
+    sb_buf *problems = a->problems;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->api_ref);
+    lua_newtable(L);                                    /* [api, defaults] */
+    for (int h = 0; h < SB_NHOOKS; h++) {
+        char path[96], file[64];
+        snprintf(path, sizeof path, "rules/default/%s.lua", sb_rules_hook_names[h]);
+        snprintf(file, sizeof file, "%s.lua", sb_rules_hook_names[h]);
+        const sb_embedded_file *f = sb_embed_find(path);
+        if (!f) { sb_buf_printf(problems, "%s: the default pack lacks this hook\n", file); continue; }
+        if (sb_rules_load_hook(r, file, f->data, f->len, 1, &r->default_ref[h], problems) < 0) continue;
+        r->hook_ref[h] = r->default_ref[h];
+        a->eff[h] = f->data;
+        a->lens[h] = f->len;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->default_ref[h]);
+        lua_setfield(L, -2, sb_rules_hook_names[h]);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->deep_ro_ref);
+    lua_insert(L, -2);
+    lua_pushliteral(L, "defaults");
+    lua_call(L, 2, 1);                                  /* read-only */
+    lua_setfield(L, -2, "defaults");
+    lua_pop(L, 1);
+
+    if (!a->is_default) {
+        for (int h = 0; h < SB_NHOOKS; h++) {
+            char path[4096], file[64], ferr[SB_ERRLEN];
+            snprintf(file, sizeof file, "%s.lua", sb_rules_hook_names[h]);
+            snprintf(path, sizeof path, "%s/%s", a->pack_dir, file);
+            FILE *probe = fopen(path, "rb");
+            if (!probe) {
+                if (errno != ENOENT) sb_buf_printf(problems, "%s: %s\n", file, strerror(errno));
+                continue;
+            }
+            fclose(probe);
+            if (sb_file_read(path, &a->srcs[h], &a->lens[h], SB_RULES_MAX_SOURCE, ferr) < 0) {
+                sb_buf_printf(problems, "%s: %s\n", file, ferr);
+                continue;
+            }
+            a->eff[h] = a->srcs[h];
+            sb_rules_load_hook(r, file, a->srcs[h], a->lens[h], 0, &r->hook_ref[h], problems);
+        }
+    }
+    return 0;
+}
+
 static int sb_rules_is_default(const char *pack_dir) {
     return !pack_dir || !*pack_dir || !strcmp(pack_dir, "default");
 }
@@ -450,6 +665,13 @@ sb_rules *sb_rules_load_ex(const char *pack_dir, const sb_rules_limits *lim, cha
     if (!r) { sb_seterr(err, SB_ENOMEM, "rules: out of memory"); goto out; }
     r->budget = lim && lim->instructions > 0 ? lim->instructions : SB_RULES_DEFAULT_INSNS;
     r->mem_max = lim && lim->memory_bytes > 0 ? lim->memory_bytes : SB_RULES_DEFAULT_MEM;
+    r->time_us = (lim && lim->time_ms > 0 ? lim->time_ms : SB_RULES_DEFAULT_TIME_MS) * (int64_t)1000;
+    r->load_us = (lim && lim->load_ms > 0 ? lim->load_ms : SB_RULES_DEFAULT_LOAD_MS) * (int64_t)1000;
+    r->clock_us = lim && lim->clock_us ? lim->clock_us : sb_rules_mono_us;
+    r->clock_ud = lim && lim->clock_us ? lim->clock_ud : NULL;
+    /* the engine's chunks and every hook file's top level share one deadline */
+    r->loading = 1;
+    r->deadline = r->clock_us(r->clock_ud) + r->load_us;
     r->arena.max = SB_RULES_ARENA_MAX;
     r->page_ref = LUA_NOREF;
     for (int h = 0; h < SB_NHOOKS; h++) r->hook_ref[h] = r->default_ref[h] = LUA_NOREF;
@@ -473,49 +695,11 @@ sb_rules *sb_rules_load_ex(const char *pack_dir, const sb_rules_limits *lim, cha
         closedir(d);
     }
 
-    /* the embedded defaults first: inherited hooks, and `defaults.<hook>` for overrides */
-    lua_State *L = r->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->api_ref);
-    lua_newtable(L);                                    /* [api, defaults] */
-    for (int h = 0; h < SB_NHOOKS; h++) {
-        char path[96], file[64];
-        snprintf(path, sizeof path, "rules/default/%s.lua", sb_rules_hook_names[h]);
-        snprintf(file, sizeof file, "%s.lua", sb_rules_hook_names[h]);
-        const sb_embedded_file *f = sb_embed_find(path);
-        if (!f) { sb_buf_printf(&problems, "%s: the default pack lacks this hook\n", file); continue; }
-        if (sb_rules_load_hook(r, file, f->data, f->len, &r->default_ref[h], &problems) < 0) continue;
-        r->hook_ref[h] = r->default_ref[h];
-        eff[h] = f->data;
-        lens[h] = f->len;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, r->default_ref[h]);
-        lua_setfield(L, -2, sb_rules_hook_names[h]);
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->deep_ro_ref);
-    lua_insert(L, -2);
-    lua_pushliteral(L, "defaults");
-    lua_call(L, 2, 1);                                  /* read-only */
-    lua_setfield(L, -2, "defaults");
-    lua_pop(L, 1);
-
-    if (!is_default) {
-        for (int h = 0; h < SB_NHOOKS; h++) {
-            char path[4096], file[64], ferr[SB_ERRLEN];
-            snprintf(file, sizeof file, "%s.lua", sb_rules_hook_names[h]);
-            snprintf(path, sizeof path, "%s/%s", pack_dir, file);
-            FILE *probe = fopen(path, "rb");
-            if (!probe) {
-                if (errno != ENOENT) sb_buf_printf(&problems, "%s: %s\n", file, strerror(errno));
-                continue;
-            }
-            fclose(probe);
-            if (sb_file_read(path, &srcs[h], &lens[h], SB_RULES_MAX_SOURCE, ferr) < 0) {
-                sb_buf_printf(&problems, "%s: %s\n", file, ferr);
-                continue;
-            }
-            eff[h] = srcs[h];
-            sb_rules_load_hook(r, file, srcs[h], lens[h], &r->hook_ref[h], &problems);
-        }
-    }
+    sb_load_args la = {.r = r, .err = err, .pack_dir = pack_dir, .is_default = is_default,
+                       .srcs = srcs, .lens = lens, .eff = eff, .problems = &problems};
+    char msg[SB_ERRLEN];
+    if (sb_rules_protect(r, sb_load_body, &la, 0, msg, sizeof msg) < 0)
+        sb_buf_printf(&problems, "rules: %s\n", msg);
     if (problems.len) {
         problems.data[problems.len - 1] = 0;            /* the last newline */
         snprintf(err, sizeof err, "%s", problems.data);
@@ -538,6 +722,7 @@ sb_rules *sb_rules_load_ex(const char *pack_dir, const sb_rules_limits *lim, cha
     lua_gc(r->L, LUA_GCCOLLECT);
     ok = 1;
 out:
+    if (r) r->loading = 0;
     EVP_MD_CTX_free(md);
     for (int h = 0; h < SB_NHOOKS; h++) free(srcs[h]);
     if (!ok) {

@@ -21,6 +21,16 @@ static void sb_lookup_check(lua_State *L, int rc, const char *what) {
     if (rc != 0 && rc != SB_ENOTFOUND) luaL_error(L, "look-up %s failed (%d)", what, rc);
 }
 
+/* Argument i as a string the callbacks can take as C text: one with a NUL in it would be
+ * read as shorter, and name something else. [-0, +0, e] */
+static const char *sb_arg_name(lua_State *L, int i, size_t *len) {
+    size_t n;
+    const char *s = luaL_checklstring(L, i, &n);
+    if (memchr(s, 0, n)) luaL_argerror(L, i, "contains a NUL byte");
+    if (len) *len = n;
+    return s;
+}
+
 /* Asks the stock callback about the strings at stack indices 1 and 2, once per SKU and
  * branch per call: a rule routing an order asks about the same pairs for every candidate
  * branch and again when it splits. Returns 0 or SB_ENOTFOUND; raises on a failed
@@ -28,7 +38,7 @@ static void sb_lookup_check(lua_State *L, int rc, const char *what) {
 static int sb_stock_of(lua_State *L, const char *what, double *soh, double *open) {
     sb_rules *r = sb_rules_of(L);
     size_t sl, bl;
-    const char *sku = luaL_checklstring(L, 1, &sl), *branch = luaL_checklstring(L, 2, &bl);
+    const char *sku = sb_arg_name(L, 1, &sl), *branch = sb_arg_name(L, 2, &bl);
     *soh = *open = 0;
     if (!r->lookup || !r->lookup->stock) return SB_ENOTFOUND;
     for (int i = 0; i < r->nstock_memo; i++) {
@@ -79,7 +89,7 @@ static int sb_l_available(lua_State *L) {
 /* product(sku) -> {sku, asin, name, batch_tracked, serial_tracked, is_kit, buffer, latency} | nil */
 static int sb_l_product(lua_State *L) {
     sb_rules *r = sb_rules_of(L);
-    const char *sku = luaL_checkstring(L, 1);
+    const char *sku = sb_arg_name(L, 1, NULL);
     sb_product_info p = {0};
     if (!r->lookup || !r->lookup->product) { lua_pushnil(L); return 1; }
     int rc = r->lookup->product(r->lookup->ud, sku, &p);
@@ -111,7 +121,7 @@ static int sb_l_customer(lua_State *L) {
     sb_rules *r = sb_rules_of(L);
     int how = (int)lua_tointeger(L, lua_upvalueindex(1));
     if (lua_isnoneornil(L, 1)) { lua_pushnil(L); return 1; }
-    const char *key = luaL_checkstring(L, 1);
+    const char *key = sb_arg_name(L, 1, NULL);
     sb_customer_info c = {0};
     int (*fn)(void *, const char *, sb_customer_info *) = NULL;
     if (r->lookup)
@@ -186,7 +196,7 @@ static int sb_push_setting(sb_rules *r, const sb_setting_value *s, char *err) {
         char msg[SB_ERRLEN];
         lua_rawgeti(L, LUA_REGISTRYINDEX, r->decode_ref);
         lua_pushstring(L, v);
-        if (sb_rules_pcall(r, 1, 1, NULL, msg, sizeof msg) < 0)
+        if (sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg) < 0)
             return sb_seterr(err, SB_EINVAL, "setting %s: invalid JSON: %s", s->name, msg);
         return 0;
     }
@@ -195,32 +205,34 @@ static int sb_push_setting(sb_rules *r, const sb_setting_value *s, char *err) {
     }
 }
 
-int sb_rules_set_context(sb_rules *r, const sb_rules_ctx *ctx, char *err) {
-    lua_State *L = r->L;
-    int rc = 0;
-    char **names = NULL;
-    int top = lua_gettop(L);
-    if (ctx->nbranches > 0 && !(names = calloc((size_t)ctx->nbranches, sizeof *names)))
-        return sb_seterr(err, SB_ENOMEM, "rules: out of memory");
-    for (int i = 0; i < ctx->nbranches; i++)
-        if (!(names[i] = sb_strdup(ctx->branches[i].name ? ctx->branches[i].name : ""))) {
-            rc = sb_seterr(err, SB_ENOMEM, "rules: out of memory");
-            goto out;
-        }
+/* What the protected body of sb_rules_set_context gets. */
+typedef struct sb_ctx_args {
+    sb_rules *r;
+    const sb_rules_ctx *ctx;
+    char **names;
+    char *err;
+    int rc;
+} sb_ctx_args;
+
+/* [ud] builds settings, branches, today and integration into the API table */
+static int sb_ctx_body(lua_State *L) {
+    sb_ctx_args *a = lua_touserdata(L, 1);
+    sb_rules *r = a->r;
+    const sb_rules_ctx *ctx = a->ctx;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->api_ref);           /* [api] */
     int api = lua_gettop(L);
     lua_createtable(L, 0, ctx->nsettings);                  /* [api, settings] */
     for (int i = 0; i < ctx->nsettings; i++) {
         const sb_setting_value *s = &ctx->settings[i];
         if (!s->name) continue;
-        if ((rc = sb_push_setting(r, s, err)) < 0) goto out;
+        if ((a->rc = sb_push_setting(r, s, a->err)) < 0) return 0;
         lua_setfield(L, -2, s->name);
     }
     /* branches: an array of {name, country, state}, read-only */
     lua_createtable(L, ctx->nbranches, 0);                  /* [api, settings, branches] */
     for (int i = 0; i < ctx->nbranches; i++) {
         lua_createtable(L, 0, 3);
-        sb_setfield_str(L, "name", names[i]);
+        sb_setfield_str(L, "name", a->names[i]);
         const char *c = ctx->branches[i].country, *st = ctx->branches[i].state;
         sb_setfield_str(L, "country", c && *c ? c : NULL);
         sb_setfield_str(L, "state", st && *st ? st : NULL);
@@ -230,30 +242,49 @@ int sb_rules_set_context(sb_rules *r, const sb_rules_ctx *ctx, char *err) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->deep_ro_ref);
     lua_insert(L, -2);
     lua_pushliteral(L, "branches");
-    if (sb_rules_pcall(r, 2, 1, NULL, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_ERR, "%s", msg); goto out; }
+    if (sb_rules_pcall_trusted(r, 2, 1, msg, sizeof msg) < 0) { a->rc = sb_seterr(a->err, SB_ERR, "%s", msg); return 0; }
     lua_setfield(L, api, "branches");
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->deep_ro_ref);
     lua_insert(L, -2);
     lua_pushliteral(L, "settings");
-    if (sb_rules_pcall(r, 2, 1, NULL, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_ERR, "%s", msg); goto out; }
+    if (sb_rules_pcall_trusted(r, 2, 1, msg, sizeof msg) < 0) { a->rc = sb_seterr(a->err, SB_ERR, "%s", msg); return 0; }
     lua_setfield(L, api, "settings");
     lua_pushstring(L, ctx->today ? ctx->today : "");
     lua_setfield(L, api, "today");
     lua_pushstring(L, ctx->integration ? ctx->integration : "");
     lua_setfield(L, api, "integration");
+    return 0;
+}
 
+int sb_rules_set_context(sb_rules *r, const sb_rules_ctx *ctx, char *err) {
+    int rc = 0;
+    char **names = NULL;
+    if (ctx->nbranches > 0 && !(names = calloc((size_t)ctx->nbranches, sizeof *names)))
+        return sb_seterr(err, SB_ENOMEM, "rules: out of memory");
+    for (int i = 0; i < ctx->nbranches; i++)
+        if (!(names[i] = sb_strdup(ctx->branches[i].name ? ctx->branches[i].name : ""))) {
+            rc = sb_seterr(err, SB_ENOMEM, "rules: out of memory");
+            goto out;
+        }
+    sb_ctx_args a = {r, ctx, names, err, 0};
+    char msg[SB_ERRLEN];
+    if (sb_rules_protect(r, sb_ctx_body, &a, 0, msg, sizeof msg) < 0) {
+        rc = sb_seterr(err, SB_ENOMEM, "rules: %s", msg);
+        goto out;
+    }
+    if ((rc = a.rc) < 0) goto out;
     for (int i = 0; i < r->nbranches; i++) free(r->branch_names[i]);
     free(r->branch_names);
     r->branch_names = names;
     r->nbranches = ctx->nbranches;
     names = NULL;
     r->lookup = ctx->lookup;
+    r->stop = ctx->stop;
     r->have_context = 1;
 out:
     if (names) {
         for (int i = 0; i < ctx->nbranches; i++) free(names[i]);
         free(names);
     }
-    lua_settop(L, top);
     return rc;
 }

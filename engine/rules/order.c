@@ -5,6 +5,7 @@
  * every name (branch, customer, GL code, group) is checked against the context before it
  * reaches sb_decision, and a bad decision holds the order with "file: problem" instead of
  * failing the call. Strings handed out live in r->arena until the next call. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "core/util.h"
 
 #define SB_RULES_MAX_BODY ((size_t)8 << 20)
+#define SB_RULES_MAX_ORDER_LINES 10000     /* items in one order the engine will read */
 
 /* ---- small helpers -------------------------------------------------------------- */
 
@@ -26,7 +28,7 @@ static const char *sb_dup(sb_rules *r, const char *s, size_t n) {
 static const char *sb_get_str(sb_rules *r, int t, const char *k) {
     lua_State *L = r->L;
     const char *out = NULL;
-    if (lua_getfield(L, t, k) == LUA_TSTRING) {
+    if (sb_rawfield(L, t, k) == LUA_TSTRING) {
         size_t n;
         const char *s = lua_tolstring(L, -1, &n);
         out = sb_dup(r, s, n);
@@ -57,11 +59,12 @@ static const char *sb_typename_at(lua_State *L, int idx) {
     return luaL_typename(L, idx);
 }
 
-/* Reads optional field k of the table at t, which must be of type want (or nil).
- * Returns 1 with the value pushed, 0 with nothing pushed (absent), or SB_ERULE with msg. */
+/* Reads optional field k of the table at t (raw: no metamethod of the rule's runs), which
+ * must be of type want (or nil). Returns 1 with the value pushed, 0 with nothing pushed
+ * (absent), or SB_ERULE with msg. */
 static int sb_dec_field(lua_State *L, int t, const char *k, int want, const char *file,
                         const char *ctx, char *msg, size_t msglen) {
-    int ty = lua_getfield(L, t, k);
+    int ty = sb_rawfield(L, t, k);
     if (ty == LUA_TNIL) { lua_pop(L, 1); return 0; }
     if (ty != want) {
         snprintf(msg, msglen, "%s: %s%s must be a %s, got %s", file, ctx, k,
@@ -72,7 +75,8 @@ static int sb_dec_field(lua_State *L, int t, const char *k, int want, const char
     return 1;
 }
 
-/* optional string field -> arena copy; NULL when absent or empty */
+/* optional string field -> arena copy; NULL when absent or empty. A name is compared as
+ * the bytes it has, so one with a NUL in it (which C would read as shorter) is refused. */
 static int sb_dec_str(sb_rules *r, int t, const char *k, const char *file, const char *ctx,
                       const char **out, char *msg, size_t msglen) {
     int rc = sb_dec_field(r->L, t, k, LUA_TSTRING, file, ctx, msg, msglen);
@@ -80,6 +84,11 @@ static int sb_dec_str(sb_rules *r, int t, const char *k, const char *file, const
     if (rc <= 0) return rc;
     size_t n;
     const char *s = lua_tolstring(r->L, -1, &n);
+    if (memchr(s, 0, n)) {
+        snprintf(msg, msglen, "%s: %s%s contains a NUL byte", file, ctx, k);
+        lua_pop(r->L, 1);
+        return SB_ERULE;
+    }
     if (n) *out = sb_dup(r, s, n);
     lua_pop(r->L, 1);
     return 0;
@@ -116,31 +125,33 @@ static int sb_fill_order(sb_rules *r, int t, sb_order *o) {
     o->shipping_total = sb_get_str(r, t, "shipping_total");
 
     /* programs, comma-separated in Amazon's order */
-    lua_getfield(L, t, "program_list");
+    sb_rawfield(L, t, "program_list");
     char progs[512];
     size_t pn = 0;
     progs[0] = 0;
-    lua_Integer np = luaL_len(L, -1);
+    lua_Integer np = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
     for (lua_Integer i = 1; i <= np; i++) {
         lua_rawgeti(L, -1, i);
-        const char *p = lua_tostring(L, -1);
-        if (p) pn += (size_t)snprintf(progs + pn, pn < sizeof progs ? sizeof progs - pn : 0, "%s%s", pn ? "," : "", p);
+        const char *p = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (p && pn < sizeof progs - 1) pn += (size_t)snprintf(progs + pn, pn < sizeof progs ? sizeof progs - pn : 0, "%s%s", pn ? "," : "", p);
         if (pn >= sizeof progs) pn = sizeof progs - 1;
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
     o->programs = sb_dup(r, progs, strlen(progs));
 
-    lua_getfield(L, t, "buyer");
+    sb_rawfield(L, t, "buyer");
     int b = lua_gettop(L);
+    if (!lua_istable(L, b)) { lua_pop(L, 1); lua_newtable(L); }
     o->buyer_name = sb_get_str(r, b, "name");
     o->buyer_email = sb_get_str(r, b, "email");
     o->buyer_company = sb_get_str(r, b, "company");
     o->buyer_po = sb_get_str(r, b, "po");
     lua_pop(L, 1);
 
-    lua_getfield(L, t, "ship");
+    sb_rawfield(L, t, "ship");
     int a = lua_gettop(L);
+    if (!lua_istable(L, a)) { lua_pop(L, 1); lua_newtable(L); }
     sb_address *s = &o->ship;
     s->name = sb_get_str(r, a, "name");
     s->company = sb_get_str(r, a, "company");
@@ -156,16 +167,19 @@ static int sb_fill_order(sb_rules *r, int t, sb_order *o) {
     s->type = sb_get_str(r, a, "type");
     lua_pop(L, 1);
 
-    lua_getfield(L, t, "lines");
+    sb_rawfield(L, t, "lines");
     int ls = lua_gettop(L);
-    lua_Integer n = luaL_len(L, ls);
+    size_t n = lua_istable(L, ls) ? lua_rawlen(L, ls) : 0;
+    if (n > SB_RULES_MAX_ORDER_LINES) { lua_pop(L, 1); return SB_ENOMEM; }
     o->nlines = (int)n;
-    o->lines = n ? sb_arena_alloc(&r->arena, (size_t)n * sizeof *o->lines) : NULL;
+    o->lines = n ? sb_arena_alloc(&r->arena, n * sizeof *o->lines) : NULL;
     if (n && !o->lines) { lua_pop(L, 1); return SB_ENOMEM; }
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, ls, i);
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, ls, (lua_Integer)i);
         int l = lua_gettop(L);
+        if (!lua_istable(L, l)) { lua_pop(L, 1); lua_newtable(L); }
         sb_order_line *ol = &o->lines[i - 1];
+        memset(ol, 0, sizeof *ol);
         ol->item_id = sb_get_str(r, l, "item_id");
         ol->sku = sb_get_str(r, l, "sku");
         ol->asin = sb_get_str(r, l, "asin");
@@ -284,7 +298,9 @@ static int sb_check_branch(sb_rules *r, const char *b, char *msg, size_t ml) {
     return SB_ERULE;
 }
 
-/* reads splits[si] at the top of the stack into d->splits[si] */
+/* reads splits[si] at the top of the stack into d->splits[si]. Every count is the order's
+ * before it sizes anything: a split names each line of the order at most once, with a
+ * whole quantity from 1 to the line's; sum[] adds up each line over the splits. */
 static int sb_take_split(sb_rules *r, int si, const sb_order *o, double *sum, sb_decision *d, char *msg, size_t ml) {
     const char *F = "route.lua";
     lua_State *L = r->L;
@@ -299,44 +315,64 @@ static int sb_take_split(sb_rules *r, int si, const sb_order *o, double *sum, sb
     if ((rc = sb_dec_field(L, s, "lines", LUA_TTABLE, F, ctx, msg, ml)) < 0) return rc;
     if (rc == 0) { snprintf(msg, ml, "%s: splits[%d] lacks 'lines'", F, si + 1); return SB_ERULE; }
     int ls = lua_gettop(L);
-    lua_Integer n = luaL_len(L, ls);
+    size_t n = lua_rawlen(L, ls);
+    if (n == 0) {
+        lua_pop(L, 1);
+        snprintf(msg, ml, "%s: splits[%d] has no lines (an empty split would be an empty order)", F, si + 1);
+        return SB_ERULE;
+    }
+    if (n > (size_t)o->nlines) {
+        lua_pop(L, 1);
+        snprintf(msg, ml, "%s: splits[%d] has %zu lines, the order has %d (each line at most once per split)",
+                 F, si + 1, n, o->nlines);
+        return SB_ERULE;
+    }
     sb_split *sp = &d->splits[si];
     sp->branch = branch;
     sp->nlines = 0;
-    sp->lines = n ? sb_arena_alloc(&r->arena, (size_t)n * sizeof *sp->lines) : NULL;
-    if (n && !sp->lines) { lua_pop(L, 1); snprintf(msg, ml, "%s: too many lines", F); return SB_ERULE; }
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, ls, i);
+    sp->lines = sb_arena_alloc(&r->arena, n * sizeof *sp->lines);
+    if (!sp->lines) { lua_pop(L, 1); snprintf(msg, ml, "%s: out of memory", F); return SB_ERULE; }
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, ls, (lua_Integer)i);
         int e = lua_gettop(L);
         if (!lua_istable(L, e)) {
-            snprintf(msg, ml, "%s: splits[%d].lines[%lld] must be a table {line=, qty=}, got %s", F, si + 1, (long long)i, luaL_typename(L, e));
+            snprintf(msg, ml, "%s: splits[%d].lines[%zu] must be a table {line=, qty=}, got %s", F, si + 1, i, luaL_typename(L, e));
             lua_pop(L, 2);
             return SB_ERULE;
         }
-        lua_getfield(L, e, "line");
-        lua_getfield(L, e, "qty");
+        sb_rawfield(L, e, "line");
+        sb_rawfield(L, e, "qty");
         int okl = lua_type(L, -2) == LUA_TNUMBER, okq = lua_type(L, -1) == LUA_TNUMBER;
         double line = lua_tonumber(L, -2), qty = lua_tonumber(L, -1);
         lua_pop(L, 3);
         if (!okl || !okq) {
-            snprintf(msg, ml, "%s: splits[%d].lines[%lld] needs numbers line= and qty=", F, si + 1, (long long)i);
+            snprintf(msg, ml, "%s: splits[%d].lines[%zu] needs numbers line= and qty=", F, si + 1, i);
             lua_pop(L, 1);
             return SB_ERULE;
         }
         if (line != floor(line) || line < 1 || line > o->nlines) {
-            snprintf(msg, ml, "%s: splits[%d].lines[%lld].line %.15g is not a line of the order (1..%d)", F, si + 1, (long long)i, line, o->nlines);
+            snprintf(msg, ml, "%s: splits[%d].lines[%zu].line %.15g is not a line of the order (1..%d)", F, si + 1, i, line, o->nlines);
             lua_pop(L, 1);
             return SB_ERULE;
         }
-        if (!(qty > 0) || !isfinite(qty)) {
-            snprintf(msg, ml, "%s: splits[%d].lines[%lld].qty must be > 0, got %.15g", F, si + 1, (long long)i, qty);
+        int li = (int)line - 1;
+        double have = o->lines[li].qty;
+        if (!(qty >= 1) || qty != floor(qty) || qty > have) {
+            snprintf(msg, ml, "%s: splits[%d].lines[%zu].qty must be a whole number from 1 to %.15g (line %d's), got %.15g",
+                     F, si + 1, i, have, li + 1, qty);
             lua_pop(L, 1);
             return SB_ERULE;
         }
-        sp->lines[sp->nlines].line = (int)line - 1;
+        for (int k = 0; k < sp->nlines; k++)
+            if (sp->lines[k].line == li) {
+                snprintf(msg, ml, "%s: splits[%d] names line %d twice", F, si + 1, li + 1);
+                lua_pop(L, 1);
+                return SB_ERULE;
+            }
+        sp->lines[sp->nlines].line = li;
         sp->lines[sp->nlines].qty = qty;
         sp->nlines++;
-        sum[(int)line - 1] += qty;
+        sum[li] += qty;
     }
     lua_pop(L, 1);
     return 0;
@@ -364,6 +400,7 @@ static int sb_take_route(sb_rules *r, int t, const sb_order *o, sb_decision *d, 
         d->splits[0].branch = branch;
         d->splits[0].nlines = 0;
         d->splits[0].lines = o->nlines ? sb_arena_alloc(&r->arena, (size_t)o->nlines * sizeof(sb_split_line)) : NULL;
+        if (o->nlines && !d->splits[0].lines) { snprintf(msg, ml, "%s: out of memory", F); return SB_ERULE; }
         for (int i = 0; i < o->nlines; i++) {
             if (!(o->lines[i].qty > 0)) continue;
             d->splits[0].lines[d->splits[0].nlines].line = i;
@@ -372,21 +409,22 @@ static int sb_take_route(sb_rules *r, int t, const sb_order *o, sb_decision *d, 
         }
     } else {
         int sp = lua_gettop(L);
-        lua_Integer n = luaL_len(L, sp);
+        size_t n = lua_rawlen(L, sp);
         if (n < 1 || n > SB_MAX_SPLITS) {
             lua_pop(L, 1);
-            snprintf(msg, ml, "%s: %lld splits; an order splits into 1 to %d orders", F, (long long)n, SB_MAX_SPLITS);
+            snprintf(msg, ml, "%s: %zu splits; an order splits into 1 to %d orders", F, n, SB_MAX_SPLITS);
             return SB_ERULE;
         }
-        double sumbuf[64] = {0}, *sum = sumbuf;
-        if (o->nlines > 64 && !(sum = calloc((size_t)o->nlines, sizeof *sum))) {
+        double *sum = o->nlines ? sb_arena_alloc(&r->arena, (size_t)o->nlines * sizeof *sum) : NULL;
+        if (o->nlines && !sum) {
             lua_pop(L, 1);
             snprintf(msg, ml, "%s: out of memory", F);
             return SB_ERULE;
         }
+        for (int i = 0; i < o->nlines; i++) sum[i] = 0;
         rc = 0;
-        for (lua_Integer i = 1; i <= n && !rc; i++) {
-            lua_rawgeti(L, sp, i);
+        for (size_t i = 1; i <= n && !rc; i++) {
+            lua_rawgeti(L, sp, (lua_Integer)i);
             rc = sb_take_split(r, (int)i - 1, o, sum, d, msg, ml);
             lua_pop(L, 1);
         }
@@ -397,7 +435,6 @@ static int sb_take_route(sb_rules *r, int t, const sb_order *o, sb_decision *d, 
                          F, i + 1, o->lines[i].sku ? o->lines[i].sku : "?", sum[i], o->lines[i].qty);
                 rc = SB_ERULE;
             }
-        if (sum != sumbuf) free(sum);
         if (rc) return rc;
         d->nsplits = (int)n;
     }
@@ -460,44 +497,70 @@ static int sb_take_gl(sb_rules *r, int t, sb_decision *d, char *msg, size_t ml) 
 /* ---- running one order ------------------------------------------------------------ */
 
 static void sb_hold(sb_rules *r, sb_decision *d, int h, const char *msg) {
-    d->error = sb_dup(r, msg, strlen(msg));
+    char one[SB_ERRLEN];
+    sb_escape_controls(msg, strlen(msg), one, sizeof one);    /* names from a rule may hold anything */
+    d->error = sb_dup(r, one, strlen(one));
     d->error_hook = sb_rules_hook_names[h];
 }
 
-/* Runs the order hooks on the normalised order at index o_idx. Always returns 0: a
- * failure holds the order through d->error. */
+/* What the protected reader of one decision gets and gives back. */
+typedef struct sb_take_args {
+    sb_rules *r;
+    int h;
+    const sb_order *o;
+    const char *key;            /* the order's customer_key */
+    sb_decision *d;
+    char *msg;
+    size_t ml;
+    int rc;
+} sb_take_args;
+
+/* [ud, decision] reads hook h's decision into a->d. Runs as a protected call with raw
+ * access only, so neither a metamethod nor a memory error can reach the engine. */
+static int sb_take_body(lua_State *L) {
+    sb_take_args *a = lua_touserdata(L, 1);
+    char f[32];
+    snprintf(f, sizeof f, "%s.lua", sb_rules_hook_names[a->h]);
+    if (a->h != SB_HOOK_GL && !lua_istable(L, 2)) {
+        snprintf(a->msg, a->ml, "%s: the decision must be a table, got %s", f, luaL_typename(L, 2));
+        a->rc = SB_ERULE;
+        return 0;
+    }
+    switch (a->h) {
+    case SB_HOOK_STATUS: a->rc = sb_take_status(a->r, 2, a->d, a->msg, a->ml); break;
+    case SB_HOOK_VALIDATE: a->rc = sb_take_validate(a->r, 2, a->d, a->msg, a->ml); break;
+    case SB_HOOK_CUSTOMER: a->rc = sb_take_customer(a->r, 2, a->key, a->d, a->msg, a->ml); break;
+    case SB_HOOK_ROUTE: a->rc = sb_take_route(a->r, 2, a->o, a->d, a->msg, a->ml); break;
+    default: a->rc = sb_take_gl(a->r, 2, a->d, a->msg, a->ml); break;
+    }
+    return 0;
+}
+
+/* Runs the order hooks on the normalised order at index o_idx. Returns 0 (a failure
+ * holds the order through d->error), or SB_EINTR when the engine is stopping (nothing is
+ * decided then). */
 static int sb_run_hooks(sb_rules *r, int o_idx, sb_order *o, sb_decision *d) {
     lua_State *L = r->L;
     char msg[SB_ERRLEN], file[32];
     static const int order_hooks[] = {SB_HOOK_STATUS, SB_HOOK_VALIDATE, SB_HOOK_CUSTOMER,
                                       SB_HOOK_ROUTE, SB_HOOK_GL};
+    const char *key = sb_get_str(r, o_idx, "customer_key");   /* before a hook can change it */
     d->download = 1;
     for (size_t k = 0; k < sizeof order_hooks / sizeof order_hooks[0]; k++) {
         int h = order_hooks[k];
         snprintf(file, sizeof file, "%s.lua", sb_rules_hook_names[h]);
         lua_rawgeti(L, LUA_REGISTRYINDEX, r->hook_ref[h]);
         lua_pushvalue(L, o_idx);
-        if (sb_rules_pcall(r, 1, 1, file, msg, sizeof msg) < 0) { sb_hold(r, d, h, msg); return 0; }
-        int t = lua_gettop(L), rc;
-        if (h != SB_HOOK_GL && !lua_istable(L, t)) {
-            snprintf(msg, sizeof msg, "%s: the decision must be a table, got %s", file, luaL_typename(L, t));
-            rc = SB_ERULE;
-        } else switch (h) {
-            case SB_HOOK_STATUS: rc = sb_take_status(r, t, d, msg, sizeof msg); break;
-            case SB_HOOK_VALIDATE: rc = sb_take_validate(r, t, d, msg, sizeof msg); break;
-            case SB_HOOK_CUSTOMER: {
-                lua_getfield(L, o_idx, "customer_key");
-                const char *key = NULL;
-                if (lua_type(L, -1) == LUA_TSTRING) { size_t n; const char *s = lua_tolstring(L, -1, &n); key = sb_dup(r, s, n); }
-                lua_pop(L, 1);
-                rc = sb_take_customer(r, t, key, d, msg, sizeof msg);
-                break;
-            }
-            case SB_HOOK_ROUTE: rc = sb_take_route(r, t, o, d, msg, sizeof msg); break;
-            default: rc = sb_take_gl(r, t, d, msg, sizeof msg); break;
+        int rc = sb_rules_pcall(r, 1, 1, file, msg, sizeof msg);
+        if (rc == SB_EINTR) return rc;
+        if (rc < 0) { sb_hold(r, d, h, msg); return 0; }
+        sb_take_args a = {r, h, o, key, d, msg, sizeof msg, 0};
+        char perr[SB_ERRLEN];
+        if (sb_rules_protect(r, sb_take_body, &a, 1, perr, sizeof perr) < 0) {
+            snprintf(msg, sizeof msg, "%s: the decision cannot be read: %.400s", file, perr);
+            a.rc = SB_ERULE;
         }
-        lua_settop(L, t - 1);
-        if (rc < 0) {
+        if (a.rc < 0) {
             snprintf(r->traceback, sizeof r->traceback, "%s", msg);
             sb_hold(r, d, h, msg);
             return 0;
@@ -518,12 +581,37 @@ static void sb_begin(sb_rules *r, sb_order *o, sb_decision *d) {
 /* The normalised order at index no into *o, then the hooks. [-0, +0] */
 static int sb_decide(sb_rules *r, int no, sb_order *o, sb_decision *d, char *err) {
     int rc = sb_fill_order(r, no, o);
-    if (rc < 0) return sb_seterr(err, rc, "order %s: out of memory", o->order_id);
-    return sb_run_hooks(r, no, o, d);
+    if (rc < 0) return sb_seterr(err, rc, "order %s: out of memory", o->order_id ? o->order_id : "(no orderId)");
+    rc = sb_run_hooks(r, no, o, d);
+    if (rc == SB_EINTR) return sb_seterr(err, rc, "order %s: not decided: the engine is stopping", o->order_id);
+    return rc;
 }
 
 /* The key of the registry table of orders sb_rules_page_prepare normalised ahead. */
 static const char sb_prepared_key = 'p';
+
+/* What the protected bodies of the public calls below get and give back. */
+typedef struct sb_call_args {
+    sb_rules *r;
+    const char *body;           /* page_open, order_json */
+    size_t len;
+    int i;                      /* page_order */
+    sb_order *o;
+    sb_decision *d;
+    int norders;                /* page_open */
+    const sb_stock_input *in;   /* stock */
+    long qty;
+    char *err;
+    int rc;
+} sb_call_args;
+
+/* An order's id read straight from Amazon's object at idx (raw), for an order the engine
+ * cannot normalise: it is then still stored under its own id. [-0, +0] */
+static void sb_raw_id(sb_rules *r, int idx, sb_order *o) {
+    if (o->order_id || !lua_istable(r->L, idx)) return;
+    const char *id = sb_get_str(r, idx, "orderId");
+    if (id && *id && !memchr(id, 0, strlen(id))) o->order_id = id;
+}
 
 /* The order object is at the top of the stack; pops it. */
 static int sb_run_order(sb_rules *r, sb_order *o, sb_decision *d, char *err) {
@@ -534,12 +622,18 @@ static int sb_run_order(sb_rules *r, sb_order *o, sb_decision *d, char *err) {
     if (!r->have_context) { rc = sb_seterr(err, SB_EINVAL, "rules: sb_rules_set_context was not called"); goto out; }
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->normalize_ref);
     lua_pushvalue(L, obj);
-    if (sb_rules_pcall_trusted(r, 1, 3, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_ERR, "order: %s", msg); goto out; }
+    if (sb_rules_pcall_trusted(r, 1, 3, msg, sizeof msg) < 0) {
+        sb_raw_id(r, obj, o);
+        rc = sb_seterr(err, SB_ERR, "order %s: %s", o->order_id ? o->order_id : "(no orderId)", msg);
+        goto out;
+    }
     if (lua_isnil(L, -3)) {
         const char *id = lua_tostring(L, -1), *why = lua_tostring(L, -2);
         if (id) o->order_id = sb_dup(r, id, strlen(id));
+        sb_raw_id(r, obj, o);
         rc = sb_seterr(err, SB_EINVAL, "order %s: %s", id ? id : "(no orderId)", why ? why : "malformed");
-        /* kept for a person as it came, whatever is wrong with it */
+        /* kept for a person as it came, whatever is wrong with it (from a page, the page
+         * itself keeps it when the state has no room left to encode it) */
         if (!o->raw_json) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, r->encode_ref);
             lua_pushvalue(L, obj);
@@ -558,122 +652,165 @@ out:
     return rc;
 }
 
+/* The whole-call failure of a protected body (a memory error in the engine's own work):
+ * the order is still reported, by its id when it is known. */
+static int sb_call(sb_rules *r, lua_CFunction fn, sb_call_args *a, const char *what) {
+    char msg[SB_ERRLEN];
+    if (sb_rules_protect(r, fn, a, 0, msg, sizeof msg) < 0)
+        return sb_seterr(a->err, SB_ENOMEM, "%s%s: %s", what,
+                         a->o && a->o->order_id ? a->o->order_id : "", msg);
+    return a->rc;
+}
+
+/* [ud] */
+static int sb_page_open_body(lua_State *L) {
+    sb_call_args *a = lua_touserdata(L, 1);
+    sb_rules *r = a->r;
+    char msg[SB_ERRLEN];
+    luaL_unref(L, LUA_REGISTRYINDEX, r->page_ref);
+    r->page_ref = LUA_NOREF;
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &sb_prepared_key);
+    r->engine_mem = 0;
+    lua_gc(L, LUA_GCCOLLECT);
+    if (a->len > SB_RULES_MAX_BODY) {
+        a->rc = sb_seterr(a->err, SB_EINVAL, "page: body of %zu bytes is over the %zu byte limit", a->len, SB_RULES_MAX_BODY);
+        return 0;
+    }
+    size_t before = r->mem;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->decode_ref);
+    lua_pushlstring(L, a->body, a->len);
+    if (sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg) < 0) { a->rc = sb_seterr(a->err, SB_EINVAL, "page: invalid JSON: %s", msg); return 0; }
+    if (!lua_istable(L, -1) || sb_rawfield(L, -1, "orders") != LUA_TTABLE) {
+        a->rc = sb_seterr(a->err, SB_EINVAL, "page: the body has no \"orders\" array");
+        return 0;
+    }
+    size_t n = lua_rawlen(L, -1);
+    lua_pop(L, 1);
+    if (n > INT_MAX) { a->rc = sb_seterr(a->err, SB_EINVAL, "page: %zu orders", n); return 0; }
+    if (sb_rawfield(L, -1, "pagination") == LUA_TTABLE &&
+        sb_rawfield(L, -1, "nextToken") == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
+        r->next_token = sb_strdup(lua_tostring(L, -1));
+        if (!r->next_token) { a->rc = sb_seterr(a->err, SB_ENOMEM, "page: out of memory"); return 0; }
+    }
+    lua_settop(L, 2);
+    r->page_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->engine_mem = r->mem > before ? r->mem - before : 0;    /* the page is the engine's, not the pack's */
+    a->norders = (int)n;
+    return 0;
+}
+
 int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
                        const char **next_token, char *err) {
-    lua_State *L = r->L;
-    int top = lua_gettop(L), rc = 0;
-    char msg[SB_ERRLEN];
     sb_begin(r, NULL, NULL);
     *norders = 0;
     if (next_token) *next_token = NULL;
     free(r->next_token);
     r->next_token = NULL;
-    luaL_unref(L, LUA_REGISTRYINDEX, r->page_ref);
-    r->page_ref = LUA_NOREF;
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &sb_prepared_key);
-    lua_gc(L, LUA_GCCOLLECT);
-    if (len > SB_RULES_MAX_BODY) { rc = sb_seterr(err, SB_EINVAL, "page: body of %zu bytes is over the %zu byte limit", len, SB_RULES_MAX_BODY); goto out; }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->decode_ref);
-    lua_pushlstring(L, body, len);
-    if (sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_EINVAL, "page: invalid JSON: %s", msg); goto out; }
-    if (!lua_istable(L, -1) || lua_getfield(L, -1, "orders") != LUA_TTABLE) {
-        rc = sb_seterr(err, SB_EINVAL, "page: the body has no \"orders\" array");
-        goto out;
-    }
-    lua_Integer n = luaL_len(L, -1);
-    lua_pop(L, 1);
-    if (lua_getfield(L, -1, "pagination") == LUA_TTABLE &&
-        lua_getfield(L, -1, "nextToken") == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
-        r->next_token = sb_strdup(lua_tostring(L, -1));
-        if (!r->next_token) { rc = sb_seterr(err, SB_ENOMEM, "page: out of memory"); goto out; }
-    }
-    lua_settop(L, top + 1);
-    r->page_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    *norders = (int)n;
+    sb_call_args a = {.r = r, .body = body, .len = len, .err = err};
+    int rc = sb_call(r, sb_page_open_body, &a, "page: ");
+    if (rc) return rc;
+    *norders = a.norders;
     if (next_token) *next_token = r->next_token;
-out:
-    lua_settop(L, top);
-    return rc;
+    return 0;
 }
 
-int sb_rules_page_prepare(sb_rules *r, char *err) {
-    lua_State *L = r->L;
-    int top = lua_gettop(L);
+/* [ud] */
+static int sb_prepare_body(lua_State *L) {
+    sb_call_args *a = lua_touserdata(L, 1);
+    sb_rules *r = a->r;
     char msg[SB_ERRLEN];
-    if (r->page_ref == LUA_NOREF) return sb_seterr(err, SB_EINVAL, "page: no page is open");
+    size_t before = r->mem;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->page_ref);
-    lua_getfield(L, -1, "orders");
+    sb_rawfield(L, -1, "orders");
     int orders = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, orders);
+    size_t n = lua_rawlen(L, orders);
     lua_createtable(L, (int)n, 0);
     int prep = lua_gettop(L);
-    for (lua_Integer i = 1; i <= n; i++) {
+    for (size_t i = 1; i <= n; i++) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, r->normalize_ref);
-        lua_rawgeti(L, orders, i);
+        lua_rawgeti(L, orders, (lua_Integer)i);
         /* an order that does not normalise stays out: sb_rules_page_order runs it again
          * and reports it as it always does */
         if (sb_rules_pcall_trusted(r, 1, 3, msg, sizeof msg) == 0 && lua_istable(L, -3)) {
             lua_pushvalue(L, -3);
-            lua_rawseti(L, prep, i);
+            lua_rawseti(L, prep, (lua_Integer)i);
         }
         lua_settop(L, prep);
     }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &sb_prepared_key);
-    lua_settop(L, top);
+    if (r->mem > before) r->engine_mem += r->mem - before;
     return 0;
 }
 
-int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, char *err) {
-    lua_State *L = r->L;
-    sb_begin(r, order, dec);
+int sb_rules_page_prepare(sb_rules *r, char *err) {
     if (r->page_ref == LUA_NOREF) return sb_seterr(err, SB_EINVAL, "page: no page is open");
-    int base = lua_gettop(L);
+    sb_call_args a = {.r = r, .err = err};
+    return sb_call(r, sb_prepare_body, &a, "page: ");
+}
+
+/* [ud] */
+static int sb_page_order_body(lua_State *L) {
+    sb_call_args *a = lua_touserdata(L, 1);
+    sb_rules *r = a->r;
+    int i = a->i;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &sb_prepared_key) == LUA_TTABLE &&
         lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TTABLE) {
         /* normalised ahead by sb_rules_page_prepare; used once */
         lua_pushnil(L);
-        lua_rawseti(L, base + 1, (lua_Integer)i + 1);
-        int rc;
-        order->page_index = i;
-        if (!r->have_context) rc = sb_seterr(err, SB_EINVAL, "rules: sb_rules_set_context was not called");
-        else rc = sb_decide(r, base + 2, order, dec, err);
-        lua_settop(L, base);
-        return rc;
+        lua_rawseti(L, 2, (lua_Integer)i + 1);
+        if (!r->have_context) a->rc = sb_seterr(a->err, SB_EINVAL, "rules: sb_rules_set_context was not called");
+        else a->rc = sb_decide(r, 3, a->o, a->d, a->err);
+        return 0;
     }
-    lua_settop(L, base);
+    lua_settop(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->page_ref);
-    lua_getfield(L, -1, "orders");
+    sb_rawfield(L, -1, "orders");
     lua_rawgeti(L, -1, (lua_Integer)i + 1);
-    lua_replace(L, -3);
-    lua_pop(L, 1);
-    if (lua_isnil(L, -1)) { lua_pop(L, 1); return sb_seterr(err, SB_EINVAL, "page: no order %d", i); }
+    if (lua_isnil(L, -1)) { a->rc = sb_seterr(a->err, SB_EINVAL, "page: no order %d", i); return 0; }
+    a->rc = sb_run_order(r, a->o, a->d, a->err);
+    return 0;
+}
+
+int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, char *err) {
+    sb_begin(r, order, dec);
+    if (r->page_ref == LUA_NOREF) return sb_seterr(err, SB_EINVAL, "page: no page is open");
     order->page_index = i;
-    return sb_run_order(r, order, dec, err);
+    sb_call_args a = {.r = r, .i = i, .o = order, .d = dec, .err = err};
+    return sb_call(r, sb_page_order_body, &a, "order ");
+}
+
+/* [ud] */
+static int sb_order_json_body(lua_State *L) {
+    sb_call_args *a = lua_touserdata(L, 1);
+    sb_rules *r = a->r;
+    char msg[SB_ERRLEN];
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->decode_ref);
+    lua_pushlstring(L, a->body, a->len);
+    if (sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg) < 0) {
+        a->rc = sb_seterr(a->err, SB_EINVAL, "order: invalid JSON: %s", msg);
+        return 0;
+    }
+    a->rc = sb_run_order(r, a->o, a->d, a->err);
+    return 0;
 }
 
 int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *order,
                         sb_decision *dec, char *err) {
-    lua_State *L = r->L;
-    char msg[SB_ERRLEN];
     sb_begin(r, order, dec);
     if (len > SB_RULES_MAX_BODY) return sb_seterr(err, SB_EINVAL, "order: %zu bytes is over the %zu byte limit", len, SB_RULES_MAX_BODY);
     order->raw_json = sb_dup(r, json, len);
     order->page_index = -1;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->decode_ref);
-    lua_pushlstring(L, json, len);
-    if (sb_rules_pcall_trusted(r, 1, 1, msg, sizeof msg) < 0)
-        return sb_seterr(err, SB_EINVAL, "order: invalid JSON: %s", msg);
-    return sb_run_order(r, order, dec, err);
+    sb_call_args a = {.r = r, .body = json, .len = len, .o = order, .d = dec, .err = err};
+    return sb_call(r, sb_order_json_body, &a, "order ");
 }
 
-int sb_rules_stock(sb_rules *r, const sb_stock_input *in, long *qty, char *err) {
-    lua_State *L = r->L;
-    int top = lua_gettop(L), rc = 0;
+/* [ud] */
+static int sb_stock_body(lua_State *L) {
+    sb_call_args *a = lua_touserdata(L, 1);
+    sb_rules *r = a->r;
+    const sb_stock_input *in = a->in;
     char msg[SB_ERRLEN];
-    sb_begin(r, NULL, NULL);
-    *qty = 0;
-    if (!r->have_context) { rc = sb_seterr(err, SB_EINVAL, "rules: sb_rules_set_context was not called"); goto out; }
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->hook_ref[SB_HOOK_STOCK]);
     lua_createtable(L, 0, 3);
     lua_pushstring(L, in->sku ? in->sku : "");
@@ -699,19 +836,27 @@ int sb_rules_stock(sb_rules *r, const sb_stock_input *in, long *qty, char *err) 
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "branches");
-    if (sb_rules_pcall(r, 1, 1, "stock.lua", msg, sizeof msg) < 0) { rc = sb_seterr(err, SB_ERULE, "%s", msg); goto out; }
-    int isnum = 0;
-    lua_Number v = lua_tonumberx(L, -1, &isnum);
-    if (lua_type(L, -1) != LUA_TNUMBER || !isnum) {
-        rc = sb_seterr(err, SB_ERULE, "stock.lua: must return a number, got %s", luaL_typename(L, -1));
-        goto out;
+    int rc = sb_rules_pcall(r, 1, 1, "stock.lua", msg, sizeof msg);
+    if (rc < 0) { a->rc = sb_seterr(a->err, rc, "%s", msg); return 0; }
+    lua_Number v = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER) {
+        a->rc = sb_seterr(a->err, SB_ERULE, "stock.lua: must return a number, got %s", luaL_typename(L, -1));
+        return 0;
     }
     if (!isfinite(v) || v < 0 || v != floor(v) || v > 2147483647.0) {
-        rc = sb_seterr(err, SB_ERULE, "stock.lua: must return a whole number >= 0, got %.15g", (double)v);
-        goto out;
+        a->rc = sb_seterr(a->err, SB_ERULE, "stock.lua: must return a whole number >= 0, got %.15g", (double)v);
+        return 0;
     }
-    *qty = (long)v;
-out:
-    lua_settop(L, top);
+    a->qty = (long)v;
+    return 0;
+}
+
+int sb_rules_stock(sb_rules *r, const sb_stock_input *in, long *qty, char *err) {
+    sb_begin(r, NULL, NULL);
+    *qty = 0;
+    if (!r->have_context) return sb_seterr(err, SB_EINVAL, "rules: sb_rules_set_context was not called");
+    sb_call_args a = {.r = r, .in = in, .err = err};
+    int rc = sb_call(r, sb_stock_body, &a, "stock: ");
+    if (!rc) *qty = a.qty;
     return rc;
 }

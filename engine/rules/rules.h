@@ -16,9 +16,18 @@
 
 typedef struct sb_rules sb_rules;
 
+/* What a pack may spend. Every limit holds inside the C library a rule calls too (its
+ * work is charged to the instruction budget, and the clock is read as it goes), so a rule
+ * that hits one returns within a few milliseconds of it. */
 typedef struct sb_rules_limits {
     long instructions;          /* per hook call; 0 = default (1,000,000) */
-    size_t memory_bytes;        /* per state; 0 = default (32 MiB) */
+    size_t memory_bytes;        /* the pack's share of the state; 0 = default (32 MiB) */
+    long time_ms;               /* wall clock per hook call; 0 = default (200) */
+    long load_ms;               /* wall clock for a pack's top-level code; 0 = default (500) */
+    /* the clock those two read, monotonic microseconds; NULL = CLOCK_MONOTONIC (tests
+     * install one that moves as they say) */
+    int64_t (*clock_us)(void *ud);
+    void *clock_ud;
 } sb_rules_limits;
 
 typedef struct sb_product_info {
@@ -68,6 +77,9 @@ typedef struct sb_rules_ctx {
     int nbranches;
     const char *today;          /* "YYYY-MM-DD" in the integration's time zone */
     const sb_lookup *lookup;
+    /* set by a signal handler: a rule running when it is set stops at once and the call
+     * returns SB_EINTR (the order is not decided; nothing is held). NULL: none. */
+    volatile int *stop;
 } sb_rules_ctx;
 
 /* Loads pack_dir (NULL or "default" for the embedded default pack), checks every hook

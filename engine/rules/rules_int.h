@@ -49,11 +49,25 @@ typedef struct sb_stock_memo {
 
 typedef struct sb_pool_block { struct sb_pool_block *next; } sb_pool_block;
 
+/* Why a rule call was cut short (sb_rules.expired). */
+enum sb_expiry { SB_EXP_NONE, SB_EXP_BUDGET, SB_EXP_TIME, SB_EXP_STOP };
+
+#define SB_RULES_MAX_STRING ((size_t)1 << 20)   /* the longest string rule code can make */
+
 struct sb_rules {
     lua_State *L;
-    size_t mem, mem_max;                 /* bytes the state holds, and its cap */
+    size_t mem;                          /* bytes the state holds */
+    size_t mem_max;                      /* the pack's share (rules.memory_mb) */
+    size_t engine_mem;                   /* held by the engine's own data: the open page */
+    int oom_string;                      /* the last refusal was a string over SB_RULES_MAX_STRING */
     long budget, remaining;              /* instructions per call, and left in this call */
-    int timed_out;
+    int64_t time_us, load_us;            /* wall clock per hook call, and per pack load */
+    int64_t deadline;                    /* of the call under way (clock microseconds) */
+    int64_t (*clock_us)(void *ud);
+    void *clock_ud;
+    int loading;                         /* the pack's top-level code runs: load_us applies */
+    volatile int *stop;                  /* the engine's stop flag (context), or NULL */
+    int expired;                         /* enum sb_expiry of the call under way */
     char timeout_where[160];
     int hook_ref[SB_NHOOKS];             /* this pack's hook functions (registry refs) */
     int default_ref[SB_NHOOKS];          /* the embedded default pack's hooks */
@@ -90,15 +104,42 @@ int sb_rules_pcall(sb_rules *r, int nargs, int nres, const char *file, char *msg
  * rule's budget. Memory errors read "rules: out of memory (limit N bytes)". */
 int sb_rules_pcall_trusted(sb_rules *r, int nargs, int nres, char *msg, size_t msglen);
 
+/* Charges cost instructions' worth of C library work to the rule call under way and checks
+ * its clock and the stop flag; raises the expiry when one is spent (never returns then).
+ * Outside rule code it does nothing. [-0, +0, e] */
+void sb_rules_charge(lua_State *L, long cost);
+
+/* Runs fn(L) as a protected call with ud (a light userdata at index 1) and the nargs
+ * values on top of the stack (at 2..) as its arguments: every Lua API call the host makes
+ * on a state runs under one, so no error (a rule's metamethod, a memory error) ever
+ * reaches the panic handler. Returns 0, or SB_ERULE / SB_ENOMEM with "message" in msg.
+ * [-nargs, +0] */
+int sb_rules_protect(sb_rules *r, lua_CFunction fn, void *ud, int nargs, char *msg, size_t msglen);
+
+/* bounded.c: puts bounded versions of the C library functions that could otherwise run
+ * unbounded (string.rep, find, match, gmatch, gsub, format; table.concat, insert, remove,
+ * move, unpack, sort; utf8; tonumber; cjson.encode and decode) in place of the originals
+ * in the loaded libraries at the top of the stack: [string, table, utf8, base, cjson].
+ * [-0, +0] */
+void sb_rules_open_bounded(lua_State *L, int string_idx, int table_idx, int utf8_idx, int base_idx, int cjson_idx);
+
+/* t[k] with raw access: no metamethod runs while C reads what a rule returned.
+ * [-0, +1] returns the type */
+static inline int sb_rawfield(lua_State *L, int t, const char *k) {
+    t = lua_absindex(L, t);
+    lua_pushstring(L, k);
+    return lua_rawget(L, t);
+}
+
 /* lookup.c: installs the look-up functions into the API table at the top of the stack.
  * [-0, +0] */
 void sb_rules_open_lookups(sb_rules *r, lua_State *L);
 int sb_rules_seen_id(const sb_rules *r, int64_t id);
 int sb_rules_branch_exists(const sb_rules *r, const char *name);
 
-/* t[k] as a number, 0 when absent or not a number. [-0, +0] */
+/* t[k] as a number, 0 when absent or not a number (raw access). [-0, +0] */
 static inline double sb_rules_num(lua_State *L, int t, const char *k) {
-    lua_getfield(L, t, k);
+    sb_rawfield(L, t, k);
     double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
     lua_pop(L, 1);
     return v;

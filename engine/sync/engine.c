@@ -118,6 +118,8 @@ int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *er
     sb_rules_limits lim = {
         .instructions = sb_settings_int(&e->settings, "rules.instructions"),
         .memory_bytes = (size_t)sb_settings_int(&e->settings, "rules.memory_mb") << 20,
+        .time_ms = sb_settings_int(&e->settings, "rules.time_ms"),
+        .load_ms = sb_settings_int(&e->settings, "rules.load_ms"),
     };
     char e2[SB_ERRLEN];
     sb_rules *r = sb_rules_load(pack, &lim, e2);

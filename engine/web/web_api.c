@@ -687,7 +687,9 @@ static void rules_get(sb_web_req *rq, sb_web_resp *rs) {
     if (sb_settings_load(rq->s, rq->w->integ, &st, err)) { sb_web_error(rs, 500, "%s", err); return; }
     const char *pack = sb_settings_str(&st, "rules.pack");
     sb_rules_limits lim = {.instructions = sb_settings_int(&st, "rules.instructions"),
-                           .memory_bytes = (size_t)sb_settings_int(&st, "rules.memory_mb") << 20};
+                           .memory_bytes = (size_t)sb_settings_int(&st, "rules.memory_mb") << 20,
+                           .time_ms = sb_settings_int(&st, "rules.time_ms"),
+                           .load_ms = sb_settings_int(&st, "rules.load_ms")};
     char report[8192] = "";
     sb_rules *r = sb_rules_load_ex(pack, &lim, report, sizeof report);
     sb_jw jw;
