@@ -10,14 +10,17 @@
  * second time) the wrapper reads it once and hands the original explicit bounds, or does
  * the work itself. Together with the cap on a rule's strings (SB_RULES_MAX_STRING, in the
  * allocator) this leaves no C code a rule can reach that runs long without being charged.
- * The pattern functions (find, match, gmatch, gsub) count their own steps (pattern.c).
+ * The pattern functions (find, match, gmatch, gsub) are pattern.c's, which count their
+ * own steps and charge them here.
  * Outside rule code the charges cost nothing, so the engine's own Lua uses the same
  * libraries. The table SB_BOUNDED lists every wrapper; rules/README.md lists the limits. */
 #include <limits.h>
 #include <string.h>
+#include "rules/pattern.h"
 #include "rules/rules_int.h"
 
 #define SB_BYTES_PER_INSN   16
+#define SB_STEPS_PER_INSN   4           /* pattern steps (pattern.c) in one instruction's time */
 #define SB_ENCODE_MAX_PARTS 200000      /* values in one cjson.encode of a rule */
 #define SB_ENCODE_MAX_DEPTH 64          /* as the engine sets cjson's own */
 
@@ -243,8 +246,6 @@ enum { SB_LIB_STRING, SB_LIB_TABLE, SB_LIB_UTF8, SB_LIB_BASE, SB_LIB_CJSON, SB_N
  * count hook sees it. */
 static const struct { int lib; const char *name; lua_CFunction fn; } SB_BOUNDED[] = {
     {SB_LIB_STRING, "rep", sb_b_rep},
-    {SB_LIB_STRING, "find", sb_b_bytes},     {SB_LIB_STRING, "match", sb_b_bytes},
-    {SB_LIB_STRING, "gmatch", sb_b_bytes},   {SB_LIB_STRING, "gsub", sb_b_bytes},
     {SB_LIB_STRING, "byte", sb_b_bytes},     {SB_LIB_STRING, "char", sb_b_bytes},
     {SB_LIB_STRING, "format", sb_b_bytes},   {SB_LIB_STRING, "lower", sb_b_bytes},
     {SB_LIB_STRING, "upper", sb_b_bytes},    {SB_LIB_STRING, "reverse", sb_b_bytes},
@@ -259,6 +260,12 @@ static const struct { int lib; const char *name; lua_CFunction fn; } SB_BOUNDED[
     {SB_LIB_BASE, "tonumber", sb_b_bytes},
     {SB_LIB_CJSON, "encode", sb_b_encode},   {SB_LIB_CJSON, "decode", sb_b_bytes},
 };
+
+/* The pattern matcher's meter: its steps are charged like the rest of the library's work. */
+static void sb_pattern_charge(lua_State *L, long steps) {
+    sb_rules_charge(L, steps / SB_STEPS_PER_INSN + 1);
+}
+static const sb_pattern_hooks sb_pattern_meter = {sb_pattern_charge};
 
 void sb_rules_open_bounded(lua_State *L, int string_idx, int table_idx, int utf8_idx, int base_idx, int cjson_idx) {
     const int lib[SB_NLIBS] = {lua_absindex(L, string_idx), lua_absindex(L, table_idx), lua_absindex(L, utf8_idx),
@@ -275,4 +282,12 @@ void sb_rules_open_bounded(lua_State *L, int string_idx, int table_idx, int utf8
         lua_pushcclosure(L, SB_BOUNDED[i].fn, 2);
         lua_setfield(L, t, SB_BOUNDED[i].name);
     }
+    /* find, match, gmatch and gsub: the metered matcher in place of Lua's */
+    static const char *const pat[] = {"find", "match", "gmatch", "gsub"};
+    sb_pattern_push(L, &sb_pattern_meter);
+    for (size_t i = 0; i < sizeof pat / sizeof pat[0]; i++) {
+        lua_getfield(L, -1, pat[i]);
+        lua_setfield(L, lib[SB_LIB_STRING], pat[i]);
+    }
+    lua_pop(L, 1);
 }
