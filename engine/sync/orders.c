@@ -867,13 +867,30 @@ out:
 }
 
 int sb_orders_retry(sb_engine *e, const char *order_ref, long *fixed, char *err) {
+    sb_orders_retry_result r;
+    int rc = sb_orders_retry_ex(e, order_ref, &r, err);
+    *fixed = r.fixed;
+    return rc;
+}
+
+/* Keeps why order ref stays held, for the first SB_RETRY_KEEP of them. */
+static void retry_kept(sb_orders_retry_result *out, const char *ref, const char *why) {
+    out->held++;
+    if (out->nkept >= SB_RETRY_KEEP) return;
+    snprintf(out->kept[out->nkept].order, sizeof out->kept[0].order, "%s", ref);
+    snprintf(out->kept[out->nkept].why, sizeof out->kept[0].why, "%s", why && *why ? why : "held");
+    out->nkept++;
+}
+
+int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_result *out, char *err) {
     octx c;
     sb_orders_result res;
     memset(&c, 0, sizeof c);
     memset(&res, 0, sizeof res);
+    memset(out, 0, sizeof *out);
     c.e = e;
     c.res = &res;
-    *fixed = 0;
+    long fixed_n = 0, *fixed = &fixed_n;
     int rc = sb_engine_rules(e, err);
     if (rc) return rc;
     sqlite3_stmt *st;
@@ -916,6 +933,7 @@ int sb_orders_retry(sb_engine *e, const char *order_ref, long *fixed, char *err)
         memset(&o, 0, sizeof o);
         memset(&d, 0, sizeof d);
         int nrc = sb_rules_order_json(e->rules, raws[i], strlen(raws[i]), &o, &d, nerr);
+        out->tried++;
         if ((rc = sb_store_begin(e->store, err))) break;
         if (!nrc && !d.error && !d.download) {
             /* the fixed pack would not have downloaded it: keep it held, say why */
@@ -927,7 +945,9 @@ int sb_orders_retry(sb_engine *e, const char *order_ref, long *fixed, char *err)
         }
         if ((rc = sb_store_commit(e->store, err))) break;
         if (!nrc && !d.error && d.download) (*fixed)++;
+        else retry_kept(out, refs[i], nrc ? nerr : d.error ? d.error : "the rule pack would not download it");
     }
+    out->fixed = fixed_n;
     for (int i = 0; i < n; i++) { free(refs[i]); free(raws[i]); }
     free(refs);
     free(raws);

@@ -36,6 +36,16 @@ int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, 
  * order_ref is NULL), e.g. after the rule pack was fixed. *fixed counts the ones that
  * now pass. */
 int sb_orders_retry(sb_engine *e, const char *order_ref, long *fixed, char *err);
+/* The same, telling what happened: how many held orders were re-run, how many now pass,
+ * how many stay held, and for the first few that stay held, the order and why this run
+ * kept it (the rule error of this run, not the one stored), so a caller can say so. */
+#define SB_RETRY_KEEP 3
+typedef struct sb_orders_retry_result {
+    long tried, fixed, held;
+    int nkept;
+    struct { char order[64]; char why[256]; } kept[SB_RETRY_KEEP];
+} sb_orders_retry_result;
+int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_result *out, char *err);
 
 /* Consistency check used by tests and `orders check`: stock reserved equals the sum of
  * open stock-bearing lines for every product and branch. Returns the number of

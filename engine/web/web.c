@@ -388,6 +388,7 @@ void sb_web_stop(sb_web *w) {
     w->stopping = 1;
     if (w->d) MHD_stop_daemon(w->d);
     sb_web_jobs_stop(w);
+    sb_web_rules_stop(w);
     for (int i = 0; i < SB_WEB_MAX_THREADS; i++) sb_store_close(w->pool[i]);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);

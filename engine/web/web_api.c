@@ -1,15 +1,16 @@
 /* web_api.c: the JSON admin API under /api/v1 (routes listed in route() below).
  *
  * Handlers read with a borrowed connection (rq->s) and write JSON with sb_jw. Writes go
- * through the same functions as the CLI (sb_settings_set, sb_orders_retry), inside one
+ * through the same functions as the CLI (sb_settings_set, sb_orders_fix), inside one
  * transaction per request, so a refused change returns 400 {"error": the CLI's message}
- * and leaves the database as it was. */
+ * and leaves the database as it was. Nothing here runs a rule or loads a rule pack: the
+ * retry of held orders is a job (web_jobs.c) and the pack check has its own thread
+ * (web_rules.c), so a slow pack never holds a request thread. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/log.h"
-#include "rules/rules.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "sync/engine.h"
@@ -508,22 +509,6 @@ static void order_fix(sb_web_req *rq, sb_web_resp *rs, const char *ref) {
     order_get(rq, rs, ref, 0);
 }
 
-static void orders_retry(sb_web_req *rq, sb_web_resp *rs, const char *ref) {
-    char err[SB_ERRLEN];
-    sb_engine *e = NULL;
-    long fixed = 0;
-    int rc = sb_engine_open(rq->s, rq->w->db_path, rq->w->integ, &e, err);
-    if (!rc) rc = sb_orders_retry(e, ref, &fixed, err);
-    sb_engine_close(e);
-    if (rc) { sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
-    sb_jw jw;
-    begin_ok(rs, &jw);
-    sb_jw_obj(&jw);
-    sb_jw_kint(&jw, "fixed", fixed);
-    if (ref) sb_jw_kstr(&jw, "order", ref);
-    sb_jw_end_obj(&jw);
-}
-
 static void attention_list(sb_web_req *rq, sb_web_resp *rs) {
     long limit = arg_long(rq, "limit", 200, 1, 1000);
     sqlite3_stmt *st;
@@ -681,52 +666,6 @@ static void stock_get(sb_web_req *rq, sb_web_resp *rs) {
     sb_jw_end_obj(&jw);
 }
 
-static void rules_get(sb_web_req *rq, sb_web_resp *rs) {
-    sb_settings st;
-    char err[SB_ERRLEN];
-    if (sb_settings_load(rq->s, rq->w->integ, &st, err)) { sb_web_error(rs, 500, "%s", err); return; }
-    const char *pack = sb_settings_str(&st, "rules.pack");
-    sb_rules_limits lim = {.instructions = sb_settings_int(&st, "rules.instructions"),
-                           .memory_bytes = (size_t)sb_settings_int(&st, "rules.memory_mb") << 20,
-                           .time_ms = sb_settings_int(&st, "rules.time_ms"),
-                           .load_ms = sb_settings_int(&st, "rules.load_ms")};
-    char report[8192] = "";
-    sb_rules *r = sb_rules_load_ex(pack, &lim, report, sizeof report);
-    sb_jw jw;
-    begin_ok(rs, &jw);
-    sb_jw_obj(&jw);
-    sb_jw_kstr(&jw, "pack", pack);
-    sb_jw_kbool(&jw, "ok", r != NULL);
-    sb_jw_kstr(&jw, "name", r ? sb_rules_name(r) : NULL);
-    sb_jw_kstr(&jw, "hash", r ? sb_rules_hash(r) : NULL);
-    sb_jw_key(&jw, "errors");
-    sb_jw_arr(&jw);
-    if (!r) {
-        for (char *p = report; *p;) {
-            char *nl = strchr(p, '\n');
-            size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            if (n) sb_jw_strn(&jw, p, n);
-            p += n + (nl ? 1 : 0);
-        }
-    }
-    sb_jw_end_arr(&jw);
-    /* the pack versions that decided the stored orders */
-    sqlite3_stmt *q;
-    sb_jw_key(&jw, "orders_by_pack");
-    sb_jw_obj(&jw);
-    if (sqlite3_prepare_v2(rq->s->db, "SELECT rule_pack_hash, COUNT(*) FROM sales_orders WHERE integration_id = ?1 "
-                                      "AND rule_pack_hash IS NOT NULL GROUP BY rule_pack_hash ORDER BY 2 DESC LIMIT 20",
-                           -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, rq->w->integ);
-        while (sqlite3_step(q) == SQLITE_ROW) sb_jw_kint(&jw, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1));
-        sqlite3_finalize(q);
-    }
-    sb_jw_end_obj(&jw);
-    sb_jw_end_obj(&jw);
-    sb_rules_free(r);
-    sb_settings_free(&st);
-}
-
 /* ---- routing of requests ---- */
 
 void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
@@ -750,15 +689,15 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     else if (IS(0, "orders") && n == 2 && get) order_get(rq, rs, seg[1], 0);
     else if (IS(0, "orders") && n == 3 && IS(2, "explain") && get) order_get(rq, rs, seg[1], 1);
     else if (IS(0, "orders") && n == 3 && IS(2, "fix") && post) order_fix(rq, rs, seg[1]);
-    else if (IS(0, "orders") && n == 3 && IS(2, "retry") && post) orders_retry(rq, rs, seg[1]);
+    else if (IS(0, "orders") && n == 3 && IS(2, "retry") && post) sb_web_retry_run(rq, seg[1], rs);
     else if (IS(0, "attention") && n == 1 && get) attention_list(rq, rs);
-    else if (IS(0, "attention") && n == 2 && IS(1, "retry") && post) orders_retry(rq, rs, NULL);
+    else if (IS(0, "attention") && n == 2 && IS(1, "retry") && post) sb_web_retry_run(rq, NULL, rs);
     else if (IS(0, "jobs") && n == 1 && get) sb_web_jobs_get(rq, rs);
     else if (IS(0, "jobs") && n == 3 && IS(2, "run") && post) sb_web_jobs_run(rq, seg[1], rs);
     else if (IS(0, "dispatch") && n == 1 && get) dispatch_get(rq, rs);
     else if (IS(0, "update-dispatched") && n == 1 && post) update_dispatched(rq, rs);
     else if (IS(0, "stock") && n == 1 && get) stock_get(rq, rs);
-    else if (IS(0, "rules") && n == 1 && get) rules_get(rq, rs);
+    else if (IS(0, "rules") && n == 1 && get) sb_web_rules_get(rq, rs);
     else sb_web_error(rs, 404, "no such API call: %s /api/v1%s", m, rq->path);
 #undef IS
 }

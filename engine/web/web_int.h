@@ -16,6 +16,17 @@
 #define SB_WEB_MAX_BODY (1u << 20)       /* largest request body accepted */
 #define SB_WEB_MAX_RESPONSE (64u << 20)  /* largest response built */
 
+/* One check of a rule pack: loaded with the limits, off the request threads. key names
+ * what was checked (the pack setting, the limits, each .lua file's mtime and size) so a
+ * request can tell whether the kept result is still the pack's. */
+typedef struct sb_web_check {
+    char key[65];                       /* SHA-256 hex of that description */
+    char pack[4096];
+    int ok;
+    char name[128], hash[72], at[32];
+    char report[8192];                  /* one "file:line: message" per line when !ok */
+} sb_web_check;
+
 struct sb_web {
     sb_web_options o;
     char *db_path;
@@ -35,14 +46,22 @@ struct sb_web {
     sb_store *pool[SB_WEB_MAX_THREADS];
     unsigned char busy[SB_WEB_MAX_THREADS];
 
-    /* the run-now worker */
+    /* the run-now worker: one job at a time, "orders" (download) or "retry" (held
+     * orders through the rules); no request thread ever runs a rule */
     pthread_t worker;
     int worker_started;                 /* a thread to join */
     int job_running;
     char job_name[32];
     char job_started[32], job_finished[32];
     char job_error[SB_ERRLEN];
-    char job_result[512];               /* JSON object of the last run's counts */
+    char job_result[4096];              /* JSON object of the last run's counts */
+
+    /* the rule pack check (web_rules.c): one checker thread, one kept result */
+    pthread_t checker;
+    int checker_started;                /* a thread to join */
+    int check_running;
+    int check_have;                     /* check holds a result */
+    sb_web_check check;
     sb_spapi_stats totals[SB_OP_COUNT]; /* Amazon counters of the runs started here */
     long requests;
 };
@@ -77,6 +96,12 @@ void sb_web_metrics(sb_web *w, sb_store *s, sb_web_resp *rs);
 void sb_web_jobs_get(sb_web_req *rq, sb_web_resp *rs);
 void sb_web_jobs_run(sb_web_req *rq, const char *job, sb_web_resp *rs);
 void sb_web_jobs_stop(sb_web *w);
+/* Starts the retry of held orders (all when ref is NULL) in the worker: 202 at once, 409
+ * while a job runs; the result shows in the jobs view (run_now). */
+void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs);
+/* web_rules.c: GET /rules from the last check; starts a check when the pack changed. */
+void sb_web_rules_get(sb_web_req *rq, sb_web_resp *rs);
+void sb_web_rules_stop(sb_web *w);
 /* Adds a finished run's Amazon counters to the totals /metrics reports. */
 void sb_web_add_stats(sb_web *w, sb_spapi *api);
 

@@ -1,9 +1,14 @@
-/* web_jobs.c: the jobs view, "run now", and /metrics.
+/* web_jobs.c: the jobs view, "run now", the retry of held orders, and /metrics.
  *
- * "Run now" for the orders job runs sb_sync_orders in one worker thread with its own
- * connection, holding the engine lock like `sellerbridge run` does (so it refuses with
- * 409 while another engine runs). The Amazon counters of those runs are added up here so
- * /metrics can report them after the run's client is gone. */
+ * The one idea: work that runs rules or talks to Amazon never runs on a request thread.
+ * It runs in the one worker thread (one job at a time, 409 for a second) with its own
+ * connection; the request answers 202 at once and GET /jobs shows the state and result
+ * (run_now). "Run now" for the orders job runs sb_sync_orders holding the engine lock
+ * like `sellerbridge run` does (so it refuses with 409 while another engine runs); the
+ * retry runs sb_orders_retry_ex without it, as `orders retry` does, one transaction per
+ * order with the rules run outside it, so the database stays writable for others. The
+ * Amazon counters of the runs are added up here so /metrics can report them after the
+ * run's client is gone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +16,13 @@
 #include "core/log.h"
 #include "sync/engine.h"
 #include "sync/orders.h"
+#include "json/json.h"
 #include "web/web_int.h"
 
 typedef struct job_arg {
     sb_web *w;
-    sb_store *s;                /* owned by the worker; holds the engine lock */
+    sb_store *s;                /* owned by the worker; holds the engine lock (orders) */
+    char *ref;                  /* retry: the one order, or NULL for all held */
 } job_arg;
 
 void sb_web_add_stats(sb_web *w, sb_spapi *api) {
@@ -29,6 +36,16 @@ void sb_web_add_stats(sb_web *w, sb_spapi *api) {
         t->status_2xx += st[i].status_2xx; t->status_4xx += st[i].status_4xx;
         t->status_5xx += st[i].status_5xx; t->network_errors += st[i].network_errors;
     }
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The worker's last step: the job's outcome for the jobs view. */
+static void job_done(sb_web *w, int rc, const char *err, const char *result) {
+    pthread_mutex_lock(&w->mu);
+    sb_time_format(sb_now(), w->job_finished, sizeof w->job_finished);
+    snprintf(w->job_error, sizeof w->job_error, "%s", rc ? err : "");
+    snprintf(w->job_result, sizeof w->job_result, "%s", result);
+    w->job_running = 0;
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -53,15 +70,176 @@ static void *job_main(void *p) {
     sb_engine_close(e);
     sb_store_close(a->s);       /* releases the engine lock */
     free(a);
-    pthread_mutex_lock(&w->mu);
-    sb_time_format(sb_now(), w->job_finished, sizeof w->job_finished);
-    snprintf(w->job_error, sizeof w->job_error, "%s", rc ? err : "");
-    snprintf(w->job_result, sizeof w->job_result, "%s", result);
-    w->job_running = 0;
-    pthread_mutex_unlock(&w->mu);
+    job_done(w, rc, err, result);
     if (rc) sb_warn("web: orders run failed integration=%s: %s", w->integ_name, err);
     else sb_info("web: orders run done integration=%s fetched=%ld", w->integ_name, r.fetched);
     return NULL;
+}
+
+/* ---- the retry of held orders ---- */
+
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static void cut_utf8(char *s, size_t max) {
+    size_t n = strlen(s);
+    if (n <= max) return;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80) max--;
+    s[max] = '\0';
+}
+
+/* The retry's result for the jobs view: the counts and a sentence for people, e.g.
+ * "3 of 5 held orders now pass; 2 still held: 111-... (route.lua:4: ...)". */
+static void retry_result(const char *ref, const sb_orders_retry_result *r, int rc, const char *err,
+                         char *out, size_t outlen) {
+    char msg[2048];
+    size_t n = 0;
+    if (rc) n += (size_t)snprintf(msg, sizeof msg, "Retry stopped: %s", err);
+    else n += (size_t)snprintf(msg, sizeof msg, "%ld of %ld held %s", r->fixed, r->tried,
+                               r->tried == 1 ? "order now passes" : "orders now pass");
+    if (r->held && n < sizeof msg) {
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "; %ld still held%s", r->held, r->nkept ? ":" : "");
+        for (int i = 0; i < r->nkept && n < sizeof msg; i++) {
+            char why[200];
+            snprintf(why, sizeof why, "%s", r->kept[i].why);
+            cut_utf8(why, 160);
+            n += (size_t)snprintf(msg + n, sizeof msg - n, "%s %s (%s)", i ? ";" : "", r->kept[i].order, why);
+        }
+        if (r->nkept && r->held > r->nkept && n < sizeof msg)
+            n += (size_t)snprintf(msg + n, sizeof msg - n, "; and %ld more", r->held - r->nkept);
+    }
+    if (n < sizeof msg) snprintf(msg + n, sizeof msg - n, ".");
+    cut_utf8(msg, sizeof msg - 2);
+    sb_buf b;
+    sb_buf_init(&b, outlen - 1);
+    sb_jw jw;
+    sb_jw_init(&jw, &b);
+    sb_jw_obj(&jw);
+    sb_jw_kstr(&jw, "order", ref);
+    sb_jw_kint(&jw, "tried", r->tried);
+    sb_jw_kint(&jw, "fixed", r->fixed);
+    sb_jw_kint(&jw, "still_held", r->held);
+    sb_jw_kstr(&jw, "message", msg);
+    sb_jw_end_obj(&jw);
+    if (b.data && b.len < outlen) snprintf(out, outlen, "%s", b.data);
+    else snprintf(out, outlen, "{\"tried\":%ld,\"fixed\":%ld,\"still_held\":%ld}", r->tried, r->fixed, r->held);
+    sb_buf_free(&b);
+}
+
+/* How many orders a retry would re-run (held for a rule error or rejected). */
+static long count_held(sb_store *s, int64_t integ, const char *ref) {
+    sqlite3_stmt *st;
+    long n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM sales_orders WHERE integration_id = ?1 AND source = 'amazon' "
+                                  "AND split_no = 0 AND stage IN ('rule_error','rejected') AND (?2 IS NULL OR order_ref = ?2)",
+                           -1, &st, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_int64(st, 1, integ);
+    if (ref) sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 2);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void *retry_main(void *p) {
+    job_arg *a = p;
+    sb_web *w = a->w;
+    char err[SB_ERRLEN] = "", result[sizeof w->job_result];
+    sb_store *s = NULL;
+    sb_engine *e = NULL;
+    sb_orders_retry_result r;
+    memset(&r, 0, sizeof r);
+    int rc = sb_store_open(w->db_path, 0, &s, err);
+    if (!rc) rc = sb_engine_open(s, w->db_path, w->integ, &e, err);
+    if (!rc) {
+        e->stop = &w->stopping;
+        rc = sb_orders_retry_ex(e, a->ref, &r, err);
+    }
+    if (rc && !r.tried && s) r.held = count_held(s, w->integ, a->ref);    /* none was re-run */
+    sb_engine_close(e);
+    sb_store_close(s);
+    retry_result(a->ref, &r, rc, err, result, sizeof result);
+    job_done(w, rc, err, result);
+    if (rc) sb_warn("web: retry failed integration=%s order=%s: %s", w->integ_name, a->ref ? a->ref : "(all)", err);
+    else sb_info("web: retry done integration=%s order=%s tried=%ld fixed=%ld", w->integ_name,
+                 a->ref ? a->ref : "(all)", r.tried, r.fixed);
+    free(a->ref);
+    free(a);
+    return NULL;
+}
+
+/* Starts fn(a) in the worker as job `job`, or answers why not (409 while one runs). On
+ * failure a (and its store) are freed here. Returns 0 when started. */
+static int start_job(sb_web *w, const char *job, void *(*fn)(void *), job_arg *a, sb_web_resp *rs) {
+    pthread_mutex_lock(&w->mu);
+    if (w->job_running) {
+        char running[32];
+        snprintf(running, sizeof running, "%s", w->job_name);
+        pthread_mutex_unlock(&w->mu);
+        if (a) { sb_store_close(a->s); free(a->ref); free(a); }
+        if (!strcmp(running, "retry"))
+            sb_web_error(rs, 409, "a retry of held orders is already running; its result will show in Sync status");
+        else
+            sb_web_error(rs, 409, "the %s job is already running; try again when it has finished", running);
+        return -1;
+    }
+    if (!a) {
+        pthread_mutex_unlock(&w->mu);
+        sb_web_error(rs, 500, "out of memory");
+        return -1;
+    }
+    if (w->worker_started) pthread_join(w->worker, NULL);     /* the previous run, finished */
+    w->worker_started = 0;
+    a->w = w;
+    w->job_running = 1;
+    snprintf(w->job_name, sizeof w->job_name, "%s", job);
+    sb_time_format(sb_now(), w->job_started, sizeof w->job_started);
+    w->job_finished[0] = w->job_error[0] = w->job_result[0] = '\0';
+    if (pthread_create(&w->worker, NULL, fn, a) != 0) {
+        w->job_running = 0;
+        pthread_mutex_unlock(&w->mu);
+        sb_store_close(a->s);
+        free(a->ref);
+        free(a);
+        sb_web_error(rs, 500, "cannot start a worker thread");
+        return -1;
+    }
+    w->worker_started = 1;
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+static void started(sb_web_resp *rs, const char *job, const char *ref) {
+    rs->status = 202;
+    rs->ctype = "application/json";
+    sb_buf_reset(&rs->body);
+    sb_jw jw;
+    sb_jw_init(&jw, &rs->body);
+    sb_jw_obj(&jw);
+    sb_jw_kbool(&jw, "started", 1);
+    sb_jw_kstr(&jw, "job", job);
+    if (ref) sb_jw_kstr(&jw, "order", ref);
+    sb_jw_end_obj(&jw);
+}
+
+void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
+    sb_web *w = rq->w;
+    if (ref) {          /* a read: say at once when there is nothing to retry */
+        sqlite3_stmt *st;
+        int held = -1;
+        if (sqlite3_prepare_v2(rq->s->db, "SELECT 1 FROM sales_orders WHERE integration_id = ?1 AND order_ref = ?2 "
+                                          "AND source = 'amazon' AND split_no = 0 AND stage IN ('rule_error','rejected')",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, w->integ);
+            sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+            held = sqlite3_step(st) == SQLITE_ROW;
+            sqlite3_finalize(st);
+        }
+        if (held < 0) { sb_web_error(rs, 500, "retry: %s", sqlite3_errmsg(rq->s->db)); return; }
+        if (!held) { sb_web_error(rs, 404, "order %s is not held for a rule error", ref); return; }
+    }
+    job_arg *a = calloc(1, sizeof *a);
+    if (a && ref && !(a->ref = strdup(ref))) { free(a); a = NULL; }
+    if (start_job(w, "retry", retry_main, a, rs)) return;
+    sb_info("web: retry started integration=%s order=%s", w->integ_name, ref ? ref : "(all)");
+    started(rs, "retry", ref);
 }
 
 void sb_web_jobs_run(sb_web_req *rq, const char *job, sb_web_resp *rs) {
@@ -75,44 +253,17 @@ void sb_web_jobs_run(sb_web_req *rq, const char *job, sb_web_resp *rs) {
         pthread_mutex_lock(&w->mu);
         int running = w->job_running;
         pthread_mutex_unlock(&w->mu);
-        if (running) { sb_web_error(rs, 409, "the orders job is already running"); return; }
+        if (running) { start_job(w, job, job_main, NULL, rs); return; }     /* says 409 */
         sb_store *s = NULL;
         int rc = sb_store_open(w->db_path, 0, &s, err);
         if (!rc) rc = sb_store_lock_engine(s, err);
         if (rc) { sb_store_close(s); sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
         job_arg *a = calloc(1, sizeof *a);
-        pthread_mutex_lock(&w->mu);
-        if (w->job_running || !a) {
-            pthread_mutex_unlock(&w->mu);
-            free(a);
-            sb_store_close(s);
-            sb_web_error(rs, 409, "the orders job is already running");
-            return;
-        }
-        if (w->worker_started) pthread_join(w->worker, NULL);     /* the previous run, finished */
-        w->worker_started = 0;
-        a->w = w;
-        a->s = s;
-        w->job_running = 1;
-        snprintf(w->job_name, sizeof w->job_name, "%s", job);
-        sb_time_format(sb_now(), w->job_started, sizeof w->job_started);
-        w->job_finished[0] = w->job_error[0] = w->job_result[0] = '\0';
-        if (pthread_create(&w->worker, NULL, job_main, a) != 0) {
-            w->job_running = 0;
-            pthread_mutex_unlock(&w->mu);
-            free(a);
-            sb_store_close(s);
-            sb_web_error(rs, 500, "cannot start a worker thread");
-            return;
-        }
-        w->worker_started = 1;
-        pthread_mutex_unlock(&w->mu);
+        if (a) a->s = s; else sb_store_close(s);
+        if (start_job(w, job, job_main, a, rs)) return;
     }
     sb_info("web: orders run started integration=%s", w->integ_name);
-    rs->status = 202;
-    rs->ctype = "application/json";
-    sb_buf_reset(&rs->body);
-    sb_buf_printf(&rs->body, "{\"started\":true,\"job\":\"%s\"}", job);
+    started(rs, job, NULL);
 }
 
 void sb_web_jobs_stop(sb_web *w) {

@@ -82,6 +82,19 @@ function check(cond, what) {
     await page.click('button[data-tab=attention]');
     await page.waitForSelector('#attention-table tbody tr');
     check(true, 'needs-attention queue: ' + (await page.locator('#attention-table tbody tr').count()) + ' rows');
+    // retry all: the page says it started, then (from the jobs view) what it did
+    await page.click('#attention-retry-all');
+    await page.locator('#msg', { hasText: 'Retry of all held orders started' }).waitFor();
+    check(true, 'the retry started in the background');
+    await page.locator('#msg', { hasText: 'Retry finished: ' }).waitFor({ timeout: 60000 });
+    const retried = await page.locator('#msg').innerText();
+    check(/held orders? now pass/.test(retried), 'the retry result is shown: ' + retried);
+
+    // the rule pack: checked in the background, then shown
+    await page.click('button[data-tab=rules]');
+    await page.locator('#rules-info dl', { hasText: 'loads' }).waitFor({ timeout: 60000 });
+    const rules = await page.locator('#rules-info').innerText();
+    check(rules.includes('default') && rules.includes('yes'), 'the rule pack check is shown: ' + rules.replace(/\n/g, ' '));
 
     // dispatch & tracking: Update Dispatched Orders gives a visible answer
     await page.click('button[data-tab=dispatch]');

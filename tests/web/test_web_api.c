@@ -4,12 +4,14 @@
  * Pins: the token (missing, wrong, almost right -> 401), cross-site state changes -> 403
  * with nothing changed, every refused setting of tests/store/settings_cases.txt refused
  * with exactly the message `settings set` gives (checked against the library and, for
- * some, the CLI binary) and nothing changed, orders list/detail/explain, fix, retry,
- * run-now, /metrics in Prometheus text format, and no secret in any response. */
+ * some, the CLI binary) and nothing changed, orders list/detail/explain, fix, retry and
+ * run-now as background jobs, a hostile rule pack that never holds a request or the
+ * database, /metrics in Prometheus text format, and no secret in any response. */
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include "core/embed.h"
 #include "core/log.h"
@@ -107,6 +109,28 @@ static int direct_set(const char *name, const char *value, char *err) {
     int rc = sb_settings_set(S, INTEG, name, value, err);
     sb_store_rollback(S);
     return rc;
+}
+
+/* Waits for the event "the worker's job finished" (GET /jobs says run_now.running false),
+ * polling at most 1200 times 100 ms apart; b then holds the jobs view. 0 = never. */
+static int wait_job(sb_buf *b) {
+    for (int i = 0; i < 1200; i++) {
+        if (http("GET", "/api/v1/jobs", NULL, 1, NULL, b) == 200 && strstr(body_of(b), "\"run_now\":{\"running\":false"))
+            return 1;
+        usleep(100000);
+    }
+    fprintf(stderr, "the job did not finish: %s\n", body_of(b));
+    return 0;
+}
+
+/* Waits for the event "the pack check for the current pack is in" ("checking": false). */
+static int wait_rules(sb_buf *b) {
+    for (int i = 0; i < 1200; i++) {
+        if (http("GET", "/api/v1/rules", NULL, 1, NULL, b) == 200 && strstr(body_of(b), "\"checking\":false")) return 1;
+        usleep(100000);
+    }
+    fprintf(stderr, "the rule pack check did not finish: %s\n", body_of(b));
+    return 0;
 }
 
 static void test_auth(void) {
@@ -344,8 +368,14 @@ static void test_orders(void) {
         free(held);
     }
     T_EQ(http("POST", "/api/v1/orders/NO-SUCH-ORDER/fix", "{\"resolve\":true}", 1, NULL, &b), 404);
-    T_EQ(http("POST", "/api/v1/attention/retry", "{}", 1, NULL, &b), 200);
+    T_EQ(http("POST", "/api/v1/attention/retry", "{}", 1, NULL, &b), 202);
+    T_CONTAINS(body_of(&b), "\"job\":\"retry\"");
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "\"job\":\"retry\"");
     T_CONTAINS(body_of(&b), "\"fixed\":");
+    T_CONTAINS(body_of(&b), "held orders now pass");
+    T_EQ(http("POST", "/api/v1/orders/NO-SUCH-ORDER/retry", "{}", 1, NULL, &b), 404);
+    T_CONTAINS(error_of(&b), "not held for a rule error");
     T_EQ(http("POST", "/api/v1/orders", "not json", 1, NULL, &b), 400);
 
     T_EQ(http("GET", "/api/v1/dispatch", NULL, 1, NULL, &b), 200);
@@ -379,9 +409,118 @@ static void test_orders(void) {
     }
     T_EQ(http("GET", "/api/v1/stock?errors=1", NULL, 1, NULL, &b), 200);
     T_CONTAINS(body_of(&b), "\"items\":[");
-    T_EQ(http("GET", "/api/v1/rules", NULL, 1, NULL, &b), 200);
+    T_CHECK(wait_rules(&b));
     T_CONTAINS(body_of(&b), "\"ok\":true");
     T_CONTAINS(body_of(&b), "\"hash\":\"");
+    sb_buf_free(&b);
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    T_CHECK(f != NULL);
+    if (f) { fputs(text, f); fclose(f); }
+}
+
+/* A hostile rule pack (Redis's tests/unit/scripting.tcl idea): route.lua loops forever
+ * for every order, then, rewritten, in its top level too. The retry and the pack check
+ * run it in the background within the limits; meanwhile every request answers and the
+ * database stays writable for another connection. The retry cannot finish while that
+ * connection holds the write lock (each held order needs a write), so "while it runs" is
+ * a state the test holds, not a time it guesses. */
+static void test_hostile_pack(const char *dir) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    char pack[256], route[300], body[512];
+    snprintf(pack, sizeof pack, "%s/hostile", dir);
+    snprintf(route, sizeof route, "%s/route.lua", pack);
+    T_EQ(mkdir(pack, 0700), 0);
+    write_file(route, "-- loops forever for every order\nreturn function(order)\n  while true do end\nend\n");
+    snprintf(body, sizeof body, "{\"rules.pack\":\"%s\",\"rules.time_ms\":300,\"rules.instructions\":100000000}", pack);
+    T_EQ(http("PUT", "/api/v1/settings", body, 1, NULL, &b), 200);
+    /* held orders: open unsplit ones marked held for a rule error (their reservations
+     * stay; a retry that stores one again releases them first, as for any held order) */
+    char err[SB_ERRLEN];
+    T_EQ(sb_store_exec(S, "UPDATE sales_orders SET stage = 'rule_error', rule_error = 'route.lua: held by the test' "
+                          "WHERE id IN (SELECT o.id FROM sales_orders o WHERE o.source = 'amazon' AND o.split_no = 0 "
+                          "AND o.stage = 'open' AND NOT EXISTS (SELECT 1 FROM sales_orders p WHERE p.order_ref = o.order_ref "
+                          "AND p.split_no > 0) AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id) "
+                          "ORDER BY o.id LIMIT 5)", err), 0);
+    long held = scalar("SELECT COUNT(*) FROM sales_orders WHERE stage IN ('rule_error','rejected') AND split_no = 0");
+    T_CHECK(held >= 4);
+
+    /* (a) the retry answers within the request */
+    T_EQ(http("POST", "/api/v1/attention/retry", "{}", 1, NULL, &b), 202);
+    T_CONTAINS(body_of(&b), "\"started\":true");
+    T_CONTAINS(body_of(&b), "\"job\":\"retry\"");
+    /* (c) another connection takes the write lock while the retry runs the pack */
+    sqlite3 *other = NULL;
+    T_EQ(sqlite3_open(db, &other), SQLITE_OK);
+    sqlite3_busy_timeout(other, 500);
+    int locked = sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (locked != SQLITE_OK) fprintf(stderr, "BEGIN IMMEDIATE beside the retry: %s\n", sqlite3_errmsg(other));
+    T_EQ(locked, SQLITE_OK);
+    /* (b) with the retry running (it cannot finish while the lock is held), requests answer */
+    T_EQ(http("GET", "/api/v1/jobs", NULL, 1, NULL, &b), 200);
+    if (!strstr(body_of(&b), "\"running\":true,\"job\":\"retry\""))
+        fprintf(stderr, "the retry was not running when the test took the lock (it must outlast %ld hook calls): %s\n",
+                held, body_of(&b));
+    T_CONTAINS(body_of(&b), "\"running\":true,\"job\":\"retry\"");
+    T_EQ(http("POST", "/api/v1/attention/retry", "{}", 1, NULL, &b), 409);
+    T_CONTAINS(error_of(&b), "already running");
+    T_EQ(http("POST", "/api/v1/jobs/orders/run", "{}", 1, NULL, &b), 409);
+    T_EQ(http("GET", "/api/v1/orders?limit=5", NULL, 1, NULL, &b), 200);
+    T_EQ(http("GET", "/api/v1/rules", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"checking\":");
+    T_EQ(http("GET", "/api/v1/attention", NULL, 1, NULL, &b), 200);
+    T_EQ(http("GET", "/api/v1/jobs", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"running\":true,\"job\":\"retry\"");
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    /* the retry finishes within the limits; every order stays held, and it says why */
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "\"error\":null");
+    char want[128];
+    snprintf(want, sizeof want, "0 of %ld held orders now pass; %ld still held:", held, held);
+    T_CONTAINS(body_of(&b), want);
+    T_CONTAINS(body_of(&b), "route.lua:3: rule exceeded its ");
+    T_CONTAINS(body_of(&b), " limit (");
+    T_EQ(scalar("SELECT COUNT(*) FROM sales_orders WHERE stage IN ('rule_error','rejected') AND split_no = 0"), held);
+    /* the pack itself loads: its hook is what loops */
+    T_CHECK(wait_rules(&b));
+    T_CONTAINS(body_of(&b), "\"ok\":true");
+    T_CONTAINS(body_of(&b), "\"name\":\"hostile\"");
+
+    /* now its top level burns the load limit: the check sees the edit and shows why */
+    write_file(route, "-- loops forever when it loads\nwhile true do end\nreturn function(order)\n  while true do end\nend\n");
+    T_EQ(http("GET", "/api/v1/rules", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"checking\":true");
+    T_CONTAINS(body_of(&b), "\"ok\":true");            /* the last result, until the new one is in */
+    T_CHECK(wait_rules(&b));
+    T_CONTAINS(body_of(&b), "\"ok\":false");
+    T_CONTAINS(body_of(&b), "\"errors\":[\"route.lua:2: rule exceeded its ");
+    /* a retry with a pack that does not load: the job says so, the orders stay held */
+    T_EQ(http("POST", "/api/v1/attention/retry", "{}", 1, NULL, &b), 202);
+    T_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    T_EQ(http("GET", "/api/v1/summary", NULL, 1, NULL, &b), 200);
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(other);
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "does not load");
+    T_CONTAINS(body_of(&b), "Retry stopped:");
+    T_CONTAINS(body_of(&b), "rule exceeded its ");
+    snprintf(want, sizeof want, "; %ld still held.", held);
+    T_CONTAINS(body_of(&b), want);
+    T_EQ(scalar("SELECT COUNT(*) FROM sales_orders WHERE stage IN ('rule_error','rejected') AND split_no = 0"), held);
+
+    /* the built-in pack again: the held orders pass */
+    T_EQ(http("PUT", "/api/v1/settings", "{\"rules.pack\":\"default\",\"rules.time_ms\":null,\"rules.instructions\":null}",
+              1, NULL, &b), 200);
+    T_EQ(http("POST", "/api/v1/attention/retry", "{}", 1, NULL, &b), 202);
+    T_CHECK(wait_job(&b));
+    snprintf(want, sizeof want, "%ld of %ld held orders now pass.", held, held);
+    T_CONTAINS(body_of(&b), want);
+    T_CHECK(wait_rules(&b));
+    T_CONTAINS(body_of(&b), "\"pack\":\"default\"");
+    T_CONTAINS(body_of(&b), "\"ok\":true");
     sb_buf_free(&b);
 }
 
@@ -496,6 +635,7 @@ int main(void) {
     test_cross_site();
     test_routing();
     test_orders();
+    test_hostile_pack(dir);
     test_metrics();
     test_settings_api();
 

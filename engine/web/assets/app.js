@@ -322,12 +322,32 @@ async function fix(ref, body) {
     say('Order ' + ref + ' is now ' + d.splits[0].stage + ' at ' + d.splits[0].branch + '.');
   });
 }
+/* The retry runs the rules in the server's background job: the POST answers at once,
+ * then the jobs view is polled until that job has finished. The table is reloaded before
+ * the result is said, as after a save. */
+let retryTimer = null;
 async function retry(ref) {
   await guarded(async () => {
-    const d = await api('POST', ref ? '/orders/' + encodeURIComponent(ref) + '/retry' : '/attention/retry');
-    await loaders.attention();
-    say(d.fixed + ' held order' + (d.fixed === 1 ? '' : 's') + ' now pass the rules.');
+    await api('POST', ref ? '/orders/' + encodeURIComponent(ref) + '/retry' : '/attention/retry', {});
+    $('#attention-retry-all').disabled = true;
+    say('Retry of ' + (ref ? 'order ' + ref : 'all held orders') + ' started: the rules run in the background...');
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(retryPoll, 500);
   });
+}
+async function retryPoll() {
+  let r;
+  try { r = (await api('GET', '/jobs')).run_now; } catch (e) {
+    $('#attention-retry-all').disabled = false;
+    if (e.status !== 401) fail('Retry: ' + e.message);
+    return;
+  }
+  if (r.running && r.job === 'retry') { retryTimer = setTimeout(retryPoll, 1000); return; }
+  $('#attention-retry-all').disabled = false;
+  if (current !== 'attention') return;         /* the result stays in Sync status */
+  await guarded(loaders.attention);
+  const text = 'Retry finished: ' + ((r.result && r.result.message) || r.error || 'done');
+  if (r.error) fail(text); else say(text);
 }
 
 /* ---- dispatch & tracking ---- */
@@ -374,9 +394,12 @@ loaders.jobs = async function () {
   const r = d.run_now;
   const st = $('#jobs-run-status');
   st.replaceChildren();
-  if (r.running) st.append(el('p', {}, 'Downloading orders since ' + r.started + '...'));
+  const what = r.job === 'retry' ? 'Retrying held orders' : 'Downloading orders';
+  if (r.running) st.append(el('p', {}, what + ' since ' + r.started + '...'));
   else if (r.finished) st.append(el('p', { class: r.error ? 'error' : 'ok' },
-    'Last run from here finished ' + r.finished + (r.error ? ': ' + r.error : ': ' + Object.entries(r.result || {}).map(([k, v]) => k + ' ' + txt(v)).join(', '))));
+    'Last ' + (r.job === 'retry' ? 'retry' : 'run') + ' from here finished ' + r.finished + ': ' +
+    (r.result && r.result.message ? r.result.message
+      : r.error ? r.error : Object.entries(r.result || {}).map(([k, v]) => k + ' ' + txt(v)).join(', '))));
   $('#jobs-run').disabled = r.running;
   clearTimeout(jobsTimer);
   if (r.running && current === 'jobs') jobsTimer = setTimeout(() => guarded(loaders.jobs), 1000);
@@ -399,10 +422,22 @@ loaders.stock = async function () {
 };
 
 /* ---- rules ---- */
+/* The server checks the pack in the background: while "checking" it shows the last
+ * result (maybe of an earlier edit) and the page asks again. */
+let rulesTimer = null;
 loaders.rules = async function () {
   const d = await api('GET', '/rules');
   const box = $('#rules-info');
-  box.replaceChildren(kv({ pack: d.pack, name: d.name, 'active hash': d.hash, loads: d.ok ? 'yes' : 'no' }, ['pack', 'name', 'active hash', 'loads']));
+  clearTimeout(rulesTimer);
+  box.replaceChildren();
+  if (d.checking) {
+    box.append(el('p', { id: 'rules-checking', class: 'muted' }, 'checking the rule pack...' +
+      (d.checked_at ? ' (below: the check of ' + d.checked_at + ')' : '')));
+    if (current === 'rules') rulesTimer = setTimeout(() => guarded(loaders.rules), 1000);
+  }
+  if (d.ok === null) return;
+  box.append(kv({ pack: d.checked_pack, name: d.name, 'active hash': d.hash, loads: d.ok ? 'yes' : 'no', checked: d.checked_at },
+                ['pack', 'name', 'active hash', 'loads', 'checked']));
   if (d.errors.length) box.append(el('h3', {}, 'Load errors'), el('pre', { class: 'error' }, d.errors.join('\n')));
   const by = Object.entries(d.orders_by_pack);
   if (by.length) box.append(el('h3', {}, 'Stored orders by rule pack version'),
