@@ -38,7 +38,7 @@ typedef struct sb_pat {
     lua_State *L;
     const sb_pattern_hooks *hooks;
     const char *s0, *s_end;         /* subject */
-    const char *p_end;              /* pattern (after a '^' anchor) */
+    const char *p_end;              /* end of the pattern */
     int depth;                      /* matcher frames left */
     int ncap;                       /* captures opened so far */
     long steps;                     /* done since the last charge */
@@ -153,6 +153,8 @@ static int sb_pat_single(sb_pat *m, const char *s, const char *p, const char *ep
 }
 
 /* ---- the matcher ------------------------------------------------------------------- */
+
+/* The functions of this section touch the Lua stack only to raise: [-0, +0, e]. */
 
 /* "%bxy" at s (p points at x): the end of the balanced run, or NULL. */
 static const char *sb_pat_balance(sb_pat *m, const char *s, const char *p) {

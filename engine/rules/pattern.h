@@ -6,9 +6,11 @@
 #define SB_RULES_PATTERN_H
 #include <lua.h>
 
-/* Steps between two charges. A step is one unit of matching work: an entry of the
- * matcher, a character a quantifier tries, a start position tried, a byte a %b, a
- * back-reference, a set or a plain search scans, a byte appended to gsub's result. */
+/* Steps between two charges. A step is one unit of matching work: a pattern item the
+ * matcher takes up, a character a quantifier tries, a start position tried, a byte a
+ * %b, a back-reference, a set or a plain search scans, a byte appended to gsub's
+ * result. The pathological a-a-a-...b does about 280 million a second (-O2, one core),
+ * so a tick is a few microseconds. */
 #define SB_PATTERN_TICK 1024
 
 /* Charged with the number of steps done since the last charge; may raise a Lua error
