@@ -87,8 +87,11 @@ static int digits(const char *p, int n, int *v) {
     return 0;
 }
 
-int64_t sb_time_parse(const char *s) {
+/* The parse behind sb_time_parse and sb_time_parse_ms: *ms gets the fraction's
+ * milliseconds (digits beyond the third are dropped, not rounded). */
+static int64_t time_parse(const char *s, int *ms) {
     int y, mo, d, h = 0, mi = 0, se = 0;
+    *ms = 0;
     if (!s || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
@@ -104,7 +107,12 @@ int64_t sb_time_parse(const char *s) {
             if (digits(p + 1, 2, &se)) return -1;
             p += 3;
         }
-        if (*p == '.') { p++; while (*p >= '0' && *p <= '9') p++; }
+        if (*p == '.') {
+            int k = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++, k++)
+                if (k < 3) *ms = *ms * 10 + (*p - '0');
+            for (; k < 3; k++) *ms *= 10;
+        }
         if (*p == 'Z') p++;
         else if (*p == '+' || *p == '-') {
             int oh, om;
@@ -116,6 +124,26 @@ int64_t sb_time_parse(const char *s) {
     }
     if (*p) return -1;
     return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
+}
+
+int64_t sb_time_parse(const char *s) {
+    int ms;
+    return time_parse(s, &ms);
+}
+
+int64_t sb_time_parse_ms(const char *s) {
+    int ms;
+    int64_t t = time_parse(s, &ms);
+    return t < 0 ? -1 : t * 1000 + ms;
+}
+
+char *sb_time_format_ms(int64_t ms, char *out, size_t outlen) {
+    int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int frac = (int)(ms - s * 1000);
+    sb_time_format(s, out, outlen);
+    size_t n = strlen(out);
+    if (frac && n >= 1 && n + 4 < outlen) snprintf(out + n - 1, outlen - (n - 1), ".%03dZ", frac);
+    return out;
 }
 
 char *sb_time_format(int64_t t, char *out, size_t outlen) {

@@ -25,6 +25,10 @@ void sb_buf_free(sb_buf *b);
  * fraction and a Z or +hh:mm offset, or a plain date (midnight UTC). -1 if invalid. */
 int64_t sb_time_parse(const char *iso);
 char *sb_time_format(int64_t t, char *out, size_t outlen);     /* needs 21 bytes */
+/* Epoch milliseconds of an ISO 8601 time (fraction kept to the millisecond), or -1. */
+int64_t sb_time_parse_ms(const char *iso);
+/* "2026-11-27T11:53:08.500Z", or without the fraction when it is .000; needs 25 bytes */
+char *sb_time_format_ms(int64_t ms, char *out, size_t outlen);
 
 char *sb_strdup(const char *s);   /* NULL-safe */
 /* Copies n bytes of s into out (outlen > 0, always terminated, cut to fit) with control

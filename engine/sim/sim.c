@@ -24,10 +24,16 @@ static const struct { const char *name; double rate, burst; } ops[] = {
     {"createFeedDocument", 0.5, 15}, {"createFeed", 0.0083, 15}, {"getFeed", 2, 15},
     {"getFeedDocument", 0.0222, 10}, {"createReport", 0.0167, 15}, {"getReport", 2, 15},
     {"getReportDocument", 0.0167, 15}, {"searchListingsItems", 5, 5}, {"patchListingsItem", 5, 5},
-    {"lwaToken", 0, 0}, {"document", 0, 0},
+    {"getListingsItem", 5, 10}, {"lwaToken", 0, 0}, {"document", 0, 0},
 };
 enum { OP_SEARCH, OP_GET_ORDER, OP_CONFIRM, OP_CFD, OP_CF, OP_GF, OP_GFD, OP_CR, OP_GR, OP_GRD, OP_SLI, OP_PLI,
-       OP_LWA, OP_DOC, NOPS };
+       OP_GLI, OP_LWA, OP_DOC, NOPS };
+
+/* The operations that change something at Amazon (POST, PATCH, PUT): the ones a
+ * post-commit fault applies to. "document" is the PUT of a feed upload. */
+static int op_writes(int op) {
+    return op == OP_CONFIRM || op == OP_CFD || op == OP_CF || op == OP_CR || op == OP_PLI || op == OP_LWA || op == OP_DOC;
+}
 
 static const char *marketplaces[][2] = {
     {"ATVPDKIKX0DER", "USD"}, {"A2EUQ1WTGCTBG2", "CAD"}, {"A1AM78C64UM0Y8", "MXN"}, {"A2Q3Y263D00KWC", "BRL"},
@@ -51,7 +57,12 @@ const char *sim_currency(const char *mp) {
 }
 
 int64_t sim_now_ms(sb_sim *sim) {
-    return sim->opt.now_ms ? sim->opt.now_ms(sim->opt.now_ud) : sb_now_ms();
+    return (sim->opt.now_ms ? sim->opt.now_ms(sim->opt.now_ud) : sb_now_ms()) + sim->clock_offset_ms;
+}
+
+int64_t sim_scaled_ms(sb_sim *sim, double seconds) {
+    double scale = sim->time_scale > 0 ? sim->time_scale : 1;
+    return (int64_t)(seconds * 1000.0 / scale + 0.5);
 }
 
 uint64_t sim_rand(sb_sim *sim) {
@@ -250,6 +261,12 @@ static int fault_parse(sb_sim *sim, sb_json *j, int n, char *err) {
     if (op && !strcmp(op, "document") && strcmp(kind, "500") && strcmp(kind, "503") && strcmp(kind, "drop") &&
         strcmp(kind, "delay"))
         return sb_seterr(err, SB_EINVAL, "sim: fault kind '%s' does not apply to documents (500, 503, drop, delay)", kind);
+    f.committed = sb_json_bool(j, n, "committed", 0);
+    if (f.committed && strcmp(kind, "500") && strcmp(kind, "503") && strcmp(kind, "drop") && strcmp(kind, "delay"))
+        return sb_seterr(err, SB_EINVAL, "sim: a committed fault is 500, 503, drop or delay, not '%s'", kind);
+    if (f.committed && op && strcmp(op, "*") && !op_writes(op_index(op)))
+        return sb_seterr(err, SB_EINVAL, "sim: a committed fault needs an operation that changes something "
+                                         "(POST, PATCH or PUT), not '%s'", op);
     snprintf(f.op, sizeof f.op, "%s", op ? op : "*");
     snprintf(f.kind, sizeof f.kind, "%s", kind);
     f.probability = sb_json_num(j, n, "probability", 0);
@@ -286,10 +303,12 @@ void sb_sim_faults_clear(sb_sim *sim) {
     pthread_mutex_unlock(&sim->mu);
 }
 
-/* The fault that applies to this call of op, or NULL; consumes one count. */
-static int take_fault(sb_sim *sim, const char *op, sim_fault *out) {
+/* The fault that applies to this call of op, or NULL; consumes one count. committed
+ * picks the post-commit faults (asked once the operation took effect) or the others. */
+static int take_fault(sb_sim *sim, const char *op, int committed, sim_fault *out) {
     for (int i = 0; i < sim->nfaults; i++) {
         sim_fault *f = &sim->faults[i];
+        if (f->committed != committed) continue;
         if (strcmp(f->op, "*") && strcmp(f->op, op)) continue;
         if (!strcmp(op, "document") && strcmp(f->op, "document")) continue;   /* named, never by "*" */
         if (f->count == 0) continue;
@@ -469,6 +488,34 @@ static void h_lwa(sb_sim *sim, sim_req *rq, sim_resp *rs, sb_buf *logged) {
     for (int i = 0; i < 4; i++) sb_buf_free(&f.f[i]);
 }
 
+/* ---- Amazon's time and behaviour (scenario keys, POST /_sim/config, sb_sim_configure) ---- */
+
+/* clock_offset_s, listing_delay_s, processing, schedule: each optional; schedule adds. */
+static int apply_config(sb_sim *sim, sb_json *j, int node, char *err) {
+    int n, rc = 0;
+    if (sb_json_get(j, node, "clock_offset_s"))
+        sim->clock_offset_ms = (int64_t)(sb_json_num(j, node, "clock_offset_s", 0) * 1000);
+    if (sb_json_get(j, node, "listing_delay_s")) {
+        double d = sb_json_num(j, node, "listing_delay_s", 0);
+        if (d < 0) return sb_seterr(err, SB_EINVAL, "sim: listing_delay_s must be >= 0");
+        sim->listing_delay_ms = (int64_t)(d * 1000);
+    }
+    if ((n = sb_json_get(j, node, "processing")) && (rc = sim_processing_load(sim, j, n, err))) return rc;
+    if ((n = sb_json_get(j, node, "schedule")) && (rc = sim_changes_load(sim, j, n, err))) return rc;
+    return 0;
+}
+
+int sb_sim_configure(sb_sim *sim, const char *json, char *err) {
+    sb_json *j = NULL;
+    int rc = sb_json_parse(json, strlen(json), &j, err);
+    if (rc) return rc;
+    pthread_mutex_lock(&sim->mu);
+    rc = apply_config(sim, j, SB_JSON_ROOT, err);
+    pthread_mutex_unlock(&sim->mu);
+    sb_json_free(j);
+    return rc;
+}
+
 /* ---- admin over HTTP ---- */
 
 static void h_admin(sb_sim *sim, sim_req *rq, sim_resp *rs) {
@@ -483,6 +530,13 @@ static void h_admin(sb_sim *sim, sim_req *rq, sim_resp *rs) {
         sb_json *j = NULL;
         if (sb_json_parse(rq->body.data ? rq->body.data : "", rq->body.len, &j, err) ||
             faults_load(sim, j, SB_JSON_ROOT, err))
+            sim_error(rs, 400, "InvalidInput", err, NULL);
+        else sim_json(rs, 200, "{\"ok\":true}");
+        sb_json_free(j);
+    } else if (!strcmp(p, "config") && post) {
+        sb_json *j = NULL;
+        if (sb_json_parse(rq->body.data ? rq->body.data : "", rq->body.len, &j, err) ||
+            apply_config(sim, j, SB_JSON_ROOT, err))
             sim_error(rs, 400, "InvalidInput", err, NULL);
         else sim_json(rs, 200, "{\"ok\":true}");
         sb_json_free(j);
@@ -512,9 +566,15 @@ static void h_admin(sb_sim *sim, sim_req *rq, sim_resp *rs) {
         sb_jw_obj(&w);
         sb_jw_kint(&w, "orders", (long long)sim->norders);
         sb_jw_kint(&w, "listings", (long long)sim->nlistings);
+        sb_jw_kint(&w, "feeds", (long long)sim->nfeeds);
+        sb_jw_kint(&w, "reports", (long long)sim->nreports);
         sb_jw_kint(&w, "requests", (long long)sim->nlog);
         sb_jw_kint(&w, "faults", sim->nfaults);
         sb_jw_kint(&w, "now_ms", sim_now_ms(sim));
+        sb_jw_kint(&w, "clock_offset_ms", sim->clock_offset_ms);
+        size_t pending = 0;
+        for (size_t i = 0; i < sim->nchanges; i++) pending += !sim->changes[i].done;
+        sb_jw_kint(&w, "scheduled_changes_pending", (long long)pending);
         sb_jw_end_obj(&w);
     } else sim_error(rs, 404, "NotFound", "Unknown admin resource", rq->path);
 }
@@ -572,6 +632,10 @@ static int route_raw(const char *m, const char *p, char *id, size_t idn, char *i
     if (under(p, "/listings/2021-08-01/items/", &r)) {
         const char *sl = strchr(r, '/');
         if (get && segment(r, id, idn)) return OP_SLI;
+        if (get && sl && sl > r && (size_t)(sl - r) < idn && segment(sl + 1, id2, id2n)) {
+            snprintf(id, idn, "%.*s", (int)(sl - r), r);
+            return OP_GLI;
+        }
         if (!strcmp(m, "PATCH") && sl && sl > r && (size_t)(sl - r) < idn && segment(sl + 1, id2, id2n)) {
             snprintf(id, idn, "%.*s", (int)(sl - r), r);
             return OP_PLI;
@@ -588,6 +652,7 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
     *has_fault = 0;
     sim->seq++;
     rs->rate_header = -1;
+    sim_changes_apply_due(sim);   /* scheduled order changes whose time has come */
     if (!strncmp(rq->path, "/_sim/", 6) && strncmp(rq->path, "/_sim/docs/", 11)) {
         h_admin(sim, rq, rs);
         goto out;   /* admin calls are not recorded */
@@ -600,7 +665,7 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
         record(sim, rq, opname, rs->status, NULL);
         goto out;
     }
-    if (take_fault(sim, opname, fault)) {
+    if (take_fault(sim, opname, 0, fault)) {
         *has_fault = 1;
         const char *k = fault->kind;
         if (!strcmp(k, "500")) { sim_error(rs, 500, "InternalFailure", "We encountered an internal error. Please try again.", NULL); goto rec; }
@@ -641,7 +706,15 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
     case OP_GRD: sim_h_get_document(sim, rq, rs, id, 1); break;
     case OP_SLI: sim_h_search_listings(sim, rq, rs, id); break;
     case OP_PLI: sim_h_patch_listing(sim, rq, rs, id, id2); break;
+    case OP_GLI: sim_h_get_listing(sim, rq, rs, id, id2); break;
     case OP_DOC: sim_h_doc_url(sim, rq, rs, id); break;
+    }
+    /* post-commit: the operation took effect; the answer is lost or an error */
+    if (op_writes(op) && rs->status >= 200 && rs->status < 300 && !*has_fault && take_fault(sim, opname, 1, fault)) {
+        *has_fault = 1;
+        if (!strcmp(fault->kind, "500")) sim_error(rs, 500, "InternalFailure", "We encountered an internal error. Please try again.", NULL);
+        else if (!strcmp(fault->kind, "503")) sim_error(rs, 503, "ServiceUnavailable", "Service temporarily unavailable. Please try again.", NULL);
+        else if (!strcmp(fault->kind, "drop")) rq->drop_now = 1;
     }
 rec:
     if (rs->status != 200 && rs->status != 201 && rs->status != 202 && rs->status != 204 && rs->status != 400 &&
@@ -730,6 +803,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     pthread_mutex_unlock(&sim->mu);
 
     if (has_fault && !strcmp(f.kind, "delay")) stall(sim, f.delay_ms);
+    if (rq->drop_now) { sb_buf_free(&rs.body); return MHD_NO; }   /* closed with no answer at all */
     if (has_fault && !strcmp(f.kind, "truncate") && rs.body.len > 1) {
         rs.body.len /= 2;
         rs.body.data[rs.body.len] = '\0';
@@ -772,6 +846,9 @@ static int load_scenario(sb_sim *sim, const char *text, size_t len, char *err) {
     }
     int n;
     const char *v;
+    /* the clock first: default times of the orders below are the simulator's now */
+    if (sb_json_get(j, SB_JSON_ROOT, "clock_offset_s"))
+        sim->clock_offset_ms = (int64_t)(sb_json_num(j, SB_JSON_ROOT, "clock_offset_s", 0) * 1000);
     if ((v = sb_json_str(j, SB_JSON_ROOT, "credentials.client_id"))) snprintf(sim->client_id, sizeof sim->client_id, "%s", v);
     if ((v = sb_json_str(j, SB_JSON_ROOT, "credentials.client_secret"))) snprintf(sim->client_secret, sizeof sim->client_secret, "%s", v);
     if ((v = sb_json_str(j, SB_JSON_ROOT, "credentials.refresh_token"))) snprintf(sim->refresh_token, sizeof sim->refresh_token, "%s", v);
@@ -783,6 +860,7 @@ static int load_scenario(sb_sim *sim, const char *text, size_t len, char *err) {
     if ((n = sb_json_get(j, SB_JSON_ROOT, "orders")) && (rc = sim_orders_load(sim, j, n, err))) goto out;
     if ((n = sb_json_get(j, SB_JSON_ROOT, "listings")) && (rc = sim_listings_load(sim, j, n, err))) goto out;
     if ((n = sb_json_get(j, SB_JSON_ROOT, "faults")) && (rc = faults_load(sim, j, n, err))) goto out;
+    if ((rc = apply_config(sim, j, SB_JSON_ROOT, err))) goto out;
     if ((n = sb_json_get(j, SB_JSON_ROOT, "generate"))) {
         long cnt = (long)sb_json_num(j, n, "count", 0);
         if (!sim->opt.seed) sim->seed = (uint64_t)sb_json_num(j, n, "seed", 1);
@@ -805,9 +883,11 @@ static int build_state(sb_sim *sim, char *err) {
     sim->seed = sim->opt.seed ? sim->opt.seed : 1;
     sim->ngen = sim->opt.generate > 0 ? sim->opt.generate : 0;
     sim->rng = sim->seed * 7919;
-    sim->gen_base = sim_now_ms(sim) / 1000;
+    sim->clock_offset_ms = 0;
+    sim->listing_delay_ms = 0;
     int rc = 0;
     if (sim->scenario_text) rc = load_scenario(sim, sim->scenario_text, strlen(sim->scenario_text), err);
+    sim->gen_base = sim_now_ms(sim) / 1000;   /* after the scenario's clock offset */
     if (!rc && sim->ngen > 0) sim_orders_generate(sim, sim->ngen);
     buckets_init(sim);
     return rc;
@@ -818,6 +898,8 @@ static void free_state(sb_sim *sim) {
     sim_docs_free(sim);
     log_clear_locked(sim);
     sim->nfaults = 0;
+    sim->nproc = 0;
+    sim_changes_free(sim);
     memset(sim->tokens, 0, sizeof sim->tokens);
     memset(sim->throttled, 0, sizeof sim->throttled);
 }

@@ -59,9 +59,20 @@ size_t sb_sim_order_count(sb_sim *sim);
  * after_bytes of the body), truncate (half the body, valid length), badjson,
  * badtoken (400 invalid pagination token), expiredtoken (403 expired access token).
  * count = next N matching calls (default 1); probability instead applies at random;
- * skip = let the first N matching calls through (a fault on page 2 of a search). */
+ * skip = let the first N matching calls through (a fault on page 2 of a search).
+ * "committed": true (500, 503, drop, delay; POST/PATCH/PUT operations only): the operation
+ * takes effect first, then the answer is lost (a drop closes the connection unanswered). */
 int sb_sim_fault_add(sb_sim *sim, const char *json, char *err);
 void sb_sim_faults_clear(sb_sim *sim);
+
+/* Amazon's time and behaviour, the same keys as the scenario file (README "Time and
+ * behaviour"), each optional:
+ *   {"clock_offset_s": -90,                 the simulator's now = the clock's + this
+ *    "listing_delay_s": 600,                default late listing (searchOrders only)
+ *    "processing": {"feed": {"queue_s": 30, "processing_s": [60, 600]}, "report": ...},
+ *    "schedule": [{"at": ISO | "after_s": N, "order": {"orderId": ..., fields}}]}   (adds)
+ * Faults with "committed": true (500, 503, drop, delay) let the operation take effect first. */
+int sb_sim_configure(sb_sim *sim, const char *json, char *err);
 
 /* Appends the request log as a JSON array of {seq, method, path, query (raw, as sent),
  * args {name: decoded value}, headers {lower-case name: value}, body, status, op}. The

@@ -1,6 +1,8 @@
 /* sim_docs.c: the simulator's Feeds, Reports and Listings Items, and the pre-signed
  * document URLs they hand out (/_sim/docs/{id}?sig=...). Feeds and reports move one
- * step per poll (IN_QUEUE -> IN_PROGRESS -> DONE); at DONE a JSON_LISTINGS_FEED is applied
+ * step per poll (IN_QUEUE -> IN_PROGRESS -> DONE) unless the scenario gives their type a
+ * processing time: then the status follows the simulator's clock (queue time, then
+ * processing time), however often they are polled. At DONE a JSON_LISTINGS_FEED is applied
  * to the listings and a processing report is produced, and a
  * GET_MERCHANT_LISTINGS_ALL_DATA report renders the listings as tab-separated text.
  * Result documents are gzip (compressionAlgorithm GZIP) unless the scenario turns that off. */
@@ -179,14 +181,65 @@ void sim_h_create_feed_document(sb_sim *sim, sim_req *rq, sim_resp *rs) {
     sb_json_free(j);
 }
 
-static sim_job *job_add(sim_job **arr, size_t *n, long id, const char *prefix) {
+/* ---- processing times ---- */
+
+static int proc_range(sb_json *j, int e, const char *key, double *lo, double *hi, char *err) {
+    int v = sb_json_get(j, e, key);
+    *lo = *hi = 0;
+    if (!v) return 0;
+    if (sb_json_type(j, v, NULL) == SB_JSON_NUM) *lo = *hi = sb_json_num(j, v, NULL, 0);
+    else if (sb_json_type(j, v, NULL) == SB_JSON_ARR && sb_json_len(j, v, NULL) == 2) {
+        *lo = sb_json_num(j, sb_json_at(j, v, 0), NULL, -1);
+        *hi = sb_json_num(j, sb_json_at(j, v, 1), NULL, -1);
+    } else return sb_seterr(err, SB_EINVAL, "sim: processing %s must be seconds or [min, max]", key);
+    if (*lo < 0 || *hi < *lo) return sb_seterr(err, SB_EINVAL, "sim: processing %s needs 0 <= min <= max", key);
+    return 0;
+}
+
+int sim_processing_load(sb_sim *sim, sb_json *j, int node, char *err) {
+    int it = 0, e, rc;
+    const char *k;
+    if (sb_json_type(j, node, NULL) != SB_JSON_OBJ)
+        return sb_seterr(err, SB_EINVAL, "sim: processing must be an object keyed by feed, report or a type");
+    while ((e = sb_json_next(j, node, &it, &k))) {
+        sim_proc p;
+        memset(&p, 0, sizeof p);
+        if (strlen(k) >= sizeof p.key) return sb_seterr(err, SB_EINVAL, "sim: processing key too long");
+        snprintf(p.key, sizeof p.key, "%s", k);
+        if ((rc = proc_range(j, e, "queue_s", &p.queue_lo, &p.queue_hi, err)) ||
+            (rc = proc_range(j, e, "processing_s", &p.run_lo, &p.run_hi, err)))
+            return rc;
+        int i = 0;
+        while (i < sim->nproc && strcmp(sim->proc[i].key, k)) i++;
+        if (i == SIM_MAX_PROC) return sb_seterr(err, SB_EINVAL, "sim: at most %d processing entries", SIM_MAX_PROC);
+        sim->proc[i] = p;
+        if (i == sim->nproc) sim->nproc++;
+    }
+    return 0;
+}
+
+static double draw(sb_sim *sim, double lo, double hi) {
+    return hi > lo ? lo + (hi - lo) * (double)(sim_rand(sim) % 1000001) / 1e6 : lo;
+}
+
+static sim_job *job_add(sb_sim *sim, sim_job **arr, size_t *n, const char *kind, const char *type) {
     sim_job *p = realloc(*arr, (*n + 1) * sizeof *p);
     if (!p) return NULL;
     *arr = p;
     sim_job *jb = &p[(*n)++];
     memset(jb, 0, sizeof *jb);
-    snprintf(jb->id, sizeof jb->id, "%s%ld", prefix, 50000 + id);
+    snprintf(jb->id, sizeof jb->id, "%ld", 50000 + ++sim->next_id);
     snprintf(jb->status, sizeof jb->status, "IN_QUEUE");
+    snprintf(jb->type, sizeof jb->type, "%s", type);
+    jb->created = sim_now_ms(sim);
+    const sim_proc *pr = NULL;   /* the type's own, else the kind's */
+    for (int i = 0; i < sim->nproc; i++)
+        if (!strcmp(sim->proc[i].key, type) || (!pr && !strcmp(sim->proc[i].key, kind))) pr = &sim->proc[i];
+    if (pr) {
+        jb->timed = 1;
+        jb->start_ms = jb->created + sim_scaled_ms(sim, draw(sim, pr->queue_lo, pr->queue_hi));
+        jb->end_ms = jb->start_ms + sim_scaled_ms(sim, draw(sim, pr->run_lo, pr->run_hi));
+    }
     return jb;
 }
 
@@ -201,13 +254,11 @@ void sim_h_create_feed(sb_sim *sim, sim_req *rq, sim_resp *rs) {
     else if (!d) sim_error(rs, 400, "400", "Invalid input", "inputFeedDocumentId does not exist");
     else if (!d->uploaded) sim_error(rs, 400, "400", "Invalid input", "The feed document has not been uploaded");
     else {
-        sim_job *f = job_add(&sim->feeds, &sim->nfeeds, ++sim->next_id, "");
+        sim_job *f = job_add(sim, &sim->feeds, &sim->nfeeds, "feed", type);
         if (!f) sim_error(rs, 500, "InternalFailure", "out of memory", NULL);
         else {
-            snprintf(f->type, sizeof f->type, "%s", type);
             snprintf(f->input_doc, sizeof f->input_doc, "%s", doc);
             snprintf(f->mp, sizeof f->mp, "%s", mp);
-            f->created = sim_now_ms(sim) / 1000;
             char body[96];
             snprintf(body, sizeof body, "{\"feedId\":\"%s\"}", f->id);
             sim_json(rs, 202, body);
@@ -317,23 +368,39 @@ static void write_job(sb_jw *w, const sim_job *jb, const char *idk, const char *
     sb_jw_arr(w);
     sb_jw_str(w, jb->mp);
     sb_jw_end_arr(w);
-    sb_jw_kstr(w, "createdTime", sb_time_format(jb->created, ts, sizeof ts));
+    sb_jw_kstr(w, "createdTime", sb_time_format_ms(jb->created, ts, sizeof ts));
     sb_jw_kstr(w, "processingStatus", jb->status);
+    int started = strcmp(jb->status, "IN_QUEUE") != 0, ended = started && strcmp(jb->status, "IN_PROGRESS");
+    if (started && jb->start_ms) sb_jw_kstr(w, "processingStartTime", sb_time_format_ms(jb->start_ms, ts, sizeof ts));
+    if (ended && jb->end_ms) sb_jw_kstr(w, "processingEndTime", sb_time_format_ms(jb->end_ms, ts, sizeof ts));
     if (jb->result_doc[0]) sb_jw_kstr(w, dock, jb->result_doc);
     sb_jw_end_obj(w);
 }
 
-/* One poll of a feed or report: IN_QUEUE -> IN_PROGRESS, then from the second poll on 1,
- * when the caller makes its result (job_finish). A "stuck" fault holds it where it is:
- * Amazon's queue is slow today. */
-static int job_poll(sim_job *j, const sim_req *rq) {
+/* One poll of a feed or report: 1 when the caller is to make its result now (job_finish).
+ * Untimed: IN_QUEUE -> IN_PROGRESS, then 1 from the second poll on. Timed (a processing
+ * time): IN_QUEUE until start_ms, IN_PROGRESS until end_ms on the simulator's clock, then
+ * 1, however often it is polled. A "stuck" fault holds it where it is: Amazon's queue is
+ * slow today. */
+static int job_poll(sb_sim *sim, sim_job *j, const sim_req *rq) {
     if (rq->stuck) return 0;
     j->polls++;
-    if (!strcmp(j->status, "IN_QUEUE")) {
-        snprintf(j->status, sizeof j->status, "IN_PROGRESS");
+    int queued = !strcmp(j->status, "IN_QUEUE"), running = !strcmp(j->status, "IN_PROGRESS");
+    if (!queued && !running) return 0;
+    int64_t now = sim_now_ms(sim);
+    if (j->timed) {
+        if (now >= j->end_ms) return 1;
+        if (now >= j->start_ms) snprintf(j->status, sizeof j->status, "IN_PROGRESS");
         return 0;
     }
-    return !strcmp(j->status, "IN_PROGRESS") && j->polls >= 2;
+    if (queued) {
+        snprintf(j->status, sizeof j->status, "IN_PROGRESS");
+        j->start_ms = now;
+        return 0;
+    }
+    if (j->polls < 2) return 0;
+    j->end_ms = now;
+    return 1;
 }
 
 /* The job's result document from text: DONE, or FATAL when it cannot be stored. */
@@ -348,7 +415,7 @@ void sim_h_get_feed(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id) {
     for (size_t i = 0; i < sim->nfeeds; i++)
         if (!strcmp(sim->feeds[i].id, id)) f = &sim->feeds[i];
     if (!f) { sim_error(rs, 404, "NotFound", "Feed not found", id); return; }
-    if (job_poll(f, rq)) {
+    if (job_poll(sim, f, rq)) {
         sb_buf rep;
         sb_buf_init(&rep, 64u << 20);
         sim_doc *in = doc_find(sim, f->input_doc);
@@ -392,12 +459,10 @@ void sim_h_create_report(sb_sim *sim, sim_req *rq, sim_resp *rs) {
     else if (marketplaces_ok(j, rs, mp, sizeof mp)) ;
     else if (strcmp(type, "GET_MERCHANT_LISTINGS_ALL_DATA")) sim_error(rs, 400, "400", "Invalid input", "The simulator serves GET_MERCHANT_LISTINGS_ALL_DATA only");
     else {
-        sim_job *r = job_add(&sim->reports, &sim->nreports, ++sim->next_id, "");
+        sim_job *r = job_add(sim, &sim->reports, &sim->nreports, "report", type);
         if (!r) sim_error(rs, 500, "InternalFailure", "out of memory", NULL);
         else {
-            snprintf(r->type, sizeof r->type, "%s", type);
             snprintf(r->mp, sizeof r->mp, "%s", mp);
-            r->created = sim_now_ms(sim) / 1000;
             char body[96];
             snprintf(body, sizeof body, "{\"reportId\":\"%s\"}", r->id);
             sim_json(rs, 202, body);
@@ -441,7 +506,7 @@ void sim_h_get_report(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id) {
     for (size_t i = 0; i < sim->nreports; i++)
         if (!strcmp(sim->reports[i].id, id)) r = &sim->reports[i];
     if (!r) { sim_error(rs, 404, "NotFound", "Report not found", id); return; }
-    if (job_poll(r, rq)) {
+    if (job_poll(sim, r, rq)) {
         sb_buf t;
         sb_buf_init(&t, 256u << 20);
         render_listings(sim, r->mp, &t);
@@ -468,6 +533,98 @@ static int csv_contains(const char *csv, const char *v) {
     return 0;
 }
 
+/* One Item of the Listings Items model, with the sections includedData names
+ * (summaries when it names none). */
+static void write_listing(sb_jw *w, const sim_listing *l, const char *inc) {
+    int want_fa = inc && csv_contains(inc, "fulfillmentAvailability");
+    int want_sum = !inc || csv_contains(inc, "summaries");
+    int want_off = inc && csv_contains(inc, "offers");
+    int want_attr = inc && csv_contains(inc, "attributes");
+    int want_iss = inc && csv_contains(inc, "issues");
+    int want_pt = inc && csv_contains(inc, "productTypes");
+    char ts[32];
+    sb_jw_obj(w);
+    sb_jw_kstr(w, "sku", l->sku);
+    if (want_sum) {
+        sb_jw_key(w, "summaries");
+        sb_jw_arr(w);
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "marketplaceId", l->mp);
+        sb_jw_kstr(w, "asin", l->asin);
+        sb_jw_kstr(w, "productType", l->product_type);
+        sb_jw_kstr(w, "conditionType", "new_new");
+        sb_jw_key(w, "status");
+        sb_jw_arr(w);
+        if (!strcmp(l->status, "Active")) { sb_jw_str(w, "BUYABLE"); sb_jw_str(w, "DISCOVERABLE"); }
+        sb_jw_end_arr(w);
+        sb_jw_kstr(w, "itemName", l->title);
+        sb_jw_kstr(w, "createdDate", sb_time_format(l->created, ts, sizeof ts));
+        sb_jw_kstr(w, "lastUpdatedDate", sb_time_format(l->updated, ts, sizeof ts));
+        sb_jw_end_obj(w);
+        sb_jw_end_arr(w);
+    }
+    if (want_attr) {   /* the product-type attributes the engine reads and patches */
+        sb_jw_key(w, "attributes");
+        sb_jw_obj(w);
+        sb_jw_key(w, "item_name");
+        sb_jw_arr(w);
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "value", l->title);
+        sb_jw_kstr(w, "marketplace_id", l->mp);
+        sb_jw_end_obj(w);
+        sb_jw_end_arr(w);
+        sb_jw_key(w, "fulfillment_availability");
+        sb_jw_arr(w);
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "fulfillment_channel_code", l->channel);
+        if (!strcmp(l->channel, "DEFAULT")) {
+            sb_jw_kint(w, "quantity", l->quantity);
+            sb_jw_kint(w, "lead_time_to_ship_max_days", l->lead_time);
+        }
+        sb_jw_end_obj(w);
+        sb_jw_end_arr(w);
+        sb_jw_end_obj(w);
+    }
+    if (want_iss) {
+        sb_jw_key(w, "issues");
+        sb_jw_arr(w);
+        sb_jw_end_arr(w);
+    }
+    if (want_off) {
+        sb_jw_key(w, "offers");
+        sb_jw_arr(w);
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "marketplaceId", l->mp);
+        sb_jw_kstr(w, "offerType", "B2C");
+        sb_jw_key(w, "price");
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "currencyCode", l->currency);
+        sb_jw_kstr(w, "amount", l->price);
+        sb_jw_end_obj(w);
+        sb_jw_end_obj(w);
+        sb_jw_end_arr(w);
+    }
+    if (want_fa) {
+        sb_jw_key(w, "fulfillmentAvailability");
+        sb_jw_arr(w);
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "fulfillmentChannelCode", l->channel);
+        sb_jw_kint(w, "quantity", l->quantity);
+        sb_jw_end_obj(w);
+        sb_jw_end_arr(w);
+    }
+    if (want_pt) {
+        sb_jw_key(w, "productTypes");
+        sb_jw_arr(w);
+        sb_jw_obj(w);
+        sb_jw_kstr(w, "marketplaceId", l->mp);
+        sb_jw_kstr(w, "productType", l->product_type);
+        sb_jw_end_obj(w);
+        sb_jw_end_arr(w);
+    }
+    sb_jw_end_obj(w);
+}
+
 void sim_h_search_listings(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *seller) {
     const char *mids = sim_arg(rq, "marketplaceIds"), *inc = sim_arg(rq, "includedData");
     const char *ids = sim_arg(rq, "identifiers"), *idt = sim_arg(rq, "identifiersType");
@@ -486,9 +643,6 @@ void sim_h_search_listings(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *s
             return;
         }
     }
-    int want_fa = inc && csv_contains(inc, "fulfillmentAvailability");
-    int want_sum = !inc || csv_contains(inc, "summaries");
-    int want_off = inc && csv_contains(inc, "offers");
     long total = 0, emitted = 0, next = -1;
     sb_jw w;
     sb_buf items;
@@ -502,51 +656,7 @@ void sim_h_search_listings(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *s
         if (total++ < start) continue;
         if (emitted == size) { if (next < 0) next = total - 1; continue; }
         emitted++;
-        char ts[32];
-        sb_jw_obj(&w);
-        sb_jw_kstr(&w, "sku", l->sku);
-        if (want_sum) {
-            sb_jw_key(&w, "summaries");
-            sb_jw_arr(&w);
-            sb_jw_obj(&w);
-            sb_jw_kstr(&w, "marketplaceId", l->mp);
-            sb_jw_kstr(&w, "asin", l->asin);
-            sb_jw_kstr(&w, "productType", l->product_type);
-            sb_jw_kstr(&w, "conditionType", "new_new");
-            sb_jw_key(&w, "status");
-            sb_jw_arr(&w);
-            if (!strcmp(l->status, "Active")) { sb_jw_str(&w, "BUYABLE"); sb_jw_str(&w, "DISCOVERABLE"); }
-            sb_jw_end_arr(&w);
-            sb_jw_kstr(&w, "itemName", l->title);
-            sb_jw_kstr(&w, "createdDate", sb_time_format(l->created, ts, sizeof ts));
-            sb_jw_kstr(&w, "lastUpdatedDate", sb_time_format(l->updated, ts, sizeof ts));
-            sb_jw_end_obj(&w);
-            sb_jw_end_arr(&w);
-        }
-        if (want_off) {
-            sb_jw_key(&w, "offers");
-            sb_jw_arr(&w);
-            sb_jw_obj(&w);
-            sb_jw_kstr(&w, "marketplaceId", l->mp);
-            sb_jw_kstr(&w, "offerType", "B2C");
-            sb_jw_key(&w, "price");
-            sb_jw_obj(&w);
-            sb_jw_kstr(&w, "currencyCode", l->currency);
-            sb_jw_kstr(&w, "amount", l->price);
-            sb_jw_end_obj(&w);
-            sb_jw_end_obj(&w);
-            sb_jw_end_arr(&w);
-        }
-        if (want_fa) {
-            sb_jw_key(&w, "fulfillmentAvailability");
-            sb_jw_arr(&w);
-            sb_jw_obj(&w);
-            sb_jw_kstr(&w, "fulfillmentChannelCode", l->channel);
-            sb_jw_kint(&w, "quantity", l->quantity);
-            sb_jw_end_obj(&w);
-            sb_jw_end_arr(&w);
-        }
-        sb_jw_end_obj(&w);
+        write_listing(&w, l, inc);
     }
     sb_jw_end_arr(&w);
     rs->status = 200;
@@ -628,4 +738,37 @@ void sim_h_patch_listing(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *sel
     sb_jw_end_obj(&w);
 out:
     sb_json_free(j);
+}
+
+/* getListingsItem: one SKU; 404 NOT_FOUND (Amazon's words) when the seller has no such
+ * SKU in the marketplaces asked for. */
+void sim_h_get_listing(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *seller, const char *sku) {
+    const char *mids = sim_arg(rq, "marketplaceIds"), *inc = sim_arg(rq, "includedData");
+    static const char *known[] = {"summaries", "attributes", "issues", "offers", "fulfillmentAvailability",
+                                  "procurement", "relationships", "productTypes", NULL};
+    char msg[256];
+    if (strcmp(seller, sim->seller_id)) { sim_error(rs, 403, "Unauthorized", "Access to requested resource is denied.", "The sellerId does not match the access token"); return; }
+    if (!mids || !*mids) { sim_error(rs, 400, "InvalidInput", "Missing required marketplaceIds", NULL); return; }
+    for (const char *p = inc; p && *p;) {
+        size_t k = strcspn(p, ","), ok = 0;
+        for (int i = 0; known[i]; i++) ok |= strlen(known[i]) == k && !strncmp(known[i], p, k);
+        if (!ok) {
+            snprintf(msg, sizeof msg, "Invalid includedData value: %.*s", (int)k, p);
+            sim_error(rs, 400, "InvalidInput", msg, NULL);
+            return;
+        }
+        p += k;
+        if (*p) p++;
+    }
+    sim_listing *l = sim_listing_find(sim, sku);
+    if (!l || !csv_contains(mids, l->mp)) {
+        snprintf(msg, sizeof msg, "SKU '%.80s' not found in marketplace %.60s", sku, mids);
+        sim_error(rs, 404, "NOT_FOUND", msg, NULL);
+        return;
+    }
+    sb_jw w;
+    rs->status = 200;
+    sb_buf_reset(&rs->body);
+    sb_jw_init(&w, &rs->body);
+    write_listing(&w, l, inc);
 }

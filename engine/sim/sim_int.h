@@ -17,8 +17,13 @@ typedef struct sim_kv { char *k, *v; } sim_kv;   /* key and encoded JSON value *
 
 typedef struct sim_order {
     char id[40];
-    int64_t created, updated;         /* epoch seconds */
+    int64_t created, updated;         /* epoch ms (Amazon's times carry milliseconds) */
+    int64_t listing_delay_ms;         /* late listing: searchOrders shows it this long after
+                                       * updated (getOrder at once); -1 = the scenario's default */
     char status[24], fb[12], mp[20], svc[24];
+    int64_t shipped_ms;               /* generated: when what had shipped at start shipped */
+    char gen_status[24];              /* generated orders: the status generated, which fixes the
+                                       * packages and quantities shipped before the sim started */
     long gen;                         /* generator index, or -1 for a stored order */
     sim_kv *base; int nbase;          /* other top-level fields (stored orders) */
     char *sec[NSEC];                  /* encoded section values (stored orders) */
@@ -40,13 +45,31 @@ typedef struct sim_doc {
 
 typedef struct sim_job {              /* a feed or a report */
     char id[32], type[64], input_doc[48], result_doc[48], mp[24];
-    int64_t created;
+    int64_t created;                  /* epoch ms */
+    int64_t start_ms, end_ms;         /* processingStartTime / EndTime; 0 = not yet (or, with
+                                       * timed = 0, set when the polls get there) */
+    int timed;                        /* 1: status follows the clock (a processing time is set) */
     int polls;
     char status[16];
 } sim_job;
 
+/* A processing time for feeds or reports (of one type, or all): seconds in the queue and
+ * in progress, each fixed (lo == hi) or uniform in [lo, hi], Amazon seconds. */
+typedef struct sim_proc {
+    char key[64];                     /* "feed", "report" or a feedType / reportType */
+    double queue_lo, queue_hi, run_lo, run_hi;
+} sim_proc;
+
+/* A scheduled order change: at at_ms (simulator time) the patch is applied. */
+typedef struct sim_change {
+    int64_t at_ms;
+    char *patch;                      /* encoded order object: orderId and the fields to change */
+    int done;
+} sim_change;
+
 typedef struct sim_fault {
     char op[40], kind[16];
+    int committed;                    /* post-commit: the operation takes effect, then this answer */
     long count;                       /* remaining; -1 = use probability */
     double probability;
     long delay_ms, after_bytes;
@@ -58,6 +81,8 @@ typedef struct sim_bucket { double rate, burst, tokens; int64_t last_ms; int hea
 #define SIM_MAX_FAULTS 64
 #define SIM_MAX_TOKENS 64
 #define SIM_MAX_LOG 20000
+#define SIM_MAX_PROC 32
+#define SIM_MAX_CHANGES 4096
 
 struct sb_sim {
     struct MHD_Daemon *d;
@@ -74,6 +99,12 @@ struct sb_sim {
     double time_scale;
     int unthrottled;
     int gzip_reports;
+    int64_t clock_offset_ms;          /* the simulator's now = the clock's + this (Amazon's clock is not ours) */
+    int64_t listing_delay_ms;         /* default late listing for orders that name none */
+    sim_proc proc[SIM_MAX_PROC];
+    int nproc;
+    sim_change *changes;
+    size_t nchanges;
 
     /* orders sorted by (updated, id) */
     sim_order **orders;
@@ -110,6 +141,7 @@ typedef struct sim_req {
     int started;
     int op;                           /* index into the op table, -1 = admin/document */
     int stuck;                        /* a "stuck" fault: a feed or report does not move on */
+    int drop_now;                     /* a post-commit drop: close the connection, no answer */
 } sim_req;
 
 typedef struct sim_resp {
@@ -121,7 +153,10 @@ typedef struct sim_resp {
 } sim_resp;
 
 /* sim.c */
-int64_t sim_now_ms(sb_sim *sim);
+int64_t sim_now_ms(sb_sim *sim);      /* the simulator's clock, offset included */
+/* A duration in Amazon seconds as simulator-clock ms: divided by time_scale, as the
+ * buckets' rates are multiplied by it. */
+int64_t sim_scaled_ms(sb_sim *sim, double seconds);
 const char *sim_arg(sim_req *rq, const char *name);
 void sim_error(sim_resp *rs, int status, const char *code, const char *msg, const char *details);
 void sim_json(sim_resp *rs, int status, const char *json);
@@ -140,6 +175,11 @@ void sim_orders_free(sb_sim *sim);
 void sim_h_search_orders(sb_sim *sim, sim_req *rq, sim_resp *rs);
 void sim_h_get_order(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id);
 void sim_h_confirm_shipment(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id);
+/* Scheduled changes: load an array (or one) of {"at" | "after_s", "order": {...}}, and
+ * apply those that are due (called before each request). */
+int sim_changes_load(sb_sim *sim, sb_json *j, int node, char *err);
+void sim_changes_apply_due(sb_sim *sim);
+void sim_changes_free(sb_sim *sim);
 
 /* sim_docs.c */
 int sim_listings_load(sb_sim *sim, sb_json *j, int node, char *err);
@@ -152,6 +192,9 @@ void sim_h_create_report(sb_sim *sim, sim_req *rq, sim_resp *rs);
 void sim_h_get_report(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id);
 void sim_h_search_listings(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *seller);
 void sim_h_patch_listing(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *seller, const char *sku);
+void sim_h_get_listing(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *seller, const char *sku);
+/* Processing times: {"feed": {"queue_s": 5, "processing_s": [60, 600]}, "JSON_LISTINGS_FEED": ...} */
+int sim_processing_load(sb_sim *sim, sb_json *j, int node, char *err);
 void sim_h_doc_url(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id);
 sim_listing *sim_listing_find(sb_sim *sim, const char *sku);
 

@@ -91,6 +91,9 @@ static int insert_sorted(sb_sim *sim, sim_order *o) {
     return 0;
 }
 
+static void write_order(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w);
+static int order_change(sb_sim *sim, sb_json *j, int n, int64_t at_ms, char *err);
+
 /* ---- stored orders ---- */
 
 static int order_from_json(sb_sim *sim, sb_json *j, int n, sim_order **out, char *err) {
@@ -103,10 +106,13 @@ static int order_from_json(sb_sim *sim, sb_json *j, int n, sim_order **out, char
     const char *id = sb_json_str(j, n, "orderId");
     if (!id || !*id || strlen(id) >= sizeof o->id) { rc = sb_seterr(err, SB_EINVAL, "sim: order without a valid orderId"); goto out; }
     snprintf(o->id, sizeof o->id, "%s", id);
-    int64_t now = sim_now_ms(sim) / 1000;
+    int64_t now = sim_now_ms(sim);
     const char *ct = sb_json_str(j, n, "createdTime"), *ut = sb_json_str(j, n, "lastUpdatedTime");
-    o->created = ct ? sb_time_parse(ct) : now;
-    o->updated = ut ? sb_time_parse(ut) : now;
+    o->created = ct ? sb_time_parse_ms(ct) : now;
+    o->updated = ut ? sb_time_parse_ms(ut) : now;
+    /* "_sim": the simulator's own settings for this order, never sent to a client */
+    o->listing_delay_ms = sb_json_get(j, n, "_sim.listing_delay_s")
+                              ? (int64_t)(sb_json_num(j, n, "_sim.listing_delay_s", 0) * 1000) : -1;
     if (o->created < 0 || o->updated < 0) { rc = sb_seterr(err, SB_EINVAL, "sim: order %s: bad createdTime/lastUpdatedTime", id); goto out; }
     sb_json_strcpy(j, n, "salesChannel.marketplaceId", o->mp, sizeof o->mp);
     if (!o->mp[0]) snprintf(o->mp, sizeof o->mp, "ATVPDKIKX0DER");
@@ -120,7 +126,8 @@ static int order_from_json(sb_sim *sim, sb_json *j, int n, sim_order **out, char
     int it = 0, vn;
     const char *k;
     while ((vn = sb_json_next(j, n, &it, &k))) {
-        if (!strcmp(k, "orderId") || !strcmp(k, "createdTime") || !strcmp(k, "lastUpdatedTime") || !strcmp(k, "fulfillment"))
+        if (!strcmp(k, "orderId") || !strcmp(k, "createdTime") || !strcmp(k, "lastUpdatedTime") || !strcmp(k, "fulfillment") ||
+            !strcmp(k, "_sim"))
             continue;
         sb_buf_reset(&v);
         if ((rc = sb_json_encode_key(j, vn, k, &v, err))) goto out;
@@ -156,14 +163,8 @@ static int upsert_one(sb_sim *sim, sb_json *j, int n, char *err) {
     const char *st = sb_json_str(j, n, "fulfillmentStatus");
     size_t idx;
     if (id && st && !sb_json_get(j, n, "createdTime")) {   /* status change */
-        sim_order *o = find(sim, id, &idx);
-        if (!o) return sb_seterr(err, SB_ENOTFOUND, "sim: no order %s", id);
-        if (!in_list(st, statuses)) return sb_seterr(err, SB_EINVAL, "sim: unknown fulfillmentStatus %s", st);
-        unlink_at(sim, idx);
-        snprintf(o->status, sizeof o->status, "%s", st);
         const char *ut = sb_json_str(j, n, "lastUpdatedTime");
-        o->updated = ut && sb_time_parse(ut) >= 0 ? sb_time_parse(ut) : sim_now_ms(sim) / 1000;
-        return insert_sorted(sim, o);
+        return order_change(sim, j, n, ut && sb_time_parse_ms(ut) >= 0 ? sb_time_parse_ms(ut) : sim_now_ms(sim), err);
     }
     sim_order *o = NULL;
     int rc = order_from_json(sim, j, n, &o, err);
@@ -171,6 +172,7 @@ static int upsert_one(sb_sim *sim, sb_json *j, int n, char *err) {
     sim_order *old = find(sim, o->id, &idx);
     if (old) {
         if (!sb_json_get(j, n, "createdTime")) o->created = old->created;
+        if (o->listing_delay_ms < 0) o->listing_delay_ms = old->listing_delay_ms;
         unlink_at(sim, idx);
         order_free(old);
     }
@@ -230,9 +232,13 @@ static void gen_meta(sb_sim *sim, long i, long n, sim_order *o) {
     rng r = gen_rng(sim, i, 1);
     o->gen = i;
     int64_t span = 29 * 86400;
+    o->listing_delay_ms = -1;
     o->created = sim->gen_base - 30 * 86400 + (int64_t)((double)span * (double)i / (double)(n > 0 ? n : 1)) + rint_(&r, 600);
     o->updated = o->created + rint_(&r, 6 * 3600);
     if (o->updated > sim->gen_base - 600) o->updated = sim->gen_base - 600;
+    o->created *= 1000;
+    o->updated *= 1000;
+    o->shipped_ms = o->updated;
     snprintf(o->id, sizeof o->id, "%03ld-%07ld-%07ld", 100 + (long)(i % 900), (long)((i * 7919) % 10000000),
              (long)(i % 10000000));
     long w = rint_(&r, 100), acc = 0;
@@ -243,6 +249,7 @@ static void gen_meta(sb_sim *sim, long i, long n, sim_order *o) {
     long s = rint_(&r, 100);
     const char *st = s < 10 ? "PENDING" : s < 60 ? "UNSHIPPED" : s < 65 ? "PARTIALLY_SHIPPED" : s < 93 ? "SHIPPED" : "CANCELLED";
     snprintf(o->status, sizeof o->status, "%s", st);
+    snprintf(o->gen_status, sizeof o->gen_status, "%s", st);
     snprintf(o->fb, sizeof o->fb, "%s", rint_(&r, 100) < 70 ? "MERCHANT" : "AMAZON");
     snprintf(o->svc, sizeof o->svc, "%s", levels[rint_(&r, 6)]);
 }
@@ -286,10 +293,15 @@ static void gen_write(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w) 
     int pending = !strcmp(o->status, "PENDING");
     int prime = rint_(&r, 100) < 30, business = rint_(&r, 100) < 10;
     int nlines = 1 + (int)rint_(&r, 3);
-    long price[3], qty[3], sku[3], total = 0;
+    /* what had shipped when the simulator started follows the generated status; packages
+     * confirmed since (confirmShipment) come on top */
+    int gen_shipped = !strcmp(o->gen_status, "SHIPPED"), gen_partial = !strcmp(o->gen_status, "PARTIALLY_SHIPPED");
+    long price[3], qty[3], sku[3], shipped[3], total = 0;
     for (int l = 0; l < nlines; l++) {
         sku[l] = rint_(&r, 200);
         qty[l] = 1 + rint_(&r, 3);
+        if (gen_partial && nlines == 1 && qty[l] < 2) qty[l] = 2;   /* a part must be left to ship */
+        shipped[l] = gen_shipped ? qty[l] : !gen_partial ? 0 : nlines == 1 ? qty[l] - 1 : l < nlines - 1 ? qty[l] : 0;
         price[l] = 499 + rint_(&r, 20000);
         total += price[l] * qty[l];
     }
@@ -300,8 +312,8 @@ static void gen_write(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w) 
     for (char *p = email; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
     sb_jw_obj(w);
     sb_jw_kstr(w, "orderId", o->id);
-    sb_jw_kstr(w, "createdTime", sb_time_format(o->created, ts, sizeof ts));
-    sb_jw_kstr(w, "lastUpdatedTime", sb_time_format(o->updated, ts, sizeof ts));
+    sb_jw_kstr(w, "createdTime", sb_time_format_ms(o->created, ts, sizeof ts));
+    sb_jw_kstr(w, "lastUpdatedTime", sb_time_format_ms(o->updated, ts, sizeof ts));
     sb_jw_key(w, "programs");
     sb_jw_arr(w);
     if (prime) sb_jw_str(w, "PRIME");
@@ -348,6 +360,11 @@ static void gen_write(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w) 
     if (mask & MASK_FULFILLMENT) write_fulfillment(w, o);
     sb_jw_key(w, "orderItems");
     sb_jw_arr(w);
+    sb_json *conf = NULL;   /* confirmed packages, for the quantities shipped since */
+    char ce[SB_ERRLEN];
+    if ((mask & MASK_FULFILLMENT) && o->sec[SEC_PACKAGES] &&
+        sb_json_parse(o->sec[SEC_PACKAGES], strlen(o->sec[SEC_PACKAGES]), &conf, ce))
+        conf = NULL;
     for (int l = 0; l < nlines; l++) {
         char itemid[32], skus[24], asin[16], title[48];
         snprintf(itemid, sizeof itemid, "%011ld%03d", (long)(o->gen % 100000000000L), l);
@@ -375,14 +392,99 @@ static void gen_write(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w) 
             money(w, "proceedsTotal", price[l] * qty[l], cur);
             sb_jw_end_obj(w);
         }
+        if (mask & MASK_FULFILLMENT) {   /* ItemFulfillment, with includedData=FULFILLMENT */
+            long done = shipped[l];
+            for (size_t k = 0; conf && k < sb_json_len(conf, SB_JSON_ROOT, NULL); k++) {
+                int pk = sb_json_at(conf, SB_JSON_ROOT, k), items = sb_json_get(conf, pk, "packageItems");
+                for (size_t m = 0; m < sb_json_len(conf, items, NULL); m++) {
+                    int pi = sb_json_at(conf, items, m);
+                    const char *oi = sb_json_str(conf, pi, "orderItemId");
+                    if (oi && !strcmp(oi, itemid)) done += (long)sb_json_num(conf, pi, "quantity", 0);
+                }
+            }
+            if (done > qty[l]) done = qty[l];
+            sb_jw_key(w, "fulfillment");
+            sb_jw_obj(w);
+            sb_jw_kint(w, "quantityFulfilled", done);
+            /* a cancellation leaves nothing to ship */
+            sb_jw_kint(w, "quantityUnfulfilled", !strcmp(o->status, "CANCELLED") ? 0 : qty[l] - done);
+            sb_jw_end_obj(w);
+        }
         sb_jw_end_obj(w);
     }
     sb_jw_end_arr(w);
-    if ((mask & (1u << SEC_PACKAGES)) && o->sec[SEC_PACKAGES]) {   /* confirmed shipments */
+    sb_json_free(conf);
+    int gen_pkg = (gen_shipped || gen_partial) && !strcmp(o->fb, "MERCHANT");   /* packages are FBM only */
+    if ((mask & (1u << SEC_PACKAGES)) && (gen_pkg || o->sec[SEC_PACKAGES])) {
+        static const char *carriers[][2] = {{"USPS", "USPS Priority Mail"}, {"UPS", "UPS Ground"},
+                                            {"FedEx", "FedEx Home Delivery"}, {"DHL", "DHL Express"}};
         sb_jw_key(w, "packages");
-        sb_jw_raw(w, o->sec[SEC_PACKAGES], strlen(o->sec[SEC_PACKAGES]));
+        sb_jw_arr(w);
+        if (gen_pkg) {   /* one package with what had shipped */
+            long c = o->gen % 4;
+            char ref[24], trk[32];
+            snprintf(ref, sizeof ref, "%ld", 1 + o->gen);
+            snprintf(trk, sizeof trk, "%s%012ld", c == 1 ? "1Z" : "94", (long)((o->gen * 104729) % 1000000000000L));
+            sb_jw_obj(w);
+            sb_jw_kstr(w, "packageReferenceId", ref);
+            sb_jw_kstr(w, "createdTime", sb_time_format_ms(o->shipped_ms, ts, sizeof ts));
+            sb_jw_key(w, "packageStatus");
+            sb_jw_obj(w);
+            sb_jw_kstr(w, "status", "SHIPPED");
+            sb_jw_end_obj(w);
+            sb_jw_kstr(w, "carrier", carriers[c][0]);
+            sb_jw_kstr(w, "shipTime", sb_time_format_ms(o->shipped_ms, ts, sizeof ts));
+            sb_jw_kstr(w, "shippingService", carriers[c][1]);
+            sb_jw_kstr(w, "trackingNumber", trk);
+            sb_jw_key(w, "packageItems");
+            sb_jw_arr(w);
+            for (int l = 0; l < nlines; l++) {
+                if (!shipped[l]) continue;
+                char itemid[32];
+                snprintf(itemid, sizeof itemid, "%011ld%03d", (long)(o->gen % 100000000000L), l);
+                sb_jw_obj(w);
+                sb_jw_kstr(w, "orderItemId", itemid);
+                sb_jw_kint(w, "quantity", shipped[l]);
+                sb_jw_end_obj(w);
+            }
+            sb_jw_end_arr(w);
+            sb_jw_end_obj(w);
+        }
+        if (o->sec[SEC_PACKAGES]) {   /* confirmed since: the encoded array's elements */
+            const char *a = o->sec[SEC_PACKAGES];
+            size_t n = strlen(a);
+            if (n > 2) sb_jw_raw(w, a + 1, n - 2);
+        }
+        sb_jw_end_arr(w);
     }
     sb_jw_end_obj(w);
+}
+
+/* A stored order's orderItems without their item-level fulfillment (Amazon sends it with
+ * includedData=FULFILLMENT only). */
+static void write_items_without_fulfillment(sb_jw *w, const char *items) {
+    sb_json *j = NULL;
+    char e[SB_ERRLEN];
+    if (sb_json_parse(items, strlen(items), &j, e)) { sb_jw_raw(w, items, strlen(items)); return; }
+    sb_buf v;
+    sb_buf_init(&v, 16u << 20);
+    sb_jw_arr(w);
+    for (size_t i = 0; i < sb_json_len(j, SB_JSON_ROOT, NULL); i++) {
+        int it = sb_json_at(j, SB_JSON_ROOT, i), iter = 0, vn;
+        const char *k;
+        sb_jw_obj(w);
+        while ((vn = sb_json_next(j, it, &iter, &k))) {
+            if (!strcmp(k, "fulfillment")) continue;
+            sb_buf_reset(&v);
+            if (sb_json_encode_key(j, vn, k, &v, e)) continue;
+            sb_jw_key(w, k);
+            sb_jw_raw(w, v.data, v.len);
+        }
+        sb_jw_end_obj(w);
+    }
+    sb_jw_end_arr(w);
+    sb_buf_free(&v);
+    sb_json_free(j);
 }
 
 static void write_order(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w) {
@@ -390,11 +492,13 @@ static void write_order(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w
     char ts[32];
     sb_jw_obj(w);
     sb_jw_kstr(w, "orderId", o->id);
-    sb_jw_kstr(w, "createdTime", sb_time_format(o->created, ts, sizeof ts));
-    sb_jw_kstr(w, "lastUpdatedTime", sb_time_format(o->updated, ts, sizeof ts));
+    sb_jw_kstr(w, "createdTime", sb_time_format_ms(o->created, ts, sizeof ts));
+    sb_jw_kstr(w, "lastUpdatedTime", sb_time_format_ms(o->updated, ts, sizeof ts));
     for (int i = 0; i < o->nbase; i++) {
         sb_jw_key(w, o->base[i].k);
-        sb_jw_raw(w, o->base[i].v, strlen(o->base[i].v));
+        if (!strcmp(o->base[i].k, "orderItems") && !(mask & MASK_FULFILLMENT) && strstr(o->base[i].v, "\"fulfillment\""))
+            write_items_without_fulfillment(w, o->base[i].v);
+        else sb_jw_raw(w, o->base[i].v, strlen(o->base[i].v));
     }
     for (int i = 0; i < NSEC; i++)
         if (o->sec[i] && (mask & (1u << i))) {
@@ -461,7 +565,7 @@ void sim_h_search_orders(sb_sim *sim, sim_req *rq, sim_resp *rs) {
     const char *fby = sim_arg(rq, "fulfilledBy"), *mrp = sim_arg(rq, "maxResultsPerPage");
     const char *inc = sim_arg(rq, "includedData"), *tok = sim_arg(rq, "paginationToken");
     char msg[600], bad[256], ts[32];
-    int64_t now = sim_now_ms(sim) / 1000;
+    int64_t now = sim_now_ms(sim);   /* ms: Amazon's SDK sends and compares milliseconds */
     if (!ua == !ca) {
         sim_error(rs, 400, "InvalidInput", ua ? "createdAfter and lastUpdatedAfter cannot both be set"
                                               : "Either createdAfter or lastUpdatedAfter must be provided", NULL);
@@ -472,20 +576,20 @@ void sim_h_search_orders(sb_sim *sim, sim_req *rq, sim_resp *rs) {
         return;
     }
     const char *an = ua ? "lastUpdatedAfter" : "createdAfter", *bn = ua ? "lastUpdatedBefore" : "createdBefore";
-    int64_t after = sb_time_parse(ua ? ua : ca), before;
+    int64_t after = sb_time_parse_ms(ua ? ua : ca), before;
     if (after < 0) {
         snprintf(msg, sizeof msg, "Invalid %s: %s is not a valid ISO 8601 date-time", an, ua ? ua : ca);
         sim_error(rs, 400, "InvalidInput", msg, NULL);
         return;
     }
     if (ub || cb) {
-        before = sb_time_parse(ub ? ub : cb);
+        before = sb_time_parse_ms(ub ? ub : cb);
         if (before < 0) {
             snprintf(msg, sizeof msg, "Invalid %s: %s is not a valid ISO 8601 date-time", bn, ub ? ub : cb);
             sim_error(rs, 400, "InvalidInput", msg, NULL);
             return;
         }
-        if (before > now - 120) {
+        if (before > now - 120000) {
             snprintf(msg, sizeof msg, "%s must be a date at least 2 minutes before the time the request is made", bn);
             sim_error(rs, 400, "InvalidInput", msg, NULL);
             return;
@@ -495,7 +599,7 @@ void sim_h_search_orders(sb_sim *sim, sim_req *rq, sim_resp *rs) {
             sim_error(rs, 400, "InvalidInput", msg, NULL);
             return;
         }
-    } else before = now - 120;
+    } else before = now - 120000;
     int cnt;
     if (csv_check(mids, NULL, sim_known_marketplace, bad, sizeof bad, &cnt) || cnt > 50) {
         snprintf(msg, sizeof msg, cnt > 50 ? "At most 50 marketplaceIds are allowed" : "Invalid marketplaceId: %s", bad);
@@ -560,7 +664,7 @@ void sim_h_search_orders(sb_sim *sim, sim_req *rq, sim_resp *rs) {
                       "The paginationToken does not match the other request parameters, which must be identical on every page.");
             return;
         }
-        if (!ub && !cb) before = now - 120;
+        if (!ub && !cb) before = now - 120000;
         start = lower_bound(sim, tu, tid, 1);
     } else {
         start = created_mode ? 0 : lower_bound(sim, after, "", 0);
@@ -577,8 +681,11 @@ void sim_h_search_orders(sb_sim *sim, sim_req *rq, sim_resp *rs) {
     int more = 0;
     for (size_t i = start; i < sim->norders; i++) {
         sim_order *o = sim->orders[i];
-        if (!created_mode && o->updated >= before) break;
-        if (created_mode && (o->created < after || o->created >= before)) continue;
+        /* both bounds are "at or after" / "at or before" (the 2026-01-01 model) */
+        if (!created_mode && o->updated > before) break;
+        if (created_mode && (o->created < after || o->created > before)) continue;
+        int64_t delay = o->listing_delay_ms >= 0 ? o->listing_delay_ms : sim->listing_delay_ms;
+        if (delay > 0 && now < o->updated + sim_scaled_ms(sim, (double)delay / 1000.0)) continue;   /* listed late */
         if (mids && !csv_has(mids, o->mp)) continue;
         if (fst && !csv_has(fst, o->status)) continue;
         if (fby && !csv_has(fby, o->fb)) continue;
@@ -598,7 +705,9 @@ void sim_h_search_orders(sb_sim *sim, sim_req *rq, sim_resp *rs) {
         sb_jw_kstr(&w, "nextToken", t64);
         sb_jw_end_obj(&w);
     }
-    sb_jw_kstr(&w, created_mode ? "createdBefore" : "lastUpdatedBefore", sb_time_format(before, ts, sizeof ts));
+    /* echoed as sent (the SDK's millisecond form), else the bound the simulator used */
+    sb_jw_kstr(&w, created_mode ? "createdBefore" : "lastUpdatedBefore",
+               (ub || cb) ? (ub ? ub : cb) : sb_time_format_ms(before, ts, sizeof ts));
     sb_jw_end_obj(&w);
 }
 
@@ -701,16 +810,189 @@ void sim_h_confirm_shipment(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *
     sb_jw_kstr(&pw, "carrier", !strcmp(cc, "Other") ? sb_json_str(j, pd, "carrierName") : cc);
     sb_jw_kstr(&pw, "trackingNumber", tn);
     sb_jw_kstr(&pw, "shipTime", sd);
+    char cts[32];
+    sb_jw_kstr(&pw, "createdTime", sb_time_format_ms(sim_now_ms(sim), cts, sizeof cts));
+    sb_jw_key(&pw, "packageStatus");
+    sb_jw_obj(&pw);
+    sb_jw_kstr(&pw, "status", "SHIPPED");
+    sb_jw_end_obj(&pw);
+    sb_jw_key(&pw, "packageItems");
+    sb_jw_arr(&pw);
+    for (size_t i = 0; i < sb_json_len(j, pd, "orderItems"); i++) {
+        int it = sb_json_at(j, sb_json_get(j, pd, "orderItems"), i);
+        sb_jw_obj(&pw);
+        sb_jw_kstr(&pw, "orderItemId", sb_json_str(j, it, "orderItemId"));
+        sb_jw_kint(&pw, "quantity", (long long)sb_json_num(j, it, "quantity", 0));
+        sb_jw_end_obj(&pw);
+    }
+    sb_jw_end_arr(&pw);
     sb_jw_end_obj(&pw);
     sb_jw_end_arr(&pw);
     free(o->sec[SEC_PACKAGES]);
     o->sec[SEC_PACKAGES] = pk.data;
     unlink_at(sim, idx);
     snprintf(o->status, sizeof o->status, "SHIPPED");
-    o->updated = sim_now_ms(sim) / 1000;
+    o->updated = sim_now_ms(sim);
     insert_sorted(sim, o);
     rs->status = 204;
     sb_buf_reset(&rs->body);
 out:
     sb_json_free(j);
+}
+
+/* ---- order changes (admin status changes and scheduled changes) ---- */
+
+/* A generated order as a stored one (its JSON rendered with every section), so fields
+ * can be changed; it keeps its place, created time and late-listing delay. */
+static int materialize(sb_sim *sim, size_t idx, char *err) {
+    sim_order *o = sim->orders[idx], *no = NULL;
+    sb_buf b;
+    sb_jw w;
+    sb_json *j = NULL;
+    sb_buf_init(&b, 16u << 20);
+    sb_jw_init(&w, &b);
+    write_order(sim, o, ~0u, &w);
+    int rc = sb_jw_error(&w) ? SB_ENOMEM : sb_json_parse(b.data, b.len, &j, err);
+    if (!rc) rc = order_from_json(sim, j, SB_JSON_ROOT, &no, err);
+    if (!rc) {
+        no->created = o->created;
+        no->updated = o->updated;
+        no->listing_delay_ms = o->listing_delay_ms;
+        sim->orders[idx] = no;
+        order_free(o);
+    }
+    sb_json_free(j);
+    sb_buf_free(&b);
+    return rc;
+}
+
+static int set_base(sim_order *o, const char *k, const char *v) {
+    for (int i = 0; i < o->nbase; i++)
+        if (!strcmp(o->base[i].k, k)) {
+            char *nv = v ? strdup(v) : NULL;
+            if (v && !nv) return SB_ENOMEM;
+            free(o->base[i].v);
+            if (nv) { o->base[i].v = nv; return 0; }
+            free(o->base[i].k);   /* null removes the field */
+            o->base[i] = o->base[--o->nbase];
+            return 0;
+        }
+    if (!v) return 0;
+    sim_kv *b = realloc(o->base, (size_t)(o->nbase + 1) * sizeof *b);
+    if (!b) return SB_ENOMEM;
+    o->base = b;
+    o->base[o->nbase].k = strdup(k);
+    o->base[o->nbase].v = strdup(v);
+    if (!o->base[o->nbase].k || !o->base[o->nbase].v) return SB_ENOMEM;
+    o->nbase++;
+    return 0;
+}
+
+/* Applies {"orderId", "fulfillmentStatus"?, "fulfillment"?: {...}, other Order fields} to
+ * an order: the fields given replace the order's (null removes one), and lastUpdatedTime
+ * becomes at_ms. A generated order changing only its status stays generated (it then
+ * renders the buyer, address and prices a PENDING order lacked); any other field makes it
+ * a stored order first. */
+static int order_change(sb_sim *sim, sb_json *j, int n, int64_t at_ms, char *err) {
+    const char *id = sb_json_str(j, n, "orderId");
+    size_t idx;
+    sim_order *o = id ? find(sim, id, &idx) : NULL;
+    if (!o) return sb_seterr(err, SB_ENOTFOUND, "sim: no order %s", id ? id : "(no orderId)");
+    const char *st = sb_json_str(j, n, "fulfillmentStatus");
+    if (!st) st = sb_json_str(j, n, "fulfillment.fulfillmentStatus");
+    if (st && !in_list(st, statuses)) return sb_seterr(err, SB_EINVAL, "sim: unknown fulfillmentStatus %s", st);
+    int it = 0, vn, fields = 0;
+    const char *k;
+    while ((vn = sb_json_next(j, n, &it, &k)))
+        fields += strcmp(k, "orderId") && strcmp(k, "fulfillmentStatus") && strcmp(k, "fulfillment") &&
+                  strcmp(k, "lastUpdatedTime") && strcmp(k, "createdTime") && strcmp(k, "_sim");
+    int rc = 0;
+    if (o->gen >= 0 && fields) {
+        if ((rc = materialize(sim, idx, err))) return rc;
+        o = sim->orders[idx];
+    }
+    unlink_at(sim, idx);
+    if (st) snprintf(o->status, sizeof o->status, "%s", st);
+    const char *fb = sb_json_str(j, n, "fulfillment.fulfilledBy"), *svc = sb_json_str(j, n, "fulfillment.fulfillmentServiceLevel");
+    if (fb && *fb) snprintf(o->fb, sizeof o->fb, "%s", fb);
+    if (svc && *svc) snprintf(o->svc, sizeof o->svc, "%s", svc);
+    if (sb_json_get(j, n, "_sim.listing_delay_s"))
+        o->listing_delay_ms = (int64_t)(sb_json_num(j, n, "_sim.listing_delay_s", 0) * 1000);
+    sb_buf v;
+    sb_buf_init(&v, 16u << 20);
+    it = 0;
+    while (!rc && (vn = sb_json_next(j, n, &it, &k))) {
+        if (!strcmp(k, "orderId") || !strcmp(k, "fulfillmentStatus") || !strcmp(k, "fulfillment") ||
+            !strcmp(k, "lastUpdatedTime") || !strcmp(k, "createdTime") || !strcmp(k, "_sim"))
+            continue;
+        int null = sb_json_type(j, vn, NULL) == SB_JSON_NULL;
+        sb_buf_reset(&v);
+        if (!null && (rc = sb_json_encode_key(j, vn, k, &v, err))) break;
+        int s = -1;
+        for (int i = 0; i < NSEC; i++)
+            if (!strcmp(k, sec_names[i])) s = i;
+        if (s >= 0) {
+            free(o->sec[s]);
+            o->sec[s] = null ? NULL : strdup(v.data);
+        } else if ((rc = set_base(o, k, null ? NULL : v.data))) sb_seterr(err, rc, "sim: out of memory");
+    }
+    sb_buf_free(&v);
+    o->updated = at_ms;
+    int irc = insert_sorted(sim, o);
+    return rc ? rc : irc;
+}
+
+int sim_changes_load(sb_sim *sim, sb_json *j, int node, char *err) {
+    int arr = sb_json_type(j, node, NULL) == SB_JSON_ARR;
+    size_t n = arr ? sb_json_len(j, node, NULL) : 1;
+    int64_t now = sim_now_ms(sim);
+    for (size_t i = 0; i < n; i++) {
+        int c = arr ? sb_json_at(j, node, i) : node, od = sb_json_get(j, c, "order");
+        const char *at = sb_json_str(j, c, "at");
+        if (!od || !sb_json_str(j, od, "orderId"))
+            return sb_seterr(err, SB_EINVAL, "sim: schedule entry %zu needs an \"order\" with an orderId", i + 1);
+        if (!at && !sb_json_get(j, c, "after_s"))
+            return sb_seterr(err, SB_EINVAL, "sim: schedule entry %zu needs \"at\" (ISO time) or \"after_s\"", i + 1);
+        int64_t at_ms = at ? sb_time_parse_ms(at) : now + sim_scaled_ms(sim, sb_json_num(j, c, "after_s", 0));
+        if (at_ms < 0) return sb_seterr(err, SB_EINVAL, "sim: schedule entry %zu: bad time '%s'", i + 1, at);
+        const char *st = sb_json_str(j, od, "fulfillmentStatus");
+        if (st && !in_list(st, statuses)) return sb_seterr(err, SB_EINVAL, "sim: schedule entry %zu: unknown fulfillmentStatus %s", i + 1, st);
+        if (sim->nchanges >= SIM_MAX_CHANGES) return sb_seterr(err, SB_EINVAL, "sim: at most %d scheduled changes", SIM_MAX_CHANGES);
+        sb_buf b;
+        sb_buf_init(&b, 16u << 20);
+        int rc = sb_json_encode(j, od, &b, err);
+        sim_change *p = rc ? NULL : realloc(sim->changes, (sim->nchanges + 1) * sizeof *p);
+        if (!p) { sb_buf_free(&b); return rc ? rc : sb_seterr(err, SB_ENOMEM, "sim: out of memory"); }
+        sim->changes = p;
+        p[sim->nchanges++] = (sim_change){.at_ms = at_ms, .patch = b.data};
+    }
+    return 0;
+}
+
+/* Applies every due change, earliest first (lastUpdatedTime = its own time, even when
+ * the first request after it comes later). */
+void sim_changes_apply_due(sb_sim *sim) {
+    int64_t now = sim_now_ms(sim);
+    for (;;) {
+        sim_change *next = NULL;
+        for (size_t i = 0; i < sim->nchanges; i++) {
+            sim_change *c = &sim->changes[i];
+            if (!c->done && c->at_ms <= now && (!next || c->at_ms < next->at_ms)) next = c;
+        }
+        if (!next) return;
+        next->done = 1;
+        sb_json *j = NULL;
+        char err[SB_ERRLEN];
+        int rc = sb_json_parse(next->patch, strlen(next->patch), &j, err);
+        if (!rc) rc = order_change(sim, j, SB_JSON_ROOT, next->at_ms, err);
+        if (rc) sb_warn("sim: scheduled change not applied: %s", err);
+        sb_json_free(j);
+    }
+}
+
+void sim_changes_free(sb_sim *sim) {
+    for (size_t i = 0; i < sim->nchanges; i++) free(sim->changes[i].patch);
+    free(sim->changes);
+    sim->changes = NULL;
+    sim->nchanges = 0;
 }

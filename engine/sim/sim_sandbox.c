@@ -109,6 +109,13 @@ int sim_sandbox(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *op, const ch
             return 1;
         }
     }
+    if (!strcmp(op, "getListingsItem")) {
+        const char *sku = strrchr(rq->path, '/');
+        if (sku && !strcmp(sku + 1, "BadSKU")) {
+            sim_error(rs, 400, "BAD_REQUEST", "Invalid input", "Invalid input");
+            return 1;
+        }
+    }
     if (!strcmp(op, "getOrder") && !strcmp(id, "TEST_CASE_400")) {
         sim_error(rs, 400, "InvalidInput", "Invalid Input", NULL);
         return 1;
