@@ -72,9 +72,9 @@ static int run_stock_sync(sb_cli *cli) {
     if (!sb_settings_bool(&e->settings, "stock.enabled")) printf("stock %s: upload is off (stock.enabled=false)\n", name);
     else if (cli->json)
         printf("{\"candidates\":%ld,\"unchanged\":%ld,\"sent\":%ld,\"accepted\":%ld,\"failed\":%ld,\"rule_errors\":%ld,"
-               "\"feeds\":%ld,\"waiting\":%ld,\"resolved\":%ld,\"full\":%s,\"mode\":\"%s\",\"watermark\":\"%s\"}\n",
+               "\"feeds\":%ld,\"waiting\":%ld,\"resolved\":%ld,\"no_bom\":%ld,\"full\":%s,\"mode\":\"%s\",\"watermark\":\"%s\"}\n",
                r.candidates, r.unchanged, r.sent, r.accepted, r.failed, r.rule_errors, r.feeds, r.waiting, r.resolved,
-               r.full ? "true" : "false", r.mode, r.watermark);
+               r.no_bom, r.full ? "true" : "false", r.mode, r.watermark);
     else {
         printf("stock %s: %ld SKUs looked at%s, %ld unchanged, %ld sent%s%s%s, %ld accepted, %ld failed; stock.last_updated = %s\n",
                name, r.candidates, r.full ? " (all: first run or settings changed)" : "", r.unchanged, r.sent,
@@ -83,6 +83,9 @@ static int run_stock_sync(sb_cli *cli) {
         if (r.waiting || r.resolved)
             printf("stock %s: %ld SKUs wait for a feed Amazon has not finished (not sent again until it ends); "
                    "%ld SKUs of earlier feeds settled\n", name, r.waiting, r.resolved);
+        if (r.no_bom)
+            printf("stock %s: %ld kit%s without a BOM not sent (the log names them; import their boms)\n", name, r.no_bom,
+                   r.no_bom == 1 ? "" : "s");
         if (r.failed) fprintf(stderr, "sellerbridge stock: %s\n", err);
     }
     sb_engine_close(e);

@@ -231,6 +231,22 @@ static const char *const migrations[] = {
 /* 8: how many orders a stored page holds, so a page only a few of them still point at can
  * give those their own copy and go (a page is not kept whole for one order) */
 "ALTER TABLE raw_pages ADD COLUMN orders INTEGER;",
+
+/* 9: a kit's stock upload quantity is made from its components': a changed component
+ * finds its kits through an index, a changed BOM (import of boms, or an edit elsewhere)
+ * marks its kit for the next stock run, and kits (never uploaded before) are marked once */
+"CREATE INDEX bom_components_component ON bom_components(component_id, kit_id);"
+"CREATE TRIGGER bom_stock_new AFTER INSERT ON bom_components BEGIN "
+"  INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT i.id, p.sku FROM integrations i, products p "
+"  WHERE p.id = NEW.kit_id; END;"
+"CREATE TRIGGER bom_stock_changed AFTER UPDATE ON bom_components BEGIN "
+"  INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT i.id, p.sku FROM integrations i, products p "
+"  WHERE p.id IN (OLD.kit_id, NEW.kit_id); END;"
+"CREATE TRIGGER bom_stock_gone AFTER DELETE ON bom_components BEGIN "
+"  INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT i.id, p.sku FROM integrations i, products p "
+"  WHERE p.id = OLD.kit_id; END;"
+"INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT i.id, p.sku FROM integrations i, products p "
+"  WHERE p.order_type = 'kit';",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -1,5 +1,11 @@
 /* stock.c: the stock upload job (see stock.h): plan (which SKUs, what quantity), send
- * (patchListingsItem or JSON_LISTINGS_FEED), record (stock_sent, watermark). */
+ * (patchListingsItem or JSON_LISTINGS_FEED), record (stock_sent, watermark).
+ *
+ * A kit (with orders.bom_expand on, where its components carry its orders' stock) has
+ * per-branch figures of its own, made from its components' by kit_figures: each is the
+ * smallest whole number of kits over the components, so the stock rule sees a kit as
+ * any other SKU. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +75,7 @@ static int default_latency(sb_engine *e) {
 
 static void fingerprint(sb_engine *e, char *out, size_t outlen) {
     const char *parts[] = {"stock.formula", "stock.branches", "stock.subtract_buffer", "additional.fulfillment_latency",
-                           "orders.fba_branch", "integration.marketplaces"};
+                           "orders.fba_branch", "integration.marketplaces", "orders.bom_expand"};
     uint64_t h = 1469598103934665603ull;   /* FNV-1a */
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         for (const char *c = sb_settings_str(&e->settings, parts[i]); *c; c++) { h ^= (unsigned char)*c; h *= 1099511628211ull; }
@@ -86,8 +92,79 @@ static void add_days(const char *today, int days, char *out, size_t outlen) {
     snprintf(out, outlen, "%.10s", buf);
 }
 
+/* The statements kit_figures reads a kit with: its BOM, then per component the stock
+ * rows and open order lines of the two per-SKU statements (q1, q2 with "= ?1"). */
+typedef struct kit_stmts { sqlite3_stmt *bom, *stock, *open; } kit_stmts;
+
+/* Whole kits that x units of a component make at per units a kit; the margin keeps
+ * 5.9999999 (a sum of REAL quantities) from losing a kit. Negative x (more open than on
+ * hand) gives a negative count, as a plain SKU's shortage counts against its total. */
+static double whole_kits(double x, double per) { return floor(x / per + 1e-9); }
+
+/* Fills br[0..nb) with kit's figures: soh is the smallest whole number of kits the
+ * components on hand make; each open figure is chosen so that soh minus it is the
+ * smallest number of kits the components make with that figure taken off, e.g.
+ * soh - open = min over components of floor((soh_c - open_c) / qty_c). A stock rule that
+ * sums soh - open (or soh - open_etd7, ...) over branches then counts whole kits.
+ * Returns the number of components (0: the kit has no BOM; br is left zero). */
+static int kit_figures(sb_engine *e, kit_stmts *k, int64_t kit, const char **bnames, int nb, sb_stock_branch *br,
+                       char *err) {
+    double m[MAX_BRANCHES][5] = {{0}};  /* per branch: min kits by soh, avail, etd7, etd30, no etd */
+    int nc = 0, step;
+    sqlite3_bind_int64(k->bom, 1, kit);
+    while ((step = sqlite3_step(k->bom)) == SQLITE_ROW) {
+        int64_t comp = sqlite3_column_int64(k->bom, 0);
+        double per = sqlite3_column_double(k->bom, 1);
+        sb_stock_branch c[MAX_BRANCHES];
+        memset(c, 0, sizeof c);
+        sqlite3_bind_int64(k->stock, 1, comp);
+        while (sqlite3_step(k->stock) == SQLITE_ROW) {
+            const char *bn = (const char *)sqlite3_column_text(k->stock, 1);
+            for (int b = 0; b < nb; b++)
+                if (!strcmp(bn, bnames[b])) {
+                    c[b].soh = sqlite3_column_double(k->stock, 2);
+                    c[b].open = sqlite3_column_double(k->stock, 3);
+                    break;
+                }
+        }
+        sqlite3_reset(k->stock);
+        sqlite3_bind_int64(k->open, 1, comp);
+        while (sqlite3_step(k->open) == SQLITE_ROW) {
+            const char *bn = (const char *)sqlite3_column_text(k->open, 1);
+            for (int b = 0; bn && b < nb; b++)
+                if (!strcmp(bn, bnames[b])) {
+                    c[b].open_etd7 = sqlite3_column_double(k->open, 2);
+                    c[b].open_etd30 = sqlite3_column_double(k->open, 3);
+                    c[b].open_no_etd = sqlite3_column_double(k->open, 4);
+                    break;
+                }
+        }
+        sqlite3_reset(k->open);
+        for (int b = 0; b < nb; b++) {
+            double f[5] = {whole_kits(c[b].soh, per), whole_kits(c[b].soh - c[b].open, per),
+                           whole_kits(c[b].soh - c[b].open_etd7, per), whole_kits(c[b].soh - c[b].open_etd30, per),
+                           whole_kits(c[b].soh - c[b].open_no_etd, per)};
+            for (int i = 0; i < 5; i++)
+                if (!nc || f[i] < m[b][i]) m[b][i] = f[i];
+        }
+        nc++;
+    }
+    int rc = step == SQLITE_DONE ? 0 : sb_store_error(e->store, "reading a kit's components", err);
+    sqlite3_reset(k->bom);
+    if (rc) return rc;
+    for (int b = 0; nc && b < nb; b++) {
+        br[b].soh = m[b][0];
+        br[b].open = m[b][0] - m[b][1];
+        br[b].open_etd7 = m[b][0] - m[b][2];
+        br[b].open_etd30 = m[b][0] - m[b][3];
+        br[b].open_no_etd = m[b][0] - m[b][4];
+    }
+    return nc;
+}
+
 int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
     sqlite3_stmt *cand = NULL, *sst = NULL, *ost = NULL, *q = NULL;
+    kit_stmts kit = {NULL, NULL, NULL};
     int rc;
     memset(plan, 0, sizeof *plan);
     if ((rc = sb_engine_rules(e, err))) return rc;
@@ -108,46 +185,70 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
     sqlite3_finalize(q);
     const char *wm = sb_settings_str(&e->settings, "stock.last_updated");
     int full = plan->full || !*wm;
-    char sql[2048];
+    int bom = sb_settings_bool(&e->settings, "orders.bom_expand");   /* kits from their components */
+    char sql[4096];
+    /* a changed component makes its kits candidates too (bom_components_component,
+     * schema 9); a changed BOM marks its kit in stock_dirty (triggers, schema 9) */
+#define CHANGED_IDS "SELECT product_id FROM stock WHERE updated_at > ?2 " \
+        " UNION SELECT id FROM products WHERE updated_at > ?2 " \
+        " UNION SELECT p2.id FROM stock_dirty d JOIN products p2 ON p2.sku = d.sku WHERE d.integration_id = ?1 "
     snprintf(sql, sizeof sql,
         "SELECT p.id, p.sku, p.buffer_stock, COALESCE(p.latency, 0), ss.quantity IS NOT NULL AND ss.latency IS NOT NULL, "
         "COALESCE(ss.quantity, 0), COALESCE(ss.latency, 0), COALESCE(ss.status, '') = 'failed', "
-        "MAX(p.updated_at, COALESCE((SELECT MAX(updated_at) FROM stock s WHERE s.product_id = p.id), '')), "
-        "ss.pending_feed IS NOT NULL "
+        "MAX(p.updated_at, COALESCE((SELECT MAX(updated_at) FROM stock s WHERE s.product_id = p.id), ''), "
+        "    CASE WHEN p.order_type = 'kit' THEN COALESCE((SELECT MAX(s.updated_at) FROM bom_components c "
+        "    JOIN stock s ON s.product_id = c.component_id WHERE c.kit_id = p.id), '') ELSE '' END), "
+        "ss.pending_feed IS NOT NULL, p.order_type = 'kit' "
         "FROM products p LEFT JOIN stock_sent ss ON ss.integration_id = ?1 AND ss.sku = p.sku "
-        "WHERE COALESCE(p.fulfillment_channel, 'DEFAULT') = 'DEFAULT' AND p.order_type <> 'kit' %s ORDER BY p.id",
+        "WHERE COALESCE(p.fulfillment_channel, 'DEFAULT') = 'DEFAULT' %s ORDER BY p.id",
         full ? "" :
-        "AND p.id IN (SELECT product_id FROM stock WHERE updated_at > ?2 "
-        " UNION SELECT id FROM products WHERE updated_at > ?2 "
-        " UNION SELECT p2.id FROM stock_dirty d JOIN products p2 ON p2.sku = d.sku WHERE d.integration_id = ?1 "
+        "AND p.id IN (" CHANGED_IDS
         " UNION SELECT p3.id FROM stock_sent x JOIN products p3 ON p3.sku = x.sku WHERE x.integration_id = ?1 "
-        "   AND (status IS NOT 'accepted' OR quantity IS NULL))");   /* products never sent are marked in
-                                                                      * stock_dirty by triggers (schema 5) */
+        "   AND (status IS NOT 'accepted' OR quantity IS NULL) "   /* products never sent are marked in
+                                                                    * stock_dirty by triggers (schema 5) */
+        " UNION SELECT c.kit_id FROM bom_components c WHERE c.component_id IN (" CHANGED_IDS "))");
+#undef CHANGED_IDS
     if ((rc = sb_store_prepare(e->store, sql, &cand, err))) goto out;
     sqlite3_bind_int64(cand, 1, e->integ);
     if (!full) sqlite3_bind_text(cand, 2, wm, -1, SQLITE_STATIC);
     /* Per-SKU figures. A full run reads them in one pass each, ordered by product id and
      * walked alongside the candidates (two statements instead of two per SKU); a partial
      * run looks up only its few SKUs. Columns: product id, branch, figures. */
-    char q1[512], q2[1200];
-    snprintf(q1, sizeof q1, "SELECT s.product_id, b.name, s.on_hand, s.reserved FROM stock s JOIN branches b ON b.id = s.branch_id "
-             "WHERE %s ORDER BY s.product_id", full ? "1" : "s.product_id = ?1");
-    snprintf(q2, sizeof q2,
+    static const char q1t[] = "SELECT s.product_id, b.name, s.on_hand, s.reserved FROM stock s JOIN branches b ON b.id = s.branch_id "
+                              "WHERE %s ORDER BY s.product_id";
+    static const char q2t[] =
             "SELECT l.product_id, o.branch, SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?2 THEN l.qty - l.qty_dispatched ELSE 0 END), "
             "SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?3 THEN l.qty - l.qty_dispatched ELSE 0 END), "
             "SUM(CASE WHEN COALESCE(o.etd, '') = '' THEN l.qty - l.qty_dispatched ELSE 0 END) "
             "FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id WHERE %s AND l.stock_bearing = 1 "
             "AND o.stage IN ('open', 'needs_attention') AND COALESCE(o.fulfilled_by, '') <> 'AMAZON' "
-            "GROUP BY l.product_id, o.branch ORDER BY l.product_id",
-            full ? "l.product_id IS NOT NULL AND ?1 IS NULL" : "l.product_id = ?1");
+            "GROUP BY l.product_id, o.branch ORDER BY l.product_id";
+    char q1[512], q2[1200];
+    snprintf(q1, sizeof q1, q1t, full ? "1" : "s.product_id = ?1");
+    snprintf(q2, sizeof q2, q2t, full ? "l.product_id IS NOT NULL AND ?1 IS NULL" : "l.product_id = ?1");
     if ((rc = sb_store_prepare(e->store, q1, &sst, err))) goto out;
     if ((rc = sb_store_prepare(e->store, q2, &ost, err))) goto out;
+    if (bom) {
+        /* kits read their components one by one, whatever the run: the per-SKU forms */
+        char k1[512], k2[1200];
+        snprintf(k1, sizeof k1, q1t, "s.product_id = ?1");
+        snprintf(k2, sizeof k2, q2t, "l.product_id = ?1");
+        if ((rc = sb_store_prepare(e->store, "SELECT component_id, qty FROM bom_components WHERE kit_id = ?1",
+                                   &kit.bom, err)) ||
+            (rc = sb_store_prepare(e->store, k1, &kit.stock, err)) ||
+            (rc = sb_store_prepare(e->store, k2, &kit.open, err)))
+            goto out;
+    }
     int srow = 0, orow = 0;                 /* full run: the walking cursors are on a row */
     char d7[16], d30[16];
     add_days(e->today, 7, d7, sizeof d7);
     add_days(e->today, 30, d30, sizeof d30);
     sqlite3_bind_text(ost, 2, d7, -1, SQLITE_STATIC);
     sqlite3_bind_text(ost, 3, d30, -1, SQLITE_STATIC);
+    if (kit.open) {
+        sqlite3_bind_text(kit.open, 2, d7, -1, SQLITE_STATIC);
+        sqlite3_bind_text(kit.open, 3, d30, -1, SQLITE_STATIC);
+    }
     if (full) {
         srow = sqlite3_step(sst) == SQLITE_ROW;
         orow = sqlite3_step(ost) == SQLITE_ROW;
@@ -166,37 +267,56 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
             memset(&br[b], 0, sizeof br[b]);
             br[b].branch = bnames[b];
         }
-        if (!full) {
-            sqlite3_bind_int64(sst, 1, pid);
-            srow = sqlite3_step(sst) == SQLITE_ROW;
+        if (bom && sqlite3_column_int(cand, 10)) {
+            /* a kit: its own stock rows are not read (the walking cursors skip them) */
+            int nc = kit_figures(e, &kit, pid, bnames, nb, br, err);
+            if (nc < 0) { rc = nc; goto out; }
+            if (nc == 0) {
+                /* most likely a BOM not imported yet: Amazon is told neither 0 (it would hide
+                 * a listing that may have stock) nor the kit's own stock (usually none);
+                 * it is reported and looked at again at every run until it has a BOM */
+                sb_warn("stock of kit not sent integration=%s sku=%s: the kit has no BOM (import its boms); "
+                        "Amazon keeps the quantity it has", e->name, sku);
+                sb_stock_item *it = plan_add(plan);
+                if (!it || !(it->sku = sb_strdup(sku))) { rc = SB_ENOMEM; goto out; }
+                it->product = pid;
+                it->outcome = 3;
+                plan->no_bom++;
+                continue;
+            }
+        } else {
+            if (!full) {
+                sqlite3_bind_int64(sst, 1, pid);
+                srow = sqlite3_step(sst) == SQLITE_ROW;
+            }
+            while (srow && sqlite3_column_int64(sst, 0) < pid) srow = sqlite3_step(sst) == SQLITE_ROW;
+            for (; srow && sqlite3_column_int64(sst, 0) == pid; srow = sqlite3_step(sst) == SQLITE_ROW) {
+                const char *bn = (const char *)sqlite3_column_text(sst, 1);
+                for (int b = 0; b < nb; b++)
+                    if (!strcmp(bn, bnames[b])) {
+                        br[b].soh = sqlite3_column_double(sst, 2);
+                        br[b].open = sqlite3_column_double(sst, 3);
+                        break;
+                    }
+            }
+            if (!full) {
+                sqlite3_reset(sst);
+                sqlite3_bind_int64(ost, 1, pid);
+                orow = sqlite3_step(ost) == SQLITE_ROW;
+            }
+            while (orow && sqlite3_column_int64(ost, 0) < pid) orow = sqlite3_step(ost) == SQLITE_ROW;
+            for (; orow && sqlite3_column_int64(ost, 0) == pid; orow = sqlite3_step(ost) == SQLITE_ROW) {
+                const char *bn = (const char *)sqlite3_column_text(ost, 1);
+                for (int b = 0; bn && b < nb; b++)
+                    if (!strcmp(bn, bnames[b])) {
+                        br[b].open_etd7 = sqlite3_column_double(ost, 2);
+                        br[b].open_etd30 = sqlite3_column_double(ost, 3);
+                        br[b].open_no_etd = sqlite3_column_double(ost, 4);
+                        break;
+                    }
+            }
+            if (!full) sqlite3_reset(ost);
         }
-        while (srow && sqlite3_column_int64(sst, 0) < pid) srow = sqlite3_step(sst) == SQLITE_ROW;
-        for (; srow && sqlite3_column_int64(sst, 0) == pid; srow = sqlite3_step(sst) == SQLITE_ROW) {
-            const char *bn = (const char *)sqlite3_column_text(sst, 1);
-            for (int b = 0; b < nb; b++)
-                if (!strcmp(bn, bnames[b])) {
-                    br[b].soh = sqlite3_column_double(sst, 2);
-                    br[b].open = sqlite3_column_double(sst, 3);
-                    break;
-                }
-        }
-        if (!full) {
-            sqlite3_reset(sst);
-            sqlite3_bind_int64(ost, 1, pid);
-            orow = sqlite3_step(ost) == SQLITE_ROW;
-        }
-        while (orow && sqlite3_column_int64(ost, 0) < pid) orow = sqlite3_step(ost) == SQLITE_ROW;
-        for (; orow && sqlite3_column_int64(ost, 0) == pid; orow = sqlite3_step(ost) == SQLITE_ROW) {
-            const char *bn = (const char *)sqlite3_column_text(ost, 1);
-            for (int b = 0; bn && b < nb; b++)
-                if (!strcmp(bn, bnames[b])) {
-                    br[b].open_etd7 = sqlite3_column_double(ost, 2);
-                    br[b].open_etd30 = sqlite3_column_double(ost, 3);
-                    br[b].open_no_etd = sqlite3_column_double(ost, 4);
-                    break;
-                }
-        }
-        if (!full) sqlite3_reset(ost);
         sb_stock_input in = {.sku = sku, .buffer = buffer_on ? sqlite3_column_double(cand, 2) : 0,
                              .nbranches = nb, .branches = br};
         long qty = 0;
@@ -229,6 +349,9 @@ out:
     sqlite3_finalize(cand);
     sqlite3_finalize(sst);
     sqlite3_finalize(ost);
+    sqlite3_finalize(kit.bom);
+    sqlite3_finalize(kit.stock);
+    sqlite3_finalize(kit.open);
     if (rc) sb_stock_plan_free(plan);
     return rc;
 }
@@ -556,13 +679,16 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
         if (sqlite3_step(s) != SQLITE_DONE) rc = sb_store_error(e->store, "recording stock sent", err);
         sqlite3_reset(s);
     }
-    /* dirty marks are consumed by this run (failed SKUs come back through their status) */
+    /* dirty marks are consumed by this run (failed SKUs come back through their status,
+     * kits without a BOM by a new mark) */
     if (!rc && (rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1", &st, err)) == 0) {
         sqlite3_bind_int64(st, 1, e->integ);
         if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "clearing stock marks", err);
         sqlite3_finalize(st);
         st = NULL;
     }
+    for (size_t i = 0; i < plan->n && !rc; i++)
+        if (plan->items[i].outcome == 3) rc = sb_stock_mark_dirty(e->store, e->integ, plan->items[i].sku, err);
     const char *old = sb_settings_str(&e->settings, "stock.last_updated");
     if (!rc && wm[0] && strcmp(wm, old) > 0) rc = sb_settings_set(e->store, e->integ, "stock.last_updated", wm, err);
     snprintf(res->watermark, sizeof res->watermark, "%s", !rc && wm[0] && strcmp(wm, old) > 0 ? wm : old);
@@ -570,8 +696,9 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
         char counts[400];
         snprintf(counts, sizeof counts,
                  "{\"candidates\":%ld,\"unchanged\":%ld,\"sent\":%ld,\"accepted\":%ld,\"failed\":%ld,\"rule_errors\":%ld,"
-                 "\"feeds\":%ld,\"waiting\":%ld,\"full\":%s,\"mode\":\"%s\"}", res->candidates, res->unchanged, res->sent, res->accepted,
-                 res->failed, res->rule_errors, res->feeds, res->waiting, res->full ? "true" : "false", res->mode);
+                 "\"feeds\":%ld,\"waiting\":%ld,\"no_bom\":%ld,\"full\":%s,\"mode\":\"%s\"}", res->candidates, res->unchanged,
+                 res->sent, res->accepted, res->failed, res->rule_errors, res->feeds, res->waiting, res->no_bom,
+                 res->full ? "true" : "false", res->mode);
         rc = sb_engine_record_run(e, "stock", run_error == NULL, run_error, counts, plan->fingerprint, err);
     }
 out:
@@ -598,6 +725,7 @@ int sb_sync_stock(sb_engine *e, sb_stock_result *res, char *err) {
     res->waiting = plan.waiting;
     res->unchanged = plan.unchanged;
     res->rule_errors = plan.rule_errors;
+    res->no_bom = plan.no_bom;
     res->full = plan.full;
     size_t to_send = 0;
     for (size_t i = 0; i < plan.n; i++) to_send += plan.items[i].outcome == 0;
@@ -666,8 +794,8 @@ int sb_sync_stock(sb_engine *e, sb_stock_result *res, char *err) {
         rc = sb_seterr(err, SB_EHTTP, "%ld of %ld SKUs not accepted (sent again at the next run); first: %s", res->failed,
                        (long)plan.n, run_err);
     sb_info("stock synced integration=%s candidates=%ld unchanged=%ld sent=%ld accepted=%ld failed=%ld waiting=%ld "
-            "mode=%s feeds=%ld full=%d", e->name, res->candidates, res->unchanged, res->sent, res->accepted, res->failed,
-            res->waiting, *res->mode ? res->mode : "none", res->feeds, res->full);
+            "no_bom=%ld mode=%s feeds=%ld full=%d", e->name, res->candidates, res->unchanged, res->sent, res->accepted,
+            res->failed, res->waiting, res->no_bom, *res->mode ? res->mode : "none", res->feeds, res->full);
     sb_settings_list_free(mkts);
     sb_stock_plan_free(&plan);
     return rc;

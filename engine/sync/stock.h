@@ -13,8 +13,11 @@
  * last attempt failed; all of them when the inputs changed (formula, branches, buffer,
  * handling time, FBA branch or rule pack). Offers whose listing's fulfillment channel is
  * Amazon's (AMAZON_*, from the listings report) are never sent: that stock is Amazon's.
- * A product with no known channel is treated as merchant-fulfilled. Kits are not sent
- * (their stock is in their components).
+ * A product with no known channel is treated as merchant-fulfilled. With
+ * orders.bom_expand on (orders reserve a kit's components), a kit's figures are the whole
+ * kits its components make (see stock.c, kit_figures) and a change of a component or of
+ * the BOM makes the kit a candidate; a kit without a BOM is reported and not sent. With
+ * it off, a kit is a SKU like any other (orders reserve the kit itself).
  *
  * Few SKUs (<= stock.patch_threshold) go by patchListingsItem, one each; more go by
  * JSON_LISTINGS_FEED, one feed per 25,000 messages. */
@@ -41,7 +44,8 @@ typedef struct sb_stock_item {
     int prev_failed;            /* the last attempt failed */
     char changed_at[24];        /* latest stock/product updated_at of this SKU */
     int outcome;                /* 0 not sent, 1 accepted, -1 failed, 2 in a feed Amazon has
-                                 * not finished (stock_sent.pending_feed) */
+                                 * not finished (stock_sent.pending_feed), 3 never sent: a
+                                 * kit without a BOM (marked to be looked at again) */
     char *error;
 } sb_stock_item;
 
@@ -51,7 +55,9 @@ typedef struct sb_stock_plan {
     long unchanged;             /* computed pair equals what Amazon accepted */
     long waiting;               /* in a feed Amazon has not finished: not sent again */
     long rule_errors;
-    sb_stock_item *items;       /* SKUs to send (and rule errors, outcome -1) */
+    long no_bom;                /* kits without a BOM: reported, not sent */
+    sb_stock_item *items;       /* SKUs to send (and rule errors, outcome -1; kits
+                                 * without a BOM, outcome 3) */
     size_t n, cap;
     char snapshot[24];          /* latest updated_at seen when the run started */
     char fingerprint[80];
@@ -75,6 +81,7 @@ typedef struct sb_stock_result {
     long candidates, unchanged, sent, accepted, failed, rule_errors, feeds;
     long waiting;               /* SKUs whose earlier feed Amazon has not finished */
     long resolved;              /* SKUs of earlier feeds that ended during this run */
+    long no_bom;                /* kits without a BOM: reported, not sent */
     int full;
     char mode[8];               /* "patch", "feed" or "" (nothing to send) */
     char watermark[24];         /* stock.last_updated after the run */

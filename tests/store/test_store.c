@@ -1,5 +1,6 @@
 /* test_store.c: the database opens with the right pragmas, an old schema is migrated in
- * place keeping its data, a newer one is refused, and the engine lock is exclusive. */
+ * place keeping its data (and what a migration adds does its work), a newer one is
+ * refused, and the engine lock is exclusive. */
 #include <stdlib.h>
 #include <unistd.h>
 #include "store/store.h"
@@ -63,6 +64,40 @@ int main(void) {
     T_CHECK(s == NULL);
     T_EQ(sb_store_open(db, SB_STORE_NO_MIGRATE, &s, err), 0);
     T_EQ(sb_store_user_version(s), 999);
+    sb_store_close(s);
+
+    /* schema 9: kits of a database from before it are marked for the stock upload once,
+     * and a change of a BOM marks its kit from then on (every integration) */
+    snprintf(db, sizeof db, "%s/kits.db", path);
+    T_EQ(sb_store_open(db, SB_STORE_CREATE | SB_STORE_NO_MIGRATE, &s, err), 0);
+    T_EQ(sb_store_migrate(s, 8, err), 0);
+    T_EQ(sb_store_exec(s, "INSERT INTO integrations(name) VALUES ('one'), ('two');"
+                          "INSERT INTO products(sku, order_type) VALUES ('A', 'standard'), ('B', 'standard'), ('K', 'kit');"
+                          "INSERT INTO bom_components(kit_id, component_id, qty) SELECT k.id, a.id, 2 FROM products k, products a "
+                          "  WHERE k.sku = 'K' AND a.sku = 'A';"
+                          "DELETE FROM stock_dirty;", err), 0);
+    sb_store_close(s);
+    T_EQ(sb_store_open(db, 0, &s, err), 0);
+    T_EQ(sb_store_user_version(s), sb_store_schema_version());
+    T_EQ(count(s, "SELECT count(*) FROM stock_dirty WHERE sku = 'K'"), 2);
+    T_EQ(count(s, "SELECT count(*) FROM stock_dirty"), 2);
+    T_EQ(count(s, "SELECT count(*) FROM sqlite_master WHERE name = 'bom_components_component'"), 1);
+    static const char *const bom_edits[] = {
+        "INSERT INTO bom_components(kit_id, component_id, qty) SELECT k.id, b.id, 1 FROM products k, products b "
+        "WHERE k.sku = 'K' AND b.sku = 'B'",
+        "UPDATE bom_components SET qty = 3 WHERE component_id = (SELECT id FROM products WHERE sku = 'A')",
+        "DELETE FROM bom_components WHERE component_id = (SELECT id FROM products WHERE sku = 'B')",
+        NULL};
+    for (int i = 0; bom_edits[i]; i++) {
+        T_EQ(sb_store_exec(s, "DELETE FROM stock_dirty", err), 0);
+        T_EQ(sb_store_exec(s, bom_edits[i], err), 0);
+        T_EQ(count(s, "SELECT count(*) FROM stock_dirty WHERE sku = 'K'"), 2);
+        T_EQ(count(s, "SELECT count(*) FROM stock_dirty"), 2);
+    }
+    /* a kit deleted with its BOM (cascade) leaves no mark without a SKU */
+    T_EQ(sb_store_exec(s, "DELETE FROM stock_dirty; DELETE FROM products WHERE sku = 'K'", err), 0);
+    T_EQ(count(s, "SELECT count(*) FROM bom_components"), 0);
+    T_EQ(count(s, "SELECT count(*) FROM stock_dirty WHERE sku IS NULL"), 0);
     sb_store_close(s);
 
     char cmd[128];
