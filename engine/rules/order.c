@@ -474,6 +474,10 @@ static int sb_take_gl(sb_rules *r, int t, sb_decision *d, char *msg, size_t ml) 
     if (lua_type(L, t) == LUA_TSTRING) {
         size_t n;
         const char *s = lua_tolstring(L, t, &n);
+        if (memchr(s, 0, n)) {      /* C would look up (and keep) only the part before it */
+            snprintf(msg, ml, "%s: the account contains a NUL byte", F);
+            return SB_ERULE;
+        }
         if (n) acct = sb_dup(r, s, n);
     } else if (lua_istable(L, t)) {
         if ((rc = sb_dec_str(r, t, "account", F, "", &acct, msg, ml)) < 0) return rc;
