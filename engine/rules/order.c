@@ -38,18 +38,38 @@ static const char *sb_get_str(sb_rules *r, int t, const char *k) {
 }
 
 /* Audit entries are written with json.h's writer into one buffer per call, then kept in
- * the arena with the rest of the decision. */
+ * the arena with the rest of the decision. An entry is always one valid JSON object: a
+ * string in it keeps its first SB_AUDIT_MAX_STR bytes (a rule's reason may be a
+ * megabyte), and an entry that still does not fit (a route over thousands of lines) is
+ * kept as {"truncated":true} rather than as the part that fitted. */
+#define SB_AUDIT_MAX ((size_t)1 << 20)
+#define SB_AUDIT_MAX_STR 1024
+
 static void sb_audit_begin(sb_jw *w, sb_buf *b) {
-    sb_buf_init(b, 16384);
+    sb_buf_init(b, SB_AUDIT_MAX);
     sb_jw_init(w, b);
     sb_jw_obj(w);
+}
+
+/* "k": s, cut at a character boundary to SB_AUDIT_MAX_STR bytes and "..." when longer;
+ * s NULL writes null */
+static void sb_audit_str(sb_jw *w, const char *k, const char *s) {
+    size_t n = s ? strlen(s) : 0;
+    if (n <= SB_AUDIT_MAX_STR) { sb_jw_kstr(w, k, s); return; }
+    char cut[SB_AUDIT_MAX_STR + 3];
+    n = SB_AUDIT_MAX_STR;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--;  /* s[n] is inside a character */
+    memcpy(cut, s, n);
+    memcpy(cut + n, "...", 3);
+    sb_jw_key(w, k);
+    sb_jw_strn(w, cut, n + 3);
 }
 
 static void sb_audit(sb_rules *r, sb_decision *d, const char *hook, sb_jw *w, sb_buf *b) {
     sb_jw_end_obj(w);
     if (d->naudit < (int)(sizeof d->audit / sizeof d->audit[0]) && b->data) {
         d->audit[d->naudit].hook = hook;
-        d->audit[d->naudit].decision_json = sb_dup(r, b->data, b->len);
+        d->audit[d->naudit].decision_json = sb_jw_error(w) ? "{\"truncated\":true}" : sb_dup(r, b->data, b->len);
         d->naudit++;
     }
     sb_buf_free(b);
@@ -204,7 +224,7 @@ static int sb_take_status(sb_rules *r, int t, sb_decision *d, char *msg, size_t 
     sb_buf b;
     sb_audit_begin(&w, &b);
     sb_jw_kbool(&w, "download", d->download);
-    if (d->skip_reason) sb_jw_kstr(&w, "reason", d->skip_reason);
+    if (d->skip_reason) sb_audit_str(&w, "reason", d->skip_reason);
     sb_audit(r, d, "status", &w, &b);
     return 0;
 }
@@ -218,7 +238,7 @@ static int sb_take_validate(sb_rules *r, int t, sb_decision *d, char *msg, size_
     sb_buf b;
     sb_audit_begin(&w, &b);
     sb_jw_kbool(&w, "attention", d->attention);
-    if (d->attention_reason) sb_jw_kstr(&w, "reason", d->attention_reason);
+    if (d->attention_reason) sb_audit_str(&w, "reason", d->attention_reason);
     sb_audit(r, d, "validate", &w, &b);
     return 0;
 }
@@ -280,11 +300,11 @@ static int sb_take_customer(sb_rules *r, int t, const char *order_key, sb_decisi
     sb_jw w;
     sb_buf b;
     sb_audit_begin(&w, &b);
-    sb_jw_kstr(&w, "action", action);
+    sb_audit_str(&w, "action", action);
     if (a == SB_CUST_INSERT) {
-        sb_jw_kstr(&w, "key", d->customer_key);
-        if (group) sb_jw_kstr(&w, "group", group);
-        if (name) sb_jw_kstr(&w, "name", name);
+        sb_audit_str(&w, "key", d->customer_key);
+        if (group) sb_audit_str(&w, "group", group);
+        if (name) sb_audit_str(&w, "name", name);
     } else {
         sb_jw_kint(&w, "id", (long long)id);
     }
@@ -445,7 +465,7 @@ static int sb_take_route(sb_rules *r, int t, const sb_order *o, sb_decision *d, 
     sb_jw_arr(&w);
     for (int s = 0; s < d->nsplits; s++) {
         sb_jw_obj(&w);
-        sb_jw_kstr(&w, "branch", d->splits[s].branch);
+        sb_audit_str(&w, "branch", d->splits[s].branch);
         sb_jw_key(&w, "lines");
         sb_jw_arr(&w);
         for (int i = 0; i < d->splits[s].nlines; i++) {
@@ -459,8 +479,8 @@ static int sb_take_route(sb_rules *r, int t, const sb_order *o, sb_decision *d, 
         sb_jw_end_obj(&w);
     }
     sb_jw_end_arr(&w);
-    if (d->distribution_branch) sb_jw_kstr(&w, "distribution_branch", d->distribution_branch);
-    if (d->route_reason) sb_jw_kstr(&w, "reason", d->route_reason);
+    if (d->distribution_branch) sb_audit_str(&w, "distribution_branch", d->distribution_branch);
+    if (d->route_reason) sb_audit_str(&w, "reason", d->route_reason);
     sb_audit(r, d, "route", &w, &b);
     return 0;
 }
@@ -474,6 +494,10 @@ static int sb_take_gl(sb_rules *r, int t, sb_decision *d, char *msg, size_t ml) 
     if (lua_type(L, t) == LUA_TSTRING) {
         size_t n;
         const char *s = lua_tolstring(L, t, &n);
+        if (memchr(s, 0, n)) {      /* C would look up (and keep) only the part before it */
+            snprintf(msg, ml, "%s: the account contains a NUL byte", F);
+            return SB_ERULE;
+        }
         if (n) acct = sb_dup(r, s, n);
     } else if (lua_istable(L, t)) {
         if ((rc = sb_dec_str(r, t, "account", F, "", &acct, msg, ml)) < 0) return rc;
@@ -489,7 +513,7 @@ static int sb_take_gl(sb_rules *r, int t, sb_decision *d, char *msg, size_t ml) 
     sb_jw w;
     sb_buf b;
     sb_audit_begin(&w, &b);
-    sb_jw_kstr(&w, "account", acct);
+    sb_audit_str(&w, "account", acct);
     sb_audit(r, d, "gl", &w, &b);
     return 0;
 }

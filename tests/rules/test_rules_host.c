@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "t.h"
+#include "json/json.h"
 #include "rules/rules.h"
 #include "rules/rules_int.h"        /* sb_rules_pcall_trusted and the state behind a host */
 #include "sellerbridge.h"
@@ -689,6 +690,43 @@ static void test_order_metatable(void) {
     sb_rules_free(r);
 }
 
+/* A decision's strings may be a megabyte each; its audit entry keeps the first 1024 bytes
+ * of each (cut between characters) and stays one JSON object. The decision keeps them all. */
+static void test_long_audit_strings(void) {
+    static const struct { const char *file, *code; int audit; size_t full; } cases[] = {
+        {"status.lua", "return function() return {download = true, reason = 'x' .. string.rep('\\u{e9}', 50000) .. '\\n'} end\n", 0, 100002},
+        {"customer.lua", "return function() return {action = 'insert', key = string.rep('k', 1 << 20),\n"
+                         "  name = string.rep('\"', 1 << 20)} end\n", 2, 1 << 20},
+        {"route.lua", "return function() return {branch = 'Main', reason = string.rep('x\\n', 10000)} end\n", 3, 20000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[SB_ERRLEN] = "";
+        sb_rules *r = sb_rules_load(pack_with(cases[i].file, cases[i].code, 0), NULL, err);
+        T_CHECK(r != NULL);
+        if (!r) { fprintf(stderr, "%s: %s\n", cases[i].file, err); continue; }
+        set_ctx(r);
+        sb_order o;
+        sb_decision d;
+        const char *j = order_json("444-1");
+        T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+        T_CHECK(d.error == NULL);
+        T_EQ(d.naudit, 5);
+        const char *a = d.audit[cases[i].audit].decision_json;
+        sb_json *doc = NULL;
+        T_EQ(sb_json_parse(a, strlen(a), &doc, err), 0);
+        T_EQ(sb_json_type(doc, SB_JSON_ROOT, NULL), SB_JSON_OBJ);
+        const char *k = cases[i].audit == 2 ? "key" : "reason";
+        const char *v = sb_json_str(doc, SB_JSON_ROOT, k);
+        T_CHECK(v && strlen(v) <= 1024 + 3 && strlen(v) > 1000);
+        T_CHECK(v && !strcmp(v + strlen(v) - 3, "..."));
+        if (cases[i].audit == 0) T_CHECK(v && ((unsigned char)v[strlen(v) - 4] & 0xc0) != 0xc0);  /* no half character */
+        const char *full = cases[i].audit == 0 ? d.skip_reason : cases[i].audit == 2 ? d.customer_key : d.route_reason;
+        T_EQ(full ? strlen(full) : 0, cases[i].full);
+        sb_json_free(doc);
+        sb_rules_free(r);
+    }
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/sbrules.XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
@@ -704,6 +742,7 @@ int main(void) {
     test_stop_flag();
     test_memory_reserve();
     test_order_metatable();
+    test_long_audit_strings();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);
