@@ -84,7 +84,6 @@ static int sb_span_args(lua_State *L, int first) {
     lua_Integer i = luaL_optinteger(L, first, 1);
     lua_Integer j = lua_isnoneornil(L, first + 1) ? luaL_len(L, 1) : luaL_checkinteger(L, first + 1);
     sb_rules_charge(L, sb_span(i, j) + 1);
-    if (lua_gettop(L) < first - 1) lua_settop(L, first - 1);
     lua_settop(L, first + 1);
     lua_pushinteger(L, i);
     lua_replace(L, first);

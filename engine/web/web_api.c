@@ -51,7 +51,7 @@ static void jw_json_text(sb_jw *jw, const char *text) {
     sb_json_free(j);
 }
 
-static void begin_ok(sb_web_resp *rs, sb_jw *jw) {
+void sb_web_begin_ok(sb_web_resp *rs, sb_jw *jw) {
     rs->status = 200;
     rs->ctype = "application/json";
     sb_buf_reset(&rs->body);
@@ -177,7 +177,7 @@ static void settings_get(sb_web_req *rq, sb_web_resp *rs) {
     char err[SB_ERRLEN];
     if (sb_settings_load(rq->s, w->integ, &st, err)) { sb_web_error(rs, 500, "%s", err); return; }
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     sb_jw_kstr(&jw, "integration", w->integ_name);
     sb_jw_key(&jw, "sections");
@@ -263,7 +263,7 @@ static void settings_apply(sb_web_req *rq, sb_web_resp *rs, const char **names, 
         return;
     }
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     sb_jw_kbool(&jw, "ok", 1);
     sb_jw_key(&jw, "changed");
@@ -319,7 +319,7 @@ static void routing_get(sb_web_req *rq, sb_web_resp *rs) {
     static const char *const keys[] = {"enabled", "grid", "no_stock", "split", "default_branch"};
     char err[SB_ERRLEN];
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     for (int i = 0; i < 5; i++) {
         char *v = NULL;
@@ -386,7 +386,7 @@ static void orders_list(sb_web_req *rq, sb_web_resp *rs) {
     sqlite3_bind_int64(st, 4, limit + 1);
     sqlite3_bind_int64(st, 5, (page - 1) * limit);
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     sb_jw_kint(&jw, "page", page);
     sb_jw_kint(&jw, "limit", limit);
@@ -465,7 +465,7 @@ static int jw_order_splits(sb_web_req *rq, sb_jw *jw, const char *ref) {
 
 static void order_get(sb_web_req *rq, sb_web_resp *rs, const char *ref, int explain) {
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     sb_jw_kstr(&jw, "order", ref);
     int found = jw_order_splits(rq, &jw, ref);
@@ -519,7 +519,7 @@ static void attention_list(sb_web_req *rq, sb_web_resp *rs) {
     sqlite3_bind_int64(st, 1, rq->w->integ);
     sqlite3_bind_int64(st, 2, limit);
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     sb_jw_key(&jw, "orders");
     sb_jw_arr(&jw);
@@ -533,7 +533,7 @@ static void attention_list(sb_web_req *rq, sb_web_resp *rs) {
 static void summary(sb_web_req *rq, sb_web_resp *rs) {
     sqlite3_stmt *st;
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     sb_jw_kstr(&jw, "integration", rq->w->integ_name);
     sb_jw_kstr(&jw, "version", SB_VERSION);
@@ -576,7 +576,7 @@ static void dispatch_get(sb_web_req *rq, sb_web_resp *rs) {
     int is_set;
     sb_settings_get(rq->s, rq->w->integ, "additional.auto_update_status", &v, &is_set, err);
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     sb_jw_kbool(&jw, "auto_update_status", v && !strcmp(v, "true"));
     free(v);
@@ -625,7 +625,7 @@ static void update_dispatched(sb_web_req *rq, sb_web_resp *rs) {
     sb_store_close(s);
     if (rc || (sent_rc && sent_rc != SB_EHTTP)) { sb_web_error(rs, sb_web_status_of(rc ? rc : sent_rc), "%s", err); return; }
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     char msg[SB_ERRLEN + 256];
     snprintf(msg, sizeof msg, "%ld newly queued, %ld sent to Amazon, %ld failed, %ld waiting to retry, %ld need no confirmation%s%s",
@@ -646,7 +646,7 @@ static void stock_get(sb_web_req *rq, sb_web_resp *rs) {
     int errors_only = arg_long(rq, "errors", 0, 0, 1);
     long limit = arg_long(rq, "limit", 200, 1, 5000), page = arg_long(rq, "page", 1, 1, 1000000);
     sb_jw jw;
-    begin_ok(rs, &jw);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     jw_counts(rq, &jw, "counts", "SELECT COALESCE(status,'(none)'), COUNT(*) FROM stock_sent WHERE integration_id = ?1 GROUP BY status");
     sqlite3_stmt *st;

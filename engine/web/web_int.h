@@ -85,6 +85,8 @@ typedef struct sb_web_resp {
 
 /* {"error": message} with status. Returns status. */
 int sb_web_error(sb_web_resp *rs, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A 200 JSON answer: status, content type, an empty body and jw writing into it. */
+void sb_web_begin_ok(sb_web_resp *rs, sb_jw *jw);
 /* The status an sb_status maps to (SB_EINVAL 400, SB_ENOTFOUND 404, SB_EBUSY 409, ...). */
 int sb_web_status_of(int rc);
 const char *sb_web_arg(sb_web_req *rq, const char *name);

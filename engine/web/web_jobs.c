@@ -277,11 +277,8 @@ void sb_web_jobs_stop(sb_web *w) {
 void sb_web_jobs_get(sb_web_req *rq, sb_web_resp *rs) {
     sb_web *w = rq->w;
     sqlite3_stmt *st;
-    rs->status = 200;
-    rs->ctype = "application/json";
-    sb_buf_reset(&rs->body);
     sb_jw jw;
-    sb_jw_init(&jw, &rs->body);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     char now[32];
     sb_jw_kstr(&jw, "now", sb_time_format(sb_now(), now, sizeof now));

@@ -137,11 +137,8 @@ void sb_web_rules_get(sb_web_req *rq, sb_web_resp *rs) {
         return;
     }
 
-    rs->status = 200;
-    rs->ctype = "application/json";
-    sb_buf_reset(&rs->body);
     sb_jw jw;
-    sb_jw_init(&jw, &rs->body);
+    sb_web_begin_ok(rs, &jw);
     sb_jw_obj(&jw);
     sb_jw_kstr(&jw, "pack", pack);
     sb_jw_kbool(&jw, "checking", !fresh);
