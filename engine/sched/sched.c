@@ -187,7 +187,12 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
                 if (!jrc) jrc = (o->orders_job ? o->orders_job : default_orders_job)(o->ud, e, &fetched, e2);
                 else sb_error("orders check skipped integration=%s: %s", in[i].name, e2);
                 int64_t at = now;
-                if (jrc == SB_EINTR) { sb_engine_close(e); break; }
+                if (jrc == SB_EINTR) {
+                    sb_info("orders check stopped integration=%s (the window is repeated at the next start): %s",
+                            in[i].name, e2);
+                    sb_engine_close(e);
+                    break;
+                }
                 int brought = jrc == 0 && fetched > 0;
                 in[i].next = sb_sched_next(at, brought, &in[i].streak, start, tz);
                 char ts[32];

@@ -48,9 +48,21 @@ int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err) 
     return 0;
 }
 
-int sb_store_begin(sb_store *s, char *err) { return sb_store_exec(s, "BEGIN IMMEDIATE", err); }
+/* BEGIN and COMMIT run once per order: prepared once, like the per-order statements. */
+static const char begin_sql[] = "BEGIN IMMEDIATE", commit_sql[] = "COMMIT";
+
+static int run_cached(sb_store *s, const char *sql, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_cached(s, sql, &st, err);
+    if (rc) return rc;
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "database: %s", sqlite3_errmsg(s->db));
+    sqlite3_reset(st);
+    return rc;
+}
+
+int sb_store_begin(sb_store *s, char *err) { return run_cached(s, begin_sql, err); }
 int sb_store_commit(sb_store *s, char *err) {
-    int rc = sb_store_exec(s, "COMMIT", err);
+    int rc = run_cached(s, commit_sql, err);
     if (rc) sb_store_rollback(s);
     return rc;
 }

@@ -110,6 +110,7 @@ static int set_context(sb_engine *e, sb_rules *r, char *err) {
         .branches = e->branches, .nbranches = e->nbranches,
         .today = e->today,
         .lookup = sb_engine_lookup_get(e->lookup),
+        .stop = e->stop,            /* a rule running at SIGTERM stops within its next tick */
     };
     return sb_rules_set_context(r, &ctx, err);
 }
@@ -120,6 +121,7 @@ int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *er
         .memory_bytes = (size_t)sb_settings_int(&e->settings, "rules.memory_mb") << 20,
         .time_ms = sb_settings_int(&e->settings, "rules.time_ms"),
         .load_ms = sb_settings_int(&e->settings, "rules.load_ms"),
+        .clock_us = e->rules_clock_us, .clock_ud = e->rules_clock_ud,
     };
     char e2[SB_ERRLEN];
     sb_rules *r = sb_rules_load(pack, &lim, e2);

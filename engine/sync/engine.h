@@ -28,7 +28,12 @@ typedef struct sb_engine {
     sb_branch_info *branches;
     int nbranches;
     char *branch_names;         /* storage for branches */
-    volatile int *stop;         /* set by a signal handler: finish the page and return */
+    volatile int *stop;         /* set by a signal handler: finish the order and return */
+    /* the clock the packs it loads measure their time limits by (sb_rules_limits);
+     * NULL = the real one. Tests install one to move time and to look at the engine
+     * while a rule runs. */
+    int64_t (*rules_clock_us)(void *ud);
+    void *rules_clock_ud;
 } sb_engine;
 
 int sb_engine_open(sb_store *s, const char *db_path, int64_t integ, sb_engine **out, char *err);

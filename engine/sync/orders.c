@@ -1,10 +1,13 @@
 /* orders.c: order download and the application of rule decisions (see orders.h).
  *
- * The one idea: every change an order makes (the sales order rows, customer, lines,
- * reserved stock, auto-dispatch, invoice number, audit rows) happens in the page's
- * transaction, and the watermark moves only in the transaction of the last page. A crash
- * at any point therefore leaves either the page or nothing, and repeating the window is
- * harmless because an order already stored is only updated. */
+ * The one idea: the rules decide an order while no transaction is open, then every
+ * change the order makes (the sales order rows, customer, lines, reserved stock,
+ * auto-dispatch, invoice number, audit rows) happens in that order's own transaction, and
+ * the watermark moves only after the last order of the window is stored. A crash at any
+ * point therefore leaves each order whole or absent, and repeating the window is harmless
+ * because an order already stored is only updated. No rule ever runs while this engine
+ * holds the database's write lock. */
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +89,7 @@ typedef struct octx {
     int page_orders;              /* how many orders it holds */
     int64_t page_id;              /* its raw_pages row, once an order needed it */
     sb_rules *rules;              /* the state the page is open in (the engine's or its twin) */
+    const char *held_key;         /* retry: the key of the held order being run again */
     sqlite3_stmt *audit_st[SB_MAX_AUDIT + 1];   /* audit_rows' statement per row count */
     sb_orders_result *res;
     char err[SB_ERRLEN];
@@ -415,21 +419,16 @@ static int dispatch_now(octx *c, int64_t oid, const char *branch) {
 }
 
 /* A new order: the sales order(s), customer, lines, stock, invoice, audit. */
-static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_rc, const char *norm_err) {
+static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_rc, const char *norm_err,
+                     const char *ref) {
     sb_engine *e = c->e;
     const char *stage = "open";
-    char ref[96], attention[1024] = "";
+    char attention[1024] = "";
     const char *rule_error = NULL;
     int rc = 0;
-    snprintf(ref, sizeof ref, "%s", o->order_id && *o->order_id ? o->order_id : "");
     if (norm_rc) {
         stage = "rejected";
         rule_error = norm_err;
-        if (!*ref) {   /* no id: key it on the content so a repeat does not duplicate */
-            unsigned long h = 5381;
-            for (const char *p = o->raw_json ? o->raw_json : ""; *p; p++) h = h * 33 + (unsigned char)*p;
-            snprintf(ref, sizeof ref, "noid-%08lx", h & 0xffffffffUL);
-        }
     } else if (d->error) {
         stage = "rule_error";
         rule_error = d->error;
@@ -531,10 +530,35 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
     return audit_rows(c, ref, d->audit, d->naudit);
 }
 
+/* The key of an order Amazon sent without an id: a hash of its own JSON, or of its page
+ * and its place there, so that a repeated window finds it again and two such orders
+ * never share a key. */
+static const char *noid_key(const octx *c, const sb_order *o, char *key, size_t len) {
+    if (c->held_key) {                          /* a retry: the key it is stored under */
+        snprintf(key, len, "%s", c->held_key);
+        return key;
+    }
+    /* the page's own bytes: o->raw_json is re-encoded, in an order that varies by state */
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    const char *bytes = c->page ? c->page : o->raw_json ? o->raw_json : "";
+    size_t n = c->page ? c->page_len : o->raw_json ? strlen(o->raw_json) : 0;
+    SHA256((const unsigned char *)bytes, n, h);
+    int k = snprintf(key, len, "noid-");
+    for (int i = 0; i < 8; i++) k += snprintf(key + k, len - (size_t)k, "%02x", h[i]);
+    if (c->page) snprintf(key + k, len - (size_t)k, "-%d", o->page_index);
+    return key;
+}
+
 static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int norm_rc, const char *norm_err) {
-    char stage[24] = "";
-    int64_t existing = o->order_id && *o->order_id ? find_first(c, o->order_id, stage, sizeof stage) : 0;
+    char stage[24] = "", key[48];
+    const char *ref = o->order_id && *o->order_id ? o->order_id : norm_rc ? noid_key(c, o, key, sizeof key) : NULL;
+    int64_t existing = ref ? find_first(c, ref, stage, sizeof stage) : 0;
     if (existing < 0) return SB_EIO;
+    if (existing > 0 && ref == key) {
+        if (!c->held_key) return 0;             /* the same unreadable order, seen again */
+        int rc = delete_order(c, ref);          /* a retry: stored again, with today's reason */
+        return rc ? rc : store_new(c, o, d, norm_rc, norm_err, ref);
+    }
     if (existing > 0) {
         int held = !strcmp(stage, "rule_error") || !strcmp(stage, "rejected");
         if (!held || norm_rc || d->error) return update_seen(c, o);
@@ -548,28 +572,47 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
                          o->order_id && *o->order_id ? o->order_id : "(no id)", norm_err);
     else if (d->error) sb_warn("order held for a rule error integration=%s order=%s hook=%s: %s",
                                c->e->name, o->order_id, d->error_hook ? d->error_hook : "?", d->error);
-    return store_new(c, o, d, norm_rc, norm_err);
+    return store_new(c, o, d, norm_rc, norm_err, ref ? ref : "");
 }
 
-/* Applies the n orders of the page open in rules; body is that page. */
+static int stopping(const sb_engine *e) { return e->stop && *e->stop; }
+
+/* Applies the n orders of the page open in rules (body is that page), each in its own
+ * transaction: the hooks decide an order while no transaction is open, so a slow rule
+ * never holds the database's write lock, and its rows are then written and committed
+ * together. The engine stopping is honoured between orders and inside a rule (SB_EINTR:
+ * the orders before are kept, the window is repeated). c->err says why on failure. */
 static int apply_orders(octx *c, sb_rules *rules, const char *body, size_t len, int n) {
-    int rc = 0;
+    sb_engine *e = c->e;
     c->rules = rules;
     c->page = body;
     c->page_len = len;
     c->page_orders = n;
     c->page_id = 0;
-    for (int i = 0; i < n && !rc; i++) {
+    for (int i = 0; i < n; i++) {
         sb_order o;
         sb_decision d;
         char nerr[SB_ERRLEN] = "";
+        if (stopping(e))
+            return sb_seterr(c->err, SB_EINTR, "stopped before order %d of %d", i + 1, n);
         memset(&o, 0, sizeof o);
         memset(&d, 0, sizeof d);
         int nrc = sb_rules_page_order(c->rules, i, &o, &d, nerr);
+        if (nrc == SB_EINTR) return sb_seterr(c->err, SB_EINTR, "stopped at order %d of %d: %s", i + 1, n, nerr);
         c->res->fetched++;
-        rc = apply_order(c, &o, &d, nrc, nerr);
+        int64_t page_id = c->page_id;           /* a page row written by a rolled-back order goes with it */
+        int rc = sb_store_begin(e->store, c->err);
+        if (!rc && (rc = apply_order(c, &o, &d, nrc, nerr))) sb_store_rollback(e->store);
+        if (!rc) rc = sb_store_commit(e->store, c->err);
+        if (rc) {
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "%s", c->err);
+            c->page_id = page_id;
+            return sb_seterr(c->err, rc, "order %d of %d (%s) was not stored, the orders before it were: %.300s",
+                             i + 1, n, o.order_id && *o.order_id ? o.order_id : "no id", why);
+        }
     }
-    return rc;
+    return 0;
 }
 
 /* ---- the next page, fetched and read while this one is applied ----
@@ -692,11 +735,14 @@ static int record_run(sb_engine *e, const sb_orders_result *r, const char *error
              "\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld}",
              r->pages, r->fetched, r->created, r->updated, r->skipped, r->held, r->rule_errors, r->rejected,
              r->cancelled, r->dispatched);
-    return sb_engine_record_run(e, "orders", error == NULL, error, counts, NULL, NULL);
+    char why[SB_ERRLEN];
+    int rc = sb_engine_record_run(e, "orders", error == NULL, error, counts, NULL, why);
+    if (rc) sb_warn("orders: the run's result was not recorded integration=%s: %s", e->name, why);
+    return rc;
 }
 
-/* Applies every page of a window from src, each in its own transaction; the last one
- * moves the orders watermark to watermark (when not NULL). The next page is fetched, and
+/* Applies every page of a window from src, each order in its own transaction; after the
+ * last one the orders watermark moves to watermark (when not NULL). The next page is fetched, and
  * read into the twin rule state (rules.read_ahead), while this one is applied. */
 static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p, const char *watermark,
                      char *err) {
@@ -705,7 +751,7 @@ static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p
     sb_buf body;
     prefetch f = {.running = 0};
     sb_rules *twin = NULL;
-    int twin_tried = 0, rc = 0, in_tx = 0;
+    int twin_tried = 0, rc = 0;
     sb_buf_init(&body, (size_t)64 << 20);
     sb_buf_init(&f.body, (size_t)64 << 20);
     char token[4096] = "", next_token[4096] = "";
@@ -743,39 +789,23 @@ static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p
             }
             snprintf(next_token, sizeof next_token, "%s", next ? next : "");
         }
-        if (*next_token && !(e->stop && *e->stop)) {
+        if (*next_token && !stopping(e)) {
             if (!twin && !twin_tried) {
                 twin_tried = 1;
                 if (sb_settings_bool(&e->settings, "rules.read_ahead")) twin = load_twin(e);
             }
             prefetch_start(&f, src, !twin ? NULL : cur == twin ? e->rules : twin, p, next_token);
         }
-        if ((rc = sb_store_begin(e->store, err))) {
-            char why[SB_ERRLEN];
-            snprintf(why, sizeof why, "%s", err);
-            sb_seterr(err, rc, "page %ld of window %s..%s: cannot start its transaction: %.300s",
-                      res->pages, res->after, res->before, why);
-            goto out;
-        }
-        in_tx = 1;
         if ((rc = apply_orders(c, cur, body.data, body.len, n))) {
-            sb_seterr(err, rc, "page %ld of window %s..%s: %s", res->pages, res->after, res->before, c->err);
+            sb_seterr(err, rc, "page %ld of window %s..%s: %s%s", res->pages, res->after, res->before, c->err,
+                      rc == SB_EINTR ? "; the window will be repeated" : "");
             goto out;
         }
+        /* the watermark moves only once every order of the window is stored */
         if (!*next_token && watermark && (rc = set_watermark(e, watermark, err))) goto out;
-        if ((rc = sb_store_commit(e->store, err))) {
-            /* e.g. disk full or an I/O error: say which page, and that it was rolled back */
-            char why[SB_ERRLEN];
-            snprintf(why, sizeof why, "%s", err);
-            sb_seterr(err, rc, "page %ld of window %s..%s: commit failed, the page was rolled back: %.300s",
-                      res->pages, res->after, res->before, why);
-            in_tx = 0;
-            goto out;
-        }
-        in_tx = 0;
         if (!*next_token) break;
         memcpy(token, next_token, sizeof token);
-        if (e->stop && *e->stop) {
+        if (stopping(e)) {
             rc = sb_seterr(err, SB_EINTR, "stopped after page %ld; the window %s..%s will be repeated",
                            res->pages, res->after, res->before);
             goto out;
@@ -785,7 +815,6 @@ out:
     prefetch_wait(&f);           /* a page fetched for nothing: the window is repeated */
     sb_buf_free(&f.body);
     sb_rules_free(twin);
-    if (in_tx) sb_store_rollback(e->store);
     sb_buf_free(&body);
     return rc;
 }
@@ -932,20 +961,26 @@ int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_resu
         char nerr[SB_ERRLEN] = "";
         memset(&o, 0, sizeof o);
         memset(&d, 0, sizeof d);
+        if (stopping(e)) { rc = sb_seterr(err, SB_EINTR, "retry stopped before order %s: the engine is stopping", refs[i]); break; }
+        /* decided with no transaction open, like a download */
         int nrc = sb_rules_order_json(e->rules, raws[i], strlen(raws[i]), &o, &d, nerr);
+        if (nrc == SB_EINTR) { rc = sb_seterr(err, SB_EINTR, "retry stopped at order %s: %s", refs[i], nerr); break; }
         out->tried++;
-        if ((rc = sb_store_begin(e->store, err))) break;
         if (!nrc && !d.error && !d.download) {
             /* the fixed pack would not have downloaded it: keep it held, say why */
-            rc = 0;
-        } else if ((rc = apply_order(&c, &o, &d, nrc, nerr))) {
+            retry_kept(out, refs[i], "the rule pack would not download it");
+            continue;
+        }
+        if ((rc = sb_store_begin(e->store, err))) break;
+        c.held_key = refs[i];
+        if ((rc = apply_order(&c, &o, &d, nrc, nerr))) {
             sb_seterr(err, rc, "order %s: %s", refs[i], c.err);
             sb_store_rollback(e->store);
             break;
         }
         if ((rc = sb_store_commit(e->store, err))) break;
-        if (!nrc && !d.error && d.download) (*fixed)++;
-        else retry_kept(out, refs[i], nrc ? nerr : d.error ? d.error : "the rule pack would not download it");
+        if (!nrc && !d.error) (*fixed)++;
+        else retry_kept(out, refs[i], nrc ? nerr : d.error);
     }
     out->fixed = fixed_n;
     for (int i = 0; i < n; i++) { free(refs[i]); free(raws[i]); }

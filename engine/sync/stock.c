@@ -322,6 +322,7 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
         long qty = 0;
         char rerr[SB_ERRLEN];
         int rr = sb_rules_stock(e->rules, &in, &qty, rerr);
+        if (rr == SB_EINTR) { rc = sb_seterr(err, SB_EINTR, "stock: stopped at SKU %s: %s", sku, rerr); goto out; }
         int lat = sqlite3_column_int(cand, 3);
         if (lat < 1 || lat > 30) lat = def_lat;
         int has_prev = sqlite3_column_int(cand, 4), prev_failed = sqlite3_column_int(cand, 7);

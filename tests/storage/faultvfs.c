@@ -9,14 +9,19 @@ faultvfs_state faultvfs;
 static sqlite3_vfs *real;
 static sqlite3_vfs vfs;
 
-typedef struct ffile { sqlite3_file base; sqlite3_file *real; } ffile;
+typedef struct ffile { sqlite3_file base; sqlite3_file *real; int wal; } ffile;
 #define REAL(f) (((ffile *)(f))->real)
 
 static int f_close(sqlite3_file *f) { int rc = REAL(f)->pMethods->xClose(REAL(f)); sqlite3_free(REAL(f)); return rc; }
 static int f_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o) { return REAL(f)->pMethods->xRead(REAL(f), b, n, o); }
 static int f_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o) {
     faultvfs.writes++;
-    if (faultvfs.fail_write && faultvfs.writes == faultvfs.fail_write) { faultvfs.injected++; return SQLITE_IOERR_WRITE; }
+    long nth = ((ffile *)f)->wal ? ++faultvfs.wal_writes : ++faultvfs.db_writes;
+    long arm = ((ffile *)f)->wal ? faultvfs.fail_wal_write : faultvfs.fail_db_write;
+    if ((faultvfs.fail_write && faultvfs.writes == faultvfs.fail_write) || (arm && nth == arm)) {
+        faultvfs.injected++;
+        return SQLITE_IOERR_WRITE;
+    }
     if (faultvfs.full_after && faultvfs.bytes + n > faultvfs.full_after) { faultvfs.injected++; return SQLITE_FULL; }
     faultvfs.bytes += n;
     return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
@@ -58,6 +63,7 @@ static int v_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, 
         return rc;
     }
     ff->base.pMethods = &methods;
+    ff->wal = (flags & SQLITE_OPEN_WAL) != 0;
     (void)v;
     return SQLITE_OK;
 }
