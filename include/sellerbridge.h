@@ -19,7 +19,8 @@ enum sb_status {
     SB_EBUSY = -9,        /* another engine holds the database */
     SB_ESCHEMA = -10,     /* database newer than this program */
     SB_EAUTH = -11,       /* LWA or access token refused */
-    SB_EINTR = -12        /* stopped by a signal between transactions */
+    SB_EINTR = -12,       /* stopped by a signal between transactions */
+    SB_ELATER = -13       /* Amazon grants the call only later: not made; come back at the time given */
 };
 
 const char *sb_version(void);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "core/util.h"
 
 int sb_seterr(char *err, int code, const char *fmt, ...) {
@@ -195,4 +196,18 @@ char *sb_escape_controls(const char *s, size_t n, char *out, size_t outlen) {
     }
     out[o] = 0;
     return out;
+}
+
+int sb_url_is_loopback(const char *url) {
+    const char *h = !strncmp(url, "http://", 7) ? url + 7 : !strncmp(url, "https://", 8) ? url + 8 : NULL;
+    if (!h) return 0;
+    const char *at = strpbrk(h, "@/");
+    if (at && *at == '@') return 0;             /* user info: not a plain local address */
+    size_t n = strcspn(h, ":/?#");
+    if (*h == '[') return !strncmp(h, "[::1]", 5) && strchr(":/?#", h[5] ? h[5] : '/') != NULL;
+    if (n == 9 && !strncasecmp(h, "localhost", 9)) return 1;
+    if (n < 4 || n > 15 || strncmp(h, "127.", 4)) return 0;
+    for (size_t i = 4; i < n; i++)
+        if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.')) return 0;
+    return 1;
 }

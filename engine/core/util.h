@@ -37,4 +37,8 @@ char *sb_strdup(const char *s);   /* NULL-safe */
 char *sb_escape_controls(const char *s, size_t n, char *out, size_t outlen);
 int sb_file_read(const char *path, char **out, size_t *len, size_t max, char *err);
 
+/* 1 when url is http(s) to this machine (127.0.0.0/8, localhost, [::1]): the simulator,
+ * never Amazon. */
+int sb_url_is_loopback(const char *url);
+
 #endif

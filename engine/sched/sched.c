@@ -195,9 +195,15 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
                 }
                 int brought = jrc == 0 && fetched > 0;
                 in[i].next = sb_sched_next(at, brought, &in[i].streak, start, tz);
+                if (jrc == SB_ELATER && e->api) {
+                    /* paused for Amazon's rate limit: back as soon as it grants the next page */
+                    int64_t t = (sb_spapi_retry_at(e->api) + 999) / 1000;
+                    in[i].next = t > at ? t : at + 1;
+                }
                 char ts[32];
                 sb_info("orders check integration=%s result=%s fetched=%ld next_check=%s", in[i].name,
-                        jrc ? "failed" : "ok", fetched, sb_time_format(in[i].next, ts, sizeof ts));
+                        jrc == SB_ELATER ? "paused" : jrc ? "failed" : "ok", fetched,
+                        sb_time_format(in[i].next, ts, sizeof ts));
                 save_next(s, in[i].id, in[i].next, in[i].streak);
                 if (o->on_check) o->on_check(o->ud, in[i].name, at, jrc ? -1 : fetched, in[i].next);
                 if (!o->orders_job) after_check(e, dispatched_now, in[i].products_day);

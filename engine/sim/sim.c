@@ -827,6 +827,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (rs.status != 204) MHD_add_response_header(resp, "Content-Type", rs.ctype);
     if (rs.content_encoding_gzip) MHD_add_response_header(resp, "Content-Encoding", "gzip");
     MHD_add_response_header(resp, "x-amzn-RequestId", reqid);
+    /* Amazon's clock, as Amazon tells it: the simulator's, with its clock_offset_s */
+    char date[64];
+    time_t now = (time_t)(sim_now_ms(sim) / 1000);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    MHD_add_response_header(resp, "Date", date);
     if (rate[0]) MHD_add_response_header(resp, "x-amzn-RateLimit-Limit", rate);
     if (rs.status == 429) MHD_add_response_header(resp, "x-amzn-ErrorType", "TooManyRequestsException");
     enum MHD_Result r = MHD_queue_response(c, (unsigned)rs.status, resp);

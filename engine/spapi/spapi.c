@@ -61,8 +61,12 @@ struct sb_spapi {
     int64_t token_exp_ms;
     long refreshes;
 
-    pthread_mutex_t mu;           /* buckets, stats, rng */
+    pthread_mutex_t mu;           /* buckets, stats, rng, clock */
     bucket buckets[SB_OP_COUNT];
+    long max_wait_ms;             /* longer rate-limit waits are SB_ELATER */
+    int64_t retry_at_ms;          /* after SB_ELATER */
+    int64_t skew_ms;              /* Amazon's clock minus ours, once have_skew */
+    int have_skew;
     sb_spapi_stats stats[SB_OP_COUNT];
     uint64_t rng;
 };
@@ -141,6 +145,7 @@ sb_spapi *sb_spapi_new(const sb_spapi_config *c, char *err) {
     s->max_body = c->max_body_bytes > 0 ? c->max_body_bytes : (256L << 20);
     s->max_retries = c->max_retries == 0 ? 4 : c->max_retries < 0 ? 0 : c->max_retries;
     s->rate_scale = c->rate_scale > 0 ? c->rate_scale : 1.0;
+    s->max_wait_ms = c->max_wait_ms > 0 ? c->max_wait_ms : 0;
     snprintf(s->user_agent, sizeof s->user_agent, "sellerbridge/%s (Language=C; Platform=Linux)", SB_VERSION);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_mutex_init(&s->tok_mu, NULL);
@@ -219,6 +224,7 @@ typedef struct resp {
     sb_buf *body;
     char request_id[128];
     char rate_limit[32];
+    char date[64];                /* the Date header: Amazon's clock */
     long status;
     int overflow;
 } resp;
@@ -251,7 +257,42 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud) {
     resp *r = ud;
     size_t len = sz * n;
     sp_header_line(p, len, r->request_id, sizeof r->request_id, r->rate_limit, sizeof r->rate_limit);
+    header_value(p, len, "Date", r->date, sizeof r->date);
     return len;
+}
+
+/* Amazon's clock from an answer's Date header (whole seconds: the middle of the second
+ * is the best guess). The latest answer wins. */
+static void note_date(sb_spapi *s, const resp *r) {
+    if (!r->date[0]) return;
+    time_t t = curl_getdate(r->date, NULL);
+    if (t <= 0) return;
+    int64_t skew = (int64_t)t * 1000 + 500 - sb_now_ms();
+    pthread_mutex_lock(&s->mu);
+    s->skew_ms = skew;
+    s->have_skew = 1;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int sb_spapi_clock_skew(sb_spapi *s, int64_t *skew_ms) {
+    pthread_mutex_lock(&s->mu);
+    int have = s->have_skew;
+    *skew_ms = have ? s->skew_ms : 0;
+    pthread_mutex_unlock(&s->mu);
+    return have;
+}
+
+int64_t sb_spapi_amazon_now(sb_spapi *s) {
+    int64_t skew;
+    sb_spapi_clock_skew(s, &skew);
+    return sb_now_ms() + skew;
+}
+
+int64_t sb_spapi_retry_at(sb_spapi *s) {
+    pthread_mutex_lock(&s->mu);
+    int64_t t = s->retry_at_ms;
+    pthread_mutex_unlock(&s->mu);
+    return t;
 }
 
 static CURLcode http_once(sb_spapi *s, const sp_req *q, struct curl_slist *hdrs, resp *r,
@@ -430,21 +471,41 @@ static void refill(bucket *b, int64_t now) {
     }
 }
 
-/* Takes one token, sleeping (through the clock) until it is there. */
-static void bucket_take(sb_spapi *s, int op) {
+/* How long to wait for a bucket at tokens (< 1 once the call's token is taken) filling
+ * at rate per second: until it is back at 0, plus a margin of 2% of one token's interval
+ * (at least 100 ms) so that a request arriving a little early, or an Amazon bucket a
+ * little behind ours, still finds its token. */
+int64_t sp_bucket_wait_ms(double tokens, double rate) {
+    if (rate <= 0 || tokens >= 0) return 0;
+    double ms = -tokens * 1000.0 / rate, margin = 20.0 / rate;
+    return (int64_t)ceil(ms + (margin < 100 ? 100 : margin));
+}
+
+/* Takes one token: 0 when it was there or has been waited for (through the clock), or
+ * SB_ELATER when the wait is longer than max_wait_ms: then the token is left where it
+ * was and retry_at says when it will be there. */
+static int bucket_take(sb_spapi *s, int op) {
     bucket *b = &s->buckets[op];
     int64_t wait = 0;
     pthread_mutex_lock(&s->mu);
     if (b->rate > 0) {
-        refill(b, sb_now_ms());
+        int64_t now = sb_now_ms();
+        refill(b, now);
         b->tokens -= 1;
-        if (b->tokens < 0) wait = (int64_t)ceil(-b->tokens * 1000.0 / b->rate);
+        wait = sp_bucket_wait_ms(b->tokens, b->rate);
+        if (s->max_wait_ms && wait > s->max_wait_ms) {
+            b->tokens += 1;
+            s->retry_at_ms = now + wait;
+            pthread_mutex_unlock(&s->mu);
+            return SB_ELATER;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     if (wait > 0) {
         sb_debug("spapi waiting for rate limit op=%s wait_ms=%lld", op_table[op].name, (long long)wait);
         sb_sleep_ms(wait);
     }
+    return 0;
 }
 
 /* After the k-th 429 in a row: empty the bucket and push it 2^(k-1)-1 tokens into debt. */
@@ -539,6 +600,7 @@ static int lwa_refresh(sb_spapi *s, char *err) {
         resp r = {.body = &body};
         sb_buf_reset(&body);
         CURLcode cc = http_once(s, &q, h, &r, cerr);
+        note_date(s, &r);
         count(s, SB_OP_LWA_TOKEN, r.status, cc != CURLE_OK);
         int retry = 0;
         if (cc != CURLE_OK) {
@@ -592,6 +654,13 @@ static int get_token(sb_spapi *s, char *tok, size_t toklen, const char *stale, c
     return rc;
 }
 
+int sb_spapi_measure_clock(sb_spapi *s, char *err) {
+    char tok[4096];
+    int rc = get_token(s, tok, sizeof tok, NULL, err);
+    memset(tok, 0, sizeof tok);
+    return rc;
+}
+
 void sb_spapi_forget_token(sb_spapi *s) {
     pthread_mutex_lock(&s->tok_mu);
     memset(s->token, 0, sizeof s->token);
@@ -621,7 +690,15 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
     for (;;) {
         struct curl_slist *h = NULL;
         if (q->sp) {
-            bucket_take(s, q->op);
+            if ((rc = bucket_take(s, q->op)) == SB_ELATER) {
+                char at[32];
+                int64_t t = sb_spapi_retry_at(s);
+                sb_time_format(t / 1000, at, sizeof at);
+                rc = sb_seterr(err, SB_ELATER, "%s: Amazon's rate limit grants the next call at %s (in %lld s); "
+                               "the job comes back then", name, at, (long long)((t - sb_now_ms() + 999) / 1000));
+                sb_info("%s", err ? err : name);
+                goto done;                      /* not a call: nothing counted */
+            }
             if ((rc = get_token(s, tok, sizeof tok, stale[0] ? stale : NULL, err)) < 0) {
                 /* err already names LWA; prefix the operation */
                 if (err) {
@@ -651,6 +728,7 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
         resp r = {.body = out};
         sb_buf_reset(out);
         CURLcode cc = http_once(s, q, h, &r, cerr);
+        note_date(s, &r);
         curl_slist_free_all(h);
         memset(hdr, 0, sizeof hdr);
         count(s, q->op, r.status, cc != CURLE_OK);

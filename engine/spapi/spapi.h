@@ -30,6 +30,10 @@ typedef struct sb_spapi_config {
     long retry_base_ms;         /* first backoff step for 5xx/network retries; 0 = 500 ms */
     long max_body_bytes;        /* largest response kept; 0 = 256 MiB */
     const char *ca_file;        /* optional CA bundle; TLS verification is always on */
+    /* A rate-limit wait longer than this is not slept: the call returns SB_ELATER without
+     * calling, and sb_spapi_retry_at says when Amazon grants it (a job comes back then
+     * instead of holding the engine). 0 = wait inside the call however long it takes. */
+    long max_wait_ms;
 } sb_spapi_config;
 
 typedef struct sb_spapi sb_spapi;
@@ -37,6 +41,17 @@ typedef struct sb_spapi sb_spapi;
 /* Copies everything it needs from c. NULL with err set on bad configuration. */
 sb_spapi *sb_spapi_new(const sb_spapi_config *c, char *err);
 void sb_spapi_free(sb_spapi *s);
+
+/* After SB_ELATER: when (ms since the epoch, local clock) the refused call can be made. */
+int64_t sb_spapi_retry_at(sb_spapi *s);
+
+/* Amazon's clock, from the Date header of its answers (LWA's and SP-API's): *skew_ms is
+ * Amazon's time minus this machine's, about right to a second. 1 once measured, else 0.
+ * sb_spapi_amazon_now is the local time corrected by it (the local time until measured);
+ * sb_spapi_measure_clock gets an access token when none is cached, which measures it. */
+int sb_spapi_clock_skew(sb_spapi *s, int64_t *skew_ms);
+int64_t sb_spapi_amazon_now(sb_spapi *s);
+int sb_spapi_measure_clock(sb_spapi *s, char *err);
 
 /* Operations: index of the bucket and counters. */
 enum sb_spapi_op {
@@ -69,7 +84,7 @@ typedef struct sb_search_orders_params {
 
 /* One page of GET /orders/2026-01-01/orders; the raw JSON body goes into body (reset
  * first). Refuses (SB_EINVAL, no call) a missing lastUpdatedAfter/createdAfter, both set,
- * a before-time < 2 minutes before now, before < after, max_results out of 1..100, or
+ * a before-time < 2 minutes before Amazon's now (sb_spapi_amazon_now), before < after, max_results out of 1..100, or
  * more than 50 marketplaces. Filters must be identical on every page of one search: the
  * caller passes the same params with pagination_token set. */
 int sb_spapi_search_orders(sb_spapi *s, const sb_search_orders_params *p, sb_buf *body, char *err);

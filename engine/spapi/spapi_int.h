@@ -38,6 +38,9 @@ enum { SP_DONE, SP_RETRY, SP_THROTTLED, SP_REFRESH, SP_FAIL };
 /* One header line as libcurl hands it: a status line clears both, the rest fill them. */
 void sp_header_line(const char *line, size_t len, char *request_id, size_t idlen,
                     char *rate_limit, size_t rllen);
+/* The wait for a bucket left at tokens (< 0 after taking one) at rate per second, with
+ * the margin that keeps Amazon's published rate from yielding a 429; 0 = none. */
+int64_t sp_bucket_wait_ms(double tokens, double rate);
 /* x-amzn-RateLimit-Limit -> *rate; 0 when absent or not a sane rate. */
 int sp_rate_limit_parse(const char *v, double *rate);
 /* An SP-API (sp) or plain response: SP_DONE on a 2xx (valid JSON when want_json), else

@@ -46,7 +46,7 @@ int sb_spapi_search_orders(sb_spapi *s, const sb_search_orders_params *p, sb_buf
     }
     int64_t before = ub >= 0 ? ub : cb, after = ua >= 0 ? ua : ca;
     if (before >= 0) {
-        int64_t limit = sb_now() - 120;
+        int64_t limit = sb_spapi_amazon_now(s) / 1000 - 120;
         if (before > limit) {
             char lim[32];
             sb_time_format(limit, lim, sizeof lim);

@@ -247,6 +247,16 @@ static const char *const migrations[] = {
 "  WHERE p.id = OLD.kit_id; END;"
 "INSERT OR IGNORE INTO stock_dirty(integration_id, sku) SELECT i.id, p.sku FROM integrations i, products p "
 "  WHERE p.order_type = 'kit';",
+
+/* 10: a window of many pages survives a pause (Amazon's rate limit), a failure or a
+ * restart: its bounds and the token of its next page (Amazon keeps it 24 h) are kept
+ * after every page; and Amazon's clock as last measured, for people */
+"ALTER TABLE sync_state ADD COLUMN resume_after TEXT;"
+"ALTER TABLE sync_state ADD COLUMN resume_before TEXT;"
+"ALTER TABLE sync_state ADD COLUMN resume_token TEXT;"
+"ALTER TABLE sync_state ADD COLUMN resume_saved_at TEXT;"
+"ALTER TABLE sync_state ADD COLUMN resume_pages INTEGER;"
+"ALTER TABLE sync_state ADD COLUMN clock_skew_ms INTEGER;",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -188,10 +188,15 @@ int sb_engine_api(sb_engine *e, char *err) {
             .timeout_ms = sb_settings_int(&e->settings, "api.timeout_ms"),
             .max_retries = (int)sb_settings_int(&e->settings, "api.max_retries"),
             .rate_scale = sb_settings_num(&e->settings, "api.rate_scale"),
+            .max_wait_ms = SB_ENGINE_MAX_WAIT_MS,
         };
         if (c.max_retries == 0) c.max_retries = -1;
-        e->api = sb_spapi_new(&c, err);
-        if (!e->api) rc = SB_EINVAL;
+        if (c.rate_scale != 1 && !sb_url_is_loopback(c.endpoint))
+            rc = sb_seterr(err, SB_EINVAL, "api.rate_scale is %g, but api.endpoint %s is not the simulator: Amazon's "
+                           "rate limits are Amazon's, and calls faster than they allow are refused with 429 "
+                           "(the scale is only for the simulator on a loopback address); set api.rate_scale 1",
+                           c.rate_scale, c.endpoint);
+        else if (!(e->api = sb_spapi_new(&c, err))) rc = SB_EINVAL;
     }
     sb_secrets_wipe(cid);
     sb_secrets_wipe(secret);

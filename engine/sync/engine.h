@@ -13,6 +13,10 @@
 
 typedef struct sb_engine_lookup sb_engine_lookup;
 
+/* The longest wait for Amazon's rate limit a job sleeps inside a call; a longer one ends
+ * the call with SB_ELATER and the job comes back when Amazon grants it. */
+#define SB_ENGINE_MAX_WAIT_MS 1000
+
 typedef struct sb_engine {
     sb_store *store;            /* not owned */
     const char *db_path;

@@ -724,17 +724,89 @@ static int prefetch_wait(prefetch *f) {
 }
 
 
+/* ---- a window in progress ----
+ * After each page of an Amazon window its bounds and the next page's token are kept in
+ * sync_state, so a pause for the rate limit, a failure or a restart goes on from the
+ * first page not yet stored instead of page 1. Amazon keeps a token 24 hours; one kept
+ * longer than 23 is dropped and the window starts again from the watermark. */
+#define RESUME_MAX_AGE (23 * 3600)
+
+typedef struct resume {
+    char after[32], before[32], token[4096];
+    long pages;                   /* pages stored before the token's */
+} resume;
+
+static int resume_load(sb_engine *e, resume *r) {
+    sqlite3_stmt *st;
+    int ok = 0;
+    if (sb_store_prepare(e->store, "SELECT resume_after, resume_before, resume_token, resume_saved_at, resume_pages "
+                                   "FROM sync_state WHERE integration_id = ?1 AND job = 'orders' "
+                                   "AND resume_token IS NOT NULL", &st, NULL)) return 0;
+    sqlite3_bind_int64(st, 1, e->integ);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text(st, 0), *b = (const char *)sqlite3_column_text(st, 1);
+        const char *t = (const char *)sqlite3_column_text(st, 2), *at = (const char *)sqlite3_column_text(st, 3);
+        const char *wm = sb_settings_str(&e->settings, "orders.last_updated");
+        int64_t saved = at ? sb_time_parse(at) : -1;
+        if (a && b && t && *t && strlen(t) < sizeof r->token && saved > 0 && sb_now() - saved < RESUME_MAX_AGE &&
+            (!*wm || strcmp(b, wm) > 0)) {
+            snprintf(r->after, sizeof r->after, "%s", a);
+            snprintf(r->before, sizeof r->before, "%s", b);
+            snprintf(r->token, sizeof r->token, "%s", t);
+            r->pages = sqlite3_column_int64(st, 4);
+            ok = 1;
+        } else {
+            sb_info("orders: the kept page token of window %s..%s is too old or done; the window starts again "
+                    "integration=%s", a ? a : "?", b ? b : "?", e->name);
+        }
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* token NULL: the window is done (or starts again from its first page). */
+static void resume_save(sb_engine *e, const sb_orders_result *res, const char *token) {
+    sqlite3_stmt *st;
+    char now[32];
+    if (sb_store_prepare(e->store,
+            "INSERT INTO sync_state(integration_id, job, resume_after, resume_before, resume_token, resume_saved_at, "
+            "resume_pages) VALUES (?1, 'orders', ?2, ?3, ?4, ?5, ?6) ON CONFLICT(integration_id, job) DO UPDATE SET "
+            "resume_after = ?2, resume_before = ?3, resume_token = ?4, resume_saved_at = ?5, resume_pages = ?6",
+            &st, NULL)) return;
+    sqlite3_bind_int64(st, 1, e->integ);
+    bt(st, 2, token ? res->after : NULL);
+    bt(st, 3, token ? res->before : NULL);
+    bt(st, 4, token);
+    bt(st, 5, token ? sb_time_format(sb_now(), now, sizeof now) : NULL);
+    sqlite3_bind_int64(st, 6, res->pages + (res->resumed_at_page > 0 ? res->resumed_at_page - 1 : 0));
+    if (sqlite3_step(st) != SQLITE_DONE)
+        sb_warn("orders: cannot keep the window's next page token integration=%s: %s (a restart begins the window "
+                "again)", e->name, sqlite3_errmsg(e->store->db));
+    sqlite3_finalize(st);
+}
+
 static int set_watermark(sb_engine *e, const char *value, char *err) {
     return sb_settings_set(e->store, e->integ, "orders.last_updated", value, err);
 }
 
 static int record_run(sb_engine *e, const sb_orders_result *r, const char *error) {
-    char counts[512];
+    char counts[768];
     snprintf(counts, sizeof counts,
              "{\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,\"updated\":%ld,\"skipped\":%ld,\"held\":%ld,"
-             "\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld}",
+             "\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld",
              r->pages, r->fetched, r->created, r->updated, r->skipped, r->held, r->rule_errors, r->rejected,
              r->cancelled, r->dispatched);
+    size_t n = strlen(counts);
+    if (r->clock_known)
+        n += (size_t)snprintf(counts + n, sizeof counts - n, ",\"amazon_clock_skew_ms\":%lld", (long long)r->clock_skew_ms);
+    if (r->resumed_at_page > 0)
+        n += (size_t)snprintf(counts + n, sizeof counts - n, ",\"resumed_at_page\":%ld", r->resumed_at_page);
+    if (r->paused_until > 0) {
+        char t[32];
+        n += (size_t)snprintf(counts + n, sizeof counts - n, ",\"paused_until\":\"%s\"",
+                              sb_time_format(r->paused_until / 1000, t, sizeof t));
+    }
+    snprintf(counts + n, sizeof counts - n, "}");
     char why[SB_ERRLEN];
     int rc = sb_engine_record_run(e, "orders", error == NULL, error, counts, NULL, why);
     if (rc) sb_warn("orders: the run's result was not recorded integration=%s: %s", e->name, why);
@@ -745,7 +817,7 @@ static int record_run(sb_engine *e, const sb_orders_result *r, const char *error
  * last one the orders watermark moves to watermark (when not NULL). The next page is fetched, and
  * read into the twin rule state (rules.read_ahead), while this one is applied. */
 static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p, const char *watermark,
-                     char *err) {
+                     const char *start_token, char *err) {
     sb_engine *e = c->e;
     sb_orders_result *res = c->res;
     sb_buf body;
@@ -755,6 +827,7 @@ static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p
     sb_buf_init(&body, (size_t)64 << 20);
     sb_buf_init(&f.body, (size_t)64 << 20);
     char token[4096] = "", next_token[4096] = "";
+    if (start_token) snprintf(token, sizeof token, "%s", start_token);
     sb_rules *cur = e->rules;
     for (;;) {
         int unchecked = 0, n = 0, read = 0;
@@ -803,6 +876,7 @@ static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p
         }
         /* the watermark moves only once every order of the window is stored */
         if (!*next_token && watermark && (rc = set_watermark(e, watermark, err))) goto out;
+        if (watermark) resume_save(e, res, *next_token ? next_token : NULL);
         if (!*next_token) break;
         memcpy(token, next_token, sizeof token);
         if (stopping(e)) {
@@ -827,7 +901,7 @@ int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, 
     sb_search_orders_params p = {.max_results = SEARCH_PAGE_SIZE};
     memset(res, 0, sizeof *res);
     int rc = npages > 0 ? sb_engine_rules(e, err) : 0;
-    if (!rc && npages > 0) rc = run_pages(&c, &src, &p, NULL, err);
+    if (!rc && npages > 0) rc = run_pages(&c, &src, &p, NULL, NULL, err);
     octx_done(&c);
     return rc;
 }
@@ -850,13 +924,33 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         return 0;
     }
     if ((rc = sb_engine_rules(e, err)) || (rc = sb_engine_api(e, err))) goto out;
-    /* the window: from the watermark to at least two minutes ago */
-    int64_t now = sb_now(), before = now - TWO_MINUTES - 5;
+    /* the window: from the watermark to two minutes before Amazon's now (the access
+     * token's answer tells Amazon's clock; a margin of 2 s for its whole seconds, 5 s on
+     * this machine's clock when Amazon's is not known) */
+    if ((rc = sb_spapi_measure_clock(e->api, err))) goto out;
+    res->clock_known = sb_spapi_clock_skew(e->api, &res->clock_skew_ms);
+    if (res->clock_known && (res->clock_skew_ms > 5000 || res->clock_skew_ms < -5000))
+        sb_warn("Amazon's clock is %.1f s %s this machine's integration=%s: order windows follow Amazon's; "
+                "set this machine's clock right (NTP)", (double)(res->clock_skew_ms < 0 ? -res->clock_skew_ms : res->clock_skew_ms) / 1000,
+                res->clock_skew_ms < 0 ? "behind" : "ahead of", e->name);
+    int64_t now = sb_spapi_amazon_now(e->api) / 1000, before = now - TWO_MINUTES - (res->clock_known ? 2 : 5);
     const char *wm = sb_settings_str(&e->settings, "orders.last_updated");
     int64_t after = *wm ? sb_time_parse(wm) : before - DEFAULT_LOOKBACK;
     if (!*wm) sb_info("no orders watermark yet integration=%s: starting 7 days back", e->name);
     sb_time_format(after, res->after, sizeof res->after);
     sb_time_format(before, res->before, sizeof res->before);
+    resume r;
+    const char *start_token = NULL;
+    if (resume_load(e, &r)) {                   /* the same window, from its next page */
+        snprintf(res->after, sizeof res->after, "%s", r.after);
+        snprintf(res->before, sizeof res->before, "%s", r.before);
+        start_token = r.token;
+        res->resumed_at_page = r.pages + 1;
+        after = sb_time_parse(r.after);
+        before = sb_time_parse(r.before);
+        sb_info("orders window %s..%s resumes at page %ld integration=%s", res->after, res->before,
+                res->resumed_at_page, e->name);
+    }
     if (before <= after) {
         sb_info("orders window is empty integration=%s after=%s", e->name, res->after);
         goto out;
@@ -871,7 +965,16 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         .included_data = "BUYER,RECIPIENT,PROCEEDS,FULFILLMENT",
     };
     page_source src = {fetch_amazon, e->api, 1};
-    if ((rc = run_pages(&c, &src, &p, res->before, err))) goto out;
+    if ((rc = run_pages(&c, &src, &p, res->before, start_token, err))) {
+        if (rc == SB_ELATER) res->paused_until = sb_spapi_retry_at(e->api);
+        else if (start_token && res->pages <= 1 && rc != SB_EINTR) {
+            /* the kept token itself may be what Amazon refuses (expired, other filters) */
+            resume_save(e, res, NULL);
+            sb_warn("orders: the window %s..%s could not go on from its kept page token; the next run starts it "
+                    "again integration=%s", res->after, res->before, e->name);
+        }
+        goto out;
+    }
     /* pages only a few orders still point at give those their own copy; pages no order
      * points at any more (each updated from a later page) go */
     for (int k = S_COMPACT_PAGES; k <= S_PRUNE_PAGES; k++) {
@@ -886,10 +989,13 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
             e->name, res->after, res->before, res->pages, res->fetched, res->created, res->updated,
             res->skipped, res->held, res->rule_errors, res->rejected, res->cancelled, res->dispatched);
 out:
-    if (rc && rc != SB_EINTR)
-        sb_error("orders sync failed integration=%s (the watermark stays at %s; the next run repeats the window): %s",
-                 e->name, *res->after ? res->after : "?", err);
-    record_run(e, res, rc ? err : NULL);
+    if (rc == SB_ELATER)
+        sb_info("orders window %s..%s paused after page %ld integration=%s (the next run goes on from there): %s",
+                res->after, res->before, res->pages, e->name, err);
+    else if (rc && rc != SB_EINTR)
+        sb_error("orders sync failed integration=%s (the watermark stays at %s; the next run goes on from the "
+                 "first page not stored): %s", e->name, *res->after ? res->after : "?", err);
+    record_run(e, res, rc && rc != SB_ELATER ? err : NULL);
     sb_settings_list_free(mkts);
     octx_done(&c);
     return rc;

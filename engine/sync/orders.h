@@ -19,6 +19,10 @@ typedef struct sb_orders_result {
     long cancelled;             /* cancelled by Amazon and released */
     long dispatched;            /* auto-dispatched on download */
     char after[32], before[32]; /* the window */
+    long resumed_at_page;       /* > 0: the window was resumed from a kept page token */
+    int64_t paused_until;       /* SB_ELATER: when (ms, local clock) Amazon grants the next page */
+    int clock_known;            /* Amazon's clock was measured this pass: */
+    int64_t clock_skew_ms;      /* Amazon's time minus this machine's */
 } sb_orders_result;
 
 /* One full pass over the window (all pages). */

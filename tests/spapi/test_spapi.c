@@ -5,6 +5,7 @@
  * the simulator is stricter), Feeds, Reports and Listings, and no secret in any error,
  * log line or recorded request. */
 #include "common.h"
+#include "spapi/spapi_int.h"      /* sp_bucket_wait_ms */
 
 #define NOW "2026-11-27T12:00:00Z"
 
@@ -435,6 +436,77 @@ static void test_feeds_reports_listings(sb_sim *sim, sb_spapi *s) {
     sb_buf_free(&body);
 }
 
+/* The bucket's wait keeps a margin: 2% of one token's interval, at least 100 ms. */
+static void test_bucket_margin(void) {
+    T_EQ(sp_bucket_wait_ms(0.5, 2), 0);
+    T_EQ(sp_bucket_wait_ms(-0.5, 2), 350);                 /* 250 ms + 100 ms */
+    T_EQ(sp_bucket_wait_ms(-1, 0.0056), 182143);           /* searchOrders: 178.6 s + 3.6 s */
+    T_EQ(sp_bucket_wait_ms(-1, 0), 0);                     /* no bucket */
+}
+
+/* A client that may wait at most a second: the 21st searchOrders of a burst is not made
+ * (SB_ELATER, no request reaches Amazon), retry_at says when; at that time it is. */
+static void test_come_back_later(sb_sim *sim) {
+    char err[SB_ERRLEN] = "", lwa[128];
+    snprintf(lwa, sizeof lwa, "%s/auth/o2/token", sb_sim_url(sim));
+    sb_spapi_config c = {.endpoint = sb_sim_url(sim), .lwa_endpoint = lwa, .client_id = SB_SIM_CLIENT_ID,
+                         .client_secret = SB_SIM_CLIENT_SECRET, .refresh_token = SB_SIM_REFRESH_TOKEN,
+                         .max_retries = 3, .rate_scale = 1.0, .max_wait_ms = 1000};
+    sb_spapi *s = sb_spapi_new(&c, err);
+    T_CHECK(s != NULL);
+    if (!s) return;
+    sb_buf body;
+    sb_buf_init(&body, 4u << 20);
+    sb_search_orders_params p = {.last_updated_after = "2026-11-26T00:00:00Z", .max_results = 5};
+    int fails = 0;
+    atomic_fetch_add(&fake_ms, (int64_t)4000 * 1000);      /* the simulator's bucket is full again */
+    for (int i = 0; i < 20; i++) fails += sb_spapi_search_orders(s, &p, &body, err) != 0;
+    T_EQ(fails, 0);
+    size_t n = sb_sim_request_count(sim);
+    int64_t t0 = atomic_load(&fake_ms);
+    T_EQ(sb_spapi_search_orders(s, &p, &body, err), SB_ELATER);
+    T_CONTAINS(err, "searchOrders: Amazon's rate limit grants the next call at ");
+    T_EQ(sb_sim_request_count(sim), n);                    /* nothing was sent */
+    T_EQ(atomic_load(&fake_ms), t0);                       /* nothing was waited for */
+    int64_t at = sb_spapi_retry_at(s);
+    T_CHECK(at - t0 >= 178000 && at - t0 <= 190000);
+    atomic_store(&fake_ms, at);
+    T_EQ(sb_spapi_search_orders(s, &p, &body, err), 0);
+    T_EQ(sb_sim_request_count(sim), n + 1);
+    sb_buf_free(&body);
+    sb_spapi_free(s);
+}
+
+/* Amazon's clock from its Date header: 40 s behind ours, measured to about a second; a
+ * lastUpdatedBefore two minutes before our clock is then refused before any call. */
+static void test_amazon_clock(sb_sim *sim) {
+    char err[SB_ERRLEN] = "", before[32];
+    T_EQ(sb_sim_configure(sim, "{\"clock_offset_s\":-40}", err), 0);
+    sb_spapi *s = client_for(sim, NULL, 3000, err);
+    T_CHECK(s != NULL);
+    if (!s) return;
+    int64_t skew = 1;
+    T_EQ(sb_spapi_clock_skew(s, &skew), 0);                /* not measured before an answer */
+    T_EQ(sb_spapi_measure_clock(s, err), 0);
+    T_EQ(sb_spapi_clock_skew(s, &skew), 1);
+    T_CHECK(skew <= -39000 && skew >= -41000);
+    T_CHECK(sb_spapi_amazon_now(s) - (atomic_load(&fake_ms) - 40000) < 1500);
+    sb_buf body;
+    sb_buf_init(&body, 4u << 20);
+    sb_time_format(atomic_load(&fake_ms) / 1000 - 125, before, sizeof before);
+    sb_search_orders_params p = {.last_updated_after = "2026-11-26T00:00:00Z", .last_updated_before = before,
+                                 .max_results = 5};
+    size_t n = sb_sim_request_count(sim);
+    T_EQ(sb_spapi_search_orders(s, &p, &body, err), SB_EINVAL);
+    T_CONTAINS(err, "must be at least 2 minutes in the past");
+    T_EQ(sb_sim_request_count(sim), n);
+    sb_time_format(sb_spapi_amazon_now(s) / 1000 - 122, before, sizeof before);
+    T_EQ(sb_spapi_search_orders(s, &p, &body, err), 0);
+    sb_buf_free(&body);
+    sb_spapi_free(s);
+    T_EQ(sb_sim_configure(sim, "{\"clock_offset_s\":0}", err), 0);
+}
+
 int main(void) {
     char err[SB_ERRLEN] = "";
     fake_clock_install(NOW);
@@ -453,6 +525,9 @@ int main(void) {
     test_token_refresh_early(sim, s);
     test_rates(sim, s);
     test_feeds_reports_listings(sim, s);
+    test_bucket_margin();
+    test_come_back_later(sim);
+    test_amazon_clock(sim);
 
     sb_buf m;
     sb_buf_init(&m, 1 << 20);

@@ -88,4 +88,15 @@ kill -TERM $runpid; wait $runpid; rc=$?
 expect_eq "$rc" 0 "run exit code after SIGTERM"
 grep -q "engine stopped" "$T/run.err" && ok || bad "no clean stop line: $(tail -3 "$T/run.err")"
 grep -q "next_check=" "$T/run.err" && ok || bad "no next check in the run log"
+
+# a simulator's rate scale left in place is refused for Amazon itself, before any call
+$SB settings set api.rate_scale 1000 >/dev/null
+saved_ep=$($SB settings get api.endpoint)
+$SB settings set api.endpoint https://sellingpartnerapi-na.amazon.com >/dev/null
+expect_rc 1 $SB sync orders
+expect_err "api.rate_scale is 1000, but api.endpoint https://sellingpartnerapi-na.amazon.com is not the simulator"
+expect_err "set api.rate_scale 1"
+$SB settings set api.endpoint "$saved_ep" >/dev/null
+expect_rc 0 $SB sync orders
+$SB settings set api.rate_scale 1 >/dev/null
 finish

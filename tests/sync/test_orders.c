@@ -7,7 +7,12 @@
  *   set NAME VALUE            a setting (VALUE "now-Nd" = N days before the clock)
  *   pack DIR                  write the following "file NAME" blocks into a temp pack
  *   file NAME ... eof         a rule file for the pack
- *   sync [fail]               one orders pass; "fail" expects it to fail
+ *   sync [fail|paused]        one orders pass; "fail" expects it to fail, "paused" to stop
+ *                             for Amazon's rate limit (SB_ELATER: come back later)
+ *   simconfig JSON            sb_sim_configure (e.g. {"clock_offset_s":-30})
+ *   clearrequests             empty the simulator's request log
+ *   requests OP => N          the simulator logged N requests of OP since the last
+ *                             clearrequests
  *   retry                     re-run held orders
  *   fix REF BRANCH|- [resolve] a person's fix (sb_orders_fix); "fix! ..." expects a refusal
  *   order JSON                add or change an order in the simulator
@@ -146,16 +151,35 @@ static void query(ctx *c, const char *sql, char *out, size_t len) {
     sqlite3_finalize(st);
 }
 
-static int run_sync(ctx *c, int expect_fail) {
+/* expect: 0 ok, 1 a failure, 2 a pause for Amazon's rate limit (SB_ELATER) */
+static int run_sync(ctx *c, int expect) {
     char err[SB_ERRLEN] = "";
     sb_engine *e = NULL;
     sb_orders_result r;
     int rc = sb_engine_open(c->s, c->db, c->integ, &e, err);
     if (!rc) rc = sb_sync_orders(e, &r, err);
     sb_engine_close(e);
-    if (!expect_fail && rc) { fprintf(stderr, "%s:%d: sync failed: %s\n", c->file, c->line, err); return -1; }
-    if (expect_fail && !rc) { fprintf(stderr, "%s:%d: sync should have failed\n", c->file, c->line); return -1; }
+    if (expect == 2) {
+        if (rc == SB_ELATER && strstr(err, "grants the next call at")) return 0;
+        fprintf(stderr, "%s:%d: sync should have paused for the rate limit: rc %d %s\n", c->file, c->line, rc, err);
+        return -1;
+    }
+    if (!expect && rc) { fprintf(stderr, "%s:%d: sync failed: %s\n", c->file, c->line, err); return -1; }
+    if (expect && !rc) { fprintf(stderr, "%s:%d: sync should have failed\n", c->file, c->line); return -1; }
     return 0;
+}
+
+/* How many requests of op the simulator has logged. */
+static long requests(ctx *c, const char *op) {
+    sb_buf b;
+    char needle[96];
+    long n = 0;
+    sb_buf_init(&b, 64u << 20);
+    snprintf(needle, sizeof needle, "\"op\":\"%s\"", op);
+    if (!sb_sim_requests_json(c->sim, &b))
+        for (const char *p = b.data; p && (p = strstr(p, needle)); p += strlen(needle)) n++;
+    sb_buf_free(&b);
+    return n;
 }
 
 static void run_case(const char *dir, const char *name) {
@@ -202,7 +226,7 @@ static void run_case(const char *dir, const char *name) {
             snprintf(path, sizeof path, "%s/%s", c.pack, line + 5);
             packfile = fopen(path, "w");
         } else if (!strncmp(line, "sync", 4)) {
-            if (run_sync(&c, strstr(line, "fail") != NULL)) t_fail++; else t_pass++;
+            if (run_sync(&c, strstr(line, "fail") ? 1 : strstr(line, "paused") ? 2 : 0)) t_fail++; else t_pass++;
         } else if (!strcmp(line, "retry")) {
             sb_engine *e = NULL;
             long fixed = 0;
@@ -224,6 +248,17 @@ static void run_case(const char *dir, const char *name) {
             if (sb_sim_orders_upsert(c.sim, line + 6, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
         } else if (!strncmp(line, "fault ", 6)) {
             if (sb_sim_fault_add(c.sim, line + 6, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
+        } else if (!strncmp(line, "simconfig ", 10)) {
+            if (sb_sim_configure(c.sim, line + 10, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
+        } else if (!strcmp(line, "clearrequests")) {
+            sb_sim_requests_clear(c.sim);
+        } else if (!strncmp(line, "requests ", 9)) {
+            char op[64];
+            long want = -1;
+            if (sscanf(line + 9, "%63s => %ld", op, &want) != 2) { t_fail++; continue; }
+            long got = requests(&c, op);
+            if (got != want) { t_fail++; fprintf(stderr, "%s:%d: %ld %s requests, expected %ld\n", name, c.line, got, op, want); }
+            else t_pass++;
         } else if (!strcmp(line, "clearfaults")) {
             sb_sim_faults_clear(c.sim);
         } else if (!strncmp(line, "advance ", 8)) {
