@@ -91,13 +91,60 @@ typedef struct integ_state {
     int streak;
     char products_day[16];
     sb_rules *rules;    /* the integration's pack that loaded last: kept if an edit breaks it */
+    sb_spapi *api;      /* its Amazon client: token, buckets and Amazon's clock carry over */
 } integ_state;
 
-static int default_orders_job(void *ud, sb_engine *e, long *fetched, char *err) {
+/* The integrations as the database has them now: a new one joins, a removed one goes,
+ * and each one kept keeps its state. The clients are dropped (rebuilt at their next run)
+ * because this runs when another connection changed the database: the settings or the
+ * credentials behind a client may be what changed. */
+static int load_integrations(sb_store *s, integ_state **in, int *n, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s, "SELECT id, name FROM integrations ORDER BY id", &st, err);
+    if (rc) return rc;
+    integ_state *out = NULL;
+    int m = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (m == cap) {
+            integ_state *g = realloc(out, (size_t)(cap = cap ? cap * 2 : 8) * sizeof *out);
+            if (!g) { rc = sb_seterr(err, SB_ENOMEM, "engine: out of memory reading the integrations"); break; }
+            out = g;
+        }
+        integ_state *x = &out[m++];
+        memset(x, 0, sizeof *x);
+        x->id = sqlite3_column_int64(st, 0);
+        snprintf(x->name, sizeof x->name, "%s", sqlite3_column_text(st, 1));
+        for (int i = 0; i < *n; i++)
+            if ((*in)[i].id == x->id) {
+                *x = (*in)[i];
+                snprintf(x->name, sizeof x->name, "%s", sqlite3_column_text(st, 1));
+                (*in)[i].id = 0;            /* moved */
+                break;
+            }
+        sb_spapi_free(x->api);
+        x->api = NULL;
+    }
+    sqlite3_finalize(st);
+    if (rc) { free(out); return rc; }
+    for (int i = 0; i < *n; i++)
+        if ((*in)[i].id) {                  /* gone from the database */
+            sb_info("integration %s is no longer in the database; its jobs stop", (*in)[i].name);
+            sb_rules_free((*in)[i].rules);
+            sb_spapi_free((*in)[i].api);
+        }
+    if (m > *n) sb_info("engine integrations=%d", m);
+    free(*in);
+    *in = out;
+    *n = m;
+    return 0;
+}
+
+static int default_orders_job(void *ud, sb_engine *e, long *fetched, int64_t *come_back_ms, char *err) {
     (void)ud;
     sb_orders_result r;
     int rc = sb_sync_orders(e, &r, err);
     *fetched = r.created + r.updated;
+    *come_back_ms = r.paused_until;
     return rc;
 }
 
@@ -130,17 +177,9 @@ static int64_t data_version(sb_store *s) {
 int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
     int rc = sb_store_lock_engine(s, err);
     if (rc) return rc;
-    integ_state in[64];
+    integ_state *in = NULL;
     int n = 0;
-    sqlite3_stmt *st;
-    if ((rc = sb_store_prepare(s, "SELECT id, name FROM integrations ORDER BY id", &st, err))) return rc;
-    while (sqlite3_step(st) == SQLITE_ROW && n < 64) {
-        memset(&in[n], 0, sizeof in[n]);
-        in[n].id = sqlite3_column_int64(st, 0);
-        snprintf(in[n].name, sizeof in[n].name, "%s", sqlite3_column_text(st, 1));
-        n++;
-    }
-    sqlite3_finalize(st);
+    if ((rc = load_integrations(s, &in, &n, err))) return rc;
     long runs = 0;
     int64_t wake = 0, seen = -2;    /* when the integrations are due to be looked at again */
     sb_info("engine started integrations=%d", n);
@@ -159,6 +198,7 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
             if (w > 0) sb_sleep_ms(w);
             continue;
         }
+        if (seen != -2 && dv != seen && (rc = load_integrations(s, &in, &n, err))) break;
         seen = dv;
         if (o->visits) (*o->visits)++;
         int64_t soonest = now + 60;
@@ -170,6 +210,8 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
                 continue;
             }
             e->stop = o->stop;
+            char aerr[SB_ERRLEN];
+            sb_engine_api_keep(e, &in[i].api, aerr);    /* when it fails, the job says why */
             int on = sb_settings_bool(&e->settings, "orders.enabled") && sb_settings_bool(&e->settings, "orders.auto_download");
             int start = sb_sched_parse_start(sb_settings_str(&e->settings, "orders.auto_download_start"));
             const char *tz = sb_settings_str(&e->settings, "integration.timezone");
@@ -182,9 +224,10 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
             if (!in[i].next) in[i].next = on ? sb_sched_first(now, start, tz) : now;
             if (now >= in[i].next || run_now) {
                 long fetched = 0;
+                int64_t come_back_ms = 0;
                 int jrc = 0;
                 if (!o->orders_job) jrc = sb_engine_rules_keep(e, &in[i].rules, e2);
-                if (!jrc) jrc = (o->orders_job ? o->orders_job : default_orders_job)(o->ud, e, &fetched, e2);
+                if (!jrc) jrc = (o->orders_job ? o->orders_job : default_orders_job)(o->ud, e, &fetched, &come_back_ms, e2);
                 else sb_error("orders check skipped integration=%s: %s", in[i].name, e2);
                 int64_t at = now;
                 if (jrc == SB_EINTR) {
@@ -195,9 +238,9 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
                 }
                 int brought = jrc == 0 && fetched > 0;
                 in[i].next = sb_sched_next(at, brought, &in[i].streak, start, tz);
-                if (jrc == SB_ELATER && e->api) {
+                if (jrc == SB_ELATER) {
                     /* paused for Amazon's rate limit: back as soon as it grants the next page */
-                    int64_t t = (sb_spapi_retry_at(e->api) + 999) / 1000;
+                    int64_t t = (come_back_ms + 999) / 1000;
                     in[i].next = t > at ? t : at + 1;
                 }
                 char ts[32];
@@ -222,7 +265,11 @@ int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err) {
         if (wait_ms > 1000 && !o->until_ms) wait_ms = 1000;
         if (wait_ms > 0) sb_sleep_ms(wait_ms);
     }
-    for (int i = 0; i < n; i++) sb_rules_free(in[i].rules);
+    for (int i = 0; i < n; i++) {
+        sb_rules_free(in[i].rules);
+        sb_spapi_free(in[i].api);
+    }
+    free(in);
     sb_info("engine stopped runs=%ld", runs);
-    return 0;
+    return rc;
 }

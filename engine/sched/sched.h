@@ -28,8 +28,9 @@ typedef struct sb_sched_opts {
     volatile int *stop;         /* set by SIGTERM/SIGINT: finish the page and return */
     int64_t until_ms;           /* stop when the clock passes this (0 = never): tests */
     long max_runs;              /* stop after this many job runs (0 = no limit): tests */
-    /* the orders job; NULL = sb_sync_orders. Returns 0 or negative; *fetched = orders. */
-    int (*orders_job)(void *ud, struct sb_engine *e, long *fetched, char *err);
+    /* the orders job; NULL = sb_sync_orders. Returns 0 or negative; *fetched = orders.
+     * SB_ELATER: paused for Amazon's rate limit, *come_back_ms says when to go on. */
+    int (*orders_job)(void *ud, struct sb_engine *e, long *fetched, int64_t *come_back_ms, char *err);
     void *ud;
     /* called after each check with its time and what it brought (tests record these) */
     void (*on_check)(void *ud, const char *integration, int64_t at, long fetched, int64_t next);

@@ -64,6 +64,7 @@ struct sb_spapi {
     pthread_mutex_t mu;           /* buckets, stats, rng, clock */
     bucket buckets[SB_OP_COUNT];
     long max_wait_ms;             /* longer rate-limit waits are SB_ELATER */
+    volatile int *stop;           /* abandons a GET in flight */
     int64_t retry_at_ms;          /* after SB_ELATER */
     int64_t skew_ms;              /* Amazon's clock minus ours, once have_skew */
     int have_skew;
@@ -146,6 +147,7 @@ sb_spapi *sb_spapi_new(const sb_spapi_config *c, char *err) {
     s->max_retries = c->max_retries == 0 ? 4 : c->max_retries < 0 ? 0 : c->max_retries;
     s->rate_scale = c->rate_scale > 0 ? c->rate_scale : 1.0;
     s->max_wait_ms = c->max_wait_ms > 0 ? c->max_wait_ms : 0;
+    s->stop = c->stop;
     snprintf(s->user_agent, sizeof s->user_agent, "sellerbridge/%s (Language=C; Platform=Linux)", SB_VERSION);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_mutex_init(&s->tok_mu, NULL);
@@ -295,6 +297,13 @@ int64_t sb_spapi_retry_at(sb_spapi *s) {
     return t;
 }
 
+/* libcurl's progress callback: non-zero abandons the transfer (the engine is stopping). */
+static int on_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln) {
+    (void)dlt; (void)dln; (void)ult; (void)uln;
+    volatile int *stop = ud;
+    return *stop != 0;
+}
+
 static CURLcode http_once(sb_spapi *s, const sp_req *q, struct curl_slist *hdrs, resp *r,
                           char *cerr) {
     CURL *h = pool_get(s);
@@ -320,6 +329,11 @@ static CURLcode http_once(sb_spapi *s, const sp_req *q, struct curl_slist *hdrs,
     curl_easy_setopt(h, CURLOPT_USERAGENT, s->user_agent);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_body);
     if (q->decode_encoding) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    if (s->stop && !strcmp(q->method, "GET")) {     /* a read can be given up; a change is let finish */
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)s->stop);
+    }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -738,6 +752,10 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
             if (r.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
                 rc = sb_seterr(err, SB_EHTTP, "%s: response larger than %ld bytes (%s)", name, s->max_body, urllog);
                 break;
+            }
+            if (cc == CURLE_ABORTED_BY_CALLBACK) {
+                rc = sb_seterr(err, SB_EINTR, "%s: given up: the engine is stopping", name);
+                goto done;
             }
             snprintf(what, sizeof what, "%s", cerr);
             retry = transient_curl(cc);

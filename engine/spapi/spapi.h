@@ -34,6 +34,9 @@ typedef struct sb_spapi_config {
      * calling, and sb_spapi_retry_at says when Amazon grants it (a job comes back then
      * instead of holding the engine). 0 = wait inside the call however long it takes. */
     long max_wait_ms;
+    /* set by a signal handler: a GET in flight is abandoned at once (SB_EINTR); a request
+     * that changes something on Amazon is let finish. NULL: none. */
+    volatile int *stop;
 } sb_spapi_config;
 
 typedef struct sb_spapi sb_spapi;

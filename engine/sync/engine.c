@@ -94,7 +94,7 @@ out:
 void sb_engine_close(sb_engine *e) {
     if (!e) return;
     if (!e->rules_borrowed) sb_rules_free(e->rules);
-    sb_spapi_free(e->api);
+    if (!e->api_borrowed) sb_spapi_free(e->api);
     sb_engine_lookup_free(e->lookup);
     sb_settings_free(&e->settings);
     free(e->rule_settings);
@@ -168,6 +168,18 @@ static const char *region_host(const char *region, int sandbox) {
     return sandbox ? "https://sandbox.sellingpartnerapi-na.amazon.com" : "https://sellingpartnerapi-na.amazon.com";
 }
 
+int sb_engine_api_keep(sb_engine *e, sb_spapi **kept, char *err) {
+    if (e->api) return 0;
+    if (!*kept) {
+        int rc = sb_engine_api(e, err);
+        if (rc) return rc;
+        *kept = e->api;
+    }
+    e->api = *kept;
+    e->api_borrowed = 1;
+    return 0;
+}
+
 int sb_engine_api(sb_engine *e, char *err) {
     if (e->api) return 0;
     unsigned char key[SB_KEY_LEN];
@@ -189,6 +201,7 @@ int sb_engine_api(sb_engine *e, char *err) {
             .max_retries = (int)sb_settings_int(&e->settings, "api.max_retries"),
             .rate_scale = sb_settings_num(&e->settings, "api.rate_scale"),
             .max_wait_ms = SB_ENGINE_MAX_WAIT_MS,
+            .stop = e->stop,
         };
         if (c.max_retries == 0) c.max_retries = -1;
         if (c.rate_scale != 1 && !sb_url_is_loopback(c.endpoint))

@@ -27,6 +27,7 @@ typedef struct sb_engine {
     int rules_borrowed;         /* rules belong to the caller (sb_engine_rules_keep) */
     char today[16];             /* YYYY-MM-DD in the integration's time zone */
     sb_spapi *api;              /* NULL until sb_engine_api() */
+    int api_borrowed;           /* api belongs to the caller (sb_engine_api_keep) */
     sb_engine_lookup *lookup;
     sb_setting_value *rule_settings;
     sb_branch_info *branches;
@@ -50,6 +51,11 @@ int sb_engine_api(sb_engine *e, char *err);
  * broken edit), keeps using *last, the last pack that did, and logs why. On success the
  * new pack replaces *last. *last belongs to the caller; the engine only borrows it. */
 int sb_engine_rules_keep(sb_engine *e, sb_rules **last, char *err);
+/* For a long-running engine: uses *kept, the integration's client from an earlier run
+ * (its access token, rate-limit buckets and Amazon's clock carry over), or builds one and
+ * keeps it there. *kept belongs to the caller (sb_spapi_free), who drops it when the
+ * settings or credentials may have changed. */
+int sb_engine_api_keep(sb_engine *e, sb_spapi **kept, char *err);
 /* Loads another pack (rules check/dry-run) with this engine's context. */
 int sb_engine_load_pack(sb_engine *e, const char *pack, sb_rules **out, char *err);
 /* Records a run of job ("orders", "products", "stock") in sync_state: when it ran,

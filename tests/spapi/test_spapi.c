@@ -507,6 +507,35 @@ static void test_amazon_clock(sb_sim *sim) {
     T_EQ(sb_sim_configure(sim, "{\"clock_offset_s\":0}", err), 0);
 }
 
+/* The engine stopping: a GET is given up at once (SB_EINTR, a clear line); a POST, which
+ * changes something on Amazon, is let finish. */
+static void test_stop(sb_sim *sim) {
+    char err[SB_ERRLEN] = "", lwa[128];
+    static volatile int stop;
+    snprintf(lwa, sizeof lwa, "%s/auth/o2/token", sb_sim_url(sim));
+    sb_spapi_config c = {.endpoint = sb_sim_url(sim), .lwa_endpoint = lwa, .client_id = SB_SIM_CLIENT_ID,
+                         .client_secret = SB_SIM_CLIENT_SECRET, .refresh_token = SB_SIM_REFRESH_TOKEN,
+                         .max_retries = 3, .rate_scale = 1.0, .stop = &stop};
+    sb_spapi *s = sb_spapi_new(&c, err);
+    T_CHECK(s != NULL);
+    if (!s) return;
+    sb_buf body;
+    sb_buf_init(&body, 4u << 20);
+    atomic_fetch_add(&fake_ms, (int64_t)600 * 1000);
+    T_EQ(sb_spapi_get_order(s, "111-0000001-0000001", NULL, &body, err), 0);
+    stop = 1;
+    T_EQ(sb_spapi_get_order(s, "111-0000001-0000001", NULL, &body, err), SB_EINTR);
+    T_CONTAINS(err, "getOrder: given up: the engine is stopping");
+    sb_shipment_item items[] = {{"79039765272157", 1}};
+    sb_shipment sh = {.order_id = "902-1106328-1059050", .marketplace_id = "ATVPDKIKX0DER", .package_reference_id = "1",
+                      .carrier_code = "FedEx", .tracking_number = "1Z", .ship_date = "2026-11-27T09:00:00Z",
+                      .items = items, .nitems = 1};
+    T_EQ(sb_spapi_confirm_shipment(s, &sh, err), 0);
+    stop = 0;
+    sb_buf_free(&body);
+    sb_spapi_free(s);
+}
+
 int main(void) {
     char err[SB_ERRLEN] = "";
     fake_clock_install(NOW);
@@ -528,6 +557,7 @@ int main(void) {
     test_bucket_margin();
     test_come_back_later(sim);
     test_amazon_clock(sim);
+    test_stop(sim);
 
     sb_buf m;
     sb_buf_init(&m, 1 << 20);

@@ -15,10 +15,19 @@ static int64_t fake_ms;
 /* a person's `settings set` from another connection, done when the clock passes flip_ms */
 static sb_store *flip_store;
 static int64_t flip_ms, flip_integ;
+/* an integration added from another connection when the clock passes add_ms */
+static sb_store *add_store;
+static int64_t add_ms;
 static int64_t fnow(void *ud) { (void)ud; return fake_ms; }
 static void fsleep(void *ud, int64_t ms) {
     (void)ud;
     if (ms > 0) fake_ms += ms;
+    if (add_store && fake_ms >= add_ms) {
+        char err[SB_ERRLEN];
+        int64_t id;
+        if (sb_store_integration_add(add_store, "second", &id, err)) fprintf(stderr, "%s\n", err);
+        add_store = NULL;
+    }
     if (flip_store && fake_ms >= flip_ms) {
         char err[SB_ERRLEN];
         if (sb_settings_set(flip_store, flip_integ, "orders.auto_download", "true", err)) fprintf(stderr, "%s\n", err);
@@ -34,19 +43,30 @@ typedef struct script {
     int n;
     const long *brings;         /* orders each successive check brings */
     int nbrings;
+    int pause_at_check;         /* this check (1-based) pauses for the rate limit */
+    char names[200][16];        /* the integration of each check */
 } script;
 
-static int job(void *ud, struct sb_engine *e, long *fetched, char *err) {
+static int job(void *ud, struct sb_engine *e, long *fetched, int64_t *come_back_ms, char *err) {
     script *s = ud;
     (void)e; (void)err;
     *fetched = s->n < s->nbrings ? s->brings[s->n] : 0;
+    if (s->pause_at_check == s->n + 1) {         /* Amazon grants the next page in 179 s */
+        *come_back_ms = fake_ms + 179000;
+        return SB_ELATER;
+    }
     return 0;
 }
 
 static void on_check(void *ud, const char *integ, int64_t at, long fetched, int64_t next) {
     script *s = ud;
-    (void)integ; (void)next;
-    if (s->n < 200) { s->at[s->n] = at; s->fetched[s->n] = fetched; s->n++; }
+    (void)next;
+    if (s->n < 200) {
+        s->at[s->n] = at;
+        s->fetched[s->n] = fetched;
+        snprintf(s->names[s->n], sizeof s->names[0], "%s", integ);
+        s->n++;
+    }
 }
 
 int main(void) {
@@ -148,6 +168,34 @@ int main(void) {
     T_CHECK(sc.at[0] >= day + 7 * 3600 + 30 * MIN && sc.at[0] <= day + 7 * 3600 + 30 * MIN + 1);
     T_CHECK(visits >= 2 && visits <= 40);      /* once a minute at most, not 1,800 times */
     if (visits > 40) fprintf(stderr, "idle daemon looked at the integrations %ld times in 30 minutes\n", visits);
+    sb_store_close(s2);
+
+    /* a check paused by Amazon's rate limit comes back when Amazon grants the next page
+     * (179 s later), not at the schedule's 5 minutes; and an integration added from another
+     * connection while the engine runs has its checks too */
+    T_EQ(sb_settings_set(s, integ, "orders.auto_download", "true", err), 0);
+    T_EQ(sb_store_open(db, 0, &s2, err), 0);
+    flip_store = NULL;
+    add_store = s2;
+    add_ms = (day + 10 * 3600 + 2 * MIN) * 1000;
+    sc.n = 0;
+    sc.pause_at_check = 1;
+    fake_ms = (day + 10 * 3600) * 1000;
+    sb_sched_opts paused = {.db_path = db, .until_ms = (day + 10 * 3600 + 20 * MIN) * 1000, .orders_job = job,
+                            .ud = &sc, .on_check = on_check};
+    sb_clock_set(&fake);
+    T_EQ(sb_sched_run(s, &paused, err), 0);
+    sb_clock_set(NULL);
+    T_CHECK(sc.n >= 3);
+    int64_t mains[200];
+    int second = 0, nmain = 0;
+    for (int i = 0; i < sc.n; i++) {
+        if (!strcmp(sc.names[i], "second")) second++;
+        else mains[nmain++] = sc.at[i];
+    }
+    T_CHECK(nmain >= 2);
+    if (nmain >= 2) T_EQ(mains[1] - mains[0], 179);
+    T_CHECK(second >= 1);
     sb_store_close(s2);
     sb_store_close(s);
     char cmd[128];
