@@ -36,7 +36,10 @@ static int run_products_sync(sb_cli *cli) {
     if (with_engine(cli, &s, &e, name, sizeof name)) return SB_EXIT_FAIL;
     sb_products_result r;
     int rc = sb_sync_products(e, &r, err);
-    if (rc) fprintf(stderr, "sellerbridge products: %s\n", err);
+    if (rc == SB_ELATER) {                      /* nothing failed: Amazon is not done yet */
+        printf("products %s: waiting: %s\n", name, err);
+        rc = 0;
+    } else if (rc) fprintf(stderr, "sellerbridge products: %s\n", err);
     else if (!sb_settings_bool(&e->settings, "products.enabled"))
         printf("products %s: download is off (products.enabled=false)\n", name);
     else if (cli->json) {

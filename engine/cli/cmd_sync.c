@@ -53,7 +53,11 @@ static int run_sync(sb_cli *cli, int argc, char **argv) {
         e->stop = &stop_flag;
         rc = sb_sync_orders(e, &r, err);
     }
-    if (rc) fprintf(stderr, "sellerbridge sync: %s\n", err);
+    if (rc == SB_ELATER) {                      /* paused, not failed: the next run goes on */
+        print_result(cli, name, &r);
+        if (!cli->json) printf("paused: %s\n", err);
+        rc = 0;
+    } else if (rc) fprintf(stderr, "sellerbridge sync: %s\n", err);
     else print_result(cli, name, &r);
     sb_engine_close(e);
     sb_store_close(s);

@@ -36,8 +36,10 @@ static void after_check(sb_engine *e, int manual_dispatch, char *last_products_d
     }
     if (sb_settings_bool(&e->settings, "products.enabled") && strcmp(last_products_day, e->today)) {
         sb_products_result r;
-        if (sb_sync_products(e, &r, err)) sb_error("products download failed integration=%s: %s", e->name, err);
-        else snprintf(last_products_day, 16, "%s", e->today);
+        int rc = sb_sync_products(e, &r, err);
+        if (!rc) snprintf(last_products_day, 16, "%s", e->today);
+        else if (rc != SB_ELATER) sb_error("products download failed integration=%s: %s", e->name, err);
+        /* SB_ELATER: Amazon is still making the report; the next check looks at it again */
     }
 }
 

@@ -250,13 +250,16 @@ static const char *const migrations[] = {
 
 /* 10: a window of many pages survives a pause (Amazon's rate limit), a failure or a
  * restart: its bounds and the token of its next page (Amazon keeps it 24 h) are kept
- * after every page; and Amazon's clock as last measured, for people */
+ * after every page; the listings reports Amazon is still making ("MP=ID;..."), looked
+ * at again by the next run instead of polled for in a loop; and Amazon's clock as last
+ * measured, for people */
 "ALTER TABLE sync_state ADD COLUMN resume_after TEXT;"
 "ALTER TABLE sync_state ADD COLUMN resume_before TEXT;"
 "ALTER TABLE sync_state ADD COLUMN resume_token TEXT;"
 "ALTER TABLE sync_state ADD COLUMN resume_saved_at TEXT;"
 "ALTER TABLE sync_state ADD COLUMN resume_pages INTEGER;"
-"ALTER TABLE sync_state ADD COLUMN clock_skew_ms INTEGER;",
+"ALTER TABLE sync_state ADD COLUMN clock_skew_ms INTEGER;"
+"ALTER TABLE sync_state ADD COLUMN pending_reports TEXT;",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

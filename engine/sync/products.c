@@ -237,26 +237,89 @@ static int record_run(sb_engine *e, const sb_products_result *r, const char *err
     return sb_engine_record_run(e, "products", error == NULL, error || r->bad ? last : NULL, counts, NULL, NULL);
 }
 
-/* One report for one marketplace: create, poll, download (gunzipped). *none when
- * Amazon had no data (CANCELLED). */
-static int fetch_report(sb_engine *e, const char *mp, sb_buf *out, int *none, char *err) {
-    char id[128];
+/* ---- reports Amazon is still making ----
+ * A listings report takes Amazon minutes. It is requested once per marketplace and kept
+ * in sync_state.pending_reports as "MP=ID;MP=ID;" before anything waits for it; a run
+ * looks at each (polling again only while the next look is due within a second: the
+ * simulator at speed) and, while one is still being made, ends with SB_ELATER: the next
+ * run looks at the same report again instead of requesting another. */
+#define PENDING_MAX 2048
+
+static void pending_load(sb_engine *e, char *buf, size_t n) {
+    sqlite3_stmt *st;
+    buf[0] = '\0';
+    if (sb_store_prepare(e->store, "SELECT pending_reports FROM sync_state WHERE integration_id = ?1 AND job = 'products'",
+                         &st, NULL)) return;
+    sqlite3_bind_int64(st, 1, e->integ);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) && (size_t)sqlite3_column_bytes(st, 0) < n)
+        snprintf(buf, n, "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static int pending_save(sb_engine *e, const char *v, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(e->store, "INSERT INTO sync_state(integration_id, job, pending_reports) VALUES (?1, 'products', ?2) "
+                                        "ON CONFLICT(integration_id, job) DO UPDATE SET pending_reports = ?2", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, e->integ);
+    if (*v) sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 2);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "keeping the requested report", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The report kept for mp into id; 0 when there is none. */
+static int pending_find(const char *list, const char *mp, char *id, size_t n) {
+    size_t ml = strlen(mp);
+    for (const char *p = list; p && *p; ) {
+        const char *end = strchr(p, ';');
+        if (!end) break;
+        if ((size_t)(end - p) > ml + 1 && !strncmp(p, mp, ml) && p[ml] == '=' && (size_t)(end - p - ml - 1) < n) {
+            snprintf(id, n, "%.*s", (int)(end - p - ml - 1), p + ml + 1);
+            return 1;
+        }
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* One report for one marketplace: requested (or the one kept), looked at, downloaded
+ * (gunzipped). *none when Amazon had no data (CANCELLED); *waiting when Amazon is still
+ * making it (nothing downloaded; it stays kept). */
+static int fetch_report(sb_engine *e, const char *mp, char *pending, sb_buf *out, int *none, int *waiting, char *err) {
+    char id[128] = "";
     sb_spapi_processing p;
     const char *m[1] = {mp};
-    int rc = sb_spapi_create_report(e->api, REPORT_TYPE, m, 1, NULL, id, sizeof id, err);
-    if (rc) return rc;
+    int rc = 0;
+    *none = *waiting = 0;
+    if (!pending_find(pending, mp, id, sizeof id)) {
+        if ((rc = sb_spapi_create_report(e->api, REPORT_TYPE, m, 1, NULL, id, sizeof id, err))) return rc;
+        size_t l = strlen(pending);
+        if (l + strlen(mp) + strlen(id) + 3 > PENDING_MAX || strchr(id, ';') || strchr(id, '='))
+            return sb_seterr(err, SB_EINVAL, "listings report id '%.60s' for %s cannot be kept", id, mp);
+        strcat(strcat(strcat(strcat(pending + l, mp), "="), id), ";");     /* fits: checked above */
+        if ((rc = pending_save(e, pending, err))) return rc;
+        sb_info("listings report requested integration=%s marketplace=%s report=%s", e->name, mp, id);
+    }
     memset(&p, 0, sizeof p);
-    for (int i = 0; i < REPORT_MAX_POLLS; i++) {
-        sb_sleep_ms(sb_poll_wait_ms(i, sb_settings_num(&e->settings, "api.rate_scale")));
+    double scale = sb_settings_num(&e->settings, "api.rate_scale");
+    for (int i = 0;; i++) {
         if ((rc = sb_spapi_get_report(e->api, id, &p, err))) return rc;
         if (!strcmp(p.status, "DONE") || !strcmp(p.status, "FATAL") || !strcmp(p.status, "CANCELLED")) break;
+        int64_t w = sb_poll_wait_ms(i, scale);
+        if (w > SB_ENGINE_MAX_WAIT_MS || i + 1 >= REPORT_MAX_POLLS) {
+            *waiting = 1;
+            sb_info("listings report %s for %s is %s integration=%s: looked at again at the next run", id, mp,
+                    p.status, e->name);
+            return 0;
+        }
         if (e->stop && *e->stop) return sb_seterr(err, SB_EINTR, "stopped while report %s was %s", id, p.status);
+        sb_sleep_ms(w);
     }
-    *none = 0;
     if (!strcmp(p.status, "CANCELLED")) { *none = 1; return 0; }
     if (strcmp(p.status, "DONE"))
-        return sb_seterr(err, SB_EHTTP, "listings report %s for %s ended %s", id, mp, p.status[0] ? p.status : "without an answer");
-    if (!p.document_id[0]) return sb_seterr(err, SB_EHTTP, "listings report %s is DONE without a document", id);
+        return sb_seterr(err, SB_ERR, "listings report %s for %s ended %s", id, mp, p.status);
+    if (!p.document_id[0]) return sb_seterr(err, SB_ERR, "listings report %s is DONE without a document", id);
     return sb_spapi_get_report_document(e->api, p.document_id, NULL, out, err);
 }
 
@@ -275,25 +338,37 @@ int sb_sync_products(sb_engine *e, sb_products_result *res, char *err) {
     if (!texts || !mps) { rc = SB_ENOMEM; goto out; }
     if (!nm) { rc = sb_seterr(err, SB_EINVAL, "integration.marketplaces is empty"); goto out; }
     if ((rc = sb_engine_api(e, err))) goto out;
+    char pending[PENDING_MAX];
+    int waiting = 0;
+    pending_load(e, pending, sizeof pending);
     for (int i = 0; i < nm && !rc; i++) {
         sb_buf b;
-        int none = 0;
+        int none = 0, wait = 0;
         sb_buf_init(&b, (size_t)512 << 20);
-        rc = fetch_report(e, mkts[i], &b, &none, err);
-        if (!rc && !none) {
+        rc = fetch_report(e, mkts[i], pending, &b, &none, &wait, err);
+        waiting += wait;
+        if (!rc && !none && !wait) {
             texts[nt] = b.data ? b.data : sb_strdup("");
             mps[nt++] = mkts[i];
             b.data = NULL;
         }
         sb_buf_free(&b);
     }
+    if (!rc && waiting) {
+        rc = sb_seterr(err, SB_ELATER, "products: %d listings report%s still being made by Amazon; looked at again "
+                       "at the next run", waiting, waiting == 1 ? " is" : "s are");
+        goto out;
+    }
+    /* every report ended: the next run requests new ones (a report that failed too) */
+    if (rc != SB_EINTR && rc != SB_EHTTP && rc != SB_ETHROTTLED && rc != SB_ELATER) pending_save(e, "", NULL);
     if (!rc) rc = import_all(e, texts, mps, nt, res, err);
     if (!rc)
         sb_info("products synced integration=%s rows=%ld created=%ld linked=%ld older=%ld bad=%ld watermark=%s", e->name,
                 res->rows, res->created, res->linked, res->older, res->bad, res->watermark);
 out:
-    if (rc) sb_error("products download failed integration=%s (products.last_updated unchanged): %s", e->name, err);
-    record_run(e, res, rc ? err : NULL);
+    if (rc == SB_ELATER) sb_info("products download waits integration=%s: %s", e->name, err);
+    else if (rc) sb_error("products download failed integration=%s (products.last_updated unchanged): %s", e->name, err);
+    record_run(e, res, rc && rc != SB_ELATER ? err : NULL);
     for (int i = 0; i < nt; i++) free(texts[i]);
     free(texts);
     free(mps);

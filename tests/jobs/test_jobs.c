@@ -804,6 +804,33 @@ static void test_products(void) {
     T_EQ(r.older, 6);
     T_EQ(nreq(&f, "getReport", 200), 3 + 2);    /* three held, then IN_PROGRESS, then DONE */
 
+    /* at Amazon's pace (api.rate_scale 1) nothing waits for the report inside the run: it
+     * is requested once and kept; each run looks at it once (the simulator moves it a step
+     * per look) and says it waits (SB_ELATER) until it is DONE, then imports it */
+    set(&f, "api.rate_scale", "1");
+    set(&f, "products.last_updated", "2025-06-01T00:00:00Z");
+    sql(&f, "DELETE FROM products WHERE sku = 'N-5'");
+    sb_sim_requests_clear(f.sim);
+    int looks = 0;
+    for (rc = SB_ELATER; rc == SB_ELATER && looks < 10; looks++) {
+        atomic_fetch_add(&fake_ms, (int64_t)600 * 1000);       /* the next check, ten minutes on */
+        e = eng(&f);
+        rc = sb_sync_products(e, &r, err);
+        sb_engine_close(e);
+        if (rc == SB_ELATER) {
+            T_CONTAINS(err, "still being made by Amazon");
+            T_CHECK(qtext(&f, "SELECT pending_reports FROM sync_state WHERE job = 'products'")[0] != '\0');
+        }
+    }
+    if (rc) fprintf(stderr, "products at Amazon's pace: %s\n", err);
+    T_EQ(rc, 0);
+    T_CHECK(looks >= 2);                                        /* it did wait, across runs */
+    T_EQ(nreq(&f, "createReport", 202), 1);                     /* requested once */
+    T_EQ(nreq(&f, "getReport", 200), looks);                    /* one look a run */
+    T_EQ(r.created, 1);                                         /* N-5 again */
+    T_STREQ(qtext(&f, "SELECT COALESCE(pending_reports, '') FROM sync_state WHERE job = 'products'"), "");
+    set(&f, "api.rate_scale", "1000");
+
     /* bad rows are skipped with their line; columns found by name in any order */
     const char *tsv =
         "status\topen-date\tseller-sku\titem-name\tasin1\tfulfillment-channel\n"
