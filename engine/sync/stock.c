@@ -464,8 +464,9 @@ static int feed_ended(const char *status) {
     return !strcmp(status, "DONE") || !strcmp(status, "FATAL") || !strcmp(status, "CANCELLED");
 }
 
-/* Sends items[from .. from+n) as one JSON_LISTINGS_FEED and waits for its report (an
- * hour at most: then its SKUs wait, outcome 2, for the next run to look again). */
+/* Sends items[from .. from+n) as one JSON_LISTINGS_FEED and looks for its report while
+ * the next look is due within a second (the simulator at speed); otherwise, or after an
+ * hour of looks, its SKUs wait (outcome 2) for the next run to look again. */
 static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, const char *seller,
                      char **mkts, int nm, char *err) {
     sb_buf doc, report;
@@ -484,8 +485,13 @@ static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, c
     int marked = mark_pending(e, plan, from, n, feed_id, err) == 0;
     if (!marked) sb_warn("stock feed %s: %s (a crash now would send its SKUs again)", feed_id, err);
     memset(&p, 0, sizeof p);
+    int deferred = 0;
     for (int i = 0; i < FEED_MAX_POLLS; i++) {
-        sb_sleep_ms(sb_poll_wait_ms(i, sb_settings_num(&e->settings, "api.rate_scale")));
+        int64_t w = sb_poll_wait_ms(i, sb_settings_num(&e->settings, "api.rate_scale"));
+        /* Amazon takes minutes to hours: a kept feed is looked at by the next run instead
+         * of waited for here (only the simulator at speed answers within a second) */
+        if (marked && w > SB_ENGINE_MAX_WAIT_MS) { deferred = 1; break; }
+        sb_sleep_ms(w);
         if ((rc = sb_spapi_get_feed(e->api, feed_id, &p, err))) {
             if (!marked) goto out;
             /* Amazon has the feed: it waits for the next run instead of going again */
@@ -498,8 +504,11 @@ static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, c
         if (e->stop && *e->stop) break;
     }
     if (marked && !feed_ended(p.status)) {
-        sb_warn("stock feed %s is still %s; its %zu SKUs are not sent again until it ends (looked at next run)",
-                feed_id, p.status[0] ? p.status : "unanswered", n);
+        if (deferred && !p.status[0])
+            sb_info("stock feed %s is with Amazon; its %zu SKUs are looked at by the next run", feed_id, n);
+        else
+            sb_warn("stock feed %s is still %s; its %zu SKUs are not sent again until it ends (looked at next run)",
+                    feed_id, p.status[0] ? p.status : "unanswered", n);
         for (size_t i = from; i < from + n; i++) plan->items[i].outcome = 2;
     } else if (!strcmp(p.status, "DONE")) {
         if (!p.document_id[0]) { rc = sb_seterr(err, SB_EHTTP, "feed %s is DONE without a processing report", feed_id); goto out; }

@@ -422,6 +422,29 @@ static void test_stock_feed_stuck(void) {
     sb_sim_requests_clear(f.sim);
     T_EQ(stock_run(&f, &r), 0);
     T_EQ(r.sent, 0);
+
+    /* at Amazon's pace (api.rate_scale 1) the run does not wait for the feed: it is
+     * submitted once, kept, and each later run looks at it once until it ends */
+    set(&f, "api.rate_scale", "1");
+    import(&f, "stock", "sku,branch,on_hand\nA-1,LA,30\nB-2,LA,7\n");
+    sb_sim_requests_clear(f.sim);
+    T_EQ(stock_run(&f, &r), 0);
+    T_EQ(r.feeds, 1);
+    T_EQ(r.waiting, 2);
+    T_EQ(nreq(&f, "getFeed", 0), 0);                              /* not waited for */
+    T_STREQ(qtext(&f, "SELECT status FROM stock_sent WHERE sku = 'A-1'"), "pending");
+    int runs = 1;
+    for (; runs < 8 && qnum(&f, "SELECT COUNT(*) FROM stock_sent WHERE pending_feed IS NOT NULL") > 0; runs++) {
+        atomic_fetch_add(&fake_ms, (int64_t)300 * 1000);         /* the next check, five minutes on */
+        T_EQ(stock_run(&f, &r), 0);
+    }
+    T_EQ(qnum(&f, "SELECT COUNT(*) FROM stock_sent WHERE pending_feed IS NOT NULL"), 0);
+    T_CHECK(runs >= 3);                                           /* it ended across runs */
+    T_EQ(nreq(&f, "createFeed", 202), 1);                         /* submitted once */
+    T_EQ(nreq(&f, "getFeed", 200), runs - 1);                     /* one look a run */
+    T_EQ(sb_sim_listing_quantity(f.sim, "A-1"), 35);                 /* 30 here, 5 at the other branch */
+    T_EQ(qnum(&f, "SELECT quantity FROM stock_sent WHERE sku = 'A-1'"), 35);
+    set(&f, "api.rate_scale", "1000");
     fx_close(&f);
 }
 
