@@ -52,7 +52,7 @@ int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err) 
 static const char begin_sql[] = "BEGIN IMMEDIATE", commit_sql[] = "COMMIT";
 
 static int run_cached(sb_store *s, const char *sql, char *err) {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     if (sqlite3_step(st) != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "database: %s", sqlite3_errmsg(s->db));
