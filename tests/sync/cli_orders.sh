@@ -89,6 +89,21 @@ expect_eq "$rc" 0 "run exit code after SIGTERM"
 grep -q "engine stopped" "$T/run.err" && ok || bad "no clean stop line: $(tail -3 "$T/run.err")"
 grep -q "next_check=" "$T/run.err" && ok || bad "no next check in the run log"
 
+# the daemon keeps each integration's Amazon client between checks: a second check (asked
+# for on the dashboard) uses the access token the first one got
+SELLERBRIDGE_LOG=info $SB run --listen 127.0.0.1:0 > "$T/run2.out" 2> "$T/run2.err" &
+runpid=$!
+for i in $(seq 200); do grep -q "orders check" "$T/run2.err" && break; sleep 0.1; done
+url=$(sed -n 's/.*web dashboard listening url=\([^ ]*\).*/\1/p' "$T/run2.err" | head -1)
+tok=$(cat "$SELLERBRIDGE_DB.web-token")
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+  -d '{}' "${url}api/v1/jobs/orders/run")
+expect_eq "$code" 202 "run-now answer"
+for i in $(seq 200); do [ "$(grep -c "orders check" "$T/run2.err")" -ge 2 ] && break; sleep 0.1; done
+expect_eq "$(grep -c "orders check" "$T/run2.err")" 2 "orders checks in the daemon"
+expect_eq "$(grep -c "LWA access token refreshed" "$T/run2.err")" 1 "token refreshes over two checks"
+kill -TERM $runpid; wait $runpid
+
 # a simulator's rate scale left in place is refused for Amazon itself, before any call
 $SB settings set api.rate_scale 1000 >/dev/null
 saved_ep=$($SB settings get api.endpoint)
