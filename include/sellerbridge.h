@@ -19,7 +19,10 @@ enum sb_status {
     SB_EBUSY = -9,        /* another engine holds the database */
     SB_ESCHEMA = -10,     /* database newer than this program */
     SB_EAUTH = -11,       /* LWA or access token refused */
-    SB_EINTR = -12        /* stopped by a signal between transactions */
+    SB_EINTR = -12,       /* stopped by a signal between transactions */
+    SB_EAMBIG = -13       /* a request that changes something may or may not have taken
+                           * effect (5xx, time-out or dropped connection after it went
+                           * out); it was not sent again: ask Amazon before repeating */
 };
 
 const char *sb_version(void);
