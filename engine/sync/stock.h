@@ -20,7 +20,14 @@
  * it off, a kit is a SKU like any other (orders reserve the kit itself).
  *
  * Few SKUs (<= stock.patch_threshold) go by patchListingsItem, one each; more go by
- * JSON_LISTINGS_FEED, one feed per 25,000 messages. */
+ * JSON_LISTINGS_FEED, one feed per 25,000 messages.
+ *
+ * A feed is created once: its intent (document id, SKUs, quantities, time) is committed
+ * in stock_sent (pending_document) before createFeed. After an ambiguous createFeed
+ * (SB_EAMBIG) or, at the next run, an intent left by a crash, the feed is looked for on
+ * Amazon (getFeeds by type, marketplace and creation time, less the feeds this engine
+ * recorded as its own in feeds_created) before another is created; a feed found that way
+ * is followed like any other, none found means it was not created and the SKUs go again. */
 #ifndef SB_SYNC_STOCK_H
 #define SB_SYNC_STOCK_H
 #include <stdint.h>
