@@ -237,13 +237,48 @@ static int record_run(sb_engine *e, const sb_products_result *r, const char *err
     return sb_engine_record_run(e, "products", error == NULL, error || r->bad ? last : NULL, counts, NULL, NULL);
 }
 
+#define REPORT_CREATES 2            /* createReport calls per marketplace and run */
+#define REPORT_LOOKUP_MARGIN_S 300  /* Amazon's clock may be behind ours */
+
+/* createReport, never repeated blindly: after an ambiguous answer (SB_EAMBIG) the report is
+ * looked for on Amazon (getReports by type and marketplace, created since just before the
+ * call) and the newest one found is used; none there means it was not created, and it is
+ * asked for again. A report changes nothing on Amazon, so a report of the same type made
+ * meanwhile by someone else is as good; no intent is kept across runs (a crash costs one
+ * unread report). */
+static int create_report(sb_engine *e, const char *mp, char *id, size_t idlen, char *err) {
+    const char *m[1] = {mp};
+    char since[32];
+    int rc = 0;
+    sb_time_format(sb_now() - REPORT_LOOKUP_MARGIN_S, since, sizeof since);
+    for (int k = 0; k < REPORT_CREATES; k++) {
+        if ((rc = sb_spapi_create_report(e->api, REPORT_TYPE, m, 1, NULL, id, idlen, err)) != SB_EAMBIG) return rc;
+        sb_warn("listings report for %s: %s; looking for it on Amazon before asking for another", mp, err);
+        sb_spapi_processing list[20];
+        char lerr[SB_ERRLEN];
+        int n = 0, best = -1;
+        if ((rc = sb_spapi_get_reports(e->api, REPORT_TYPE, mp, since, list, 20, &n, lerr)))
+            return sb_seterr(err, rc, "listings report for %s: its createReport answer was lost and Amazon cannot be asked "
+                             "(%s); the next run asks for a new one", mp, lerr);
+        for (int i = 0; i < n; i++)   /* the newest; "10:00:00Z" and "10:00:00.812Z" are compared as times */
+            if (best < 0 || sb_time_parse_ms(list[i].created) > sb_time_parse_ms(list[best].created)) best = i;
+        if (best >= 0) {
+            snprintf(id, idlen, "%s", list[best].id);
+            sb_info("listings report %s for %s found on Amazon after a lost answer: following it", id, mp);
+            return 0;
+        }
+        rc = SB_EAMBIG;
+        sb_info("listings report for %s is not on Amazon: it was not created%s", mp, k + 1 < REPORT_CREATES ? "; asking again" : "");
+    }
+    return rc;
+}
+
 /* One report for one marketplace: create, poll, download (gunzipped). *none when
  * Amazon had no data (CANCELLED). */
 static int fetch_report(sb_engine *e, const char *mp, sb_buf *out, int *none, char *err) {
     char id[128];
     sb_spapi_processing p;
-    const char *m[1] = {mp};
-    int rc = sb_spapi_create_report(e->api, REPORT_TYPE, m, 1, NULL, id, sizeof id, err);
+    int rc = create_report(e, mp, id, sizeof id, err);
     if (rc) return rc;
     memset(&p, 0, sizeof p);
     for (int i = 0; i < REPORT_MAX_POLLS; i++) {

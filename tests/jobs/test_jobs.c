@@ -804,6 +804,28 @@ static void test_products(void) {
     T_EQ(r.older, 6);
     T_EQ(nreq(&f, "getReport", 200), 3 + 2);    /* three held, then IN_PROGRESS, then DONE */
 
+    /* createReport's answer lost after Amazon made the report (a 500, then a drop): not asked
+     * for again; the report is found with getReports and read. A 503 before Amazon made it:
+     * getReports finds none, and it is asked for once more. */
+    static const char *lost[] = {"{\"op\":\"createReport\",\"kind\":\"500\",\"committed\":true}",
+                                 "{\"op\":\"createReport\",\"kind\":\"drop\",\"committed\":true}",
+                                 "{\"op\":\"createReport\",\"kind\":\"503\"}"};
+    for (int k = 0; k < 3; k++) {
+        atomic_fetch_add(&fake_ms, (int64_t)3600 * 1000);   /* an hour after the last run */
+        T_EQ(sb_sim_fault_add(f.sim, lost[k], err), 0);
+        sb_sim_requests_clear(f.sim);
+        e = eng(&f);
+        rc = sb_sync_products(e, &r, err);
+        sb_engine_close(e);
+        if (rc) fprintf(stderr, "products (%s): %s\n", lost[k], err);
+        T_EQ(rc, 0);
+        T_EQ(r.older, 6);                         /* the listings were read */
+        T_EQ(nreq(&f, "createReport", 0), k < 2 ? 1 : 2);
+        T_EQ(nreq(&f, "createReport", 503), k < 2 ? 0 : 1);
+        T_EQ(nreq(&f, "getReports", 200), 1);
+        T_EQ(nreq(&f, "getReport", 200), 2);         /* the one report, IN_PROGRESS then DONE */
+    }
+
     /* bad rows are skipped with their line; columns found by name in any order */
     const char *tsv =
         "status\topen-date\tseller-sku\titem-name\tasin1\tfulfillment-channel\n"
