@@ -3,7 +3,9 @@
  * buckets and the retry policy. One idea: every request goes through sp_call(), which
  * takes a bucket token, attaches the access token, and classifies the outcome as done,
  * retry-after-backoff (network, 5xx, invalid JSON), wait-for-bucket (429) or refresh the
- * token once (403 Unauthorized); everything else becomes one error line. */
+ * token once (403 Unauthorized); everything else becomes one error line. A request marked
+ * once (not idempotent) never takes the retry-after-backoff way once it may have reached
+ * Amazon: that outcome is SB_EAMBIG. */
 #include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>
