@@ -51,7 +51,8 @@ typedef struct sb_stock_item {
     int prev_failed;            /* the last attempt failed */
     char changed_at[24];        /* latest stock/product updated_at of this SKU */
     int outcome;                /* 0 not sent, 1 accepted, -1 failed, 2 in a feed Amazon has
-                                 * not finished (stock_sent.pending_feed), 3 never sent: a
+                                 * not finished (stock_sent.pending_feed) or whose creation
+                                 * is not known yet (pending_document), 3 never sent: a
                                  * kit without a BOM (marked to be looked at again) */
     char *error;
 } sb_stock_item;

@@ -17,6 +17,8 @@
 
 #define MAX_LINES 512
 #define MAX_ATTEMPTS 8          /* then the row is 'failed' and waits for a person */
+#define SENDS_PER_RUN 2         /* POSTs of one row in one run, each after Amazon was seen
+                                 * not to have the package when one may have reached it */
 
 static const struct { const char *name, *code; } carriers[] = {
     {"UPS", "UPS"}, {"USPS", "USPS"}, {"FedEx", "FedEx"}, {"Fed Ex", "FedEx"}, {"DHL", "DHL"},
@@ -379,7 +381,6 @@ static int permanent(const char *msg) {
  * as sent only when Amazon shows the package, whatever its wording (Amazon's generic
  * "Invalid Input" says nothing). 0 = Amazon has it (*had: it had it before this POST or
  * refused a repeat), else the error of the last step in cerr. */
-#define SENDS_PER_RUN 2
 static int confirm_once(sb_engine *e, const char *ref, int pkg, const char *payload, int maybe_sent, int *had,
                         char *cerr) {
     int crc = 0, has, sends = 0;
