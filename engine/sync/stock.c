@@ -424,6 +424,17 @@ void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const cha
         for (size_t i = from; i < from + n; i++) fail_item(&plan->items[i], msg);
         return;
     }
+    /* a report of another number of messages is not this slice's feed: a feed found on
+     * Amazon after a lost answer is told by type and time only (find_feed), so this is
+     * the check that it carried what these SKUs were sent in */
+    double processed = sb_json_num(j, SB_JSON_ROOT, "summary.messagesProcessed", -1);
+    if (processed >= 0 && processed != (double)n) {
+        snprintf(msg, sizeof msg, "feed %s: Amazon processed %.0f messages, the feed of these SKUs had %zu: not their "
+                 "feed, or not all of it; sent again", feed_id, processed > 1e9 ? 1e9 : processed, n);
+        for (size_t i = from; i < from + n; i++) fail_item(&plan->items[i], msg);
+        sb_json_free(j);
+        return;
+    }
     int issues = sb_json_get(j, SB_JSON_ROOT, "issues");
     const char *global = NULL;
     for (size_t k = 0; k < sb_json_len(j, issues, NULL); k++) {

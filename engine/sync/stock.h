@@ -81,7 +81,8 @@ int sb_stock_feed_json(const sb_stock_plan *plan, size_t from, size_t n, const c
 
 /* Applies a JSON_LISTINGS_FEED processing report (text[0..len)) to items[from .. from+n):
  * an ERROR issue with messageId k fails item from+k-1, an ERROR without one fails the
- * slice when nothing was accepted, the rest are accepted (outcome 1). No network. */
+ * slice when nothing was accepted, the rest are accepted (outcome 1). A report whose
+ * summary.messagesProcessed is not n fails the whole slice (not its feed). No network. */
 void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const char *feed_id,
                            const char *text, size_t len);
 

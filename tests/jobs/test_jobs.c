@@ -374,6 +374,24 @@ static void test_stock_feed_errors(void) {
     T_CONTAINS(req_bodies(&f, "patchListingsItem"), "/X-9 ");
     T_EQ(qnum(&f, "SELECT attempts FROM stock_sent WHERE sku = 'X-9'"), 2);
     fx_close(&f);
+
+    /* a report of another number of messages is not the feed of these SKUs (a feed found
+     * on Amazon by type and time that was someone else's): the slice fails, is sent again */
+    sb_stock_item it[2];
+    sb_stock_plan p = {.items = it, .n = 2, .cap = 2};
+    memset(it, 0, sizeof it);
+    const char *three = "{\"issues\":[],\"summary\":{\"messagesProcessed\":3,\"messagesAccepted\":3}}";
+    sb_stock_apply_report(&p, 0, 2, "50009", three, strlen(three));
+    T_EQ(it[0].outcome, -1);
+    T_EQ(it[1].outcome, -1);
+    T_CONTAINS(it[0].error ? it[0].error : "", "processed 3 messages, the feed of these SKUs had 2");
+    free(it[0].error);
+    free(it[1].error);
+    memset(it, 0, sizeof it);
+    const char *two = "{\"issues\":[],\"summary\":{\"messagesProcessed\":2,\"messagesAccepted\":2}}";
+    sb_stock_apply_report(&p, 0, 2, "50009", two, strlen(two));
+    T_EQ(it[0].outcome, 1);
+    T_EQ(it[1].outcome, 1);
 }
 
 /* A feed Amazon does not finish while the run waits: its SKUs wait for it and are not sent
