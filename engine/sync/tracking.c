@@ -348,7 +348,8 @@ typedef struct orow { int64_t id; int attempts; char key[160]; char *payload; } 
 
 /* Before a repeat of a confirmation whose earlier attempt may have reached Amazon (a crash
  * after the call, a time-out, a dropped answer), ask Amazon whether it has the package:
- * 1 yes, 0 no, negative when it cannot be told (the send then waits for the next try). */
+ * 1 yes, 0 no (a 404: Amazon does not know the order), negative when it cannot be told
+ * (the send then waits for the next try). */
 static int amazon_has_package(sb_engine *e, const char *order_id, int pkg, char *err) {
     sb_buf body;
     sb_json *j = NULL;
@@ -357,8 +358,9 @@ static int amazon_has_package(sb_engine *e, const char *order_id, int pkg, char 
     sb_buf_init(&body, 16 << 20);
     snprintf(want, sizeof want, "%d", pkg);
     int rc = sb_spapi_get_order(e->api, order_id, "PACKAGES", &body, err);
-    if (!rc) rc = sb_json_parse(body.data, body.len, &j, err);
-    if (!rc) {
+    if (rc && err && strstr(err, "HTTP 404")) rc = 0;   /* Amazon does not know the order: no package */
+    else if (!rc) rc = sb_json_parse(body.data, body.len, &j, err);
+    if (!rc && j) {
         int pk = sb_json_get(j, SB_JSON_ROOT, "order.packages");
         for (size_t i = 0; i < sb_json_len(j, pk, NULL) && !found; i++) {
             const char *ref = sb_json_str(j, sb_json_at(j, pk, i), "packageReferenceId");
@@ -395,7 +397,7 @@ static int confirm_once(sb_engine *e, const char *ref, int pkg, const char *payl
                 snprintf(msg, sizeof msg, "could not check whether Amazon already has package %d (%.200s): %.250s",
                          pkg, why, cerr);
                 snprintf(cerr, SB_ERRLEN, "%s", msg);
-                return SB_EHTTP;
+                return SB_EAMBIG;   /* not known either way: the row waits and asks again */
             }
             if (crc && sends == SENDS_PER_RUN) return crc;   /* cerr still holds the last answer */
             sb_info("order %s package %d: Amazon does not have it; sending it (again)", ref, pkg);
@@ -418,7 +420,7 @@ static int confirm_once(sb_engine *e, const char *ref, int pkg, const char *payl
             if (has < 0) {
                 snprintf(cerr, SB_ERRLEN, "refused (%.200s) and could not check whether Amazon has package %d",
                          why, pkg);
-                return SB_EHTTP;
+                return SB_EAMBIG;
             }
             snprintf(cerr, SB_ERRLEN, "%s", why);
         }
@@ -537,7 +539,8 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
             sb_info("shipment confirmed order=%s package=%d attempts=%d%s", ref, pkg, attempts,
                     had ? " (Amazon already had it)" : "");
         } else {
-            /* an ambiguous outcome stays pending: the next try asks Amazon first */
+            /* an outcome not known either way (ambiguous, or Amazon could not be asked)
+             * stays pending: the next try asks Amazon first */
             int give_up = (crc != SB_EAMBIG && permanent(cerr)) || attempts >= MAX_ATTEMPTS;
             char next[32];
             sb_time_format(sb_now() + sb_tracking_backoff_s(attempts), next, sizeof next);
