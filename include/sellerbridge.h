@@ -20,7 +20,10 @@ enum sb_status {
     SB_ESCHEMA = -10,     /* database newer than this program */
     SB_EAUTH = -11,       /* LWA or access token refused */
     SB_EINTR = -12,       /* stopped by a signal between transactions */
-    SB_ELATER = -13       /* Amazon grants the call only later: not made; come back at the time given */
+    SB_ELATER = -13,      /* Amazon grants the call only later: not made; come back at the time given */
+    SB_EAMBIG = -14       /* a request that changes something may or may not have taken
+                           * effect (5xx, time-out or dropped connection after it went
+                           * out); it was not sent again: ask Amazon before repeating */
 };
 
 const char *sb_version(void);

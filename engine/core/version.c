@@ -17,6 +17,8 @@ const char *sb_strstatus(int status) {
     case SB_ESCHEMA: return "schema too new";
     case SB_EAUTH: return "authorization refused";
     case SB_EINTR: return "interrupted";
+    case SB_ELATER: return "not yet: come back later";
+    case SB_EAMBIG: return "outcome unknown";
     default: return "error";
     }
 }

@@ -24,10 +24,11 @@ static const struct { const char *name; double rate, burst; } ops[] = {
     {"createFeedDocument", 0.5, 15}, {"createFeed", 0.0083, 15}, {"getFeed", 2, 15},
     {"getFeedDocument", 0.0222, 10}, {"createReport", 0.0167, 15}, {"getReport", 2, 15},
     {"getReportDocument", 0.0167, 15}, {"searchListingsItems", 5, 5}, {"patchListingsItem", 5, 5},
-    {"getListingsItem", 5, 10}, {"lwaToken", 0, 0}, {"document", 0, 0},
+    {"getListingsItem", 5, 10}, {"lwaToken", 0, 0}, {"document", 0, 0}, {"getFeeds", 0.0222, 10},
+    {"getReports", 0.0222, 10},
 };
 enum { OP_SEARCH, OP_GET_ORDER, OP_CONFIRM, OP_CFD, OP_CF, OP_GF, OP_GFD, OP_CR, OP_GR, OP_GRD, OP_SLI, OP_PLI,
-       OP_GLI, OP_LWA, OP_DOC, NOPS };
+       OP_GLI, OP_LWA, OP_DOC, OP_GFS, OP_GRS, NOPS };
 
 /* The operations that change something at Amazon (POST, PATCH, PUT): the ones a
  * post-commit fault applies to. "document" is the PUT of a feed upload. */
@@ -250,11 +251,13 @@ static int fault_parse(sb_sim *sim, sb_json *j, int n, char *err) {
         if (k > 0) { snprintf(f.kind, sizeof f.kind, "%d", (int)k); kind = f.kind; }
     }
     static const char *kinds[] = {"500", "503", "429", "delay", "drop", "truncate", "badjson", "badtoken",
-                                  "expiredtoken", "stuck", NULL};
+                                  "expiredtoken", "stuck", "stale", NULL};
     int ok = 0;
     for (int i = 0; kind && kinds[i]; i++) ok |= !strcmp(kinds[i], kind);
     if (!ok) return sb_seterr(err, SB_EINVAL, "sim: fault kind '%s' is not one of 500, 503, 429, delay, drop, "
-                                               "truncate, badjson, badtoken, expiredtoken, stuck", kind ? kind : "");
+                                               "truncate, badjson, badtoken, expiredtoken, stuck, stale", kind ? kind : "");
+    if (!strcmp(kind, "stale") && (!op || strcmp(op, "getOrder")))
+        return sb_seterr(err, SB_EINVAL, "sim: a stale fault is for getOrder only");
     if (op && strcmp(op, "*") && op_index(op) < 0)
         return sb_seterr(err, SB_EINVAL, "sim: fault op '%s' is not an operation name", op);
     /* a pre-signed document URL (upload or download) has no token, pages or feed status */
@@ -502,6 +505,13 @@ static int apply_config(sb_sim *sim, sb_json *j, int node, char *err) {
     }
     if ((n = sb_json_get(j, node, "processing")) && (rc = sim_processing_load(sim, j, n, err))) return rc;
     if ((n = sb_json_get(j, node, "schedule")) && (rc = sim_changes_load(sim, j, n, err))) return rc;
+    if ((n = sb_json_get(j, node, "listings")) && (rc = sim_listings_load(sim, j, n, err))) return rc;
+    const char *rep = sb_json_str(j, node, "repeat_confirmation");
+    if (rep) {
+        if (strcmp(rep, "replace") && strcmp(rep, "invalid_input"))
+            return sb_seterr(err, SB_EINVAL, "sim: repeat_confirmation '%s' is not replace or invalid_input", rep);
+        sim->refuse_repeat_confirm = !strcmp(rep, "invalid_input");
+    }
     return 0;
 }
 
@@ -624,6 +634,8 @@ static int route_raw(const char *m, const char *p, char *id, size_t idn, char *i
     }
     if (post && !strcmp(p, "/feeds/2021-06-30/documents")) return OP_CFD;
     if (post && !strcmp(p, "/feeds/2021-06-30/feeds")) return OP_CF;
+    if (get && !strcmp(p, "/feeds/2021-06-30/feeds")) return OP_GFS;
+    if (get && !strcmp(p, "/reports/2021-06-30/reports")) return OP_GRS;
     if (get && under(p, "/feeds/2021-06-30/feeds/", &r) && segment(r, id, idn)) return OP_GF;
     if (get && under(p, "/feeds/2021-06-30/documents/", &r) && segment(r, id, idn)) return OP_GFD;
     if (post && !strcmp(p, "/reports/2021-06-30/reports")) return OP_CR;
@@ -674,6 +686,7 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
         if (!strcmp(k, "expiredtoken")) { sim_error(rs, 403, "Unauthorized", "Access to requested resource is denied.", "The access token you provided has expired."); goto rec; }
         if (!strcmp(k, "badtoken")) { sim_error(rs, 400, "InvalidInput", "Invalid paginationToken", "We could not decode your paginationToken."); goto rec; }
         if (!strcmp(k, "stuck")) rq->stuck = 1;
+        if (!strcmp(k, "stale")) rq->stale = 1;
     }
     if (op == OP_LWA) {
         h_lwa(sim, rq, rs, &logged);
@@ -708,6 +721,8 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
     case OP_PLI: sim_h_patch_listing(sim, rq, rs, id, id2); break;
     case OP_GLI: sim_h_get_listing(sim, rq, rs, id, id2); break;
     case OP_DOC: sim_h_doc_url(sim, rq, rs, id); break;
+    case OP_GFS: sim_h_list_jobs(sim, rq, rs, 0); break;
+    case OP_GRS: sim_h_list_jobs(sim, rq, rs, 1); break;
     }
     /* post-commit: the operation took effect; the answer is lost or an error */
     if (op_writes(op) && rs->status >= 200 && rs->status < 300 && !*has_fault && take_fault(sim, opname, 1, fault)) {
@@ -865,9 +880,8 @@ static int load_scenario(sb_sim *sim, const char *text, size_t len, char *err) {
     sim->unthrottled = sim->unthrottled || sb_json_bool(j, SB_JSON_ROOT, "unthrottled", 0);
     sim->gzip_reports = sb_json_bool(j, SB_JSON_ROOT, "gzip_documents", sim->gzip_reports);
     if ((n = sb_json_get(j, SB_JSON_ROOT, "orders")) && (rc = sim_orders_load(sim, j, n, err))) goto out;
-    if ((n = sb_json_get(j, SB_JSON_ROOT, "listings")) && (rc = sim_listings_load(sim, j, n, err))) goto out;
     if ((n = sb_json_get(j, SB_JSON_ROOT, "faults")) && (rc = faults_load(sim, j, n, err))) goto out;
-    if ((rc = apply_config(sim, j, SB_JSON_ROOT, err))) goto out;
+    if ((rc = apply_config(sim, j, SB_JSON_ROOT, err))) goto out;   /* listings too */
     if ((n = sb_json_get(j, SB_JSON_ROOT, "generate"))) {
         long cnt = (long)sb_json_num(j, n, "count", 0);
         if (!sim->opt.seed) sim->seed = (uint64_t)sb_json_num(j, n, "seed", 1);
@@ -892,6 +906,7 @@ static int build_state(sb_sim *sim, char *err) {
     sim->rng = sim->seed * 7919;
     sim->clock_offset_ms = 0;
     sim->listing_delay_ms = 0;
+    sim->refuse_repeat_confirm = 0;
     int rc = 0;
     if (sim->scenario_text) rc = load_scenario(sim, sim->scenario_text, strlen(sim->scenario_text), err);
     sim->gen_base = sim_now_ms(sim) / 1000;   /* after the scenario's clock offset */

@@ -448,6 +448,87 @@ void sim_h_get_document(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id, 
     sb_jw_end_obj(&w);
 }
 
+/* getFeeds / getReports: the filters (types csv, marketplaceIds, processingStatuses,
+ * createdSince, createdUntil, pageSize 1..100, default 10) or a nextToken alone, as the
+ * model says; newest first. The token carries the offset and the filters. */
+static int csv_contains(const char *csv, const char *v);
+
+static enum MHD_Result count_args(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind; (void)key; (void)value;
+    (*(int *)cls)++;
+    return MHD_YES;
+}
+
+void sim_h_list_jobs(sb_sim *sim, sim_req *rq, sim_resp *rs, int report) {
+    const char *typesk = report ? "reportTypes" : "feedTypes";
+    char f[6][1024];   /* types, marketplaces, statuses, since, until, page size */
+    long offset = 0;
+    memset(f, 0, sizeof f);
+    const char *tok = sim_arg(rq, "nextToken");
+    if (tok) {
+        int nargs = 0;
+        MHD_get_connection_values(rq->c, MHD_GET_ARGUMENT_KIND, count_args, &nargs);
+        if (nargs != 1) { sim_error(rs, 400, "InvalidInput", "nextToken must be the only parameter", NULL); return; }
+        unsigned char raw[8192];
+        int n = sim_unb64(tok, raw, sizeof raw - 1);
+        if (n < 0) { sim_error(rs, 400, "InvalidInput", "Invalid nextToken", NULL); return; }
+        raw[n] = '\0';
+        char *p = (char *)raw, *nl = strchr(p, '\n');
+        offset = strtol(p, NULL, 10);
+        for (int i = 0; i < 6 && nl; i++) {
+            p = nl + 1;
+            nl = strchr(p, '\n');
+            snprintf(f[i], sizeof f[i], "%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+        }
+    } else {
+        const char *v[6] = {sim_arg(rq, typesk), sim_arg(rq, "marketplaceIds"), sim_arg(rq, "processingStatuses"),
+                            sim_arg(rq, "createdSince"), sim_arg(rq, "createdUntil"), sim_arg(rq, "pageSize")};
+        if (!v[0] || !*v[0]) {
+            char m[96];
+            snprintf(m, sizeof m, "%s or nextToken is required", typesk);
+            sim_error(rs, 400, "InvalidInput", m, NULL);
+            return;
+        }
+        for (int i = 0; i < 6; i++) snprintf(f[i], sizeof f[i], "%s", v[i] ? v[i] : "");
+    }
+    long size = f[5][0] ? strtol(f[5], NULL, 10) : 10;
+    if (size < 1 || size > 100) { sim_error(rs, 400, "InvalidInput", "pageSize must be 1 to 100", f[5]); return; }
+    int64_t since = f[3][0] ? sb_time_parse_ms(f[3]) : sim_now_ms(sim) - (int64_t)90 * 86400000;
+    int64_t until = f[4][0] ? sb_time_parse_ms(f[4]) : INT64_MAX;
+    if (since < 0 || until < 0) { sim_error(rs, 400, "InvalidInput", "createdSince and createdUntil must be ISO 8601", NULL); return; }
+    sim_job *arr = report ? sim->reports : sim->feeds;
+    size_t n = report ? sim->nreports : sim->nfeeds;
+    sb_jw w;
+    rs->status = 200;
+    sb_buf_reset(&rs->body);
+    sb_jw_init(&w, &rs->body);
+    sb_jw_obj(&w);
+    sb_jw_key(&w, report ? "reports" : "feeds");
+    sb_jw_arr(&w);
+    long seen = 0, put = 0, more = 0;
+    for (size_t k = n; k-- > 0;) {   /* created in order, so newest first is backwards */
+        sim_job *jb = &arr[k];
+        if (!csv_contains(f[0], jb->type) || (f[1][0] && !csv_contains(f[1], jb->mp)) ||
+            (f[2][0] && !csv_contains(f[2], jb->status)) || jb->created < since || jb->created > until)
+            continue;
+        if (seen++ < offset) continue;
+        if (put == size) { more = 1; break; }
+        write_job(&w, jb, report ? "reportId" : "feedId", report ? "reportType" : "feedType",
+                  report ? "reportDocumentId" : "resultFeedDocumentId");
+        put++;
+    }
+    sb_jw_end_arr(&w);
+    if (more) {
+        char raw[8192], t64[11000];
+        int len = snprintf(raw, sizeof raw, "%ld\n%s\n%s\n%s\n%s\n%s\n%s", offset + put, f[0], f[1], f[2], f[3], f[4], f[5]);
+        if (len > 0 && (size_t)len < sizeof raw) {
+            sim_b64((unsigned char *)raw, (size_t)len, t64, sizeof t64);
+            sb_jw_kstr(&w, "nextToken", t64);
+        }
+    }
+    sb_jw_end_obj(&w);
+}
+
 /* ---- Reports ---- */
 
 void sim_h_create_report(sb_sim *sim, sim_req *rq, sim_resp *rs) {

@@ -101,6 +101,8 @@ struct sb_sim {
     int gzip_reports;
     int64_t clock_offset_ms;          /* the simulator's now = the clock's + this (Amazon's clock is not ours) */
     int64_t listing_delay_ms;         /* default late listing for orders that name none */
+    int refuse_repeat_confirm;        /* repeat_confirmation "invalid_input": a package already
+                                       * confirmed is refused with Amazon's generic 400 */
     sim_proc proc[SIM_MAX_PROC];
     int nproc;
     sim_change *changes;
@@ -141,6 +143,8 @@ typedef struct sim_req {
     int started;
     int op;                           /* index into the op table, -1 = admin/document */
     int stuck;                        /* a "stuck" fault: a feed or report does not move on */
+    int stale;                        /* a "stale" fault: getOrder without the packages confirmed
+                                       * since (a read that lags the write) */
     int drop_now;                     /* a post-commit drop: close the connection, no answer */
 } sim_req;
 
@@ -189,6 +193,8 @@ void sim_h_create_feed(sb_sim *sim, sim_req *rq, sim_resp *rs);
 void sim_h_get_feed(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id);
 void sim_h_get_document(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id, int report);
 void sim_h_create_report(sb_sim *sim, sim_req *rq, sim_resp *rs);
+/* getFeeds (report 0) and getReports (report 1) */
+void sim_h_list_jobs(sb_sim *sim, sim_req *rq, sim_resp *rs, int report);
 void sim_h_get_report(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id);
 void sim_h_search_listings(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *seller);
 void sim_h_patch_listing(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *seller, const char *sku);

@@ -730,7 +730,10 @@ void sim_h_get_order(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id) {
     sb_jw_init(&w, &rs->body);
     sb_jw_obj(&w);
     sb_jw_key(&w, "order");
+    char *confirmed = o->sec[SEC_PACKAGES];
+    if (rq->stale) o->sec[SEC_PACKAGES] = NULL;   /* as before the confirmations since */
     write_order(sim, o, mask, &w);
+    o->sec[SEC_PACKAGES] = confirmed;
     sb_jw_end_obj(&w);
 }
 
@@ -797,6 +800,13 @@ void sim_h_confirm_shipment(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *
         for (size_t i = 0; i < sb_json_len(old, SB_JSON_ROOT, NULL); i++) {
             int node = sb_json_at(old, SB_JSON_ROOT, i);
             const char *ref = sb_json_str(old, node, "packageReferenceId");
+            if (ref && !strcmp(ref, pr) && sim->refuse_repeat_confirm) {
+                /* Amazon's refusal of a repeat does not always say why */
+                sim_error(rs, 400, "InvalidInput", "Invalid Input", NULL);
+                sb_json_free(old);
+                sb_buf_free(&pk);
+                goto out;
+            }
             if (ref && !strcmp(ref, pr)) continue;
             sb_buf one;
             sb_buf_init(&one, 1 << 20);

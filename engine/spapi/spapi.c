@@ -3,7 +3,9 @@
  * buckets and the retry policy. One idea: every request goes through sp_call(), which
  * takes a bucket token, attaches the access token, and classifies the outcome as done,
  * retry-after-backoff (network, 5xx, invalid JSON), wait-for-bucket (429) or refresh the
- * token once (403 Unauthorized); everything else becomes one error line. */
+ * token once (403 Unauthorized); everything else becomes one error line. A request marked
+ * once (not idempotent) never takes the retry-after-backoff way once it may have reached
+ * Amazon: that outcome is SB_EAMBIG. */
 #include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>
@@ -36,6 +38,8 @@ static const struct { const char *name; double rate, burst; } op_table[SB_OP_COU
     [SB_OP_DOWNLOAD_DOCUMENT] = {"downloadDocument", 0, 0},
     [SB_OP_SEARCH_LISTINGS] = {"searchListingsItems", 5, 5},
     [SB_OP_PATCH_LISTINGS] = {"patchListingsItem", 5, 5},
+    [SB_OP_GET_FEEDS] = {"getFeeds", 0.0222, 10},
+    [SB_OP_GET_REPORTS] = {"getReports", 0.0222, 10},
 };
 
 typedef struct bucket {
@@ -229,6 +233,7 @@ typedef struct resp {
     char date[64];                /* the Date header: Amazon's clock */
     long status;
     int overflow;
+    long sent;                /* request bytes libcurl wrote (CURLINFO_REQUEST_SIZE) */
 } resp;
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
@@ -334,6 +339,14 @@ static CURLcode http_once(sb_spapi *s, const sp_req *q, struct curl_slist *hdrs,
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)s->stop);
     }
+    /* libcurl silently sends a request again when a reused keep-alive connection turns
+     * out dead and nothing came back (Curl_retry_request needs a reused connection;
+     * CURLOPT_FORBID_RETRY_ON_REUSE is 8.16+, Debian 12 has 7.88). A request that must
+     * go at most once therefore gets a connection of its own, closed afterwards. */
+    if (q->once) {
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -341,12 +354,25 @@ static CURLcode http_once(sb_spapi *s, const sp_req *q, struct curl_slist *hdrs,
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     CURLcode cc = curl_easy_perform(h);
     if (cc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &r->sent);
     if (!cerr[0]) snprintf(cerr, CURL_ERROR_SIZE, "%s", curl_easy_strerror(cc));
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_SHARE, NULL);
     pool_put(s, h);
     return cc;
+}
+
+/* A failed exchange after which Amazon may have acted on the request: it went out (some
+ * bytes written) and the failure is not one of connecting. */
+static int maybe_reached(CURLcode cc, long sent) {
+    if (sent <= 0) return 0;
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST: case CURLE_SSL_CONNECT_ERROR:
+        return 0;
+    default:
+        return 1;
+    }
 }
 
 static int transient_curl(CURLcode cc) {
@@ -691,6 +717,14 @@ long sb_spapi_token_refreshes(sb_spapi *s) {
 
 /* ---- the call ---- */
 
+/* The error of a request that may have reached Amazon: SB_EAMBIG, one line saying so. */
+static int ambiguous(sb_spapi *s, const char *name, char *what, const char *request_id, const char *urllog,
+                     char *err) {
+    scrub(s, what);
+    return sb_seterr(err, SB_EAMBIG, "%s: %s (request id %s, %s) - Amazon may have acted on it; not sent again, "
+                     "ask Amazon before repeating", name, what, request_id, urllog);
+}
+
 int sp_call(sb_spapi *s, sp_req *q, char *err) {
     const char *name = op_table[q->op].name;
     char tok[4096] = "", hdr[4200], cerr[CURL_ERROR_SIZE], what[SB_ERRLEN], urllog[512];
@@ -763,6 +797,10 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
                 rc = sb_seterr(err, SB_EHTTP, "%s: %s (%s)", name, what, urllog);
                 break;
             }
+            if (q->once && maybe_reached(cc, r.sent)) {
+                rc = ambiguous(s, name, what, "none", urllog, err);
+                break;
+            }
         } else if ((action = sp_response_action(r.status, q->sp, q->want_json, refreshed, out, what,
                                                 sizeof what, &code)) == SP_DONE) {
             if (q->sp) bucket_header(s, q->op, r.rate_limit);
@@ -770,6 +808,10 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
             count_end(s, q->op, 1, retried);
             goto done;
         } else if (action == SP_RETRY && r.status < 300) {
+            if (q->once) {   /* Amazon answered yes, but the answer cannot be read */
+                rc = ambiguous(s, name, what, r.request_id[0] ? r.request_id : "none", urllog, err);
+                break;
+            }
             retry = 1;
         } else if (action == SP_THROTTLED) {
             throttles++;
@@ -794,6 +836,10 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
             continue;
         } else {
             retry = action == SP_RETRY;
+            if (retry && q->once) {   /* a 5xx: Amazon may have acted before it failed */
+                rc = ambiguous(s, name, what, r.request_id[0] ? r.request_id : "none", urllog, err);
+                break;
+            }
             if (!retry) {
                 scrub(s, what);
                 rc = sb_seterr(err, code,

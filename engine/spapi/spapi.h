@@ -7,6 +7,13 @@
  * dropped connections, invalid JSON: exponential backoff with jitter; 429: wait for the
  * bucket; 403 on an expired token: refresh once) and counters per operation.
  *
+ * A request that is not idempotent (confirmShipment, createFeed, createReport) goes out at
+ * most once per call, on a connection of its own: after a 5xx, a time-out, a dropped
+ * connection once it was sent, or a 2xx that cannot be read, the call returns SB_EAMBIG
+ * without repeating it, and the caller asks Amazon (getOrder PACKAGES, getFeeds,
+ * getReports) what happened. Only outcomes Amazon cannot have acted on (no connection,
+ * 429, a refused access token) are retried for it.
+ *
  * Every call returns 0 or a negative sb_status; on failure err holds ONE line naming the
  * operation, the HTTP status, Amazon's code, message and details and x-amzn-RequestId,
  * e.g. "searchOrders: HTTP 400 InvalidInput: Invalid Input (request id abc)". Secrets
@@ -64,6 +71,7 @@ enum sb_spapi_op {
     SB_OP_GET_FEED_DOCUMENT, SB_OP_CREATE_REPORT, SB_OP_GET_REPORT, SB_OP_GET_REPORT_DOCUMENT,
     SB_OP_DOWNLOAD_DOCUMENT,    /* GET of a pre-signed document URL (no bucket) */
     SB_OP_SEARCH_LISTINGS, SB_OP_PATCH_LISTINGS,
+    SB_OP_GET_FEEDS, SB_OP_GET_REPORTS,
     SB_OP_COUNT
 };
 const char *sb_spapi_op_name(int op);     /* "searchOrders", ... */
@@ -129,6 +137,7 @@ typedef struct sb_spapi_processing {
     char type[96];
     char status[24];          /* IN_QUEUE, IN_PROGRESS, DONE, CANCELLED, FATAL */
     char document_id[256];    /* resultFeedDocumentId / reportDocumentId, "" until DONE */
+    char created[40];         /* createdTime as Amazon sent it (Amazon's clock) */
 } sb_spapi_processing;
 
 /* createFeedDocument: {"contentType": content_type} -> doc->id, doc->url. */
@@ -145,6 +154,17 @@ int sb_spapi_get_feed(sb_spapi *s, const char *feed_id, sb_spapi_processing *out
  * content gets the plain document. doc (may be NULL) receives the document record. */
 int sb_spapi_get_feed_document(sb_spapi *s, const char *document_id, sb_spapi_document *doc,
                                sb_buf *content, char *err);
+
+/* getFeeds: the feeds of feed_type (in marketplace_id when not NULL) created at or after
+ * created_since (ISO 8601, Amazon's clock), as Amazon lists them; at most max into out,
+ * *n of them, following nextToken (alone, as the model requires) for at most 10 pages.
+ * What an ambiguous createFeed is looked for with: Amazon's Feed has no input document
+ * id, so the caller tells its feed by type, marketplace and creation time. */
+int sb_spapi_get_feeds(sb_spapi *s, const char *feed_type, const char *marketplace_id, const char *created_since,
+                       sb_spapi_processing *out, int max, int *n, char *err);
+/* getReports: the same for reports of report_type. */
+int sb_spapi_get_reports(sb_spapi *s, const char *report_type, const char *marketplace_id, const char *created_since,
+                         sb_spapi_processing *out, int max, int *n, char *err);
 
 /* createReport {"reportType","marketplaceIds",["dataStartTime"]} -> report_id. */
 int sb_spapi_create_report(sb_spapi *s, const char *report_type, const char *const *marketplace_ids,

@@ -14,11 +14,17 @@ typedef struct sp_req {
     int sp;                   /* an SP-API call: bucket, access token, SP-API headers */
     int want_json;            /* a 2xx body must be valid JSON (retried otherwise) */
     int decode_encoding;      /* let libcurl decode Content-Encoding (document downloads) */
+    int once;                 /* not idempotent (confirmShipment, createFeed, createReport):
+                               * sent on a fresh connection and never again after it may
+                               * have reached Amazon; such an outcome is SB_EAMBIG */
     sb_buf *out;              /* response body (reset first); may be NULL */
     long status;              /* out: final HTTP status */
 } sp_req;
 
-/* Runs r with the bucket, token and retry policy. 0 on a 2xx. */
+/* Runs r with the bucket, token and retry policy. 0 on a 2xx. A request with once set is
+ * repeated only when it cannot have reached Amazon (no connection, 429, a refused token);
+ * after a 5xx, a time-out or a drop once it went out, or a 2xx that cannot be read, it
+ * returns SB_EAMBIG and the caller asks Amazon what happened. */
 int sp_call(sb_spapi *s, sp_req *r, char *err);
 /* Endpoint base URL without a trailing slash. */
 const char *sp_endpoint(sb_spapi *s);

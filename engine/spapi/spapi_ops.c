@@ -191,7 +191,7 @@ int sb_spapi_confirm_shipment_json(sb_spapi *s, const char *order_id, const char
         goto out;
     }
     sp_req r = {.op = SB_OP_CONFIRM_SHIPMENT, .method = "POST", .url = u.data, .body = json,
-                .body_len = strlen(json), .content_type = "application/json", .sp = 1};
+                .body_len = strlen(json), .content_type = "application/json", .sp = 1, .once = 1};
     rc = sp_call(s, &r, err);
 out:
     sb_buf_free(&u);
@@ -209,15 +209,17 @@ int sb_spapi_confirm_shipment(sb_spapi *s, const sb_shipment *sh, char *err) {
 
 /* ---- small JSON POST/GET helper: returns the parsed response ---- */
 
-static int call_json(sb_spapi *s, int op, const char *method, sb_buf *url, const char *body,
+/* once: the request is not idempotent (see sp_req); an unreadable 2xx is then SB_EAMBIG. */
+static int call_json(sb_spapi *s, int op, const char *method, sb_buf *url, const char *body, int once,
                      sb_json **out, char *err) {
     sb_buf resp;
     sb_buf_init(&resp, 16 << 20);
     sp_req r = {.op = op, .method = method, .url = url->data, .body = body, .body_len = body ? strlen(body) : 0,
-                .content_type = body ? "application/json" : NULL, .sp = 1, .want_json = 1, .out = &resp};
+                .content_type = body ? "application/json" : NULL, .sp = 1, .want_json = 1, .once = once, .out = &resp};
     int rc = sp_call(s, &r, err);
     if (!rc && (rc = sb_json_parse(resp.data, resp.len, out, err)))
-        rc = sb_seterr(err, SB_EHTTP, "%s: unreadable response", sb_spapi_op_name(op));
+        rc = sb_seterr(err, once ? SB_EAMBIG : SB_EHTTP, "%s: unreadable response%s", sb_spapi_op_name(op),
+                       once ? " - Amazon may have acted on it; not sent again" : "");
     sb_buf_free(&resp);
     return rc;
 }
@@ -253,7 +255,7 @@ int sb_spapi_create_feed_document(sb_spapi *s, const char *content_type, sb_spap
         rc = sb_seterr(err, SB_ENOMEM, "createFeedDocument: out of memory");
         goto out;
     }
-    if ((rc = call_json(s, SB_OP_CREATE_FEED_DOCUMENT, "POST", &u, b.data, &j, err))) goto out;
+    if ((rc = call_json(s, SB_OP_CREATE_FEED_DOCUMENT, "POST", &u, b.data, 0, &j, err))) goto out;
     if ((rc = need_field(j, "feedDocumentId", doc->id, sizeof doc->id, SB_OP_CREATE_FEED_DOCUMENT, err)) ||
         (rc = need_field(j, "url", doc->url, sizeof doc->url, SB_OP_CREATE_FEED_DOCUMENT, err)))
         goto out;
@@ -296,8 +298,9 @@ int sb_spapi_create_feed(sb_spapi *s, const char *feed_type, const char *const *
         rc = sb_seterr(err, SB_ENOMEM, "createFeed: out of memory");
         goto out;
     }
-    if ((rc = call_json(s, SB_OP_CREATE_FEED, "POST", &u, b.data, &j, err))) goto out;
-    rc = need_field(j, "feedId", feed_id, feed_id_len, SB_OP_CREATE_FEED, err);
+    if ((rc = call_json(s, SB_OP_CREATE_FEED, "POST", &u, b.data, 1, &j, err))) goto out;
+    /* a 202 without an id: the feed exists, which one is not known */
+    if ((rc = need_field(j, "feedId", feed_id, feed_id_len, SB_OP_CREATE_FEED, err))) rc = SB_EAMBIG;
 out:
     sb_json_free(j);
     sb_buf_free(&u);
@@ -316,12 +319,13 @@ static int get_processing(sb_spapi *s, int op, const char *base, const char *id,
         rc = sb_seterr(err, SB_ENOMEM, "%s: out of memory", sb_spapi_op_name(op));
         goto out;
     }
-    if ((rc = call_json(s, op, "GET", &u, NULL, &j, err))) goto out;
+    if ((rc = call_json(s, op, "GET", &u, NULL, 0, &j, err))) goto out;
     if ((rc = need_field(j, idkey, out->id, sizeof out->id, op, err)) ||
         (rc = need_field(j, "processingStatus", out->status, sizeof out->status, op, err)))
         goto out;
     sb_json_strcpy(j, SB_JSON_ROOT, typekey, out->type, sizeof out->type);
     sb_json_strcpy(j, SB_JSON_ROOT, dockey, out->document_id, sizeof out->document_id);
+    sb_json_strcpy(j, SB_JSON_ROOT, "createdTime", out->created, sizeof out->created);
 out:
     sb_json_free(j);
     sb_buf_free(&u);
@@ -331,6 +335,63 @@ out:
 int sb_spapi_get_feed(sb_spapi *s, const char *feed_id, sb_spapi_processing *out, char *err) {
     return get_processing(s, SB_OP_GET_FEED, "/feeds/2021-06-30/feeds/", feed_id, "feedId", "feedType",
                           "resultFeedDocumentId", out, err);
+}
+
+/* getFeeds / getReports: listkey "feeds"/"reports", each entry's idkey, typekey, dockey. */
+static int list_processing(sb_spapi *s, int op, const char *path, const char *typesq, const char *type,
+                           const char *mp, const char *since, const char *listkey, const char *idkey,
+                           const char *typekey, const char *dockey, sb_spapi_processing *out, int max, int *n,
+                           char *err) {
+    const char *name = sb_spapi_op_name(op);
+    char next[4096] = "";
+    int rc = 0;
+    *n = 0;
+    if (!type || !*type || max < 1) return sb_seterr(err, SB_EINVAL, "%s: a type and room for the answer are required", name);
+    if (since && sb_time_parse(since) < 0) return sb_seterr(err, SB_EINVAL, "%s: createdSince '%s' is not ISO 8601", name, since);
+    for (int page = 0; page < 10 && *n < max; page++) {
+        sb_buf u, q;
+        sb_json *j = NULL;
+        sb_buf_init(&q, QMAX);
+        /* the first page carries the filters; the next ones nextToken and nothing else */
+        if ((rc = url_start(s, &u, path)) ||
+            (next[0] ? (rc = sp_qadd(&q, "nextToken", next))
+                     : ((rc = sp_qadd(&q, typesq, type)) || (rc = sp_qadd(&q, "marketplaceIds", mp)) ||
+                        (rc = sp_qadd(&q, "createdSince", since)) || (rc = sp_qadd(&q, "pageSize", "100")))) ||
+            (rc = sb_buf_append(&u, q.data ? q.data : "", q.len))) {
+            rc = sb_seterr(err, SB_ENOMEM, "%s: request too large", name);
+        } else if (!(rc = call_json(s, op, "GET", &u, NULL, 0, &j, err))) {
+            int list = sb_json_get(j, SB_JSON_ROOT, listkey);
+            for (size_t i = 0; i < sb_json_len(j, list, NULL) && *n < max; i++) {
+                int it = sb_json_at(j, list, i);
+                sb_spapi_processing *p = &out[(*n)++];
+                memset(p, 0, sizeof *p);
+                sb_json_strcpy(j, it, idkey, p->id, sizeof p->id);
+                sb_json_strcpy(j, it, typekey, p->type, sizeof p->type);
+                sb_json_strcpy(j, it, "processingStatus", p->status, sizeof p->status);
+                sb_json_strcpy(j, it, dockey, p->document_id, sizeof p->document_id);
+                sb_json_strcpy(j, it, "createdTime", p->created, sizeof p->created);
+                if (!p->id[0]) (*n)--;
+            }
+            if (sb_json_strcpy(j, SB_JSON_ROOT, "nextToken", next, sizeof next) < 0) next[0] = '\0';
+        }
+        sb_json_free(j);
+        sb_buf_free(&u);
+        sb_buf_free(&q);
+        if (rc || !next[0]) break;
+    }
+    return rc;
+}
+
+int sb_spapi_get_feeds(sb_spapi *s, const char *feed_type, const char *mp, const char *since,
+                       sb_spapi_processing *out, int max, int *n, char *err) {
+    return list_processing(s, SB_OP_GET_FEEDS, "/feeds/2021-06-30/feeds", "feedTypes", feed_type, mp, since, "feeds",
+                           "feedId", "feedType", "resultFeedDocumentId", out, max, n, err);
+}
+
+int sb_spapi_get_reports(sb_spapi *s, const char *report_type, const char *mp, const char *since,
+                         sb_spapi_processing *out, int max, int *n, char *err) {
+    return list_processing(s, SB_OP_GET_REPORTS, "/reports/2021-06-30/reports", "reportTypes", report_type, mp, since,
+                           "reports", "reportId", "reportType", "reportDocumentId", out, max, n, err);
 }
 
 /* getFeedDocument / getReportDocument, then the download. */
@@ -347,7 +408,7 @@ static int get_document(sb_spapi *s, int op, const char *base, const char *idkey
         rc = sb_seterr(err, SB_ENOMEM, "%s: out of memory", sb_spapi_op_name(op));
         goto out;
     }
-    if ((rc = call_json(s, op, "GET", &u, NULL, &j, err))) goto out;
+    if ((rc = call_json(s, op, "GET", &u, NULL, 0, &j, err))) goto out;
     if ((rc = need_field(j, idkey, doc->id, sizeof doc->id, op, err)) ||
         (rc = need_field(j, "url", doc->url, sizeof doc->url, op, err)))
         goto out;
@@ -404,8 +465,8 @@ int sb_spapi_create_report(sb_spapi *s, const char *report_type, const char *con
         rc = sb_seterr(err, SB_ENOMEM, "createReport: out of memory");
         goto out;
     }
-    if ((rc = call_json(s, SB_OP_CREATE_REPORT, "POST", &u, b.data, &j, err))) goto out;
-    rc = need_field(j, "reportId", report_id, report_id_len, SB_OP_CREATE_REPORT, err);
+    if ((rc = call_json(s, SB_OP_CREATE_REPORT, "POST", &u, b.data, 1, &j, err))) goto out;
+    if ((rc = need_field(j, "reportId", report_id, report_id_len, SB_OP_CREATE_REPORT, err))) rc = SB_EAMBIG;
 out:
     sb_json_free(j);
     sb_buf_free(&u);

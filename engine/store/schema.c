@@ -260,6 +260,21 @@ static const char *const migrations[] = {
 "ALTER TABLE sync_state ADD COLUMN resume_pages INTEGER;"
 "ALTER TABLE sync_state ADD COLUMN clock_skew_ms INTEGER;"
 "ALTER TABLE sync_state ADD COLUMN pending_reports TEXT;",
+
+/* 11: a stock feed is created once. What a feed is to carry is recorded before createFeed
+ * (pending_document: the uploaded feed document whose feed id is not known yet), and
+ * the feeds the engine created are remembered (for Amazon's 90 days), so that after a
+ * lost createFeed answer or a crash the feed Amazon lists (getFeeds) is told apart from
+ * the engine's earlier ones and followed instead of a second one being created. */
+"ALTER TABLE stock_sent ADD COLUMN pending_document TEXT;"
+"CREATE INDEX stock_sent_document ON stock_sent(integration_id, pending_document) WHERE pending_document IS NOT NULL;"
+"CREATE TABLE feeds_created ("
+"  integration_id INTEGER NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,"
+"  feed_id TEXT NOT NULL,"
+"  feed_type TEXT NOT NULL,"
+"  document_id TEXT,"
+"  created_at TEXT NOT NULL,"
+"  PRIMARY KEY (integration_id, feed_id)) WITHOUT ROWID;",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

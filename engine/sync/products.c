@@ -283,17 +283,52 @@ static int pending_find(const char *list, const char *mp, char *id, size_t n) {
     return 0;
 }
 
+#define REPORT_CREATES 2            /* createReport calls per marketplace and run */
+#define REPORT_LOOKUP_MARGIN_S 300  /* Amazon's clock may be behind ours */
+
+/* createReport, never repeated blindly: after an ambiguous answer (SB_EAMBIG) the report is
+ * looked for on Amazon (getReports by type and marketplace, created since just before the
+ * call) and the newest one found is used; none there means it was not created, and it is
+ * asked for again. A report changes nothing on Amazon, so a report of the same type made
+ * meanwhile by someone else is as good; its id, once known, is kept (pending_reports),
+ * and a crash before that costs one unread report. */
+static int create_report(sb_engine *e, const char *mp, char *id, size_t idlen, char *err) {
+    const char *m[1] = {mp};
+    char since[32];
+    int rc = 0;
+    sb_time_format(sb_now() - REPORT_LOOKUP_MARGIN_S, since, sizeof since);
+    for (int k = 0; k < REPORT_CREATES; k++) {
+        if ((rc = sb_spapi_create_report(e->api, REPORT_TYPE, m, 1, NULL, id, idlen, err)) != SB_EAMBIG) return rc;
+        sb_warn("listings report for %s: %s; looking for it on Amazon before asking for another", mp, err);
+        sb_spapi_processing list[20];
+        char lerr[SB_ERRLEN];
+        int n = 0, best = -1;
+        if ((rc = sb_spapi_get_reports(e->api, REPORT_TYPE, mp, since, list, 20, &n, lerr)))
+            return sb_seterr(err, rc, "listings report for %s: its createReport answer was lost and Amazon cannot be asked "
+                             "(%s); the next run asks for a new one", mp, lerr);
+        for (int i = 0; i < n; i++)   /* the newest; "10:00:00Z" and "10:00:00.812Z" are compared as times */
+            if (best < 0 || sb_time_parse_ms(list[i].created) > sb_time_parse_ms(list[best].created)) best = i;
+        if (best >= 0) {
+            snprintf(id, idlen, "%s", list[best].id);
+            sb_info("listings report %s for %s found on Amazon after a lost answer: following it", id, mp);
+            return 0;
+        }
+        rc = SB_EAMBIG;
+        sb_info("listings report for %s is not on Amazon: it was not created%s", mp, k + 1 < REPORT_CREATES ? "; asking again" : "");
+    }
+    return rc;
+}
+
 /* One report for one marketplace: requested (or the one kept), looked at, downloaded
  * (gunzipped). *none when Amazon had no data (CANCELLED); *waiting when Amazon is still
  * making it (nothing downloaded; it stays kept). */
 static int fetch_report(sb_engine *e, const char *mp, char *pending, sb_buf *out, int *none, int *waiting, char *err) {
     char id[128] = "";
     sb_spapi_processing p;
-    const char *m[1] = {mp};
     int rc = 0;
     *none = *waiting = 0;
     if (!pending_find(pending, mp, id, sizeof id)) {
-        if ((rc = sb_spapi_create_report(e->api, REPORT_TYPE, m, 1, NULL, id, sizeof id, err))) return rc;
+        if ((rc = create_report(e, mp, id, sizeof id, err))) return rc;
         size_t l = strlen(pending);
         if (l + strlen(mp) + strlen(id) + 3 > PENDING_MAX || strchr(id, ';') || strchr(id, '='))
             return sb_seterr(err, SB_EINVAL, "listings report id '%.60s' for %s cannot be kept", id, mp);
@@ -360,7 +395,8 @@ int sb_sync_products(sb_engine *e, sb_products_result *res, char *err) {
         goto out;
     }
     /* every report ended: the next run requests new ones (a report that failed too) */
-    if (rc != SB_EINTR && rc != SB_EHTTP && rc != SB_ETHROTTLED && rc != SB_ELATER) pending_save(e, "", NULL);
+    if (rc != SB_EINTR && rc != SB_EHTTP && rc != SB_ETHROTTLED && rc != SB_ELATER && rc != SB_EAMBIG)
+        pending_save(e, "", NULL);
     if (!rc) rc = import_all(e, texts, mps, nt, res, err);
     if (!rc)
         sb_info("products synced integration=%s rows=%ld created=%ld linked=%ld older=%ld bad=%ld watermark=%s", e->name,

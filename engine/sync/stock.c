@@ -16,6 +16,12 @@
 #include "sync/stock.h"
 
 #define FEED_MAX_POLLS 120      /* an hour; the next run sends the same pairs again */
+#define FEED_TYPE "JSON_LISTINGS_FEED"
+#define CREATES_PER_RUN 2       /* createFeed calls for one document in one run, each after
+                                 * Amazon was seen not to have the feed */
+#define LOOKUP_MARGIN_S 300     /* getFeeds from this long before the intent: Amazon's clock
+                                 * may be behind ours */
+#define LOOKUP_MAX 100          /* feeds read back per look-up */
 #define MAX_BRANCHES 64
 #define FEED_CONTENT_TYPE "application/json"
 #define PRODUCT_TYPE "PRODUCT"  /* offer-only patches; the listing's own type is not needed */
@@ -198,7 +204,7 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
         "MAX(p.updated_at, COALESCE((SELECT MAX(updated_at) FROM stock s WHERE s.product_id = p.id), ''), "
         "    CASE WHEN p.order_type = 'kit' THEN COALESCE((SELECT MAX(s.updated_at) FROM bom_components c "
         "    JOIN stock s ON s.product_id = c.component_id WHERE c.kit_id = p.id), '') ELSE '' END), "
-        "ss.pending_feed IS NOT NULL, p.order_type = 'kit' "
+        "ss.pending_feed IS NOT NULL OR ss.pending_document IS NOT NULL, p.order_type = 'kit' "
         "FROM products p LEFT JOIN stock_sent ss ON ss.integration_id = ?1 AND ss.sku = p.sku "
         "WHERE COALESCE(p.fulfillment_channel, 'DEFAULT') = 'DEFAULT' %s ORDER BY p.id",
         full ? "" :
@@ -385,6 +391,21 @@ int sb_stock_feed_json(const sb_stock_plan *plan, size_t from, size_t n, const c
     return 0;
 }
 
+/* One statement with ?1 = the integration and up to three text parameters (NULL = not
+ * bound). */
+static int exec_sql(sb_engine *e, const char *sql, const char *a, const char *b, const char *c, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(e->store, sql, &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, e->integ);
+    const char *v[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (v[i]) sqlite3_bind_text(st, i + 2, v[i], -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(e->store, "stock feed bookkeeping", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static void fail_item(sb_stock_item *it, const char *msg) {
     if (it->outcome) return;
     it->outcome = -1;
@@ -401,6 +422,17 @@ void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const cha
     if (sb_json_parse(text, len, &j, e)) {
         snprintf(msg, sizeof msg, "feed %s: processing report is not readable: %s", feed_id, e);
         for (size_t i = from; i < from + n; i++) fail_item(&plan->items[i], msg);
+        return;
+    }
+    /* a report of another number of messages is not this slice's feed: a feed found on
+     * Amazon after a lost answer is told by type and time only (find_feed), so this is
+     * the check that it carried what these SKUs were sent in */
+    double processed = sb_json_num(j, SB_JSON_ROOT, "summary.messagesProcessed", -1);
+    if (processed >= 0 && processed != (double)n) {
+        snprintf(msg, sizeof msg, "feed %s: Amazon processed %.0f messages, the feed of these SKUs had %zu: not their "
+                 "feed, or not all of it; sent again", feed_id, processed > 1e9 ? 1e9 : processed, n);
+        for (size_t i = from; i < from + n; i++) fail_item(&plan->items[i], msg);
+        sb_json_free(j);
         return;
     }
     int issues = sb_json_get(j, SB_JSON_ROOT, "issues");
@@ -425,39 +457,104 @@ void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const cha
     sb_json_free(j);
 }
 
-/* Remembers, in its own transaction, what a submitted feed carries before the run waits
- * for it, so that neither a run that stops waiting nor a crash sends these SKUs again
- * while Amazon may still apply the feed. */
-static int mark_pending(sb_engine *e, const sb_stock_plan *plan, size_t from, size_t n, const char *feed_id,
-                        char *err) {
+/* Records, in its own transaction and before createFeed, what the feed of document doc
+ * will carry (the intent: pending_document, pending_* per SKU, pending_since = since), so
+ * that neither a lost answer, a run that stops waiting nor a crash sends these SKUs again
+ * while Amazon may still apply the feed: they wait until the feed is found and ends, or
+ * Amazon is seen not to have it. */
+static int mark_intent(sb_engine *e, const sb_stock_plan *plan, size_t from, size_t n, const char *doc,
+                       const char *since, char *err) {
     sqlite3_stmt *st = NULL;
-    char now[32];
     int rc = sb_store_begin(e->store, err);
     if (rc) return rc;
-    sb_time_format(sb_now(), now, sizeof now);
     rc = sb_store_prepare(e->store,
-        "INSERT INTO stock_sent(integration_id, sku, status, error, pending_feed, pending_quantity, pending_latency, "
-        "pending_message, pending_since) VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8) "
-        "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'pending', error = ?3, pending_feed = ?4, "
-        "pending_quantity = ?5, pending_latency = ?6, pending_message = ?7, pending_since = ?8", &st, err);
-    char note[200];
-    snprintf(note, sizeof note, "in feed %s, submitted %s, not finished by Amazon yet", feed_id, now);
+        "INSERT INTO stock_sent(integration_id, sku, status, error, pending_feed, pending_document, pending_quantity, "
+        "pending_latency, pending_message, pending_since) VALUES (?1, ?2, 'pending', ?3, NULL, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'pending', error = ?3, pending_feed = NULL, "
+        "pending_document = ?4, pending_quantity = ?5, pending_latency = ?6, pending_message = ?7, pending_since = ?8",
+        &st, err);
+    char note[400];
+    snprintf(note, sizeof note, "in the feed of document %s, being created since %s (feed id not known yet)", doc, since);
     for (size_t i = from; !rc && i < from + n; i++) {
         const sb_stock_item *it = &plan->items[i];
         sqlite3_bind_int64(st, 1, e->integ);
         sqlite3_bind_text(st, 2, it->sku, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, feed_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, it->qty);
         sqlite3_bind_int(st, 6, it->latency);
         sqlite3_bind_int64(st, 7, (sqlite3_int64)(i - from + 1));
-        sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "remembering the stock feed", err);
+        sqlite3_bind_text(st, 8, since, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "recording the stock feed to create", err);
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
     if (rc) { sb_store_rollback(e->store); return rc; }
     return sb_store_commit(e->store, err);
+}
+
+/* The feed of document doc is feed_id (createFeed's answer, or found on Amazon): its SKUs
+ * wait for that feed, and the feed is remembered as the engine's own. */
+static int adopt_feed(sb_engine *e, const char *doc, const char *feed_id, char *err) {
+    char now[32], old[32], note[300];
+    sb_time_format(sb_now(), now, sizeof now);
+    sb_time_format(sb_now() - (int64_t)90 * 86400, old, sizeof old);   /* Amazon keeps feeds 90 days */
+    snprintf(note, sizeof note, "in feed %s, submitted %s, not finished by Amazon yet", feed_id, now);
+    int rc = sb_store_begin(e->store, err);
+    if (rc) return rc;
+    if (!(rc = exec_sql(e, "UPDATE stock_sent SET pending_feed = ?3, pending_document = NULL, error = ?4 "
+                           "WHERE integration_id = ?1 AND pending_document = ?2", doc, feed_id, note, err)))
+        rc = exec_sql(e, "INSERT OR IGNORE INTO feeds_created(integration_id, feed_id, feed_type, document_id, created_at) "
+                         "VALUES (?1, ?3, '" FEED_TYPE "', ?2, ?4)", doc, feed_id, now, err);
+    if (!rc) rc = exec_sql(e, "DELETE FROM feeds_created WHERE integration_id = ?1 AND created_at < ?2", old, NULL, NULL, err);
+    if (rc) { sb_store_rollback(e->store); return rc; }
+    return sb_store_commit(e->store, err);
+}
+
+/* Amazon has no feed of document doc (intent since `since`): it was never created; its
+ * SKUs are failed with why and so sent again (by this run when it plans after this). */
+static int forget_intent(sb_engine *e, const char *doc, const char *why, char *err) {
+    return exec_sql(e, "UPDATE stock_sent SET status = 'failed', error = ?3, attempts = attempts + 1, "
+                       "pending_document = NULL WHERE integration_id = ?1 AND pending_document = ?2", doc, why, NULL, err);
+}
+
+/* Looks on Amazon for the feed of an intent recorded at since (our clock): feeds of our
+ * type in marketplace mp created from LOOKUP_MARGIN_S before it that this engine has not
+ * recorded as its own (feeds_created). Amazon's Feed does not name its input document,
+ * so type, marketplace and time are what tells it. 1 with fid set when exactly one such
+ * feed exists, 0 when none does (it was not created), SB_EAMBIG when several do (which
+ * one is ours cannot be told: the SKUs wait, and err says so), other negatives when
+ * Amazon could not be asked. */
+static int find_feed(sb_engine *e, const char *since, const char *mp, char *fid, size_t fidlen, char *err) {
+    sb_spapi_processing *list = calloc(LOOKUP_MAX, sizeof *list);
+    sqlite3_stmt *st = NULL;
+    char from[32], others[300] = "";
+    int n = 0, found = 0, rc;
+    if (!list) return sb_seterr(err, SB_ENOMEM, "out of memory");
+    int64_t t = sb_time_parse(since);
+    sb_time_format((t > 0 ? t : sb_now()) - LOOKUP_MARGIN_S, from, sizeof from);
+    if ((rc = sb_spapi_get_feeds(e->api, FEED_TYPE, mp, from, list, LOOKUP_MAX, &n, err))) goto out;
+    if ((rc = sb_store_prepare(e->store, "SELECT 1 FROM feeds_created WHERE integration_id = ?1 AND feed_id = ?2", &st, err)))
+        goto out;
+    for (int i = 0; i < n; i++) {
+        sqlite3_bind_int64(st, 1, e->integ);
+        sqlite3_bind_text(st, 2, list[i].id, -1, SQLITE_STATIC);
+        int known = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (known) continue;
+        if (!found++) snprintf(fid, fidlen, "%s", list[i].id);
+        size_t l = strlen(others);
+        snprintf(others + l, sizeof others - l, "%s%s", l ? ", " : "", list[i].id);
+    }
+    rc = found;
+    if (found > 1)
+        rc = sb_seterr(err, SB_EAMBIG, "%d %s feeds created since %s that this engine did not record (%s): which one is "
+                       "its own cannot be told, so none is followed and none created; cancel or finish the others on "
+                       "Amazon", found, FEED_TYPE, from, others);
+out:
+    sqlite3_finalize(st);
+    free(list);
+    return rc;
 }
 
 static int feed_ended(const char *status) {
@@ -472,17 +569,43 @@ static int send_feed(sb_engine *e, sb_stock_plan *plan, size_t from, size_t n, c
     sb_buf doc, report;
     sb_spapi_document d;
     sb_spapi_processing p;
-    char feed_id[128] = "";
-    int rc;
+    char feed_id[128] = "", since[32];
+    int rc, found = 0;
     sb_buf_init(&doc, (size_t)256 << 20);
     sb_buf_init(&report, (size_t)256 << 20);
     if ((rc = sb_stock_feed_json(plan, from, n, seller, &doc, err))) goto out;
     if ((rc = sb_spapi_create_feed_document(e->api, FEED_CONTENT_TYPE, &d, err))) goto out;
     if ((rc = sb_spapi_upload_document(e->api, d.url, FEED_CONTENT_TYPE, doc.data, doc.len, err))) goto out;
-    if ((rc = sb_spapi_create_feed(e->api, "JSON_LISTINGS_FEED", (const char *const *)mkts, nm, d.id, feed_id,
-                                   sizeof feed_id, err))) goto out;
-    sb_info("stock feed submitted integration=%s feed=%s messages=%zu", e->name, feed_id, n);
-    int marked = mark_pending(e, plan, from, n, feed_id, err) == 0;
+    /* the intent before the call: from here on a lost answer or a crash leads to a look
+     * on Amazon, never to a second feed created blindly */
+    sb_time_format(sb_now(), since, sizeof since);
+    if ((rc = mark_intent(e, plan, from, n, d.id, since, err))) goto out;
+    for (int k = 0; k < CREATES_PER_RUN && !feed_id[0]; k++) {
+        char cerr[SB_ERRLEN];
+        int crc = sb_spapi_create_feed(e->api, FEED_TYPE, (const char *const *)mkts, nm, d.id, feed_id, sizeof feed_id, cerr);
+        if (!crc) break;
+        feed_id[0] = '\0';
+        if (crc != SB_EAMBIG) { rc = sb_seterr(err, crc, "%s", cerr); goto out; }   /* refused: not created */
+        sb_warn("stock feed of document %s integration=%s: %s; looking for it on Amazon before creating another",
+                d.id, e->name, cerr);
+        int f = find_feed(e, since, mkts[0], feed_id, sizeof feed_id, err);
+        if (f > 0) { found = 1; break; }
+        feed_id[0] = '\0';
+        if (f < 0) {
+            sb_warn("stock feed of document %s: cannot tell whether Amazon has it (%s); its %zu SKUs wait for the next "
+                    "run to look again", d.id, err, n);
+            break;
+        }
+        sb_info("stock feed of document %s is not on Amazon: it was not created%s", d.id,
+                k + 1 < CREATES_PER_RUN ? "; creating it" : "");
+    }
+    if (!feed_id[0]) {   /* Amazon may still have it: wait, the next run looks again */
+        for (size_t i = from; i < from + n; i++) plan->items[i].outcome = 2;
+        goto out;
+    }
+    sb_info("stock feed %s integration=%s feed=%s messages=%zu", found ? "found on Amazon after a lost answer" : "submitted",
+            e->name, feed_id, n);
+    int marked = adopt_feed(e, d.id, feed_id, err) == 0;
     if (!marked) sb_warn("stock feed %s: %s (a crash now would send its SKUs again)", feed_id, err);
     memset(&p, 0, sizeof p);
     int deferred = 0;
@@ -572,12 +695,55 @@ out:
     return sb_store_commit(e->store, err);
 }
 
+/* The intents an earlier run left without a feed id (a crash between createFeed and its
+ * record, or a lost answer Amazon could not be asked about): a feed found on Amazon is
+ * adopted and then followed like any pending feed; none there means it was not created,
+ * and its SKUs are sent again by this run; when Amazon cannot be asked they keep waiting. */
+static int resolve_intents(sb_engine *e, char *err) {
+    sqlite3_stmt *st = NULL;
+    char docs[100][256], since[100][32], **mkts = NULL;
+    int nd = 0, rc;
+    if ((rc = sb_store_prepare(e->store, "SELECT pending_document, MIN(pending_since) FROM stock_sent WHERE integration_id = ?1 "
+                                         "AND pending_document IS NOT NULL GROUP BY pending_document LIMIT 100", &st, err)))
+        return rc;
+    sqlite3_bind_int64(st, 1, e->integ);
+    while (nd < 100 && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(docs[nd], sizeof docs[nd], "%s", sqlite3_column_text(st, 0));
+        snprintf(since[nd], sizeof since[nd], "%s", sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
+        nd++;
+    }
+    sqlite3_finalize(st);
+    if (!nd || (rc = sb_engine_api(e, err))) return rc;
+    mkts = sb_settings_list(sb_settings_str(&e->settings, "integration.marketplaces"));
+    for (int k = 0; k < nd && !rc; k++) {
+        char fid[128] = "", ferr[SB_ERRLEN];
+        int f = find_feed(e, since[k], mkts && mkts[0] ? mkts[0] : NULL, fid, sizeof fid, ferr);
+        if (f > 0) {
+            sb_info("stock feed %s found on Amazon for document %s (its createFeed answer was never recorded) "
+                    "integration=%s: following it", fid, docs[k], e->name);
+            rc = adopt_feed(e, docs[k], fid, err);
+        } else if (f == 0) {
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "the feed of document %s (intended %s) is not on Amazon: it was not created; sent again",
+                     docs[k], since[k]);
+            sb_warn("%s integration=%s", why, e->name);
+            rc = forget_intent(e, docs[k], why, err);
+        } else {
+            sb_warn("stock feed of document %s: cannot tell whether Amazon has it (%s); its SKUs keep waiting "
+                    "integration=%s", docs[k], ferr, e->name);
+        }
+    }
+    sb_settings_list_free(mkts);
+    return rc;
+}
+
 /* Looks once at each feed an earlier run stopped waiting for: ended, its SKUs are settled
  * (and looked at again by this run); still queued or in progress, they keep waiting. */
 static int resolve_pending(sb_engine *e, sb_stock_result *res, char *err) {
     sqlite3_stmt *st = NULL;
     char **feeds = NULL;
     int nf = 0, rc;
+    if ((rc = resolve_intents(e, err))) return rc;
     if ((rc = sb_store_prepare(e->store, "SELECT DISTINCT pending_feed FROM stock_sent WHERE integration_id = ?1 "
                                          "AND pending_feed IS NOT NULL LIMIT 100", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, e->integ);
@@ -661,11 +827,11 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
             "INSERT INTO stock_sent(integration_id, sku, quantity, latency, sent_at, status, error, attempts) "
             "VALUES (?1, ?2, ?3, ?4, ?5, 'accepted', NULL, 0) ON CONFLICT(integration_id, sku) DO UPDATE SET "
             "quantity = excluded.quantity, latency = excluded.latency, sent_at = excluded.sent_at, status = 'accepted', "
-            "error = NULL, attempts = 0, pending_feed = NULL", &ok, err))) goto out;
+            "error = NULL, attempts = 0, pending_feed = NULL, pending_document = NULL", &ok, err))) goto out;
     if ((rc = sb_store_prepare(e->store,
             "INSERT INTO stock_sent(integration_id, sku, status, error, attempts) VALUES (?1, ?2, 'failed', ?3, 1) "
             "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'failed', error = excluded.error, "
-            "attempts = attempts + 1, pending_feed = NULL", &bad, err))) goto out;
+            "attempts = attempts + 1, pending_feed = NULL, pending_document = NULL", &bad, err))) goto out;
     if ((rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1 AND sku = ?2", &undirty, err))) goto out;
     /* the watermark: the run's snapshot, held back to the oldest change of a failed SKU */
     snprintf(wm, sizeof wm, "%s", plan->snapshot);

@@ -20,7 +20,14 @@
  * it off, a kit is a SKU like any other (orders reserve the kit itself).
  *
  * Few SKUs (<= stock.patch_threshold) go by patchListingsItem, one each; more go by
- * JSON_LISTINGS_FEED, one feed per 25,000 messages. */
+ * JSON_LISTINGS_FEED, one feed per 25,000 messages.
+ *
+ * A feed is created once: its intent (document id, SKUs, quantities, time) is committed
+ * in stock_sent (pending_document) before createFeed. After an ambiguous createFeed
+ * (SB_EAMBIG) or, at the next run, an intent left by a crash, the feed is looked for on
+ * Amazon (getFeeds by type, marketplace and creation time, less the feeds this engine
+ * recorded as its own in feeds_created) before another is created; a feed found that way
+ * is followed like any other, none found means it was not created and the SKUs go again. */
 #ifndef SB_SYNC_STOCK_H
 #define SB_SYNC_STOCK_H
 #include <stdint.h>
@@ -44,7 +51,8 @@ typedef struct sb_stock_item {
     int prev_failed;            /* the last attempt failed */
     char changed_at[24];        /* latest stock/product updated_at of this SKU */
     int outcome;                /* 0 not sent, 1 accepted, -1 failed, 2 in a feed Amazon has
-                                 * not finished (stock_sent.pending_feed), 3 never sent: a
+                                 * not finished (stock_sent.pending_feed) or whose creation
+                                 * is not known yet (pending_document), 3 never sent: a
                                  * kit without a BOM (marked to be looked at again) */
     char *error;
 } sb_stock_item;
@@ -73,7 +81,8 @@ int sb_stock_feed_json(const sb_stock_plan *plan, size_t from, size_t n, const c
 
 /* Applies a JSON_LISTINGS_FEED processing report (text[0..len)) to items[from .. from+n):
  * an ERROR issue with messageId k fails item from+k-1, an ERROR without one fails the
- * slice when nothing was accepted, the rest are accepted (outcome 1). No network. */
+ * slice when nothing was accepted, the rest are accepted (outcome 1). A report whose
+ * summary.messagesProcessed is not n fails the whole slice (not its feed). No network. */
 void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const char *feed_id,
                            const char *text, size_t len);
 

@@ -17,6 +17,8 @@
 
 #define MAX_LINES 512
 #define MAX_ATTEMPTS 8          /* then the row is 'failed' and waits for a person */
+#define SENDS_PER_RUN 2         /* POSTs of one row in one run, each after Amazon was seen
+                                 * not to have the package when one may have reached it */
 
 static const struct { const char *name, *code; } carriers[] = {
     {"UPS", "UPS"}, {"USPS", "USPS"}, {"FedEx", "FedEx"}, {"Fed Ex", "FedEx"}, {"DHL", "DHL"},
@@ -346,7 +348,8 @@ typedef struct orow { int64_t id; int attempts; char key[160]; char *payload; } 
 
 /* Before a repeat of a confirmation whose earlier attempt may have reached Amazon (a crash
  * after the call, a time-out, a dropped answer), ask Amazon whether it has the package:
- * 1 yes, 0 no, negative when it cannot be told (the send then waits for the next try). */
+ * 1 yes, 0 no (a 404: Amazon does not know the order), negative when it cannot be told
+ * (the send then waits for the next try). */
 static int amazon_has_package(sb_engine *e, const char *order_id, int pkg, char *err) {
     sb_buf body;
     sb_json *j = NULL;
@@ -355,8 +358,9 @@ static int amazon_has_package(sb_engine *e, const char *order_id, int pkg, char 
     sb_buf_init(&body, 16 << 20);
     snprintf(want, sizeof want, "%d", pkg);
     int rc = sb_spapi_get_order(e->api, order_id, "PACKAGES", &body, err);
-    if (!rc) rc = sb_json_parse(body.data, body.len, &j, err);
-    if (!rc) {
+    if (rc && err && strstr(err, "HTTP 404")) rc = 0;   /* Amazon does not know the order: no package */
+    else if (!rc) rc = sb_json_parse(body.data, body.len, &j, err);
+    if (!rc && j) {
         int pk = sb_json_get(j, SB_JSON_ROOT, "order.packages");
         for (size_t i = 0; i < sb_json_len(j, pk, NULL) && !found; i++) {
             const char *ref = sb_json_str(j, sb_json_at(j, pk, i), "packageReferenceId");
@@ -368,13 +372,60 @@ static int amazon_has_package(sb_engine *e, const char *order_id, int pkg, char 
     return rc ? rc : found;
 }
 
-static int already_done(const char *msg) {
-    return msg && (strcasestr(msg, "already shipped") || strcasestr(msg, "already been shipped") ||
-                   strcasestr(msg, "already confirmed"));
-}
-
 static int permanent(const char *msg) {
     return msg && (strstr(msg, "HTTP 400") || strstr(msg, "HTTP 404") || strstr(msg, "SB_EINVAL"));
+}
+
+/* Confirms one package with at most SENDS_PER_RUN POSTs. maybe_sent: an earlier attempt
+ * may have reached Amazon (a run before this one). Before every POST after such an
+ * attempt, or after an ambiguous answer (SB_EAMBIG: 5xx, time-out, drop once it went
+ * out), Amazon is asked whether it has the package (getOrder PACKAGES); a refusal counts
+ * as sent only when Amazon shows the package, whatever its wording (Amazon's generic
+ * "Invalid Input" says nothing). 0 = Amazon has it (*had: it had it before this POST or
+ * refused a repeat), else the error of the last step in cerr. */
+static int confirm_once(sb_engine *e, const char *ref, int pkg, const char *payload, int maybe_sent, int *had,
+                        char *cerr) {
+    int crc = 0, has, sends = 0;
+    *had = 0;
+    for (;;) {
+        if (maybe_sent) {
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "%s", crc ? cerr : "an earlier attempt may have reached Amazon");
+            if ((has = amazon_has_package(e, ref, pkg, cerr)) > 0) { *had = 1; return 0; }
+            if (has < 0) {
+                char msg[SB_ERRLEN];
+                snprintf(msg, sizeof msg, "could not check whether Amazon already has package %d (%.200s): %.250s",
+                         pkg, why, cerr);
+                snprintf(cerr, SB_ERRLEN, "%s", msg);
+                return SB_EAMBIG;   /* not known either way: the row waits and asks again */
+            }
+            if (crc && sends == SENDS_PER_RUN) return crc;   /* cerr still holds the last answer */
+            sb_info("order %s package %d: Amazon does not have it; sending it (again)", ref, pkg);
+        }
+        if (sends == SENDS_PER_RUN) return crc;
+        crc = sb_spapi_confirm_shipment_json(e->api, ref, payload, cerr);
+        sends++;
+        if (crc == SB_EAMBIG) {
+            sb_warn("order %s package %d: the confirmation may have reached Amazon; asking Amazon before sending "
+                    "it again: %s", ref, pkg, cerr);
+            maybe_sent = 1;
+            continue;
+        }
+        if (crc && permanent(cerr)) {
+            /* refused: perhaps because Amazon has it already (a repeat, or a person
+             * confirmed it elsewhere); Amazon's packages decide, not the wording */
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "%s", cerr);
+            if ((has = amazon_has_package(e, ref, pkg, cerr)) > 0) { *had = 1; return 0; }
+            if (has < 0) {
+                snprintf(cerr, SB_ERRLEN, "refused (%.200s) and could not check whether Amazon has package %d",
+                         why, pkg);
+                return SB_EAMBIG;
+            }
+            snprintf(cerr, SB_ERRLEN, "%s", why);
+        }
+        return crc;
+    }
 }
 
 /* Queues every eligible dispatched package that is not confirmed (the manual button). */
@@ -475,27 +526,22 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
         snprintf(inflight, sizeof inflight, "in flight since %s", now);
         if ((rc = exec_bind(e->store, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1", err, "is",
                             rows[i].id, inflight))) break;
-        int attempts = rows[i].attempts + 1;
-        /* sent before: only again if Amazon does not have it, so it is never sent twice */
-        int has = rows[i].attempts > 0 ? amazon_has_package(e, ref, pkg, cerr) : 0, crc;
-        if (has > 0) crc = 0;
-        else if (has < 0) {
-            char msg[SB_ERRLEN];
-            snprintf(msg, sizeof msg, "could not check whether Amazon already has package %d: %.400s", pkg, cerr);
-            snprintf(cerr, sizeof cerr, "%s", msg);
-            crc = SB_EHTTP;
-        } else crc = sb_spapi_confirm_shipment_json(e->api, ref, rows[i].payload, cerr);
+        int attempts = rows[i].attempts + 1, had = 0;
+        /* tried before: only again if Amazon does not have it, so it is never sent twice */
+        int crc = confirm_once(e, ref, pkg, rows[i].payload, rows[i].attempts > 0, &had, cerr);
         sb_time_format(sb_now(), now, sizeof now);
         if ((rc = sb_store_begin(e->store, err))) break;
-        if (!crc || already_done(cerr)) {
+        if (!crc) {
             rc = exec_bind(e->store, "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL, next_attempt_at = NULL "
                            "WHERE id = ?1", err, "is", rows[i].id, now);
             if (!rc) rc = exec_bind(e->store, "UPDATE shipments SET confirm_state = 'confirmed' WHERE id = ?1", err, "i", sid);
             res->sent++;
             sb_info("shipment confirmed order=%s package=%d attempts=%d%s", ref, pkg, attempts,
-                    crc || has > 0 ? " (Amazon already had it)" : "");
+                    had ? " (Amazon already had it)" : "");
         } else {
-            int give_up = permanent(cerr) || attempts >= MAX_ATTEMPTS;
+            /* an outcome not known either way (ambiguous, or Amazon could not be asked)
+             * stays pending: the next try asks Amazon first */
+            int give_up = (crc != SB_EAMBIG && permanent(cerr)) || attempts >= MAX_ATTEMPTS;
             char next[32];
             sb_time_format(sb_now() + sb_tracking_backoff_s(attempts), next, sizeof next);
             rc = exec_bind(e->store, "UPDATE outbox SET status = ?2, last_error = ?3, next_attempt_at = ?4 WHERE id = ?1", err,

@@ -5,10 +5,12 @@
  * The one idea: a package is confirmed at most once. Dispatch writes a shipments row and,
  * when it has to be confirmed, an outbox row (kind 'confirm_shipment', key
  * "<order id>#<package no>") in the same transaction. The sender marks the row in flight
- * (attempts + 1, committed) before the call. A row tried before (a crash after the call,
- * a time-out, a dropped answer) is sent again only after getOrder (PACKAGES) shows Amazon
- * does not have that package; an "already shipped" answer counts as success. A row that
- * succeeded is never sent again.
+ * (attempts + 1, committed) before the call. The client never repeats the POST itself
+ * (SB_EAMBIG after a 5xx, a time-out or a drop once it went out). A row tried before (a
+ * crash after the call, an ambiguous answer in this run or an earlier one) is sent again
+ * only after getOrder (PACKAGES) shows Amazon does not have that package; a refusal (any
+ * 4xx wording) counts as success only when getOrder shows the package. At most two POSTs
+ * per row per run. A row that succeeded is never sent again.
  *
  * Never confirmed: orders fulfilled by Amazon, orders in the FBA branch
  * (orders.fba_branch), orders auto-dispatched on download, imported orders. */

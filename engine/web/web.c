@@ -123,7 +123,7 @@ int sb_web_status_of(int rc) {
     case SB_ENOTFOUND: return 404;
     case SB_EBUSY: return 409;
     case SB_ERULE: return 422;
-    case SB_EHTTP: case SB_ETHROTTLED: case SB_EAUTH: return 502;
+    case SB_EHTTP: case SB_ETHROTTLED: case SB_EAUTH: case SB_EAMBIG: return 502;
     default: return 500;
     }
 }

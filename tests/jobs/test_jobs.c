@@ -374,6 +374,24 @@ static void test_stock_feed_errors(void) {
     T_CONTAINS(req_bodies(&f, "patchListingsItem"), "/X-9 ");
     T_EQ(qnum(&f, "SELECT attempts FROM stock_sent WHERE sku = 'X-9'"), 2);
     fx_close(&f);
+
+    /* a report of another number of messages is not the feed of these SKUs (a feed found
+     * on Amazon by type and time that was someone else's): the slice fails, is sent again */
+    sb_stock_item it[2];
+    sb_stock_plan p = {.items = it, .n = 2, .cap = 2};
+    memset(it, 0, sizeof it);
+    const char *three = "{\"issues\":[],\"summary\":{\"messagesProcessed\":3,\"messagesAccepted\":3}}";
+    sb_stock_apply_report(&p, 0, 2, "50009", three, strlen(three));
+    T_EQ(it[0].outcome, -1);
+    T_EQ(it[1].outcome, -1);
+    T_CONTAINS(it[0].error ? it[0].error : "", "processed 3 messages, the feed of these SKUs had 2");
+    free(it[0].error);
+    free(it[1].error);
+    memset(it, 0, sizeof it);
+    const char *two = "{\"issues\":[],\"summary\":{\"messagesProcessed\":2,\"messagesAccepted\":2}}";
+    sb_stock_apply_report(&p, 0, 2, "50009", two, strlen(two));
+    T_EQ(it[0].outcome, 1);
+    T_EQ(it[1].outcome, 1);
 }
 
 /* A feed Amazon does not finish while the run waits: its SKUs wait for it and are not sent
@@ -853,6 +871,27 @@ static void test_products(void) {
     T_EQ(r.created, 1);                                         /* N-5 again */
     T_STREQ(qtext(&f, "SELECT COALESCE(pending_reports, '') FROM sync_state WHERE job = 'products'"), "");
     set(&f, "api.rate_scale", "1000");
+    /* createReport's answer lost after Amazon made the report (a 500, then a drop): not asked
+     * for again; the report is found with getReports and read. A 503 before Amazon made it:
+     * getReports finds none, and it is asked for once more. */
+    static const char *lost[] = {"{\"op\":\"createReport\",\"kind\":\"500\",\"committed\":true}",
+                                 "{\"op\":\"createReport\",\"kind\":\"drop\",\"committed\":true}",
+                                 "{\"op\":\"createReport\",\"kind\":\"503\"}"};
+    for (int k = 0; k < 3; k++) {
+        atomic_fetch_add(&fake_ms, (int64_t)3600 * 1000);   /* an hour after the last run */
+        T_EQ(sb_sim_fault_add(f.sim, lost[k], err), 0);
+        sb_sim_requests_clear(f.sim);
+        e = eng(&f);
+        rc = sb_sync_products(e, &r, err);
+        sb_engine_close(e);
+        if (rc) fprintf(stderr, "products (%s): %s\n", lost[k], err);
+        T_EQ(rc, 0);
+        T_EQ(r.older, 6);                         /* the listings were read */
+        T_EQ(nreq(&f, "createReport", 0), k < 2 ? 1 : 2);
+        T_EQ(nreq(&f, "createReport", 503), k < 2 ? 0 : 1);
+        T_EQ(nreq(&f, "getReports", 200), 1);
+        T_EQ(nreq(&f, "getReport", 200), 2);         /* the one report, IN_PROGRESS then DONE */
+    }
 
     /* bad rows are skipped with their line; columns found by name in any order */
     const char *tsv =

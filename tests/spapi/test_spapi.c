@@ -2,8 +2,9 @@
  * refresh, searchOrders paging (token encoding, identical filters), getOrder,
  * confirmShipment, every fault kind (recovers within the retry budget or ends in one
  * clear error), rate limits on a fake clock (no 429 at the published pace; recovery when
- * the simulator is stricter), Feeds, Reports and Listings, and no secret in any error,
- * log line or recorded request. */
+ * the simulator is stricter), Feeds, Reports and Listings, the requests that go out once
+ * (SB_EAMBIG, getFeeds/getReports), and no secret in any error, log line or recorded
+ * request. */
 #include "common.h"
 #include "spapi/spapi_int.h"      /* sp_bucket_wait_ms */
 
@@ -536,6 +537,88 @@ static void test_stop(sb_sim *sim) {
     sb_spapi_free(s);
 }
 
+/* Calls of op in the simulator's log since the last clear. */
+static int calls(sb_sim *sim, const char *op) {
+    sb_json *log = requests(sim);
+    int n = 0;
+    for (size_t i = 0; i < sb_json_len(log, SB_JSON_ROOT, NULL); i++) {
+        const char *o = sb_json_str(log, sb_json_at(log, SB_JSON_ROOT, i), "op");
+        n += o && !strcmp(o, op);
+    }
+    sb_json_free(log);
+    return n;
+}
+
+/* confirmShipment, createFeed and createReport go out once: an outcome Amazon may have
+ * acted on is SB_EAMBIG after one request; what it cannot have acted on is retried; an
+ * idempotent PATCH is still retried after a 5xx. getFeeds/getReports find what was made. */
+static void test_once(sb_sim *sim, sb_spapi *s) {
+    char err[SB_ERRLEN] = "", id[128];
+    sb_shipment_item items[] = {{"79039765272157", 1}};
+    sb_shipment sh = {.order_id = "111-0000001-0000001", .marketplace_id = "ATVPDKIKX0DER", .package_reference_id = "7",
+                      .carrier_code = "UPS", .tracking_number = "1Z7", .ship_date = "2026-11-27T09:00:00Z",
+                      .items = items, .nitems = 1};
+    static const char *ambiguous[] = {"{\"op\":\"confirmShipment\",\"kind\":\"500\"}",
+                                      "{\"op\":\"confirmShipment\",\"kind\":\"503\",\"committed\":true}",
+                                      "{\"op\":\"confirmShipment\",\"kind\":\"drop\",\"committed\":true}",
+                                      "{\"op\":\"confirmShipment\",\"kind\":\"badjson\"}"};
+    for (int k = 0; k < 3; k++) {
+        sb_sim_requests_clear(sim);
+        T_EQ(sb_sim_fault_add(sim, ambiguous[k], err), 0);
+        T_EQ(sb_spapi_confirm_shipment(s, &sh, err), SB_EAMBIG);
+        T_CONTAINS(err, "confirmShipment: ");
+        T_CONTAINS(err, "not sent again");
+        T_EQ(calls(sim, "confirmShipment"), 1);
+    }
+    /* a 204 with a body that is not JSON is no problem: confirmShipment has no body to read */
+    sb_sim_requests_clear(sim);
+    T_EQ(sb_sim_fault_add(sim, ambiguous[3], err), 0);
+    T_EQ(sb_spapi_confirm_shipment(s, &sh, err), 0);
+    T_EQ(calls(sim, "confirmShipment"), 1);
+    /* Amazon did not act on a 429 or a refused token: those are repeated */
+    sb_sim_requests_clear(sim);
+    T_EQ(sb_sim_fault_add(sim, "[{\"op\":\"confirmShipment\",\"kind\":\"429\"},"
+                               "{\"op\":\"confirmShipment\",\"kind\":\"expiredtoken\"}]", err), 0);
+    T_EQ(sb_spapi_confirm_shipment(s, &sh, err), 0);
+    T_EQ(calls(sim, "confirmShipment"), 3);
+    sb_sim_faults_clear(sim);
+    /* createFeed: a 503 Amazon acted on is ambiguous; getFeeds shows the feed it made */
+    sb_spapi_document doc;
+    T_EQ(sb_spapi_create_feed_document(s, "application/json", &doc, err), 0);
+    T_EQ(sb_spapi_upload_document(s, doc.url, "application/json", "{\"messages\":[]}", 15, err), 0);
+    sb_sim_requests_clear(sim);
+    T_EQ(sb_sim_fault_add(sim, "{\"op\":\"createFeed\",\"kind\":\"503\",\"committed\":true}", err), 0);
+    T_EQ(sb_spapi_create_feed(s, "JSON_LISTINGS_FEED", mp_us, 1, doc.id, id, sizeof id, err), SB_EAMBIG);
+    T_EQ(calls(sim, "createFeed"), 1);
+    sb_spapi_processing list[200];
+    int n = -1;
+    char since[32];
+    sb_time_format(sb_now() - 60, since, sizeof since);
+    T_EQ(sb_spapi_get_feeds(s, "JSON_LISTINGS_FEED", "ATVPDKIKX0DER", since, list, 200, &n, err), 0);
+    T_CHECK(n >= 1);
+    if (n >= 1) {
+        T_STREQ(list[0].type, "JSON_LISTINGS_FEED");
+        T_STREQ(list[0].status, "IN_QUEUE");
+        T_CHECK(sb_time_parse_ms(list[0].created) >= (sb_now() - 60) * 1000);
+    }
+    T_EQ(sb_spapi_get_feeds(s, "JSON_LISTINGS_FEED", NULL, "2099-01-01T00:00:00Z", list, 200, &n, err), 0);
+    T_EQ(n, 0);
+    T_EQ(sb_spapi_get_feeds(s, "JSON_LISTINGS_FEED", NULL, "yesterday", list, 200, &n, err), SB_EINVAL);
+    /* createReport: the same */
+    sb_sim_requests_clear(sim);
+    T_EQ(sb_sim_fault_add(sim, "{\"op\":\"createReport\",\"kind\":\"drop\",\"committed\":true}", err), 0);
+    T_EQ(sb_spapi_create_report(s, "GET_MERCHANT_LISTINGS_ALL_DATA", mp_us, 1, NULL, id, sizeof id, err), SB_EAMBIG);
+    T_EQ(calls(sim, "createReport"), 1);
+    T_EQ(sb_spapi_get_reports(s, "GET_MERCHANT_LISTINGS_ALL_DATA", "ATVPDKIKX0DER", since, list, 200, &n, err), 0);
+    T_CHECK(n >= 1);
+    /* patchListingsItem sets a value: a 500 is still retried */
+    sb_sim_requests_clear(sim);
+    T_EQ(sb_sim_fault_add(sim, "{\"op\":\"patchListingsItem\",\"kind\":\"500\"}", err), 0);
+    T_EQ(sb_spapi_patch_listings_quantity(s, SB_SIM_SELLER_ID, "W-2", mp_us, 1, "PRODUCT", 6, 2, NULL, err), 0);
+    T_EQ(calls(sim, "patchListingsItem"), 2);
+    sb_sim_faults_clear(sim);
+}
+
 int main(void) {
     char err[SB_ERRLEN] = "";
     fake_clock_install(NOW);
@@ -558,6 +641,7 @@ int main(void) {
     test_come_back_later(sim);
     test_amazon_clock(sim);
     test_stop(sim);
+    test_once(sim, s);
 
     sb_buf m;
     sb_buf_init(&m, 1 << 20);

@@ -1,7 +1,8 @@
-/* test_orders.c: the order download end to end against the in-process simulator, driven
- * by case files in cases/ (tests as data). Each case starts from a fresh database with the
- * sample data of examples/data and the demo settings, and a fresh simulator holding the
- * demo scenario. Directives, one per line:
+/* test_orders.c: the order download, and the jobs that follow it (confirmations, stock),
+ * end to end against the in-process simulator, driven by case files in cases/ (tests as
+ * data). Each case starts from a fresh database with the sample data of examples/data and
+ * the demo settings, and a fresh simulator holding the demo scenario. Directives, one per
+ * line:
  *
  *   sim generate=N            restart the simulator with N generated orders added
  *   set NAME VALUE            a setting (VALUE "now-Nd" = N days before the clock)
@@ -9,10 +10,6 @@
  *   file NAME ... eof         a rule file for the pack
  *   sync [fail|paused]        one orders pass; "fail" expects it to fail, "paused" to stop
  *                             for Amazon's rate limit (SB_ELATER: come back later)
- *   simconfig JSON            sb_sim_configure (e.g. {"clock_offset_s":-30})
- *   clearrequests             empty the simulator's request log
- *   requests OP => N          the simulator logged N requests of OP since the last
- *                             clearrequests
  *   retry                     re-run held orders
  *   fix REF BRANCH|- [resolve] a person's fix (sb_orders_fix); "fix! ..." expects a refusal
  *   order JSON                add or change an order in the simulator
@@ -23,6 +20,13 @@
  *   expect SQL => RESULT      rows joined by ';', columns by '|', NULL as ''
  *   consistent                stock reserved equals the open order lines
  *   sql STATEMENT             change the database directly (a person's edit elsewhere)
+ *   simconfig JSON            sb_sim_configure (listings, repeat_confirmation, clock_offset_s, ...)
+ *   dispatch REF CARRIER TRACKING   dispatch the whole order (queued when auto update is on)
+ *   track [manual] [fail]     one run of the confirmation sender
+ *   stock [fail]              one stock upload run
+ *   requests OP [STATUS] => N the simulator logged N calls of OP (with that status)
+ *   clearrequests             empty the simulator's request log
+ *   listing SKU => QTY        the simulator's quantity for SKU
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +37,15 @@
 #include "core/embed.h"
 #include "core/log.h"
 #include "csvio/csvio.h"
+#include "json/json.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "sim/sim.h"
 #include "sync/engine.h"
 #include "sync/fix.h"
 #include "sync/orders.h"
+#include "sync/stock.h"
+#include "sync/tracking.h"
 #include "t.h"
 
 static int64_t offset_ms;
@@ -169,15 +176,44 @@ static int run_sync(ctx *c, int expect) {
     return 0;
 }
 
-/* How many requests of op the simulator has logged. */
-static long requests(ctx *c, const char *op) {
+/* One run of a job on a fresh engine: kind 't' tracking (manual when flag), 's' stock,
+ * 'd' dispatch of ref (args: ref, carrier, tracking). */
+static int run_job(ctx *c, int kind, int flag, int expect_fail, const char *a1, const char *a2, const char *a3) {
+    char err[SB_ERRLEN] = "";
+    sb_engine *e = NULL;
+    int rc = sb_engine_open(c->s, c->db, c->integ, &e, err);
+    if (!rc && kind == 't') {
+        sb_tracking_result r;
+        rc = sb_tracking_send(e, flag, &r, err);
+    } else if (!rc && kind == 's') {
+        sb_stock_result r;
+        rc = sb_sync_stock(e, &r, err);
+    } else if (!rc && kind == 'd') {
+        sb_dispatch_req rq = {.order_ref = a1, .carrier = a2, .tracking = a3};
+        sb_dispatch_result r;
+        rc = sb_tracking_dispatch(e, &rq, &r, err);
+    }
+    sb_engine_close(e);
+    if (!expect_fail && rc) { fprintf(stderr, "%s:%d: %s\n", c->file, c->line, err); return -1; }
+    if (expect_fail && !rc) { fprintf(stderr, "%s:%d: should have failed\n", c->file, c->line); return -1; }
+    return 0;
+}
+
+/* Calls of op in the simulator's request log (with status, or any when status is 0). */
+static long sim_requests(ctx *c, const char *op, int status) {
     sb_buf b;
-    char needle[96];
+    sb_json *j = NULL;
+    char err[SB_ERRLEN];
     long n = 0;
-    sb_buf_init(&b, 64u << 20);
-    snprintf(needle, sizeof needle, "\"op\":\"%s\"", op);
-    if (!sb_sim_requests_json(c->sim, &b))
-        for (const char *p = b.data; p && (p = strstr(p, needle)); p += strlen(needle)) n++;
+    sb_buf_init(&b, 256u << 20);
+    sb_sim_requests_json(c->sim, &b);
+    if (!sb_json_parse(b.data, b.len, &j, err))
+        for (size_t i = 0; i < sb_json_len(j, SB_JSON_ROOT, NULL); i++) {
+            int r = sb_json_at(j, SB_JSON_ROOT, i);
+            const char *o = sb_json_str(j, r, "op");
+            if (o && !strcmp(o, op) && (!status || (int)sb_json_num(j, r, "status", 0) == status)) n++;
+        }
+    sb_json_free(j);
     sb_buf_free(&b);
     return n;
 }
@@ -248,17 +284,6 @@ static void run_case(const char *dir, const char *name) {
             if (sb_sim_orders_upsert(c.sim, line + 6, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
         } else if (!strncmp(line, "fault ", 6)) {
             if (sb_sim_fault_add(c.sim, line + 6, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
-        } else if (!strncmp(line, "simconfig ", 10)) {
-            if (sb_sim_configure(c.sim, line + 10, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
-        } else if (!strcmp(line, "clearrequests")) {
-            sb_sim_requests_clear(c.sim);
-        } else if (!strncmp(line, "requests ", 9)) {
-            char op[64];
-            long want = -1;
-            if (sscanf(line + 9, "%63s => %ld", op, &want) != 2) { t_fail++; continue; }
-            long got = requests(&c, op);
-            if (got != want) { t_fail++; fprintf(stderr, "%s:%d: %ld %s requests, expected %ld\n", name, c.line, got, op, want); }
-            else t_pass++;
         } else if (!strcmp(line, "clearfaults")) {
             sb_sim_faults_clear(c.sim);
         } else if (!strncmp(line, "advance ", 8)) {
@@ -281,6 +306,31 @@ static void run_case(const char *dir, const char *name) {
             } else t_pass++;
         } else if (!strncmp(line, "sql ", 4)) {
             if (sb_store_exec(c.s, line + 4, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
+        } else if (!strcmp(line, "clearrequests")) {
+            sb_sim_requests_clear(c.sim);
+        } else if (!strncmp(line, "simconfig ", 10)) {
+            if (sb_sim_configure(c.sim, line + 10, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
+        } else if (!strncmp(line, "dispatch ", 9)) {
+            char ref[64], carrier[64], tracking[64];
+            if (sscanf(line + 9, "%63s %63s %63s", ref, carrier, tracking) != 3) { t_fail++; continue; }
+            if (run_job(&c, 'd', 0, 0, ref, carrier, tracking)) t_fail++; else t_pass++;
+        } else if (!strcmp(line, "track") || !strncmp(line, "track ", 6)) {
+            if (run_job(&c, 't', strstr(line, "manual") != NULL, strstr(line, "fail") != NULL, NULL, NULL, NULL)) t_fail++;
+            else t_pass++;
+        } else if (!strcmp(line, "stock") || !strncmp(line, "stock ", 6)) {
+            if (run_job(&c, 's', 0, strstr(line, "fail") != NULL, NULL, NULL, NULL)) t_fail++; else t_pass++;
+        } else if (!strncmp(line, "requests ", 9) || !strncmp(line, "listing ", 8)) {
+            char *arrow = strstr(line, " => "), what[96] = "";
+            int status = 0;
+            if (!arrow) { t_fail++; fprintf(stderr, "%s:%d: needs ' => '\n", name, c.line); continue; }
+            *arrow = '\0';
+            int listing = line[0] == 'l';
+            if (sscanf(line + (listing ? 8 : 9), "%95s %d", what, &status) < 1) { t_fail++; continue; }
+            long got = listing ? sb_sim_listing_quantity(c.sim, what) : sim_requests(&c, what, status);
+            if (got != strtol(arrow + 4, NULL, 10)) {
+                t_fail++;
+                fprintf(stderr, "%s:%d: %s\n   expected: %s\n   got:      %ld\n", name, c.line, line, arrow + 4, got);
+            } else t_pass++;
         } else if (!strcmp(line, "consistent")) {
             char report[2048];
             int n = sb_orders_check_reserved(c.s, report, sizeof report);
