@@ -552,6 +552,23 @@ static void summary(sb_web_req *rq, sb_web_resp *rs) {
         sb_jw_kint(&jw, stages[i], n);
     }
     sb_jw_end_obj(&jw);
+    /* Amazon's clock as the last orders pass measured it (its Date headers), or null */
+    sb_jw_key(&jw, "amazon_clock");
+    int have = 0;
+    if (sqlite3_prepare_v2(rq->s->db, "SELECT json_extract(last_counts, '$.amazon_clock_skew_ms'), last_run_at FROM sync_state "
+                           "WHERE integration_id = ?1 AND job = 'orders' AND json_valid(last_counts) "
+                           "AND json_extract(last_counts, '$.amazon_clock_skew_ms') IS NOT NULL", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, rq->w->integ);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            have = 1;
+            sb_jw_obj(&jw);
+            sb_jw_kint(&jw, "skew_ms", sqlite3_column_int64(st, 0));
+            sb_jw_kstr(&jw, "measured_at", (const char *)sqlite3_column_text(st, 1));
+            sb_jw_end_obj(&jw);
+        }
+        sqlite3_finalize(st);
+    }
+    if (!have) sb_jw_null(&jw);
     sb_jw_end_obj(&jw);
 }
 

@@ -321,6 +321,9 @@ static void test_orders(void) {
     T_CONTAINS(body_of(&b), "\"running\":false");
     T_CONTAINS(body_of(&b), "\"error\":null");
     T_CONTAINS(body_of(&b), "\"job\":\"orders\",\"last_run_at\"");
+    /* the pass measured Amazon's clock (the simulator's, the same as ours): the summary has it */
+    T_EQ(http("GET", "/api/v1/summary", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"amazon_clock\":{\"skew_ms\":");
     long stored = scalar("SELECT COUNT(*) FROM sales_orders WHERE source = 'amazon'");
     T_CHECK(stored > 0);
 

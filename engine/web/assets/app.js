@@ -452,6 +452,12 @@ async function start() {
   if (!s) return;
   $('#main').hidden = false;
   $('#integration').textContent = '· ' + s.integration + ' · v' + s.version;
+  const clock = s.amazon_clock;   /* Amazon's time minus this machine's, from its answers */
+  if (clock && Math.abs(clock.skew_ms) >= 1000) {
+    const sec = Math.round(Math.abs(clock.skew_ms) / 1000);
+    $('#integration').textContent += " · Amazon's clock " + sec + ' s ' + (clock.skew_ms < 0 ? 'behind' : 'ahead') +
+      (Math.abs(clock.skew_ms) > 5000 ? ': set this machine\'s clock (NTP)' : '');
+  }
   const held = s.stages.needs_attention + s.stages.rule_error + s.stages.rejected;
   $('#attention-count').textContent = held ? String(held) : '';
   const want = location.hash.slice(1);
