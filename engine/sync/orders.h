@@ -11,13 +11,17 @@
 typedef struct sb_orders_result {
     long pages, fetched;
     long created;               /* new sales orders (a split order counts once) */
-    long updated;               /* seen again: status, times, raw JSON refreshed */
+    long updated;               /* seen again and changed by Amazon: brought up to date */
+    long unchanged;             /* seen again as stored (the overlap's repeats): no write */
     long skipped;               /* the status filter said no */
     long held;                  /* stored with stage needs_attention */
     long rule_errors;           /* stored with stage rule_error */
     long rejected;              /* could not be normalised: stored as rejected */
     long cancelled;             /* cancelled by Amazon and released */
     long dispatched;            /* auto-dispatched on download */
+    long late;                  /* new, but last updated before the watermark: found by the overlap */
+    long missed;                /* new, last updated before the overlap: found only by the reconciliation */
+    int reconciled;             /* this pass was the daily reconciliation (orders.reconcile_hours) */
     char after[32], before[32]; /* the window */
 } sb_orders_result;
 
