@@ -901,6 +901,19 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
                          o->order_id && *o->order_id ? o->order_id : "(no id)", norm_err);
     else if (d->error) sb_warn("order held for a rule error integration=%s order=%s hook=%s: %s",
                                c->e->name, o->order_id, d->error_hook ? d->error_hook : "?", d->error);
+    if (existing == 0 && o->updated && c->watermark) {
+        /* new, though Amazon last changed it before where the window would have started */
+        int64_t t = sb_time_parse(o->updated);
+        if (t >= 0 && c->normal_start && t < c->normal_start) {
+            c->res->missed++;
+            sb_warn("orders: %s (last updated %s) was missed by the windows and found by the daily reconciliation "
+                    "integration=%s; a larger orders.overlap_minutes would have found it sooner", o->order_id, o->updated, c->e->name);
+        } else if (t >= 0 && t < c->watermark) {
+            c->res->late++;
+            sb_info("orders: %s (last updated %s) was listed late and found by the overlap integration=%s",
+                    o->order_id, o->updated, c->e->name);
+        }
+    }
     return store_new(c, o, d, norm_rc, norm_err, ref ? ref : "");
 }
 
@@ -1061,9 +1074,10 @@ static int record_run(sb_engine *e, const sb_orders_result *r, const char *error
     char counts[512];
     snprintf(counts, sizeof counts,
              "{\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,\"updated\":%ld,\"skipped\":%ld,\"held\":%ld,"
-             "\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld}",
+             "\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld,\"unchanged\":%ld,"
+             "\"late\":%ld,\"missed\":%ld,\"reconciled\":%s}",
              r->pages, r->fetched, r->created, r->updated, r->skipped, r->held, r->rule_errors, r->rejected,
-             r->cancelled, r->dispatched);
+             r->cancelled, r->dispatched, r->unchanged, r->late, r->missed, r->reconciled ? "true" : "false");
     char why[SB_ERRLEN];
     int rc = sb_engine_record_run(e, "orders", error == NULL, error, counts, NULL, why);
     if (rc) sb_warn("orders: the run's result was not recorded integration=%s: %s", e->name, why);
@@ -1163,10 +1177,38 @@ int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, 
 
 const char *sb_orders_counts(const sb_orders_result *r, char *buf, size_t n) {
     snprintf(buf, n, "%ld order%s in %ld page%s: %ld new, %ld updated, %ld skipped by status, %ld need attention, "
-             "%ld rule error%s, %ld rejected, %ld cancelled, %ld auto-dispatched", r->fetched, r->fetched == 1 ? "" : "s",
-             r->pages, r->pages == 1 ? "" : "s", r->created, r->updated, r->skipped, r->held, r->rule_errors,
-             r->rule_errors == 1 ? "" : "s", r->rejected, r->cancelled, r->dispatched);
+             "%ld rule error%s, %ld rejected, %ld cancelled, %ld auto-dispatched, %ld unchanged", r->fetched,
+             r->fetched == 1 ? "" : "s", r->pages, r->pages == 1 ? "" : "s", r->created, r->updated, r->skipped, r->held,
+             r->rule_errors, r->rule_errors == 1 ? "" : "s", r->rejected, r->cancelled, r->dispatched, r->unchanged);
+    size_t l = strlen(buf);
+    if (r->late || r->missed)
+        snprintf(buf + l, n - l, "; listed late: %ld found by the overlap, %ld only by the reconciliation", r->late, r->missed);
     return buf;
+}
+
+/* Where a pass's window starts: orders.overlap_minutes before the watermark, since Amazon
+ * lists some orders after their lastUpdatedTime and such an order would fall into a window
+ * already finished; once a day (orders.reconcile_hours > 0) orders.reconcile_hours before
+ * its end when that is earlier. *watermark is the watermark (0: none yet), *normal the start
+ * without the reconciliation (0 when this pass is none), *reconcile 1 on the reconciliation.
+ * Orders are keyed on Amazon's id, so what is read twice costs calls, not writes. */
+static int64_t window_start(sb_engine *e, int64_t now, int64_t before, int64_t *watermark, int64_t *normal,
+                            int *reconcile) {
+    const char *wm = sb_settings_str(&e->settings, "orders.last_updated");
+    const char *last = sb_settings_str(&e->settings, "orders.last_reconciled");
+    long back_h = sb_settings_int(&e->settings, "orders.reconcile_hours");
+    int64_t t = *wm ? sb_time_parse(wm) : -1;
+    *watermark = *normal = 0;
+    *reconcile = back_h > 0 && (!*last || now - sb_time_parse(last) >= 86400 || sb_time_parse(last) > now);
+    if (t < 0) {
+        sb_info("no orders watermark yet integration=%s: starting 7 days back", e->name);
+        return before - DEFAULT_LOOKBACK;
+    }
+    *watermark = t;
+    int64_t start = t - (int64_t)sb_settings_int(&e->settings, "orders.overlap_minutes") * 60;
+    if (!*reconcile || before - (int64_t)back_h * 3600 >= start) return start;
+    *normal = start;
+    return before - (int64_t)back_h * 3600;
 }
 
 int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
@@ -1179,11 +1221,9 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         return 0;
     }
     if ((rc = sb_engine_rules(e, err)) || (rc = sb_engine_api(e, err))) goto out;
-    /* the window: from the watermark to at least two minutes ago */
+    /* the window: from the watermark (less the overlap) to at least two minutes ago */
     int64_t now = sb_now(), before = now - TWO_MINUTES - 5;
-    const char *wm = sb_settings_str(&e->settings, "orders.last_updated");
-    int64_t after = *wm ? sb_time_parse(wm) : before - DEFAULT_LOOKBACK;
-    if (!*wm) sb_info("no orders watermark yet integration=%s: starting 7 days back", e->name);
+    int64_t after = window_start(e, now, before, &c.watermark, &c.normal_start, &res->reconciled);
     sb_time_format(after, res->after, sizeof res->after);
     sb_time_format(before, res->before, sizeof res->before);
     if (before <= after) {
@@ -1201,6 +1241,14 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     };
     page_source src = {fetch_amazon, e->api, 1};
     if ((rc = run_pages(&c, &src, &p, res->before, err))) goto out;
+    if (res->reconciled) {
+        char at[32];
+        sb_time_format(now, at, sizeof at);
+        if ((rc = sb_settings_set(e->store, e->integ, "orders.last_reconciled", at, err))) goto out;
+        sb_info("orders reconciliation integration=%s window=%s..%s: %ld order%s the normal windows missed "
+                "(%ld found by the overlap)", e->name, res->after, res->before, res->missed,
+                res->missed == 1 ? "" : "s", res->late);
+    }
     /* pages only a few orders still point at give those their own copy; pages no order
      * points at any more (each updated from a later page) go */
     for (int k = S_COMPACT_PAGES; k <= S_PRUNE_PAGES; k++) {
