@@ -5,8 +5,9 @@
  * auto-dispatch, invoice number, audit rows) happens in that order's own transaction, and
  * the watermark moves only after the last order of the window is stored. A crash at any
  * point therefore leaves each order whole or absent, and repeating the window is harmless
- * because an order already stored is only updated. No rule ever runs while this engine
- * holds the database's write lock. */
+ * because an order already stored is only compared with what came and updated where Amazon
+ * changed it (update_seen). No rule ever runs while this engine holds the database's
+ * write lock. */
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdarg.h>
