@@ -844,8 +844,10 @@ static int update_seen(octx *c, const sb_order *o, const sb_decision *d, int dec
             char why[1200];
             snprintf(why, sizeof why, "changed by Amazon (%s) but the rules could not decide it again: %.200s",
                      df.text, d && d->error ? d->error : "it could not be read");
+            /* one held for a rule error stays so (orders retry runs it from the JSON just kept) */
             for (int i = 0; i < n && !rc; i++)
-                if (strcmp(rows[i].stage, "cancelled")) rc = set_stage(c, rows[i].id, "needs_attention", why);
+                if (!strcmp(rows[i].stage, "open") || !strcmp(rows[i].stage, "needs_attention"))
+                    rc = set_stage(c, rows[i].id, "needs_attention", why);
         }
         if (!rc) rc = audit_amazon(c, o->order_id, "refresh", df.text, NULL, NULL);
         if (!rc) c->res->updated++;
