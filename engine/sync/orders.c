@@ -544,6 +544,23 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
  * its attention reason. An order of which something has left is not changed: a person is
  * told what Amazon changed (or that it was cancelled, and which lines had left). */
 
+/* An order new or changed, though Amazon last changed it before the watermark: listed
+ * late, found by the overlap (or only by the reconciliation, before the overlap's start). */
+static void note_late(octx *c, const sb_order *o, const char *what) {
+    int64_t t = o->updated && c->watermark ? sb_time_parse(o->updated) : -1;
+    if (t < 0) return;
+    if (c->normal_start && t < c->normal_start) {
+        c->res->missed++;
+        sb_warn("orders: %s%s (last updated %s) was missed by the windows and found by the daily reconciliation "
+                "integration=%s; a larger orders.overlap_minutes would have found it sooner", o->order_id, what,
+                o->updated, c->e->name);
+    } else if (t < c->watermark) {
+        c->res->late++;
+        sb_info("orders: %s%s (last updated %s) was listed late and found by the overlap integration=%s",
+                o->order_id, what, o->updated, c->e->name);
+    }
+}
+
 typedef struct order_diff {
     int status;                   /* the fulfillment status changed */
     int fields;                   /* another field the engine keeps changed */
@@ -793,6 +810,7 @@ static int update_seen(octx *c, const sb_order *o, const sb_decision *d, int dec
         c->res->unchanged++;
         return df.time ? refresh_rows(c, o, rows, n) : 0;
     }
+    note_late(c, o, ", changed,");
     int cancelled = o->status && !strcmp(o->status, "CANCELLED");
     int again = !cancelled && live && decided && !some_left &&
                 (df.fields || df.lines || !strcmp(rows[0].stage, "needs_attention"));
@@ -904,19 +922,7 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
                          o->order_id && *o->order_id ? o->order_id : "(no id)", norm_err);
     else if (d->error) sb_warn("order held for a rule error integration=%s order=%s hook=%s: %s",
                                c->e->name, o->order_id, d->error_hook ? d->error_hook : "?", d->error);
-    if (existing == 0 && o->updated && c->watermark) {
-        /* new, though Amazon last changed it before where the window would have started */
-        int64_t t = sb_time_parse(o->updated);
-        if (t >= 0 && c->normal_start && t < c->normal_start) {
-            c->res->missed++;
-            sb_warn("orders: %s (last updated %s) was missed by the windows and found by the daily reconciliation "
-                    "integration=%s; a larger orders.overlap_minutes would have found it sooner", o->order_id, o->updated, c->e->name);
-        } else if (t >= 0 && t < c->watermark) {
-            c->res->late++;
-            sb_info("orders: %s (last updated %s) was listed late and found by the overlap integration=%s",
-                    o->order_id, o->updated, c->e->name);
-        }
-    }
+    if (existing == 0) note_late(c, o, "");
     return store_new(c, o, d, norm_rc, norm_err, ref ? ref : "");
 }
 

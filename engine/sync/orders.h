@@ -21,8 +21,8 @@ typedef struct sb_orders_result {
     long rejected;              /* could not be normalised: stored as rejected */
     long cancelled;             /* cancelled by Amazon and released */
     long dispatched;            /* auto-dispatched on download */
-    long late;                  /* new, but last updated before the watermark: found by the overlap */
-    long missed;                /* new, last updated before the overlap: found only by the reconciliation */
+    long late;                  /* new or changed, but last updated before the watermark: found by the overlap */
+    long missed;                /* the same before the overlap's start: found only by the reconciliation */
     int reconciled;             /* this pass was the daily reconciliation (orders.reconcile_hours) */
     char after[32], before[32]; /* the window */
 } sb_orders_result;
