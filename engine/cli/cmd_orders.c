@@ -122,8 +122,14 @@ static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, 
     if (cli->json) printf("]");
     if (explain && found) {
         sqlite3_stmt *a;
-        if (sb_store_prepare(s, "SELECT at, hook, decision, pack_hash FROM audit WHERE integration_id = ?1 "
-                                "AND order_ref = ?2 ORDER BY id", &a, err) == 0) {
+        /* what Amazon changed (hook 'amazon', written by the download) reads as a sentence */
+        if (sb_store_prepare(s, "SELECT at, hook, decision, pack_hash, CASE WHEN hook = 'amazon' AND json_valid(decision) "
+                                "THEN CASE json_extract(decision, '$.action') WHEN 'update' THEN 'updated by Amazon: ' "
+                                "WHEN 'refresh' THEN 'updated by Amazon: ' ELSE 'changed by Amazon, held for a person: ' END "
+                                "|| COALESCE(json_extract(decision, '$.changes'), '') "
+                                "|| COALESCE(' (kept branch ' || json_extract(decision, '$.kept') || ', a person''s choice)', '') "
+                                "|| COALESCE(' (already left: ' || json_extract(decision, '$.left') || ')', '') END "
+                                "FROM audit WHERE integration_id = ?1 AND order_ref = ?2 ORDER BY id", &a, err) == 0) {
             sqlite3_bind_int64(a, 1, integ);
             sqlite3_bind_text(a, 2, ref, -1, SQLITE_STATIC);
             if (cli->json) printf(",\"decisions\":[");
@@ -135,8 +141,9 @@ static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, 
                     sb_cli_json_str(stdout, hash);
                     printf(",\"decision\":%s}", sqlite3_column_text(a, 2));
                 } else {
+                    const char *said = (const char *)sqlite3_column_text(a, 4);
                     printf("  %s %-9s %.12s  %s\n", sqlite3_column_text(a, 0), sqlite3_column_text(a, 1),
-                           hash ? hash : "-", sqlite3_column_text(a, 2));
+                           hash ? hash : "-", said ? said : (const char *)sqlite3_column_text(a, 2));
                 }
             }
             if (cli->json) printf("]");

@@ -52,6 +52,9 @@ static const sb_setting_def defs[] = {
     /* Orders */
     {"orders.enabled", "Orders", SB_ST_BOOL, "true", NULL, 0, 0, "Orders: download orders from Amazon Seller"},
     {"orders.last_updated", "Orders", SB_ST_DATETIME, "", NULL, 0, 0, "Last Updated: orders updated after this time are downloaded (advanced after each successful download)"},
+    {"orders.overlap_minutes", "Orders", SB_ST_INT, "720", NULL, 0, 10080, "Each download starts this many minutes before the last one ended, for orders Amazon lists late (sellers report 2 to 12 hours); costs calls only"},
+    {"orders.reconcile_hours", "Orders", SB_ST_INT, "48", NULL, 0, 720, "Once a day a download looks back this many hours and reports orders the others missed (0 = never)"},
+    {"orders.last_reconciled", "Orders", SB_ST_DATETIME, "", NULL, 0, 0, "When the daily look-back (orders.reconcile_hours) last ran (set by the download)"},
     {"orders.statuses", "Orders", SB_ST_ENUM_LIST, "[\"UNSHIPPED\",\"PARTIALLY_SHIPPED\"]", STATUSES, 0, 0, "Download Orders When Order Status Is"},
     {"orders.custom_statuses", "Orders", SB_ST_STRING_LIST, "[]", NULL, 0, 0, "Custom statuses to download (exact match)"},
     {"orders.auto_download", "Orders", SB_ST_BOOL, "true", NULL, 0, 0, "Auto Download Orders on the 5-to-120-minute schedule"},

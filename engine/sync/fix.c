@@ -68,6 +68,7 @@ int sb_orders_fix(sb_store *s, int64_t integ, const char *ref, const char *branc
     sb_jw_init(&jw, &dec);
     sb_jw_obj(&jw);
     sb_jw_kstr(&jw, "branch", branch ? branch : old_branch);
+    sb_jw_kbool(&jw, "moved", branch != NULL);   /* a branch chosen: kept when Amazon changes the order */
     sb_jw_kbool(&jw, "resolved", resolve);
     sb_jw_kstr(&jw, "via", via);
     sb_jw_end_obj(&jw);

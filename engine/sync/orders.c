@@ -5,16 +5,19 @@
  * auto-dispatch, invoice number, audit rows) happens in that order's own transaction, and
  * the watermark moves only after the last order of the window is stored. A crash at any
  * point therefore leaves each order whole or absent, and repeating the window is harmless
- * because an order already stored is only updated. No rule ever runs while this engine
- * holds the database's write lock. */
+ * because an order already stored is only compared with what came and updated where Amazon
+ * changed it (update_seen). No rule ever runs while this engine holds the database's
+ * write lock. */
 #include <openssl/sha.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "json/json.h"
 #include "sync/orders.h"
 
 #define SEARCH_PAGE_SIZE 100
@@ -24,7 +27,8 @@
 enum {
     S_FIND, S_INSERT, S_LINE, S_PRODUCT, S_BOM, S_CUST_INSERT, S_CUST_UPDATE,
     S_UPDATE_SEEN, S_OPEN_LINES, S_SET_STAGE, S_INVOICE_NO, S_STOCK_AVAIL, S_DISPATCH_LINE,
-    S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_RAW_PAGE, S_COMPACT_PAGES, S_PRUNE_PAGES, S_COUNT
+    S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_RAW_PAGE, S_COMPACT_PAGES, S_PRUNE_PAGES,
+    S_ROWS, S_KEPT, S_TOP_LINES, S_PERSON, S_LEFT_LINES, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -79,6 +83,27 @@ static const char *const sql[S_COUNT] = {
                         "AND (SELECT count(*) FROM sales_orders o WHERE o.raw_page_id = p.id) * 4 < p.orders)",
     [S_PRUNE_PAGES] = "DELETE FROM raw_pages WHERE integration_id = ?1 AND NOT EXISTS "
                       "(SELECT 1 FROM sales_orders o WHERE o.raw_page_id = raw_pages.id)",
+    /* an order seen again: its rows, what it keeps of Amazon's order, and its lines */
+    [S_ROWS] = "SELECT o.id, o.stage, o.dispatched_at IS NOT NULL, COALESCE(o.invoice_no, ''), "
+               "COALESCE(o.invoice_date, ''), EXISTS (SELECT 1 FROM sales_order_lines l WHERE l.order_id = o.id "
+               "AND l.qty_dispatched > 0), COALESCE(o.branch, '') FROM sales_orders o "
+               "WHERE o.integration_id = ?1 AND o.source = 'amazon' AND o.order_ref = ?2 ORDER BY o.split_no",
+    [S_KEPT] = "SELECT amazon_status, fulfilled_by, service_level, programs, currency, total, shipping_total, buyer_name, "
+               "buyer_email, buyer_company, ship_name, ship_company, ship_line1, ship_line2, ship_line3, ship_city, "
+               "ship_state, ship_postal, ship_country, ship_phone, updated_time FROM sales_orders WHERE id = ?1",
+    /* the lines as Amazon sent them (kit components are ours), summed over the splits */
+    [S_TOP_LINES] = "SELECT COALESCE(l.item_id, ''), l.sku, SUM(l.qty), MIN(COALESCE(l.unit_price, '')) "
+                    "FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id WHERE o.integration_id = ?1 "
+                    "AND o.source = 'amazon' AND o.order_ref = ?2 AND l.kit_sku IS NULL GROUP BY 1, 2 ORDER BY 1, 2",
+    /* what people decided by hand (sb_orders_fix writes these rows); rows from before
+     * "moved" was written count as a chosen branch */
+    [S_PERSON] = "SELECT COALESCE(json_extract(decision, '$.branch'), ''), COALESCE(json_extract(decision, '$.moved'), 1), "
+                 "COALESCE(json_extract(decision, '$.resolved'), 0) FROM audit WHERE integration_id = ?1 "
+                 "AND order_ref = ?2 AND hook = 'person' ORDER BY id",
+    /* the lines that already left the warehouse */
+    [S_LEFT_LINES] = "SELECT l.sku, SUM(l.qty_dispatched), SUM(l.qty) FROM sales_order_lines l "
+                     "JOIN sales_orders o ON o.id = l.order_id WHERE o.integration_id = ?1 AND o.source = 'amazon' "
+                     "AND o.order_ref = ?2 AND l.kit_sku IS NULL AND l.qty_dispatched > 0 GROUP BY 1 ORDER BY 1",
 };
 
 typedef struct octx {
@@ -92,6 +117,14 @@ typedef struct octx {
     const char *held_key;         /* retry: the key of the held order being run again */
     sqlite3_stmt *audit_st[SB_MAX_AUDIT + 1];   /* audit_rows' statement per row count */
     sb_orders_result *res;
+    int64_t watermark;            /* the watermark the window overlaps, and the start the */
+    int64_t normal_start;         /* window would have had without the reconciliation (0: none) */
+    /* an order stored again because Amazon changed it (update_seen): what it keeps */
+    int again;
+    int nkeep;                    /* its invoice numbers, split by split */
+    char keep_inv[SB_MAX_SPLITS + 1][32], keep_inv_date[SB_MAX_SPLITS + 1][16];
+    int keep_open;                /* a person released it: it stays open */
+    const char *note;             /* added to its attention reason: what a person's choice overrode */
     char err[SB_ERRLEN];
 } octx;
 
@@ -190,44 +223,6 @@ static int set_stage(octx *c, int64_t oid, const char *stage, const char *reason
     bt(st, 2, stage);
     bt(st, 3, reason);
     return step_done(c, st, "updating order stage");
-}
-
-/* An order we already have, seen again: refresh it; an Amazon cancellation cancels an
- * undispatched order (releasing its stock) and flags a dispatched one. */
-static int update_seen(octx *c, const sb_order *o) {
-    sqlite3_stmt *st = S(c, S_FIND);
-    if (!st) return SB_EIO;
-    sqlite3_bind_int64(st, 1, c->e->integ);
-    bt(st, 2, o->order_id);
-    struct { int64_t id; char stage[24]; int dispatched; } rows[SB_MAX_SPLITS + 1];
-    int n = 0, rc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n <= SB_MAX_SPLITS) {
-        rows[n].id = sqlite3_column_int64(st, 0);
-        snprintf(rows[n].stage, sizeof rows[n].stage, "%s", sqlite3_column_text(st, 1));
-        rows[n].dispatched = sqlite3_column_int(st, 2);
-        n++;
-    }
-    sqlite3_reset(st);
-    int cancelled = o->status && !strcmp(o->status, "CANCELLED");
-    for (int i = 0; i < n && !rc; i++) {
-        sqlite3_stmt *u = S(c, S_UPDATE_SEEN);
-        if (!u) return SB_EIO;
-        sqlite3_bind_int64(u, 1, rows[i].id);
-        bt(u, 2, o->status);
-        bt(u, 3, o->updated);
-        if ((rc = bind_raw(c, u, 4, o, i == 0)) || (rc = step_done(c, u, "updating order"))) break;
-        if (!cancelled || !strcmp(rows[i].stage, "cancelled")) continue;
-        if (rows[i].dispatched || !strcmp(rows[i].stage, "dispatched")) {
-            rc = set_stage(c, rows[i].id, "needs_attention", "cancelled by Amazon after it was dispatched");
-            if (!rc) rc = audit(c, o->order_id, "cancel", "{\"action\":\"flag\",\"reason\":\"cancelled after dispatch\"}");
-        } else {
-            if (!(rc = sb_store_reserve_order(c->e->store, rows[i].id, NULL, -1, c->err))) rc = set_stage(c, rows[i].id, "cancelled", NULL);
-            if (!rc) rc = audit(c, o->order_id, "cancel", "{\"action\":\"cancel\",\"released\":true}");
-            if (!rc && i == 0) c->res->cancelled++;
-        }
-    }
-    if (!rc) c->res->updated++;
-    return rc;
 }
 
 static int64_t find_first(octx *c, const char *ref, char *stage, size_t stagelen) {
@@ -437,6 +432,11 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
         snprintf(attention, sizeof attention, "%s", d->attention_reason ? d->attention_reason : "needs attention");
     }
     int held = norm_rc || d->error;
+    if (c->again && c->keep_open && !held && !strcmp(stage, "needs_attention")) stage = "open";  /* a person's */
+    if (c->again && c->note && !held) {
+        size_t n = strlen(attention);
+        snprintf(attention + n, sizeof attention - n, "%s%s", n ? "; " : "", c->note);
+    }
     /* Already cancelled by Amazon when first seen: stored cancelled, reserving nothing,
      * which is the state a repeated pass reaches through update_seen; otherwise a crash
      * that repeats the window would release stock an uninterrupted run keeps reserved. */
@@ -452,7 +452,12 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
     for (int k = 0; k < nsplits && !rc; k++) {
         const char *branch = whole ? NULL : d->splits[k].branch;
         char invoice_no[32] = "";
-        if (individual && !held) {
+        const char *invoice_date = e->today;
+        if (individual && !held && c->again && k < c->nkeep && c->keep_inv[k][0]) {
+            /* stored again: the number it was given stays (no gap in the sequence) */
+            snprintf(invoice_no, sizeof invoice_no, "%s", c->keep_inv[k]);
+            if (c->keep_inv_date[k][0]) invoice_date = c->keep_inv_date[k];
+        } else if (individual && !held) {
             sqlite3_stmt *st = S(c, S_INVOICE_NO);
             if (!st) return SB_EIO;
             sqlite3_bind_int64(st, 1, e->integ);
@@ -478,7 +483,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
         if (customer) sqlite3_bind_int64(st, 14, customer); else sqlite3_bind_null(st, 14);
         bt(st, 15, held ? NULL : d->gl_account);
         bt(st, 16, invoice_no);
-        bt(st, 17, *invoice_no ? e->today : NULL);
+        bt(st, 17, *invoice_no ? invoice_date : NULL);
         bt(st, 18, o->currency);
         bt(st, 19, k == 0 ? o->total : NULL);
         bt(st, 20, k == 0 ? o->shipping_total : "0");
@@ -510,7 +515,7 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
             /* a line the inventory does not know cannot reserve stock: a person decides */
             char both[1600];
             snprintf(both, sizeof both, "%s%s%s", attention, *attention ? "; " : "", line_attention);
-            if (!strcmp(stage, "open")) rc = set_stage(c, oid, "needs_attention", both);
+            if (!strcmp(stage, "open") && !(c->again && c->keep_open)) rc = set_stage(c, oid, "needs_attention", both);
             else rc = set_stage(c, oid, stage, both);
             if (k == 0 && !strcmp(stage, "open")) c->res->held++;
             if (rc) break;
@@ -528,6 +533,351 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
     else if (d->attention) c->res->held++;
     c->res->created++;
     return audit_rows(c, ref, d->audit, d->naudit);
+}
+
+/* ---- an order seen again: it follows Amazon until it leaves the warehouse ----
+ * What Amazon changed is found by comparing what is stored with what came (no write when
+ * nothing did: the overlap's repeats cost calls only). An order nothing of which has left
+ * is stored again from scratch in this transaction, with the hooks run on what came:
+ * reservations released and made again from the new lines, the invoice number kept, and
+ * what a person decided (a branch, a release) kept over the rules, the difference shown in
+ * its attention reason. An order of which something has left is not changed: a person is
+ * told what Amazon changed (or that it was cancelled, and which lines had left). */
+
+/* An order new or changed, though Amazon last changed it before the watermark: listed
+ * late, found by the overlap (or only by the reconciliation, before the overlap's start). */
+static void note_late(octx *c, const sb_order *o, const char *what) {
+    int64_t t = o->updated && c->watermark ? sb_time_parse(o->updated) : -1;
+    if (t < 0) return;
+    if (c->normal_start && t < c->normal_start) {
+        c->res->missed++;
+        sb_warn("orders: %s%s (last updated %s) was missed by the windows and found by the daily reconciliation "
+                "integration=%s; a larger orders.overlap_minutes would have found it sooner", o->order_id, what,
+                o->updated, c->e->name);
+    } else if (t < c->watermark) {
+        c->res->late++;
+        sb_info("orders: %s%s (last updated %s) was listed late and found by the overlap integration=%s",
+                o->order_id, what, o->updated, c->e->name);
+    }
+}
+
+typedef struct order_diff {
+    int status;                   /* the fulfillment status changed */
+    int fields;                   /* another field the engine keeps changed */
+    int lines;                    /* lines or quantities changed */
+    int time;                     /* lastUpdatedTime changed */
+    char text[768];               /* "qty MUG-BLK-12 2 -> 1; city Austin -> Dallas" */
+} order_diff;
+
+static int same(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
+
+static void diff_add(order_diff *df, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void diff_add(order_diff *df, const char *fmt, ...) {
+    char one[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(one, sizeof one, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(df->text);
+    if (n + strlen(one) + 8 >= sizeof df->text) {
+        if (n + 6 < sizeof df->text && (n < 5 || strcmp(df->text + n - 5, "; ..."))) snprintf(df->text + n, sizeof df->text - n, "; ...");
+        return;
+    }
+    snprintf(df->text + n, sizeof df->text - n, "%s%s", n ? "; " : "", one);
+}
+
+typedef struct stored_line { char item[64], sku[128], price[32]; double qty; int seen; } stored_line;
+
+/* Compares the order as stored (its first row, and its lines over every split) with o. */
+static int order_diff_of(octx *c, int64_t first, const sb_order *o, order_diff *df) {
+    memset(df, 0, sizeof *df);
+    sqlite3_stmt *st = S(c, S_KEPT);
+    if (!st) return SB_EIO;
+    sqlite3_bind_int64(st, 1, first);
+    if (sqlite3_step(st) != SQLITE_ROW) { sqlite3_reset(st); return sb_seterr(c->err, SB_EIO, "order %s: its row is gone", o->order_id); }
+    const sb_address *a = &o->ship;
+    const char *now[] = {o->status, o->fulfilled_by, o->service_level, o->programs, o->currency, o->total,
+                         o->shipping_total, o->buyer_name, o->buyer_email, o->buyer_company, a->name, a->company,
+                         a->line1, a->line2, a->line3, a->city, a->state, a->postal, a->country, a->phone};
+    static const char *const label[] = {"status", "fulfilled by", "service level", "programs", "currency", "total",
+                                        "shipping", "buyer name", "buyer e-mail", "buyer company", "delivery name",
+                                        "delivery company", "address line 1", "address line 2", "address line 3",
+                                        "city", "state", "postal code", "country", "phone"};
+    for (int i = 0; i < (int)(sizeof now / sizeof *now); i++) {
+        const char *was = (const char *)sqlite3_column_text(st, i);
+        if (same(was, now[i])) continue;
+        if (i == 0) df->status = 1; else df->fields = 1;
+        diff_add(df, "%s %.60s -> %.60s", label[i], was && *was ? was : "(none)", now[i] && *now[i] ? now[i] : "(none)");
+    }
+    df->time = !same((const char *)sqlite3_column_text(st, 20), o->updated);
+    sqlite3_reset(st);
+    /* the lines, matched on Amazon's orderItemId (the SKU when it has none) */
+    stored_line *sl = NULL;
+    int n = 0, cap = 0, rc = 0;
+    if (!(st = S(c, S_TOP_LINES))) return SB_EIO;
+    sqlite3_bind_int64(st, 1, c->e->integ);
+    bt(st, 2, o->order_id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            int nc = cap ? cap * 2 : 16;
+            stored_line *t = nc <= 10000 ? realloc(sl, (size_t)nc * sizeof *sl) : NULL;
+            if (!t) { rc = sb_seterr(c->err, SB_ENOMEM, "order %s: too many lines to compare", o->order_id); break; }
+            sl = t;
+            cap = nc;
+        }
+        stored_line *l = &sl[n++];
+        snprintf(l->item, sizeof l->item, "%s", sqlite3_column_text(st, 0));
+        snprintf(l->sku, sizeof l->sku, "%s", sqlite3_column_text(st, 1));
+        l->qty = sqlite3_column_double(st, 2);
+        snprintf(l->price, sizeof l->price, "%s", sqlite3_column_text(st, 3));
+        l->seen = 0;
+    }
+    sqlite3_reset(st);
+    for (int i = 0; i < o->nlines && !rc; i++) {
+        const sb_order_line *ol = &o->lines[i];
+        const char *sku = ol->sku ? ol->sku : "";
+        stored_line *m = NULL;
+        for (int k = 0; k < n && !m; k++)
+            if (!sl[k].seen && (ol->item_id && *ol->item_id ? !strcmp(sl[k].item, ol->item_id) : !*sl[k].item && !strcmp(sl[k].sku, sku)))
+                m = &sl[k];
+        if (!m) { df->lines = 1; diff_add(df, "line %.60s added (qty %g)", sku, ol->qty); continue; }
+        m->seen = 1;
+        if (strcmp(m->sku, sku)) { df->lines = 1; diff_add(df, "sku %.60s -> %.60s", m->sku, sku); }
+        if (m->qty - ol->qty > 1e-9 || ol->qty - m->qty > 1e-9) { df->lines = 1; diff_add(df, "qty %.60s %g -> %g", sku, m->qty, ol->qty); }
+        if (!same(m->price, ol->unit_price)) {
+            df->fields = 1;
+            diff_add(df, "price %.60s %.20s -> %.20s", sku, *m->price ? m->price : "(none)", ol->unit_price && *ol->unit_price ? ol->unit_price : "(none)");
+        }
+    }
+    for (int k = 0; k < n && !rc; k++)
+        if (!sl[k].seen) { df->lines = 1; diff_add(df, "line %.60s removed (qty %g)", sl[k].sku, sl[k].qty); }
+    free(sl);
+    return rc;
+}
+
+/* "MUG-BLK-12 1 of 2, SPOON-SET-4 1 of 1": the lines of order ref that already left. */
+static int left_lines(octx *c, const char *ref, char *out, size_t len) {
+    sqlite3_stmt *st = S(c, S_LEFT_LINES);
+    if (!st) return SB_EIO;
+    out[0] = '\0';
+    sqlite3_bind_int64(st, 1, c->e->integ);
+    bt(st, 2, ref);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        size_t n = strlen(out);
+        snprintf(out + n, len - n, "%s%.60s %g of %g", n ? ", " : "", sqlite3_column_text(st, 0),
+                 sqlite3_column_double(st, 1), sqlite3_column_double(st, 2));
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* The branch a person chose (out[0] = 0: none) and whether a person released the order. */
+static int person_choices(octx *c, const char *ref, char *branch, size_t len, int *released) {
+    sqlite3_stmt *st = S(c, S_PERSON);
+    if (!st) return SB_EIO;
+    branch[0] = '\0';
+    *released = 0;
+    sqlite3_bind_int64(st, 1, c->e->integ);
+    bt(st, 2, ref);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *b = (const char *)sqlite3_column_text(st, 0);
+        if (sqlite3_column_int(st, 1) && b && *b) snprintf(branch, len, "%s", b);
+        if (sqlite3_column_int(st, 2)) *released = 1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* The audit row of what Amazon changed: {"action": ..., "changes": "...", ...}. */
+static int audit_amazon(octx *c, const char *ref, const char *action, const char *changes, const char *k2, const char *v2) {
+    sb_buf b;
+    sb_buf_init(&b, 16384);
+    sb_jw w;
+    sb_jw_init(&w, &b);
+    sb_jw_obj(&w);
+    sb_jw_kstr(&w, "action", action);
+    sb_jw_kstr(&w, "changes", changes);
+    if (k2 && v2 && *v2) sb_jw_kstr(&w, k2, v2);
+    sb_jw_end_obj(&w);
+    int rc = sb_jw_error(&w) ? sb_seterr(c->err, SB_ENOMEM, "order %s: audit too large", ref)
+                             : audit(c, ref, "amazon", b.data);
+    sb_buf_free(&b);
+    return rc;
+}
+
+typedef struct seen_row {
+    int64_t id;
+    char stage[24], inv[32], inv_date[16], branch[128];
+    int dispatched, some_left;    /* all of it left / some line has left */
+} seen_row;
+
+/* The light refresh: status, lastUpdatedTime and where the JSON is, on every row. */
+static int refresh_rows(octx *c, const sb_order *o, const seen_row *rows, int n) {
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        sqlite3_stmt *u = S(c, S_UPDATE_SEEN);
+        if (!u) return SB_EIO;
+        sqlite3_bind_int64(u, 1, rows[i].id);
+        bt(u, 2, o->status);
+        bt(u, 3, o->updated);
+        if (!(rc = bind_raw(c, u, 4, o, i == 0))) rc = step_done(c, u, "updating order");
+    }
+    return rc;
+}
+
+static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_rc, const char *norm_err,
+                     const char *ref);
+static int delete_order(octx *c, const char *ref);
+
+/* Stores an order that nothing has left of again from what Amazon now says, keeping its
+ * invoice numbers and what a person decided. */
+static int store_again(octx *c, const sb_order *o, const sb_decision *d, const seen_row *rows, int n,
+                       const order_diff *df) {
+    char pbranch[128], note[512] = "";
+    int released = 0, rc;
+    sb_split_line *all = NULL;
+    sb_decision d2 = *d;
+    if ((rc = person_choices(c, o->order_id, pbranch, sizeof pbranch, &released))) return rc;
+    if (*pbranch) {
+        /* the branch a person chose stays; the whole order goes there */
+        const char *route = d->nsplits >= 1 ? d->splits[0].branch : NULL;
+        if (d->nsplits > 1 || !same(route, pbranch))
+            snprintf(note, sizeof note, "Amazon changed the order (%.200s): kept branch %s a person chose; the rules now give %s%s",
+                     df->text, pbranch, route && *route ? route : "no branch", d->nsplits > 1 ? " and more (a split)" : "");
+        all = calloc((size_t)(o->nlines > 0 ? o->nlines : 1), sizeof *all);
+        if (!all) return sb_seterr(c->err, SB_ENOMEM, "order %s: out of memory", o->order_id);
+        for (int i = 0; i < o->nlines; i++) all[i] = (sb_split_line){i, o->lines[i].qty};
+        d2.nsplits = 1;
+        d2.splits[0] = (sb_split){pbranch, o->nlines, all};
+    }
+    int keep_open = released && !strcmp(rows[0].stage, "open");
+    if (keep_open && d->attention) {
+        size_t k = strlen(note);
+        snprintf(note + k, sizeof note - k, "%sAmazon changed the order (%.200s): kept open as a person released it; the rules now say: %.150s",
+                 k ? "; " : "", df->text, d->attention_reason ? d->attention_reason : "needs attention");
+    }
+    c->nkeep = n;
+    for (int i = 0; i < n && i <= SB_MAX_SPLITS; i++) {
+        snprintf(c->keep_inv[i], sizeof c->keep_inv[i], "%s", rows[i].inv);
+        snprintf(c->keep_inv_date[i], sizeof c->keep_inv_date[i], "%s", rows[i].inv_date);
+    }
+    c->again = 1;
+    c->keep_open = keep_open;
+    c->note = *note ? note : NULL;
+    long created = c->res->created, held = c->res->held;
+    if (!(rc = audit_amazon(c, o->order_id, "update", df->text, "kept", *pbranch ? pbranch : NULL)) &&
+        !(rc = delete_order(c, o->order_id)))
+        rc = store_new(c, o, &d2, 0, NULL, o->order_id);
+    c->res->created = created;
+    c->res->held = held;
+    c->again = c->keep_open = 0;
+    c->note = NULL;
+    free(all);
+    if (!rc) c->res->updated++;
+    return rc;
+}
+
+/* An order we already have, seen again. decided: the hooks decided it (no rule error, it
+ * normalised), so it can follow Amazon; otherwise only its status and JSON are refreshed. */
+static int update_seen(octx *c, const sb_order *o, const sb_decision *d, int decided) {
+    sqlite3_stmt *st = S(c, S_ROWS);
+    if (!st) return SB_EIO;
+    sqlite3_bind_int64(st, 1, c->e->integ);
+    bt(st, 2, o->order_id);
+    seen_row rows[SB_MAX_SPLITS + 1];
+    int n = 0, rc = 0, all_left = 1, some_left = 0, live = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && n <= SB_MAX_SPLITS) {
+        seen_row *r = &rows[n++];
+        r->id = sqlite3_column_int64(st, 0);
+        snprintf(r->stage, sizeof r->stage, "%s", sqlite3_column_text(st, 1));
+        r->dispatched = sqlite3_column_int(st, 2) || !strcmp(r->stage, "dispatched");
+        snprintf(r->inv, sizeof r->inv, "%s", sqlite3_column_text(st, 3));
+        snprintf(r->inv_date, sizeof r->inv_date, "%s", sqlite3_column_text(st, 4));
+        r->some_left = r->dispatched || sqlite3_column_int(st, 5);
+        snprintf(r->branch, sizeof r->branch, "%s", sqlite3_column_text(st, 6));
+        if (strcmp(r->stage, "cancelled")) {
+            live++;
+            if (!r->dispatched) all_left = 0;
+            if (r->some_left) some_left = 1;
+        }
+    }
+    sqlite3_reset(st);
+    if (n == 0) return 0;
+    order_diff df;
+    if ((rc = order_diff_of(c, rows[0].id, o, &df))) return rc;
+    if (!df.status && !df.fields && !df.lines) {
+        /* nothing the engine keeps changed: no write at all, or only Amazon's time */
+        c->res->unchanged++;
+        return df.time ? refresh_rows(c, o, rows, n) : 0;
+    }
+    note_late(c, o, ", changed,");
+    int cancelled = o->status && !strcmp(o->status, "CANCELLED");
+    int again = !cancelled && live && decided && !some_left &&
+                (df.fields || df.lines || !strcmp(rows[0].stage, "needs_attention"));
+    if (!again && (rc = refresh_rows(c, o, rows, n))) return rc;
+    if (cancelled) {
+        char left[512];
+        if (live && some_left && !all_left && (rc = left_lines(c, o->order_id, left, sizeof left))) return rc;
+        for (int i = 0; i < n && !rc; i++) {
+            if (!strcmp(rows[i].stage, "cancelled")) continue;
+            if (all_left) {
+                rc = set_stage(c, rows[i].id, "needs_attention", "cancelled by Amazon after it was dispatched");
+                if (!rc && i == 0) rc = audit(c, o->order_id, "cancel", "{\"action\":\"flag\",\"reason\":\"cancelled after dispatch\"}");
+            } else if (some_left) {
+                /* part of it has left: nothing is released until a person decides */
+                char why[700];
+                snprintf(why, sizeof why, "cancelled by Amazon after part of it was dispatched (already left: %s); "
+                         "the rest is still reserved", left);
+                if (!rows[i].dispatched) rc = set_stage(c, rows[i].id, "needs_attention", why);
+                if (!rc && i == 0) rc = audit_amazon(c, o->order_id, "flag", "cancelled after part of it was dispatched", "left", left);
+            } else {
+                if (!(rc = sb_store_reserve_order(c->e->store, rows[i].id, NULL, -1, c->err))) rc = set_stage(c, rows[i].id, "cancelled", NULL);
+                if (!rc && i == 0) rc = audit(c, o->order_id, "cancel", "{\"action\":\"cancel\",\"released\":true}");
+                if (!rc && i == 0) c->res->cancelled++;
+            }
+        }
+        if (!rc) c->res->updated++;
+        return rc;
+    }
+    if (live == 0) {                            /* cancelled here: only the record follows */
+        c->res->updated++;
+        return audit_amazon(c, o->order_id, "refresh", df.text, NULL, NULL);
+    }
+    if (some_left) {
+        if (!df.fields && !df.lines) {          /* e.g. UNSHIPPED -> SHIPPED: what dispatch leads to */
+            c->res->updated++;
+            return audit_amazon(c, o->order_id, "refresh", df.text, NULL, NULL);
+        }
+        char why[1200];
+        snprintf(why, sizeof why, "changed by Amazon after %s dispatched: %s", all_left ? "it was" : "part of it was", df.text);
+        for (int i = 0; i < n && !rc; i++)
+            if (strcmp(rows[i].stage, "cancelled")) rc = set_stage(c, rows[i].id, "needs_attention", why);
+        if (!rc) rc = audit_amazon(c, o->order_id, "flag", df.text, NULL, NULL);
+        if (!rc) c->res->updated++;
+        return rc;
+    }
+    if (!decided) {
+        /* the rules cannot decide it again: a person looks at what Amazon changed */
+        if (df.fields || df.lines) {
+            char why[1200];
+            snprintf(why, sizeof why, "changed by Amazon (%s) but the rules could not decide it again: %.200s",
+                     df.text, d && d->error ? d->error : "it could not be read");
+            /* one held for a rule error stays so (orders retry runs it from the JSON just kept) */
+            for (int i = 0; i < n && !rc; i++)
+                if (!strcmp(rows[i].stage, "open") || !strcmp(rows[i].stage, "needs_attention"))
+                    rc = set_stage(c, rows[i].id, "needs_attention", why);
+        }
+        if (!rc) rc = audit_amazon(c, o->order_id, "refresh", df.text, NULL, NULL);
+        if (!rc) c->res->updated++;
+        return rc;
+    }
+    /* only the status changed: the hooks run again for an order held for attention (a
+     * PENDING order completing), otherwise the status is all there is to follow */
+    if (!df.fields && !df.lines && strcmp(rows[0].stage, "needs_attention")) {
+        c->res->updated++;
+        return audit_amazon(c, o->order_id, "refresh", df.text, NULL, NULL);
+    }
+    return store_again(c, o, d, rows, n, &df);
 }
 
 /* The key of an order Amazon sent without an id: a hash of its own JSON, or of its page
@@ -561,7 +911,7 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
     }
     if (existing > 0) {
         int held = !strcmp(stage, "rule_error") || !strcmp(stage, "rejected");
-        if (!held || norm_rc || d->error) return update_seen(c, o);
+        if (!held || norm_rc || d->error) return update_seen(c, o, d, !norm_rc && !d->error);
         int rc = delete_order(c, o->order_id);       /* stored again from scratch below */
         if (rc) return rc;
     } else if (!norm_rc && !d->error && !d->download) {
@@ -572,6 +922,7 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
                          o->order_id && *o->order_id ? o->order_id : "(no id)", norm_err);
     else if (d->error) sb_warn("order held for a rule error integration=%s order=%s hook=%s: %s",
                                c->e->name, o->order_id, d->error_hook ? d->error_hook : "?", d->error);
+    if (existing == 0) note_late(c, o, "");
     return store_new(c, o, d, norm_rc, norm_err, ref ? ref : "");
 }
 
@@ -793,9 +1144,10 @@ static int record_run(sb_engine *e, const sb_orders_result *r, const char *error
     char counts[768];
     snprintf(counts, sizeof counts,
              "{\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,\"updated\":%ld,\"skipped\":%ld,\"held\":%ld,"
-             "\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld",
+             "\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld,\"unchanged\":%ld,"
+             "\"late\":%ld,\"missed\":%ld,\"reconciled\":%s",
              r->pages, r->fetched, r->created, r->updated, r->skipped, r->held, r->rule_errors, r->rejected,
-             r->cancelled, r->dispatched);
+             r->cancelled, r->dispatched, r->unchanged, r->late, r->missed, r->reconciled ? "true" : "false");
     size_t n = strlen(counts);
     if (r->clock_known)
         n += (size_t)snprintf(counts + n, sizeof counts - n, ",\"amazon_clock_skew_ms\":%lld", (long long)r->clock_skew_ms);
@@ -908,10 +1260,38 @@ int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, 
 
 const char *sb_orders_counts(const sb_orders_result *r, char *buf, size_t n) {
     snprintf(buf, n, "%ld order%s in %ld page%s: %ld new, %ld updated, %ld skipped by status, %ld need attention, "
-             "%ld rule error%s, %ld rejected, %ld cancelled, %ld auto-dispatched", r->fetched, r->fetched == 1 ? "" : "s",
-             r->pages, r->pages == 1 ? "" : "s", r->created, r->updated, r->skipped, r->held, r->rule_errors,
-             r->rule_errors == 1 ? "" : "s", r->rejected, r->cancelled, r->dispatched);
+             "%ld rule error%s, %ld rejected, %ld cancelled, %ld auto-dispatched, %ld unchanged", r->fetched,
+             r->fetched == 1 ? "" : "s", r->pages, r->pages == 1 ? "" : "s", r->created, r->updated, r->skipped, r->held,
+             r->rule_errors, r->rule_errors == 1 ? "" : "s", r->rejected, r->cancelled, r->dispatched, r->unchanged);
+    size_t l = strlen(buf);
+    if (r->late || r->missed)
+        snprintf(buf + l, n - l, "; listed late: %ld found by the overlap, %ld only by the reconciliation", r->late, r->missed);
     return buf;
+}
+
+/* Where a pass's window starts: orders.overlap_minutes before the watermark, since Amazon
+ * lists some orders after their lastUpdatedTime and such an order would fall into a window
+ * already finished; once a day (orders.reconcile_hours > 0) orders.reconcile_hours before
+ * its end when that is earlier. *watermark is the watermark (0: none yet), *normal the start
+ * without the reconciliation (0 when this pass is none), *reconcile 1 on the reconciliation.
+ * Orders are keyed on Amazon's id, so what is read twice costs calls, not writes. */
+static int64_t window_start(sb_engine *e, int64_t now, int64_t before, int64_t *watermark, int64_t *normal,
+                            int *reconcile) {
+    const char *wm = sb_settings_str(&e->settings, "orders.last_updated");
+    const char *last = sb_settings_str(&e->settings, "orders.last_reconciled");
+    long back_h = sb_settings_int(&e->settings, "orders.reconcile_hours");
+    int64_t t = *wm ? sb_time_parse(wm) : -1;
+    *watermark = *normal = 0;
+    *reconcile = back_h > 0 && (!*last || now - sb_time_parse(last) >= 86400 || sb_time_parse(last) > now);
+    if (t < 0) {
+        sb_info("no orders watermark yet integration=%s: starting 7 days back", e->name);
+        return before - DEFAULT_LOOKBACK;
+    }
+    *watermark = t;
+    int64_t start = t - (int64_t)sb_settings_int(&e->settings, "orders.overlap_minutes") * 60;
+    if (!*reconcile || before - (int64_t)back_h * 3600 >= start) return start;
+    *normal = start;
+    return before - (int64_t)back_h * 3600;
 }
 
 int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
@@ -924,7 +1304,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         return 0;
     }
     if ((rc = sb_engine_rules(e, err)) || (rc = sb_engine_api(e, err))) goto out;
-    /* the window: from the watermark to two minutes before Amazon's now (the access
+    /* the window: from the watermark (less the overlap) to two minutes before Amazon's now (the access
      * token's answer tells Amazon's clock; a margin of 2 s for its whole seconds, 5 s on
      * this machine's clock when Amazon's is not known) */
     if ((rc = sb_spapi_measure_clock(e->api, err))) goto out;
@@ -934,9 +1314,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
                 "set this machine's clock right (NTP)", (double)(res->clock_skew_ms < 0 ? -res->clock_skew_ms : res->clock_skew_ms) / 1000,
                 res->clock_skew_ms < 0 ? "behind" : "ahead of", e->name);
     int64_t now = sb_spapi_amazon_now(e->api) / 1000, before = now - TWO_MINUTES - (res->clock_known ? 2 : 5);
-    const char *wm = sb_settings_str(&e->settings, "orders.last_updated");
-    int64_t after = *wm ? sb_time_parse(wm) : before - DEFAULT_LOOKBACK;
-    if (!*wm) sb_info("no orders watermark yet integration=%s: starting 7 days back", e->name);
+    int64_t after = window_start(e, now, before, &c.watermark, &c.normal_start, &res->reconciled);
     sb_time_format(after, res->after, sizeof res->after);
     sb_time_format(before, res->before, sizeof res->before);
     resume r;
@@ -946,6 +1324,8 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
         snprintf(res->before, sizeof res->before, "%s", r.before);
         start_token = r.token;
         res->resumed_at_page = r.pages + 1;
+        res->reconciled = 0;                    /* the reconciliation, if due, is the next window's */
+        c.normal_start = 0;
         after = sb_time_parse(r.after);
         before = sb_time_parse(r.before);
         sb_info("orders window %s..%s resumes at page %ld integration=%s", res->after, res->before,
@@ -974,6 +1354,14 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
                     "again integration=%s", res->after, res->before, e->name);
         }
         goto out;
+    }
+    if (res->reconciled) {
+        char at[32];
+        sb_time_format(now, at, sizeof at);
+        if ((rc = sb_settings_set(e->store, e->integ, "orders.last_reconciled", at, err))) goto out;
+        sb_info("orders reconciliation integration=%s window=%s..%s: %ld order%s the normal windows missed "
+                "(%ld found by the overlap)", e->name, res->after, res->before, res->missed,
+                res->missed == 1 ? "" : "s", res->late);
     }
     /* pages only a few orders still point at give those their own copy; pages no order
      * points at any more (each updated from a later page) go */

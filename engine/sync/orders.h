@@ -1,9 +1,11 @@
 /* orders.h: the main job, order download. One pass searches Amazon for orders updated in
- * the window [orders.last_updated, now - 2 min], runs the rule hooks on every order and
- * applies the decisions in one transaction per page; after the last page commits the
- * watermark moves to the window's end (never to the local clock). A failure anywhere
- * leaves the watermark where it was, and the next pass repeats the window: orders are
- * keyed on the Amazon order id, so nothing is stored twice. */
+ * the window [orders.last_updated - orders.overlap_minutes, now - 2 min] (once a day from
+ * orders.reconcile_hours back), runs the rule hooks on every order and applies the
+ * decisions in one transaction per order; after the last page commits the watermark moves
+ * to the window's end (never to the local clock). A failure anywhere leaves the watermark
+ * where it was, and the next pass repeats the window: orders are keyed on the Amazon order
+ * id, so nothing is stored twice, and an order seen again follows what Amazon changed
+ * until something of it has left the warehouse. */
 #ifndef SB_SYNC_ORDERS_H
 #define SB_SYNC_ORDERS_H
 #include "sync/engine.h"
@@ -11,13 +13,17 @@
 typedef struct sb_orders_result {
     long pages, fetched;
     long created;               /* new sales orders (a split order counts once) */
-    long updated;               /* seen again: status, times, raw JSON refreshed */
+    long updated;               /* seen again and changed by Amazon: brought up to date */
+    long unchanged;             /* seen again as stored (the overlap's repeats): no write */
     long skipped;               /* the status filter said no */
     long held;                  /* stored with stage needs_attention */
     long rule_errors;           /* stored with stage rule_error */
     long rejected;              /* could not be normalised: stored as rejected */
     long cancelled;             /* cancelled by Amazon and released */
     long dispatched;            /* auto-dispatched on download */
+    long late;                  /* new or changed, but last updated before the watermark: found by the overlap */
+    long missed;                /* the same before the overlap's start: found only by the reconciliation */
+    int reconciled;             /* this pass was the daily reconciliation (orders.reconcile_hours) */
     char after[32], before[32]; /* the window */
     long resumed_at_page;       /* > 0: the window was resumed from a kept page token */
     int64_t paused_until;       /* SB_ELATER: when (ms, local clock) Amazon grants the next page */

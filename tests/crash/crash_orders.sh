@@ -6,6 +6,8 @@
 # no order twice, and the watermark has not moved unless every order of the window is
 # stored. At the end the database equals a reference made by one uninterrupted sync of
 # the same scenario, order by order (stage, branch, customer, GL, invoice, lines, stock).
+# Then Amazon changes orders (PENDING completing, cancellations) in a few rounds, and the
+# passes that apply the changes are killed too; the reference applies them uninterrupted.
 #   CRASH_KILLS (50)  CRASH_ORDERS (3000)  CRASH_SEED (random; printed, reproduces the delays)
 . "$SB_SOURCE_DIR/tests/lib.sh"
 . "$SB_SOURCE_DIR/tests/crash/setup.sh"
@@ -37,7 +39,8 @@ SELLERBRIDGE_DB=$T/repeat.db $SB settings set orders.last_updated "$BACK" > /dev
 SELLERBRIDGE_DB=$T/repeat.db $SB sync orders > "$T/repeat.out" 2>&1 && ok || bad "repeated sync: $(cat "$T/repeat.out")"
 compare_decisions "$T/repeat.db" "$REF"
 expect_out_file() { grep -qF -- "$2" "$1" && ok || bad "$1 lacks '$2': $(head -c 300 "$1")"; }
-expect_out_file "$T/repeat.out" "0 new, $ORDERS updated"
+expect_out_file "$T/repeat.out" "0 new, 0 updated"
+expect_out_file "$T/repeat.out" "$ORDERS unchanged"
 expect_out_file "$T/repeat.out" " 0 cancelled"
 
 stored() { sqlite3 "$DB" "SELECT COUNT(DISTINCT order_ref) FROM sales_orders"; }
@@ -77,8 +80,46 @@ while [ "$kills" -lt "$KILLS" ]; do
 done
 LOOP_MS=$(( $(now_ms) - t_loop ))
 
+
 # to completion, then the whole proof
 SELLERBRIDGE_DB=$DB $SB sync orders > "$T/final.out" 2>&1 && ok || bad "final sync: $(cat "$T/final.out")"
+
+# the update path: Amazon changes orders after download (PENDING orders completing with
+# buyer, address and prices; open orders cancelled), ten minutes ago, so behind the
+# watermark and read again by the overlap. The reference applies each round in one pass;
+# here up to 6 passes are killed at random points, then one runs to completion.
+ROUNDS=${CRASH_UPDATE_ROUNDS:-3} upd_kills=0 upd_changed=0
+mapfile -t PENDING_REFS < <(sqlite3 "$REF" "SELECT order_ref FROM sales_orders WHERE split_no = 0 AND amazon_status = 'PENDING' ORDER BY order_ref")
+mapfile -t OPEN_REFS < <(sqlite3 "$REF" "SELECT order_ref FROM sales_orders WHERE split_no = 0 AND amazon_status = 'UNSHIPPED' AND stage = 'open' ORDER BY order_ref")
+for round in $(seq "$ROUNDS"); do
+  ut=$(date -u -d '10 minutes ago' +%Y-%m-%dT%H:%M:%S.000Z) changes=""
+  for i in $(seq $(( (round - 1) * 10 )) $(( round * 10 - 1 ))); do
+    [ -n "${PENDING_REFS[$i]:-}" ] && changes="$changes{\"orderId\":\"${PENDING_REFS[$i]}\",\"fulfillmentStatus\":\"UNSHIPPED\",\"lastUpdatedTime\":\"$ut\"},"
+  done
+  for i in $(seq $(( (round - 1) * 5 )) $(( round * 5 - 1 ))); do
+    [ -n "${OPEN_REFS[$i]:-}" ] && changes="$changes{\"orderId\":\"${OPEN_REFS[$i]}\",\"fulfillmentStatus\":\"CANCELLED\",\"lastUpdatedTime\":\"$ut\"},"
+  done
+  n=$(grep -o orderId <<< "$changes" | wc -l)
+  curl -sf -X POST "$SIM_URL/_sim/orders" -d "[${changes%,}]" > /dev/null && ok || bad "round $round: changing orders in the simulator"
+  t0=$(now_ms)
+  SELLERBRIDGE_DB=$REF $SB sync orders > "$T/ref_upd.out" 2>&1 && ok || bad "reference update sync: $(cat "$T/ref_upd.out")"
+  UPD_MS=$(( $(now_ms) - t0 ))
+  expect_out_file "$T/ref_upd.out" "0 new, $n updated"
+  upd_changed=$((upd_changed + n))
+  for try in $(seq 6); do
+    run_killed "$DB" "$(random_ms $(( UPD_MS * 9 / 10 )))" sync orders
+    [ "$RC" = 0 ] && break
+    if [ "$RC" = 137 ]; then
+      upd_kills=$((upd_kills + 1))
+      consistent "$DB" "after kill $upd_kills of the update round $round"
+    else bad "update round $round: run exited $RC: $(head -c 600 "$T/run.err")"; break
+    fi
+  done
+  [ "$RC" = 0 ] || SELLERBRIDGE_DB=$DB $SB sync orders > "$T/final.out" 2>&1 && ok || bad "update round $round: $(cat "$T/final.out")"
+  compare_decisions "$DB" "$REF"
+done
+echo "crash_orders: $upd_changed orders changed by Amazon in $ROUNDS rounds, $upd_kills kills while they were applied"
+
 consistent "$DB" "at the end"
 expect_eq "$(sqlite3 "$DB" "PRAGMA integrity_check")" ok "integrity_check"
 expect_eq "$(stored)" "$SIM_ORDERS" "orders stored (distinct) vs the simulator's"

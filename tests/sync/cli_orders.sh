@@ -51,6 +51,18 @@ expect_out "branch               NJ Warehouse"
 expect_rc 0 $SB orders check
 expect_out "match the open orders"
 
+# Amazon changes an order after download (ten minutes ago: behind the watermark, read again
+# by the overlap): the next sync brings it up to date and explain says what changed
+ut=$(date -u -d '10 minutes ago' +%Y-%m-%dT%H:%M:%SZ)
+item='{"orderItemId":"000000101","quantityOrdered":1,"product":{"asin":"B0C1MUGBK1","title":"Black ceramic mug 12oz","sellerSku":"MUG-BLK-12","price":{"unitPrice":{"amount":"14.99","currencyCode":"USD"}}}},{"orderItemId":"000000102","quantityOrdered":1,"product":{"asin":"B0C5SPOON4","title":"Teaspoons set of 4","sellerSku":"SPOON-SET-4","price":{"unitPrice":{"amount":"9.50","currencyCode":"USD"}}}}'
+curl -sf -X POST "$url/_sim/orders" -d '{"orderId":"111-0000001-0000001","fulfillmentStatus":"UNSHIPPED","lastUpdatedTime":"'"$ut"'","orderItems":['"$item"']}' >/dev/null && ok || bad "changing the order in the simulator"
+expect_rc 0 $SB sync orders
+expect_out "0 new, 1 updated"
+expect_rc 0 $SB orders explain 111-0000001-0000001
+expect_out "updated by Amazon: qty MUG-BLK-12 2 -> 1"
+expect_rc 0 $SB orders check
+expect_out "match the open orders"
+
 # batch invoices: numbered in one go, then nothing left
 expect_rc 0 $SB invoices batch --until 2026-11-30
 expect_out "orders invoiced INV-000001 .. INV-00000"

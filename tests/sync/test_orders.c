@@ -12,7 +12,9 @@
  *                             for Amazon's rate limit (SB_ELATER: come back later)
  *   retry                     re-run held orders
  *   fix REF BRANCH|- [resolve] a person's fix (sb_orders_fix); "fix! ..." expects a refusal
- *   order JSON                add or change an order in the simulator
+ *   order JSON                add or change an order in the simulator; "@now-N" in it becomes the
+ *                             time N seconds before the clock ("@now" the clock)
+ *   dispatchline REF SKU QTY  a person dispatches QTY of SKU of order REF (a package)
  *   fault JSON                inject a simulator fault
  *   clearfaults
  *   advance SECONDS           move the clock on
@@ -218,6 +220,20 @@ static long sim_requests(ctx *c, const char *op, int status) {
     return n;
 }
 
+/* Replaces each "@now-N" / "@now" in line by the clock's time (less N seconds). */
+static void subst_now(const char *line, char *out, size_t len) {
+    size_t o = 0;
+    for (const char *p = line; *p && o + 24 < len;) {
+        if (strncmp(p, "@now", 4)) { out[o++] = *p++; continue; }
+        p += 4;
+        long back = *p == '-' ? strtol(p + 1, (char **)&p, 10) : 0;
+        char ts[32];
+        sb_time_format(sb_now() - back, ts, sizeof ts);
+        o += (size_t)snprintf(out + o, len - o, "%s", ts);
+    }
+    out[o] = '\0';
+}
+
 static void run_case(const char *dir, const char *name) {
     char path[9000], line[8192];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -281,7 +297,22 @@ static void run_case(const char *dir, const char *name) {
             if ((frc != 0) != refuse) { t_fail++; fprintf(stderr, "%s:%d: fix: rc %d %s\n", name, c.line, frc, err); }
             else t_pass++;
         } else if (!strncmp(line, "order ", 6)) {
-            if (sb_sim_orders_upsert(c.sim, line + 6, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
+            char json[8192];
+            subst_now(line + 6, json, sizeof json);
+            if (sb_sim_orders_upsert(c.sim, json, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
+        } else if (!strncmp(line, "dispatchline ", 13)) {
+            char ref[64], sku[64];
+            double qty = 0;
+            if (sscanf(line + 13, "%63s %63s %lf", ref, sku, &qty) != 3) { t_fail++; continue; }
+            sb_engine *e = NULL;
+            sb_dispatch_line dl = {sku, qty};
+            sb_dispatch_req rq = {.order_ref = ref, .carrier = "UPS", .tracking = "1Z999", .lines = &dl, .nlines = 1};
+            sb_dispatch_result dr;
+            if (sb_engine_open(c.s, c.db, c.integ, &e, err) || sb_tracking_dispatch(e, &rq, &dr, err)) {
+                t_fail++;
+                fprintf(stderr, "%s:%d: dispatch: %s\n", name, c.line, err);
+            }
+            sb_engine_close(e);
         } else if (!strncmp(line, "fault ", 6)) {
             if (sb_sim_fault_add(c.sim, line + 6, err)) { t_fail++; fprintf(stderr, "%s:%d: %s\n", name, c.line, err); }
         } else if (!strcmp(line, "clearfaults")) {
