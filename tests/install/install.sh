@@ -163,6 +163,10 @@ else
     [ -x "$T/control/postinst" ] && sh -n "$T/control/postinst" && ok || bad "postinst missing, not executable or not valid sh"
     grep -q "adduser --system" "$T/control/postinst" && grep -qx adduser "$T/depends" && ok \
         || bad "postinst must make the unit's user with adduser, and Depends name adduser"
+    grep -q "install -d -o sellerbridge -g sellerbridge -m 0700 /var/lib/sellerbridge" "$T/control/postinst" && ok \
+        || bad "postinst must make the unit's WorkingDirectory /var/lib/sellerbridge"
+    grep -qx "WorkingDirectory=/var/lib/sellerbridge" "$T/deb/usr/lib/systemd/system/sellerbridge.service" && ok \
+        || bad "the unit's WorkingDirectory is not the folder the postinst makes"
     check_tree "$T/deb" /usr deb
     echo "package checked at ${SECONDS}s"
 fi
