@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # install.sh: sellerbridge installs like a program. This build tree is installed with
-# `cmake --install` into a DESTDIR (prefix /usr/local) and packaged with cpack, the .deb
-# taken apart with dpkg-deb (no root, no dpkg database); each tree is checked: the files
-# in their places, the unit naming the installed binary, the man page naming every
-# command, environment variable and exit code the code has, the package's Depends naming
-# the package of every library the binary links, and `sellerbridge demo` run from that
-# PATH with a temporary database. Tools that are not there (cpack, dpkg-deb, man, groff)
-# skip their part with a SKIP line.
+# `cmake --install` into a DESTDIR (the cache's prefix, /usr/local by default) and packaged
+# with cpack, the .deb taken apart with dpkg-deb (no root, no dpkg database); each tree is
+# checked: the files in their places, the unit naming the installed binary, the man page
+# naming every command, environment variable and exit code the code has, the package's
+# Depends naming the package of every library the binary links and resolvable by apt
+# (apt-get -s), and `sellerbridge demo` run from that PATH with a temporary database.
+# Tools that are not there (cpack, dpkg-deb, apt-get, man, groff) skip their part with a
+# SKIP line.
 . "$SB_SOURCE_DIR/tests/lib.sh"
 BUILD=${SB_BUILD_DIR:?SB_BUILD_DIR must name the build tree}
 VERSION=$("$SB" --version | awk '{print $2}')
@@ -138,6 +139,14 @@ else
         if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
            || apt-cache show "$pkg" >/dev/null 2>&1; then ok; else bad "Depends names '$pkg', which is no Debian package here"; fi
     done <"$T/depends"
+    # what `apt install ./sellerbridge_*.deb` would do, simulated: Depends can be met here
+    if command -v apt-get >/dev/null; then
+        apt-get -s install "$deb" >"$T/apt" 2>&1
+        expect_eq "$?" 0 "apt-get -s install of the package ($(tail -c 400 "$T/apt"))"
+        grep -q "^Inst sellerbridge" "$T/apt" && ok || bad "apt-get -s would not install sellerbridge: $(tail -c 400 "$T/apt")"
+    else
+        skip "apt-get is not installed: the package's Depends are not resolved"
+    fi
     dpkg-deb -x "$deb" "$T/deb" && ok || bad "dpkg-deb -x failed"
     if command -v readelf >/dev/null && command -v dpkg >/dev/null; then
         n=0
