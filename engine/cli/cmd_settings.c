@@ -65,9 +65,13 @@ static int run_settings(sb_cli *cli, int argc, char **argv) {
         free(v);
     } else if (!strcmp(sub, "set")) {
         if (sb_settings_set(s, integ, argv[2], argv[3], err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
-        char *v;
+        char *v, host[256];
         sb_settings_get(s, integ, argv[2], &v, NULL, err);
         printf("%s = %s\n", argv[2], v);
+        if (sb_settings_sends_credentials(argv[2]) && !sb_settings_amazon_endpoint(v, host, sizeof host))
+            fprintf(stderr, "sellerbridge settings: %s: %s will now be sent to %s, which is not Amazon\n", argv[2],
+                    !strcmp(argv[2], "api.lwa_endpoint") ? "the LWA client id, client secret and refresh token"
+                                                         : "the Amazon access token", host);
         free(v);
     } else {
         if (sb_settings_unset(s, integ, argv[2], err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }

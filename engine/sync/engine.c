@@ -177,6 +177,14 @@ int sb_engine_api(sb_engine *e, char *err) {
     if (!rc) rc = sb_secrets_get(e->store, e->integ, "lwa.client_secret", &secret, key, err);
     if (!rc) rc = sb_secrets_get(e->store, e->integ, "lwa.refresh_token", &refresh, key, err);
     memset(key, 0, sizeof key);
+    /* a database written before the endpoints were checked may hold a plain-http URL:
+     * refuse it here too rather than send the credentials */
+    for (int i = 0; !rc && i < 2; i++) {
+        const char *name = i ? "api.lwa_endpoint" : "api.endpoint";
+        char *canon = NULL;
+        rc = sb_settings_validate(e->store, e->integ, sb_settings_find(name), sb_settings_str(&e->settings, name), &canon, err);
+        free(canon);
+    }
     if (!rc) {
         const char *ep = sb_settings_str(&e->settings, "api.endpoint");
         const char *region = sb_settings_str(&e->settings, "integration.region");

@@ -261,7 +261,17 @@ static void test_settings_api(void) {
         snprintf(url, sizeof url, "/api/v1/settings/%s", name);
         before = settings_dump();
         long st = http("PUT", url, req.data, 1, NULL, &b);
-        if (want) {
+        char host[256];
+        if (!want && sb_settings_sends_credentials(name) && !sb_settings_amazon_endpoint(v, host, sizeof host)) {
+            /* a URL the CLI takes but that is not Amazon's: the dashboard refuses it */
+            refused++;
+            T_EQ(st, 403);
+            T_CONTAINS(error_of(&b), "the dashboard sets only Amazon's own hosts");
+            T_CONTAINS(error_of(&b), name);
+            after = settings_dump();
+            T_STREQ(after, before);
+            free(after);
+        } else if (want) {
             refused++;
             T_EQ(st, 400);
             T_STREQ(error_of(&b), want_err);
@@ -277,6 +287,41 @@ static void test_settings_api(void) {
     }
     if (f) fclose(f);
     T_CHECK(refused > 30);
+    sb_buf_free(&b);
+}
+
+/* A token holder tries to send the Amazon credentials to a server of theirs: every way
+ * of changing the two endpoints through the API is refused unless it is Amazon's host. */
+static void test_credential_endpoints(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    char *before = settings_dump(), *after;
+    const char *bodies[] = {
+        "{\"api.lwa_endpoint\":\"https://attacker.example/token\"}",
+        "{\"settings\":{\"additional.fulfillment_latency\":4,\"api.lwa_endpoint\":\"http://127.0.0.1:1/t\"}}",
+        "{\"api.endpoint\":\"https://sellingpartnerapi-na.amazon.com.attacker.example\"}",
+        "{\"API.ENDPOINT\":\"https://attacker.example\"}", NULL};
+    for (int i = 0; bodies[i]; i++) {
+        long st = http("PUT", "/api/v1/settings", bodies[i], 1, NULL, &b);
+        T_CHECK(st == 403 || st == 400);
+        after = settings_dump();
+        T_STREQ(after, before);
+        free(after);
+    }
+    T_EQ(http("PUT", "/api/v1/settings/api.endpoint", "{\"value\":\"https://attacker.example\"}", 1, NULL, &b), 403);
+    T_CONTAINS(error_of(&b), "api.endpoint: the dashboard sets only Amazon's own hosts");
+    T_CONTAINS(error_of(&b), "attacker.example");
+    after = settings_dump();
+    T_STREQ(after, before);
+    free(after);
+    free(before);
+    /* Amazon's own host and the default stay possible */
+    char *old = text1("SELECT value FROM settings WHERE name = 'api.lwa_endpoint'");
+    T_EQ(http("PUT", "/api/v1/settings/api.lwa_endpoint", "{\"value\":\"https://api.amazon.co.uk/auth/o2/token\"}", 1, NULL, &b), 200);
+    T_EQ(http("DELETE", "/api/v1/settings/api.lwa_endpoint", NULL, 1, NULL, &b), 200);
+    char e[SB_ERRLEN];
+    if (old) T_EQ(sb_settings_set(S, INTEG, "api.lwa_endpoint", old, e), 0);   /* back to the simulator */
+    free(old);
     sb_buf_free(&b);
 }
 
@@ -633,6 +678,7 @@ int main(void) {
 
     test_auth();
     test_cross_site();
+    test_credential_endpoints();
     test_routing();
     test_orders();
     test_hostile_pack(dir);
