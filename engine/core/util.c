@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/scrub.h"
 #include "core/util.h"
 
 int sb_seterr(char *err, int code, const char *fmt, ...) {
@@ -12,6 +13,7 @@ int sb_seterr(char *err, int code, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(err, SB_ERRLEN, fmt, ap);
         va_end(ap);
+        sb_scrub_all(err);
     }
     return code;
 }
@@ -182,12 +184,16 @@ char *sb_escape_controls(const char *s, size_t n, char *out, size_t outlen) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        char esc[5];
+        char esc[8];
         size_t k = 1;
         if (c == '\n') memcpy(esc, "\\n", k = 2);
         else if (c == '\r') memcpy(esc, "\\r", k = 2);
         else if (c == '\t') memcpy(esc, "\\t", k = 2);
         else if (c < 0x20 || c == 0x7f) k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", c);
+        else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+            /* a C1 control in UTF-8 (U+009B is a CSI to some terminals) */
+            k = (size_t)snprintf(esc, sizeof esc, "\\u%04x", (unsigned char)s[++i]);
+        }
         else esc[0] = (char)c;
         if (o + k >= outlen) break;
         memcpy(out + o, esc, k);

@@ -5,6 +5,7 @@
 #include <time.h>
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/scrub.h"
 #include "core/util.h"
 #include "secrets/secrets.h"
 #include "sync/engine.h"
@@ -210,14 +211,15 @@ int sb_engine_api(sb_engine *e, char *err) {
 
 int sb_engine_record_run(sb_engine *e, const char *job, int ok, const char *message,
                          const char *counts, const char *fingerprint, char *err) {
-    char now[32];
+    char now[32], *clean = message ? strdup(message) : NULL;
+    if (clean) { sb_scrub_all(clean); message = clean; }   /* a stored error keeps no secret */
     sqlite3_stmt *st;
     int rc = sb_store_prepare(e->store,
         "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts, fingerprint) "
         "VALUES (?1, ?2, ?3, CASE WHEN ?4 THEN ?3 END, ?5, ?6, ?7) ON CONFLICT(integration_id, job) DO UPDATE SET "
         "last_run_at = ?3, last_success_at = CASE WHEN ?4 THEN ?3 ELSE last_success_at END, last_error = ?5, "
         "last_counts = ?6, fingerprint = COALESCE(?7, fingerprint)", &st, err);
-    if (rc) return rc;
+    if (rc) { free(clean); return rc; }
     sqlite3_bind_int64(st, 1, e->integ);
     sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, sb_time_format(sb_now(), now, sizeof now), -1, SQLITE_STATIC);
@@ -227,5 +229,6 @@ int sb_engine_record_run(sb_engine *e, const char *job, int ok, const char *mess
     if (fingerprint) sqlite3_bind_text(st, 7, fingerprint, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 7);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "recording the run", err);
     sqlite3_finalize(st);
+    free(clean);
     return rc;
 }

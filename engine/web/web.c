@@ -21,6 +21,8 @@
 #include <openssl/sha.h>
 #include "core/embed.h"
 #include "core/log.h"
+#include "core/scrub.h"
+#include "secrets/secrets.h"
 #include "web/web_int.h"
 
 /* ---- the token ---- */
@@ -203,6 +205,7 @@ static int serve_asset(const char *url, sb_web_resp *rs) {
     const sb_embedded_file *f = sb_embed_find(path);
     if (!f) return 0;
     sb_buf_append(&rs->body, f->data, f->len);
+    rs->asset = 1;
     rs->status = 200;
     rs->ctype = ctype_of(name);
     return 1;
@@ -288,6 +291,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     sb_web_resp rs = {.status = 500, .ctype = "application/json"};
     sb_buf_init(&rs.body, SB_WEB_MAX_RESPONSE);
     serve(rq, url, &rs);
+    /* no answer carries a secret, however it was stored or encoded (assets are ours) */
+    if (!rs.asset && rs.body.len && !memchr(rs.body.data, 0, rs.body.len)) {
+        sb_scrub_all(rs.body.data);
+        rs.body.len = strlen(rs.body.data);
+    }
     pthread_mutex_lock(&w->mu);
     w->requests++;
     pthread_mutex_unlock(&w->mu);
@@ -311,6 +319,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 /* ---- start and stop ---- */
+
+/* The stored credentials go into the scrub registry, so an answer never carries one even
+ * when an older version stored it in an error. Without the key there is nothing to add. */
+static void register_secrets(sb_web *w) {
+    static const char *const names[] = {"lwa.client_secret", "lwa.refresh_token", "lwa.client_id"};
+    unsigned char key[SB_KEY_LEN];
+    char e[SB_ERRLEN];
+    if (sb_secrets_key(w->db_path, 0, key, e)) return;
+    for (int i = 0; i < 3; i++)
+        if (sb_secrets_get(w->pool[0], w->integ, names[i], &w->secrets[i], key, e) == 0)
+            sb_scrub_add(w->secrets[i]);
+    OPENSSL_cleanse(key, sizeof key);
+}
 
 static int parse_listen(const char *listen, struct sockaddr_in *sa, char *err) {
     char host[128];
@@ -361,6 +382,7 @@ int sb_web_start(const sb_web_options *o, sb_web **out, char *err) {
     if ((rc = sb_web_token(w->db_path, o->token_file, 1, tok, w->token_path, sizeof w->token_path, err))) goto fail;
     SHA256((const unsigned char *)tok, strlen(tok), w->token_hash);
     OPENSSL_cleanse(tok, sizeof tok);
+    register_secrets(w);
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD;
     w->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -389,6 +411,10 @@ void sb_web_stop(sb_web *w) {
     if (w->d) MHD_stop_daemon(w->d);
     sb_web_jobs_stop(w);
     sb_web_rules_stop(w);
+    for (int i = 0; i < 3; i++) {
+        sb_scrub_remove(w->secrets[i]);
+        sb_secrets_wipe(w->secrets[i]);
+    }
     for (int i = 0; i < SB_WEB_MAX_THREADS; i++) sb_store_close(w->pool[i]);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);

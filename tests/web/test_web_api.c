@@ -325,6 +325,26 @@ static void test_credential_endpoints(void) {
     sb_buf_free(&b);
 }
 
+/* A stored error that holds the refresh token form-encoded and JSON-escaped (as an older
+ * version stored it from an echoing endpoint) is answered without it. */
+static void test_stored_error_scrubbed(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    char *enc = curl_easy_escape(NULL, SB_SIM_REFRESH_TOKEN, 0), sql[1024];
+    snprintf(sql, sizeof sql, "INSERT INTO sync_state(integration_id, job, last_run_at, last_error) VALUES (%lld, "
+             "'stock', '2026-11-27T00:00:00Z', 'LWA token: HTTP 400 invalid_grant: refresh_token=%s&client_secret=%s "
+             "or Atzr\\u007csim-demo-refresh-token-0123456789') ON CONFLICT(integration_id, job) DO UPDATE SET "
+             "last_error = excluded.last_error", (long long)INTEG, enc, SB_SIM_CLIENT_SECRET);
+    T_EQ(sqlite3_exec(S->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    T_EQ(http("GET", "/api/v1/jobs", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "refresh_token=****&client_secret=****");
+    T_CHECK(strstr(body_of(&b), enc) == NULL);
+    T_CHECK(strstr(body_of(&b), "sim-demo-refresh-token") == NULL);
+    T_CHECK(strstr(body_of(&b), "sim-demo-client-secret") == NULL);
+    curl_free(enc);
+    sb_buf_free(&b);
+}
+
 static void test_routing(void) {
     sb_buf b;
     sb_buf_init(&b, 1 << 24);
@@ -679,6 +699,7 @@ int main(void) {
     test_auth();
     test_cross_site();
     test_credential_endpoints();
+    test_stored_error_scrubbed();
     test_routing();
     test_orders();
     test_hostile_pack(dir);
@@ -694,9 +715,12 @@ int main(void) {
     const char *secrets[] = {SB_SIM_CLIENT_SECRET, SB_SIM_REFRESH_TOKEN, SB_SIM_CLIENT_ID, tok, keyhex,
                              "sim-demo-client", "sim-demo-refresh", NULL};
     T_CHECK(all.len > 10000);
-    for (int i = 0; secrets[i]; i++)
-        if (strstr(all.data, secrets[i])) { t_fail++; fprintf(stderr, "a response carried secret #%d\n", i); }
+    for (int i = 0; secrets[i]; i++) {
+        char *enc = curl_easy_escape(NULL, secrets[i], 0);   /* form-encoded too */
+        if (strstr(all.data, secrets[i]) || strstr(all.data, enc)) { t_fail++; fprintf(stderr, "a response carried secret #%d\n", i); }
         else t_pass++;
+        curl_free(enc);
+    }
 
     sb_web_stop(w);
     sb_sim_stop(sim);
