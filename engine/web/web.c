@@ -34,9 +34,23 @@ static int is_hex_token(const char *t) {
     return 1;
 }
 
+/* A token file that another user made, or that others may read or change, would let
+ * them in: it is refused, not used with a warning. */
 static int read_token(const char *path, char token[SB_WEB_TOKEN_HEX + 1], char *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? SB_ENOTFOUND : sb_seterr(err, SB_EIO, "%s: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return errno == ENOENT ? SB_ENOTFOUND
+                       : errno == ELOOP ? sb_seterr(err, SB_EINVAL, "%s: the admin token file is a symbolic link; refused", path)
+                       : sb_seterr(err, SB_EIO, "%s: %s", path, strerror(errno));
+    struct stat stt;
+    if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode) || stt.st_uid != geteuid() || (stt.st_mode & 077)) {
+        int mode = (int)(stt.st_mode & 0777), mine = stt.st_uid == geteuid(), reg = S_ISREG(stt.st_mode);
+        close(fd);
+        if (!reg) return sb_seterr(err, SB_EINVAL, "%s: the admin token file is not a regular file; refused", path);
+        if (!mine) return sb_seterr(err, SB_EINVAL, "%s: the admin token file belongs to another user (uid %ld); refused",
+                                    path, (long)stt.st_uid);
+        return sb_seterr(err, SB_EINVAL, "%s: the admin token file may be read or changed by others (mode %03o); "
+                         "refused: delete it to make a new one, or 'chmod 600 %s' if you made it", path, mode, path);
+    }
     char buf[SB_WEB_TOKEN_HEX + 8];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
@@ -61,7 +75,8 @@ int sb_web_token(const char *db_path, const char *token_file, int create,
         if (RAND_bytes(raw, sizeof raw) != 1) return sb_seterr(err, SB_EIO, "no random bytes for the admin token");
         for (int i = 0; i < 32; i++) snprintf(tok + 2 * i, 3, "%02x", raw[i]);
         OPENSSL_cleanse(raw, sizeof raw);
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 && fchmod(fd, 0600) != 0) sb_warn("cannot chmod the admin token file=%s", path);
         if (fd < 0 && errno == EEXIST) {
             rc = read_token(path, tok, err);          /* another process made it first */
         } else if (fd < 0) {
@@ -80,12 +95,7 @@ int sb_web_token(const char *db_path, const char *token_file, int create,
     } else if (rc == SB_ENOTFOUND) {
         rc = sb_seterr(err, SB_ENOTFOUND, "%s: no admin token yet (start 'sellerbridge web' once)", path);
     }
-    if (!rc) {
-        struct stat stt;
-        if (stat(path, &stt) == 0 && (stt.st_mode & 077))
-            sb_warn("admin token file is readable by others file=%s mode=%o (chmod 600 it)", path, (unsigned)(stt.st_mode & 0777));
-        if (token) memcpy(token, tok, sizeof tok);
-    }
+    if (!rc && token) memcpy(token, tok, sizeof tok);
     OPENSSL_cleanse(tok, sizeof tok);
     return rc;
 }
@@ -224,8 +234,9 @@ static void serve(sb_web_req *rq, const char *url, sb_web_resp *rs) {
         return;
     }
     if (!token_ok(w, MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Authorization"))) {
-        sb_web_error(rs, 401, "missing or wrong admin token: send 'Authorization: Bearer TOKEN' with the token from %s",
-                     w->token_path);
+        /* no path: where the token lives is for the machine's user, not for whoever asks */
+        sb_web_error(rs, 401, "missing or wrong admin token: send 'Authorization: Bearer TOKEN'; on the machine, "
+                     "'sellerbridge web token-path' says where the token is");
         return;
     }
     int changes = !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "DELETE") || !strcmp(m, "PATCH");
