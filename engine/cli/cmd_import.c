@@ -17,7 +17,7 @@ static int run_import(sb_cli *cli, int argc, char **argv) {
     sb_csv_result res;
     int rc = sb_csv_import(s, integ, argv[1], argv[2], &res, err);
     if (rc) {
-        for (int i = 0; i < res.nerrors; i++) fprintf(stderr, "%s\n", res.errors[i]);
+        for (int i = 0; i < res.nerrors; i++) fprintf(stderr, "%s\n", sb_cli_text(res.errors[i]));
         if (res.more_errors) fprintf(stderr, "... and %d more\n", res.more_errors);
         fprintf(stderr, "sellerbridge import: %s\n", err);
     } else if (cli->json) {

@@ -135,4 +135,42 @@ expect_rc 1 $SB import branches "$T/big2.csv"
 expect_err "big2.csv:2: column 4: the field has 65537 bytes, more than the 65536 allowed"
 expect_err "big2.csv:3: column 4: the field has 65537 bytes, more than the 65536 allowed"
 
+# terminal control sequences and newlines from a buyer or a setting are printed escaped
+# in every table (--json escapes them as JSON does)
+expect_rc 0 $SB import products "$SRC/examples/data/products.csv"
+printf 'ref,name,city\nC-ESC,"\033[2J\033]0;pwned\007Evil\nFAKE LINE \302\233 31m",Paris\n' > "$T/esc.csv"
+expect_rc 0 $SB import customers "$T/esc.csv"
+printf 'order_ref,branch,sku,qty,customer_ref\nORD-ESC,LA Warehouse,MUG-BLK-12,1,C-ESC\n' > "$T/esc-orders.csv"
+expect_rc 0 $SB import orders "$T/esc-orders.csv"
+# as if Amazon had sent it: this integration's, with a reason that carries a sequence too
+sqlite3 "$SELLERBRIDGE_DB" "UPDATE sales_orders SET integration_id = (SELECT id FROM integrations WHERE name = 'main'),
+  source = 'amazon', stage = 'needs_attention', attention_reason = 'bad ' || char(27) || '[31mred' WHERE order_ref = 'ORD-ESC'"
+no_controls() {   # $1 = what; the output in $T/out has no ESC, BEL, C1 CSI or forged line
+  if LC_ALL=C grep -q "$(printf '[\033\007]')" "$T/out" || grep -q "^FAKE LINE" "$T/out" || LC_ALL=C grep -qF "$(printf '\302\233')" "$T/out"; then
+    bad "$1 printed control characters: $(cat -v "$T/out" | head -c 600)"
+  else ok; fi
+}
+expect_rc 0 $SB orders list
+no_controls "orders list"
+expect_out 'bad \x1b[31mred'
+expect_rc 0 $SB orders show ORD-ESC
+no_controls "orders show"
+expect_out '\x1b[2J\x1b]0;pwned\x07Evil\nFAKE LINE \u009b 31m'
+expect_rc 0 $SB --json orders list
+python3 -c "import json; d=json.load(open('$T/out')); assert any(o['customer'].startswith('\x1b[2J') for o in d)" && ok || bad "orders list --json keeps the text"
+expect_rc 0 $SB settings set integration.seller_id "$(printf 'A2SELLER\nforged.setting                     pwned\033[0m')"
+expect_rc 0 $SB settings list
+no_controls "settings list"
+grep -q "^forged.setting" "$T/out" && bad "settings list forged a line" || ok
+expect_out 'A2SELLER\nforged.setting'
+expect_rc 0 $SB settings get integration.seller_id
+no_controls "settings get"
+
+# a secret on the command line is taken with a warning; stdin is the way
+expect_rc 0 $SB credentials set lwa.client_secret "client-secret-value-42"
+expect_err "the value was given on the command line"
+expect_err "credentials set lwa.client_secret < file"
+echo "client-secret-value-42" | $SB credentials set lwa.client_secret >"$T/out" 2>"$T/err" && ok || bad "credential from stdin"
+[ -s "$T/err" ] && bad "stdin gave a warning: $(cat "$T/err")" || ok
+
 finish

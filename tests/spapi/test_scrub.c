@@ -5,7 +5,8 @@
  * registry (base64 form added, counted adds, removal); and end to end, an LWA endpoint
  * that echoes the request (client secret and refresh token form-encoded) in its error
  * body as LWA JSON, as a JSON \u-escaped description, as plain text, and in a 500 that
- * is retried: neither the returned message nor any log line holds either secret. */
+ * is retried: neither the returned message nor any log line holds either secret. A log
+ * line with a newline and an escape sequence from outside stays one escaped line. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -165,10 +166,31 @@ static void test_echoing_endpoint(void) {
     MHD_stop_daemon(d);
 }
 
+/* A log line with text from outside stays one line, without terminal sequences. */
+static void test_log_line(void) {
+    char path[] = "/tmp/sblogXXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    fflush(stderr);
+    dup2(fd, 2);
+    sb_warn("rule failed order=%s error=\"%s\"", "111-1", "boom\n2026-12-01T00:00:00Z ERROR forged\033[2J\r");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char *log = NULL, e[SB_ERRLEN];
+    size_t len = 0;
+    T_EQ(sb_file_read(path, &log, &len, 1 << 16, e), 0);
+    T_CONTAINS(log, "error=\"boom\\n2026-12-01T00:00:00Z ERROR forged\\x1b[2J\\r\"\n");
+    T_EQ(log ? (long)(strchr(log, '\n') - log) : 0, log ? (long)len - 1 : 1);   /* one newline: the end */
+    free(log);
+    close(fd);
+    unlink(path);
+}
+
 int main(void) {
     sb_log_set_level(SB_LOG_DEBUG);
     test_cases();
     test_registry();
+    test_log_line();
     test_echoing_endpoint();
     return t_done();
 }
