@@ -67,6 +67,7 @@ static const sb_setting_def defs[] = {
     {"orders.distribution_branch", "Orders", SB_ST_BRANCH, "", NULL, 0, 0, "Distribution branch recorded on routed orders (optional)"},
     {"orders.customer_mode", "Orders", SB_ST_ENUM, "id_or_email_update_else_insert", CUSTOMER_MODES, 0, 0, "How To Create Or Assign A Customer From An Order"},
     {"orders.customer_selected", "Orders", SB_ST_CUSTOMER, "", NULL, 0, 0, "The selected customer (a customer ref) for the 'assign to selected customer' modes"},
+    {"orders.shared_customers", "Orders", SB_ST_BOOL, "false", NULL, 0, 0, "Share customers with the other integrations of this database (off: an order's rules see and update only this integration's customers and the imported ones)"},
     {"orders.customer_group", "Orders", SB_ST_GROUP, "", NULL, 0, 0, "Assign To CRM Customer Group (optional) for new customers"},
     {"orders.invoice_mode", "Orders", SB_ST_ENUM, "individual", "individual|batch", 0, 0, "Invoice Options: import invoices individually, or allow batch invoices"},
     {"orders.gl_account", "Orders", SB_ST_GL, "", NULL, 0, 0, "Order GL Account (optional)"},
@@ -433,7 +434,7 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         break;
     case SB_ST_CUSTOMER:
         if (!*value) break;
-        if (!sb_store_customer_ref_exists(s, value)) REFUSE("no customer has this ref");
+        if (!sb_store_customer_ref_exists(s, integ, value)) REFUSE("no customer of this integration has this ref");
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_GROUP:

@@ -239,7 +239,18 @@ static int exists1(sb_store *s, const char *sql, const char *arg) {
 }
 
 int sb_store_branch_exists(sb_store *s, const char *n) { return exists1(s, "SELECT 1 FROM branches WHERE name = ?", n); }
-int sb_store_customer_ref_exists(sb_store *s, const char *r) { return exists1(s, "SELECT 1 FROM customers WHERE ref = ?", r); }
+int sb_store_customer_ref_exists(sb_store *s, int64_t integ, const char *r) {
+    sqlite3_stmt *st;
+    if (!r || sqlite3_prepare_v2(s->db, "SELECT 1 FROM customers WHERE ref = ?1 AND (integration_id IS NULL OR "
+                                 "integration_id = ?2 OR EXISTS (SELECT 1 FROM settings WHERE integration_id = ?2 AND "
+                                 "name = 'orders.shared_customers' AND value = 'true'))", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, r, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, integ);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
 int sb_store_group_exists(sb_store *s, const char *n) { return exists1(s, "SELECT 1 FROM customer_groups WHERE name = ?", n); }
 int sb_store_gl_exists(sb_store *s, const char *c) { return exists1(s, "SELECT 1 FROM gl_accounts WHERE code = ?", c); }
 

@@ -78,7 +78,8 @@ int sb_engine_open(sb_store *s, const char *db_path, int64_t integ, sb_engine **
     if ((rc = sb_settings_load(s, integ, &e->settings, err))) goto out;
     sb_engine_local_date(sb_settings_str(&e->settings, "integration.timezone"), sb_now(), e->today, sizeof e->today);
     if ((rc = load_branches(e, err))) goto out;
-    e->lookup = sb_engine_lookup_new(s, sb_settings_bool(&e->settings, "orders.bom_expand"));
+    e->lookup = sb_engine_lookup_new(s, integ, sb_settings_bool(&e->settings, "orders.shared_customers"),
+                                     sb_settings_bool(&e->settings, "orders.bom_expand"));
     e->rule_settings = calloc((size_t)e->settings.n, sizeof *e->rule_settings);
     if (!e->lookup || !e->rule_settings) { rc = SB_ENOMEM; goto out; }
     for (int i = 0; i < e->settings.n; i++) {

@@ -11,6 +11,9 @@ static void seed(sb_store *s) {
     char err[SB_ERRLEN];
     sb_store_exec(s, "INSERT INTO branches(name, country) VALUES ('Sydney','AU'),('LA','US'),('NJ','US'),('FBA','US');"
                      "INSERT INTO customers(ref, email) VALUES ('CASH','cash@example.com');"
+                     /* a customer another integration made: not this one's to select */
+                     "INSERT INTO integrations(name) VALUES ('other');"
+                     "INSERT INTO customers(ref, integration_id) VALUES ('OTHERS', (SELECT id FROM integrations WHERE name = 'other'));"
                      "INSERT INTO customer_groups(name) VALUES ('Retail');"
                      "INSERT INTO gl_accounts(code, name) VALUES ('4010','Amazon sales');", err);
 }
