@@ -399,8 +399,12 @@ int sb_web_start(const sb_web_options *o, sb_web **out, char *err) {
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->npool,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, w,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                            /* idle connections go after a short time; one client cannot take them all */
+                            MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)(o->idle_timeout_s > 0 ? o->idle_timeout_s : SB_WEB_IDLE_TIMEOUT_S),
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)SB_WEB_MAX_CONNECTIONS,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned)(o->per_client_limit > 0 ? o->per_client_limit : SB_WEB_MAX_PER_CLIENT),
                             MHD_OPTION_END);
     if (!w->d) { rc = sb_seterr(err, SB_EIO, "web: cannot listen on %s (address in use or not local?)", w->listen); goto fail; }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);

@@ -173,4 +173,22 @@ expect_err "credentials set lwa.client_secret < file"
 echo "client-secret-value-42" | $SB credentials set lwa.client_secret >"$T/out" 2>"$T/err" && ok || bad "credential from stdin"
 [ -s "$T/err" ] && bad "stdin gave a warning: $(cat "$T/err")" || ok
 
+# a rule pack's hook file that is a symbolic link (to the key file), a hard link to a file
+# elsewhere or a FIFO is refused without being read: the key never shows in an error
+key=$(cat "$SELLERBRIDGE_KEY_FILE")
+mkdir -p "$T/pack1" "$T/pack2" "$T/pack3"
+ln -s "$SELLERBRIDGE_KEY_FILE" "$T/pack1/route.lua"
+expect_rc 1 $SB rules check "$T/pack1"
+expect_out "route.lua: a symbolic link; a hook must be a regular file in the pack folder"
+cp "$SELLERBRIDGE_KEY_FILE" "$T/key-copy"; chmod 600 "$T/key-copy"
+ln "$T/key-copy" "$T/pack2/gl.lua"
+expect_rc 1 $SB rules check "$T/pack2"
+expect_out "gl.lua: has 2 hard links, so it may be a file outside the pack folder; refused"
+mkfifo "$T/pack3/status.lua"
+expect_rc 1 timeout 20 $SB rules check "$T/pack3"
+expect_out "status.lua: not a regular file (a device, FIFO or folder); refused"
+cat "$T/out" "$T/err" | grep -qF "${key:0:16}" && bad "the key shows in a load error" || ok
+expect_rc 1 $SB rules use "$T/pack1"
+cat "$T/out" "$T/err" | grep -qF "${key:0:16}" && bad "the key shows in rules use" || ok
+
 finish

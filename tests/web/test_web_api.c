@@ -6,12 +6,19 @@
  * with exactly the message `settings set` gives (checked against the library and, for
  * some, the CLI binary) and nothing changed, orders list/detail/explain, fix, retry and
  * run-now as background jobs, a hostile rule pack that never holds a request or the
- * database, /metrics in Prometheus text format, and no secret in any response. */
+ * database, /metrics in Prometheus text format, and no secret in any response (raw or
+ * form-encoded, also from a stored error). As an attacker with the token: the endpoints
+ * that receive the Amazon credentials cannot be pointed elsewhere; one client cannot
+ * hold every connection; the 401 answer names no file. */
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <curl/curl.h>
 #include "core/embed.h"
 #include "core/log.h"
@@ -138,6 +145,7 @@ static void test_auth(void) {
     sb_buf_init(&b, 1 << 24);
     T_EQ(http("GET", "/api/v1/summary", NULL, 0, NULL, &b), 401);
     T_CONTAINS(error_of(&b), "admin token");
+    T_CHECK(strstr(body_of(&b), db) == NULL && strstr(body_of(&b), "web-token") == NULL);   /* names no file */
     T_EQ(http("GET", "/api/v1/summary", NULL, 0, "Authorization: Bearer nope", &b), 401);
     char almost[160];
     snprintf(almost, sizeof almost, "Authorization: Bearer %.63s%c", tok, tok[63] == 'a' ? 'b' : 'a');
@@ -343,6 +351,64 @@ static void test_stored_error_scrubbed(void) {
     T_CHECK(strstr(body_of(&b), "sim-demo-client-secret") == NULL);
     curl_free(enc);
     sb_buf_free(&b);
+}
+
+/* A raw keep-alive connection that has had one answer (so the server has accepted and
+ * counted it), then sits idle. -1 on failure. */
+static int idle_connection(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const char req[] = "GET /app.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    char buf[256];
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) || write(fd, req, sizeof req - 1) != (ssize_t)sizeof req - 1 ||
+        recv(fd, buf, sizeof buf, 0) <= 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The server closes a connection: recv gives 0 (bounded by the 10 s receive time-out). */
+static int closed_by_server(int fd) {
+    char buf[65536];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n == 0) return 1;
+        if (n < 0) return 0;          /* the time-out: still open */
+    }
+}
+
+/* One client holding connections open cannot lock the dashboard: past the per-client
+ * limit its next connection is refused, and idle ones are closed after the time-out. */
+static void test_connection_limits(void) {
+    char err[SB_ERRLEN];
+    sb_web_options o = {.db_path = db, .listen = "127.0.0.1:0", .threads = 2, .idle_timeout_s = 1, .per_client_limit = 4};
+    sb_web *w = NULL;
+    T_EQ(sb_web_start(&o, &w, err), 0);
+    if (!w) return;
+    char saved[128];
+    snprintf(saved, sizeof saved, "%s", base);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", sb_web_port(w));
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    int fds[4], n = 0;
+    for (int i = 0; i < 4; i++) if ((fds[i] = idle_connection(sb_web_port(w))) >= 0) n++;
+    T_EQ(n, 4);
+    T_EQ(http("GET", "/app.css", NULL, 0, NULL, &b), 0);      /* the fifth: refused */
+    for (int i = 0; i < 4; i++) {
+        T_CHECK(fds[i] >= 0 && closed_by_server(fds[i]));     /* idle: closed by the server */
+        if (fds[i] >= 0) close(fds[i]);
+    }
+    /* the slots are free again (the server counts a close just after making it) */
+    long st = 0;
+    for (int i = 0; i < 50 && st != 200; i++) if ((st = http("GET", "/app.css", NULL, 0, NULL, &b)) != 200) usleep(20000);
+    T_EQ(st, 200);
+    sb_buf_free(&b);
+    snprintf(base, sizeof base, "%s", saved);
+    sb_web_stop(w);
 }
 
 static void test_routing(void) {
@@ -699,6 +765,7 @@ int main(void) {
     test_auth();
     test_cross_site();
     test_credential_endpoints();
+    test_connection_limits();
     test_stored_error_scrubbed();
     test_routing();
     test_orders();
