@@ -41,7 +41,7 @@ static int read_token(const char *path, char token[SB_WEB_TOKEN_HEX + 1], char *
     if (fd < 0) return errno == ENOENT ? SB_ENOTFOUND
                        : errno == ELOOP ? sb_seterr(err, SB_EINVAL, "%s: the admin token file is a symbolic link; refused", path)
                        : sb_seterr(err, SB_EIO, "%s: %s", path, strerror(errno));
-    struct stat stt;
+    struct stat stt = {0};
     if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode) || stt.st_uid != geteuid() || (stt.st_mode & 077)) {
         int mode = (int)(stt.st_mode & 0777), mine = stt.st_uid == geteuid(), reg = S_ISREG(stt.st_mode);
         close(fd);

@@ -78,12 +78,14 @@ static int answered(const sb_buf *out) {
     return 0;
 }
 
-/* Sends req, reads one answer (or until the server closes, or 5 s pass) into out. */
-static void exchange(const char *req, size_t len, sb_buf *out) {
+/* Sends req, reads one answer (or until the server closes, or wait_ms pass without a
+ * byte: a request that never ends is answered only by the server's idle time-out) into
+ * out. */
+static void exchange(const char *req, size_t len, long wait_ms, sb_buf *out) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)sb_web_port(web))};
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    struct timeval tv = {.tv_sec = 5};
+    struct timeval tv = {.tv_sec = wait_ms / 1000, .tv_usec = (wait_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     sb_buf_reset(out);
@@ -130,14 +132,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size - i >= 7 && !memcmp(data + i, "@TOKEN@", 7)) { sb_buf_append(&req, token, SB_WEB_TOKEN_HEX); i += 7; }
         else sb_buf_append(&req, data + i++, 1);
     }
-    if (req.len) exchange(req.data, req.len, &ans);
+    if (req.len) exchange(req.data, req.len, 500, &ans);
     if (ans.len && strncmp(ans.data, "HTTP/1.", 7)) { fprintf(stderr, "not an HTTP answer: %.200s\n", ans.data); abort(); }
     if (ans.len && (strstr(ans.data, token) || strstr(ans.data, keyhex))) { fprintf(stderr, "an answer carried a secret\n"); abort(); }
     /* still serving */
     char health[256];
     int hl = snprintf(health, sizeof health, "GET /api/v1/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                       "Authorization: Bearer %s\r\n\r\n", token);
-    exchange(health, (size_t)hl, &ans);
+    exchange(health, (size_t)hl, 10000, &ans);
     if (!ans.len || strncmp(ans.data, "HTTP/1.1 200", 12)) { fprintf(stderr, "the server stopped answering\n"); abort(); }
     check_endpoints();
     /* put the database back once nothing the input started still runs */
