@@ -599,7 +599,8 @@ static int sb_rules_load_hook(sb_rules *r, const char *file, const char *src, si
 
 /* Reads a hook file of the pack: only a regular file of the pack folder itself, so a
  * symbolic link, a device or FIFO, or a hard link to a file elsewhere (the key file)
- * is refused before a byte of it is read, and no load error can quote it. Returns 0,
+ * is refused before a byte of it is read, and no load error can quote it. A file any
+ * user may change, or another user's (root's is fine), would let them write rules. Returns 0,
  * 1 when the file is not there, or a negative code with the reason in ferr. *src is
  * malloc'd. */
 static int sb_rules_read_hook(const char *path, char **src, size_t *len, char *ferr) {
@@ -615,6 +616,9 @@ static int sb_rules_read_hook(const char *path, char **src, size_t *len, char *f
     sb_buf_init(&b, SB_RULES_MAX_SOURCE);
     if (fstat(fd, &st) != 0) rc = sb_seterr(ferr, SB_EIO, "%s", strerror(errno));
     else if (!S_ISREG(st.st_mode)) rc = sb_seterr(ferr, SB_ERULE, "not a regular file (a device, FIFO or folder); refused");
+    else if ((st.st_mode & 002) || (st.st_uid != geteuid() && st.st_uid != 0))
+        rc = sb_seterr(ferr, SB_ERULE, "may be changed by other users (mode %03o, owner uid %ld); refused",
+                       (unsigned)(st.st_mode & 0777), (long)st.st_uid);
     else if (st.st_nlink > 1)
         rc = sb_seterr(ferr, SB_ERULE, "has %ld hard links, so it may be a file outside the pack folder; refused "
                        "(copy it into the pack)", (long)st.st_nlink);

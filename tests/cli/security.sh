@@ -187,6 +187,11 @@ expect_out "gl.lua: has 2 hard links, so it may be a file outside the pack folde
 mkfifo "$T/pack3/status.lua"
 expect_rc 1 timeout 20 $SB rules check "$T/pack3"
 expect_out "status.lua: not a regular file (a device, FIFO or folder); refused"
+mkdir -p "$T/pack4"; printf 'return function(order) return {download = true} end\n' > "$T/pack4/status.lua"
+expect_rc 0 $SB rules check "$T/pack4"
+chmod 666 "$T/pack4/status.lua"
+expect_rc 1 $SB rules check "$T/pack4"
+expect_out "status.lua: may be changed by other users (mode 666"
 cat "$T/out" "$T/err" | grep -qF "${key:0:16}" && bad "the key shows in a load error" || ok
 expect_rc 1 $SB rules use "$T/pack1"
 cat "$T/out" "$T/err" | grep -qF "${key:0:16}" && bad "the key shows in rules use" || ok
