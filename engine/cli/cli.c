@@ -26,6 +26,14 @@ int sb_cli_usage_error(const sb_command *cmd, const char *fmt, ...) {
     return SB_EXIT_USAGE;
 }
 
+const char *sb_cli_text(const void *s) {
+    static char bufs[16][4096];
+    static unsigned next;
+    char *out = bufs[next++ % 16];
+    const char *t = s ? s : "";
+    return sb_escape_controls(t, strlen(t), out, sizeof bufs[0]);
+}
+
 void sb_cli_json_str(FILE *f, const char *s) {
     if (!s) { fputs("null", f); return; }
     sb_buf b;

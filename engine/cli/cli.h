@@ -22,6 +22,12 @@ typedef struct sb_command {
 /* True when argv holds --help or -h. Prints usage for cmd to stdout. */
 int sb_cli_wants_help(const sb_command *cmd, int argc, char **argv);
 int sb_cli_usage_error(const sb_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Text from outside (Amazon, a buyer, a CSV file, a rule, a setting) made safe for a
+ * human-readable line: control characters escaped (sb_escape_controls), so it cannot
+ * move the cursor, recolour the terminal or forge a line. s may be NULL (""). The result
+ * lives in one of 16 rotating 4 KiB buffers: enough for the arguments of one printf,
+ * and the CLI is single-threaded. */
+const char *sb_cli_text(const void *s);
 /* Writes s as a JSON string literal (quotes and escapes) to f. */
 void sb_cli_json_str(FILE *f, const char *s);
 const sb_command *sb_cli_find(const char *name);

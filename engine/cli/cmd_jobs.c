@@ -57,7 +57,7 @@ static int run_products_sync(sb_cli *cli) {
     } else {
         printf("products %s: %ld listings: %ld new products, %ld linked, %ld opened before the watermark, %ld bad rows skipped; "
                "products.last_updated = %s\n", name, r.rows, r.created, r.linked, r.older, r.bad, *r.watermark ? r.watermark : "(not set)");
-        for (long i = 0; i < r.bad && i < SB_PRODUCTS_MAX_PROBLEMS; i++) printf("  skipped %s\n", r.problems[i]);
+        for (long i = 0; i < r.bad && i < SB_PRODUCTS_MAX_PROBLEMS; i++) printf("  skipped %s\n", sb_cli_text(r.problems[i]));
     }
     sb_engine_close(e);
     sb_store_close(s);
@@ -143,7 +143,7 @@ static int stock_status(sb_cli *cli, int all) {
             char qs[24] = "-", ls[24] = "-";
             if (q >= 0) snprintf(qs, sizeof qs, "%ld", q);
             if (l >= 0) snprintf(ls, sizeof ls, "%d", l);
-            printf("%-24s %-9s %8s %7s %-20s %s", sku, status, qs, ls, *at ? at : "-", error);
+            printf("%-24s %-9s %8s %7s %-20s %s", sb_cli_text(sku), status, qs, ls, *at ? sb_cli_text(at) : "-", sb_cli_text(error));
             if (*error) printf(" (%d)", att);
             printf("\n");
         }
@@ -297,7 +297,8 @@ static int run_outbox(sb_cli *cli, int argc, char **argv) {
             sb_cli_json_str(stdout, c[5]);
             printf("}");
         } else
-            printf("%-17s %-26s %-8s %8d %-20s %s\n", c[0], c[1], c[2], att, *c[6] ? c[6] : *c[4] ? c[4] : "now", c[5]);
+            printf("%-17s %-26s %-8s %8d %-20s %s\n", sb_cli_text(c[0]), sb_cli_text(c[1]), sb_cli_text(c[2]), att,
+                   *c[6] ? sb_cli_text(c[6]) : *c[4] ? sb_cli_text(c[4]) : "now", sb_cli_text(c[5]));
         n++;
     }
     sqlite3_finalize(st);

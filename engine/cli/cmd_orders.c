@@ -54,7 +54,8 @@ static int list_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char *
         } else {
             const char *t[12];
             for (int i = 0; i < 12; i++) t[i] = sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "";
-            printf("%-22s %-2s %-16s %-18s %-14s %-10s %-20.20s %s\n", t[0], t[1], t[2], t[3], t[4], t[6], t[8], t[10]);
+            printf("%-22s %-2s %-16s %-18s %-14s %-10s %-20.20s %s\n", sb_cli_text(t[0]), t[1], sb_cli_text(t[2]),
+                   sb_cli_text(t[3]), sb_cli_text(t[4]), sb_cli_text(t[6]), sb_cli_text(t[8]), sb_cli_text(t[10]));
         }
     }
     if (cli->json) printf("]\n");
@@ -90,9 +91,9 @@ static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, 
             for (int i = 0; i < 28; i++) col(cli, st, i, keys[i], i == 0);
             printf(",\"lines\":[");
         } else {
-            printf("%sorder %s split %d\n", found ? "\n" : "", ref, sqlite3_column_int(st, 2));
+            printf("%sorder %s split %d\n", found ? "\n" : "", sb_cli_text(ref), sqlite3_column_int(st, 2));
             for (int i = 3; i < 28; i++)
-                if (sqlite3_column_text(st, i)) printf("  %-20s %s\n", keys[i], sqlite3_column_text(st, i));
+                if (sqlite3_column_text(st, i)) printf("  %-20s %s\n", keys[i], sb_cli_text(sqlite3_column_text(st, i)));
             printf("  lines:\n");
         }
         found++;
@@ -108,10 +109,10 @@ static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, 
                     sb_cli_json_str(stdout, (const char *)sqlite3_column_text(l, 5));
                     printf(",\"stock_bearing\":%s}", sqlite3_column_int(l, 6) ? "true" : "false");
                 } else {
-                    printf("    %2d %-16s qty %-5g dispatched %-5g %s%s\n", sqlite3_column_int(l, 0), sqlite3_column_text(l, 1),
+                    printf("    %2d %-16s qty %-5g dispatched %-5g %s%s\n", sqlite3_column_int(l, 0), sb_cli_text(sqlite3_column_text(l, 1)),
                            sqlite3_column_double(l, 2), sqlite3_column_double(l, 3),
                            sqlite3_column_text(l, 5) ? "component of " : "",
-                           sqlite3_column_text(l, 5) ? (const char *)sqlite3_column_text(l, 5) : (sqlite3_column_int(l, 6) ? "" : "(kit)"));
+                           sqlite3_column_text(l, 5) ? sb_cli_text(sqlite3_column_text(l, 5)) : (sqlite3_column_int(l, 6) ? "" : "(kit)"));
                 }
             }
             sqlite3_finalize(l);
@@ -142,8 +143,8 @@ static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, 
                     printf(",\"decision\":%s}", sqlite3_column_text(a, 2));
                 } else {
                     const char *said = (const char *)sqlite3_column_text(a, 4);
-                    printf("  %s %-9s %.12s  %s\n", sqlite3_column_text(a, 0), sqlite3_column_text(a, 1),
-                           hash ? hash : "-", said ? said : (const char *)sqlite3_column_text(a, 2));
+                    printf("  %s %-9s %.12s  %s\n", sb_cli_text(sqlite3_column_text(a, 0)), sb_cli_text(sqlite3_column_text(a, 1)),
+                           hash ? sb_cli_text(hash) : "-", sb_cli_text(said ? said : (const char *)sqlite3_column_text(a, 2)));
                 }
             }
             if (cli->json) printf("]");
@@ -174,7 +175,7 @@ static int fix_order(sb_store *s, int64_t integ, int argc, char **argv) {
         fprintf(stderr, "sellerbridge orders: %s\n", err);
         return SB_EXIT_FAIL;
     }
-    printf("order %s:%s%s%s\n", ref, branch ? " branch " : "", branch ? branch : "", resolve ? " resolved, now open" : "");
+    printf("order %s:%s%s%s\n", sb_cli_text(ref), branch ? " branch " : "", branch ? sb_cli_text(branch) : "", resolve ? " resolved, now open" : "");
     return SB_EXIT_OK;
 }
 

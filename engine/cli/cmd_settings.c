@@ -27,7 +27,7 @@ static void print_setting(sb_cli *cli, const sb_setting_def *d, const char *valu
         sb_cli_json_str(stdout, d->label);
         printf("}");
     } else {
-        printf("%-34s %-s%s\n", d->name, *value ? value : "(not set)", is_set ? "" : "  [default]");
+        printf("%-34s %-s%s\n", d->name, *value ? sb_cli_text(value) : "(not set)", is_set ? "" : "  [default]");
     }
 }
 
@@ -61,13 +61,17 @@ static int run_settings(sb_cli *cli, int argc, char **argv) {
         int is_set;
         if (sb_settings_get(s, integ, argv[2], &v, &is_set, err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
         if (cli->json) { print_setting(cli, sb_settings_find(argv[2]), v, is_set, 1); printf("\n"); }
-        else printf("%s\n", v);
+        else printf("%s\n", sb_cli_text(v));
         free(v);
     } else if (!strcmp(sub, "set")) {
         if (sb_settings_set(s, integ, argv[2], argv[3], err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
-        char *v;
+        char *v, host[256];
         sb_settings_get(s, integ, argv[2], &v, NULL, err);
-        printf("%s = %s\n", argv[2], v);
+        printf("%s = %s\n", argv[2], sb_cli_text(v));
+        if (sb_settings_sends_credentials(argv[2]) && !sb_settings_amazon_endpoint(v, host, sizeof host))
+            fprintf(stderr, "sellerbridge settings: %s: %s will now be sent to %s, which is not Amazon\n", argv[2],
+                    !strcmp(argv[2], "api.lwa_endpoint") ? "the LWA client id, client secret and refresh token"
+                                                         : "the Amazon access token", host);
         free(v);
     } else {
         if (sb_settings_unset(s, integ, argv[2], err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
@@ -108,6 +112,10 @@ static int run_credentials(sb_cli *cli, int argc, char **argv) {
     } else if (!strcmp(sub, "set")) {
         char line[8192];
         const char *value = argc == 4 ? argv[3] : NULL;
+        if (value)   /* other local users see argv (ps, /proc) and the shell keeps it in its history */
+            fprintf(stderr, "sellerbridge credentials: warning: the value was given on the command line, where other "
+                    "users of this machine can see it (ps) and the shell history keeps it; give it on standard "
+                    "input instead: sellerbridge credentials set %s < file (or type it after the command)\n", argv[2]);
         if (!value) {   /* read from stdin so the secret stays out of shell history */
             if (!fgets(line, sizeof line, stdin)) { fprintf(stderr, "sellerbridge credentials: no value on standard input\n"); rc = SB_EXIT_FAIL; goto out; }
             line[strcspn(line, "\r\n")] = '\0';

@@ -5,6 +5,8 @@
 #include <strings.h>
 #include <time.h>
 #include "core/log.h"
+#include "core/scrub.h"
+#include "core/util.h"
 
 static int log_level = SB_LOG_INFO;
 static const char *level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
@@ -29,7 +31,11 @@ void sb_log(int level, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s %s %s\n", ts, level_names[level], line);
+    /* no secret in any encoding, and text from outside cannot start a line of its own */
+    sb_scrub_all(line);
+    char safe[sizeof line * 2];
+    sb_escape_controls(line, strlen(line), safe, sizeof safe);
+    fprintf(stderr, "%s %s %s\n", ts, level_names[level], safe);
 }
 
 char *sb_mask(const char *secret, char *out, size_t outlen) {

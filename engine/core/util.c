@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include "core/scrub.h"
 #include "core/util.h"
 
 int sb_seterr(char *err, int code, const char *fmt, ...) {
@@ -13,6 +13,7 @@ int sb_seterr(char *err, int code, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(err, SB_ERRLEN, fmt, ap);
         va_end(ap);
+        sb_scrub_all(err);
     }
     return code;
 }
@@ -183,12 +184,16 @@ char *sb_escape_controls(const char *s, size_t n, char *out, size_t outlen) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        char esc[5];
+        char esc[8];
         size_t k = 1;
         if (c == '\n') memcpy(esc, "\\n", k = 2);
         else if (c == '\r') memcpy(esc, "\\r", k = 2);
         else if (c == '\t') memcpy(esc, "\\t", k = 2);
         else if (c < 0x20 || c == 0x7f) k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", c);
+        else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+            /* a C1 control in UTF-8 (U+009B is a CSI to some terminals) */
+            k = (size_t)snprintf(esc, sizeof esc, "\\u%04x", (unsigned char)s[++i]);
+        }
         else esc[0] = (char)c;
         if (o + k >= outlen) break;
         memcpy(out + o, esc, k);
@@ -196,18 +201,4 @@ char *sb_escape_controls(const char *s, size_t n, char *out, size_t outlen) {
     }
     out[o] = 0;
     return out;
-}
-
-int sb_url_is_loopback(const char *url) {
-    const char *h = !strncmp(url, "http://", 7) ? url + 7 : !strncmp(url, "https://", 8) ? url + 8 : NULL;
-    if (!h) return 0;
-    const char *at = strpbrk(h, "@/");
-    if (at && *at == '@') return 0;             /* user info: not a plain local address */
-    size_t n = strcspn(h, ":/?#");
-    if (*h == '[') return !strncmp(h, "[::1]", 5) && strchr(":/?#", h[5] ? h[5] : '/') != NULL;
-    if (n == 9 && !strncasecmp(h, "localhost", 9)) return 1;
-    if (n < 4 || n > 15 || strncmp(h, "127.", 4)) return 0;
-    for (size_t i = 4; i < n; i++)
-        if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.')) return 0;
-    return 1;
 }

@@ -32,13 +32,9 @@ char *sb_time_format_ms(int64_t ms, char *out, size_t outlen);
 
 char *sb_strdup(const char *s);   /* NULL-safe */
 /* Copies n bytes of s into out (outlen > 0, always terminated, cut to fit) with control
- * characters written as \n, \r, \t or \xNN, so text from outside (a rule's error, a
+ * characters written as \n, \r, \t or \xNN (C1 controls in UTF-8 as \u0080..\u009f), so text from outside (a rule's error, a
  * buyer's name) cannot start a new log line or drive a terminal. Returns out. */
 char *sb_escape_controls(const char *s, size_t n, char *out, size_t outlen);
 int sb_file_read(const char *path, char **out, size_t *len, size_t max, char *err);
-
-/* 1 when url is http(s) to this machine (127.0.0.0/8, localhost, [::1]): the simulator,
- * never Amazon. */
-int sb_url_is_loopback(const char *url);
 
 #endif

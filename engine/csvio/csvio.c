@@ -136,6 +136,7 @@ typedef struct import_ctx {
     sqlite3_stmt *exists, *upsert, *key;
     char err[SB_ERRLEN];
     int hard_error;             /* storage failure (not the file's fault) */
+    int row_refused;            /* a field of this row was refused (NUL, too long) */
 } import_ctx;
 
 static void add_error(import_ctx *c, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -164,12 +165,34 @@ static int utf8_valid(const unsigned char *s, size_t n) {
     return 1;
 }
 
+/* 1 when v, after any leading quotes, starts like a formula (csvio.h). */
+static int formula_like(const char *v, size_t len) {
+    size_t i = 0;
+    while (i < len && v[i] == '\'') i++;
+    return i < len && v[i] && strchr(SB_CSV_FORMULA_CHARS, v[i]);
+}
+
 static void on_field(void *data, size_t len, void *vc) {
     import_ctx *c = vc;
     if (c->nfields == 0) c->row_line = c->line;
+    int col = c->nfields + 1;
+    const char *nul = memchr(data, 0, len);
+    if (len > SB_CSV_MAX_FIELD) {
+        add_error(c, c->line, "column %d: the field has %zu bytes, more than the %d allowed", col, len, SB_CSV_MAX_FIELD);
+        c->row_refused = 1;
+        len = 0;
+    } else if (nul) {
+        /* a NUL would silently end the text where it is: refused, not cut */
+        add_error(c, c->line, "column %d: a NUL byte (at byte %zu of the field) is not allowed", col,
+                  (size_t)(nul - (const char *)data) + 1);
+        c->row_refused = 1;
+        len = 0;
+    }
+    const char *src = data;
+    if (len > 1 && src[0] == '\'' && formula_like(src + 1, len - 1)) { src++; len--; }   /* export's ' */
     char *f = malloc(len + 1);
     if (!f) { c->hard_error = SB_ENOMEM; return; }
-    if (len) memcpy(f, data, len);
+    if (len) memcpy(f, src, len);
     f[len] = '\0';
     if (c->nfields < 64) c->fields[c->nfields++] = f;
     else free(f);
@@ -178,6 +201,7 @@ static void on_field(void *data, size_t len, void *vc) {
 static void clear_fields(import_ctx *c) {
     for (int i = 0; i < c->nfields; i++) free(c->fields[i]);
     c->nfields = 0;
+    c->row_refused = 0;
 }
 
 static void do_header(import_ctx *c) {
@@ -374,7 +398,7 @@ static void on_row(int term, void *vc) {
             add_error(c, c->row_line, "column %d: not valid UTF-8 text (save the file as UTF-8)", f + 1);
             bad = 1;
         }
-    if (bad) { clear_fields(c); return; }
+    if (bad || c->row_refused) { clear_fields(c); return; }   /* its problem is named already */
     /* in-file key */
     char keybuf[1024] = "";
     for (int i = 0; i < 3 && k->key[i]; i++) {
@@ -446,6 +470,7 @@ int sb_csv_import_mem(sb_store *s, int64_t integ, const char *kname, const char 
     struct csv_parser p;
     int rc = 0, began = 0;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) return SB_ENOMEM;
+    csv_set_blk_size(&p, 16384);   /* libcsv grows a field by this much: fewer, larger steps */
     if ((rc = sb_store_begin(s, err))) goto out;
     began = 1;
     if ((rc = sb_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS import_keys(k TEXT PRIMARY KEY);"
@@ -456,17 +481,25 @@ int sb_csv_import_mem(sb_store *s, int64_t integ, const char *kname, const char 
         if ((rc = sb_store_prepare(s, k->upsert_sql, &c.upsert, err))) goto out;
         if ((rc = sb_store_prepare(s, k->exists_sql, &c.exists, err))) goto out;
     }
-    /* feed one physical line at a time so rows know their line numbers */
+    /* feed one physical line at a time so rows know their line numbers, in pieces of at
+     * most a field's size so that libcsv never holds more than that of one field */
     size_t off = 0;
     while (off < len && !c.fatal && !c.hard_error) {
         const char *nl = memchr(data + off, '\n', len - off);
         size_t n = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
-        if (csv_parse(&p, data + off, n, on_field, on_row, &c) != n) {
-            add_error(&c, c.line, "malformed CSV: %s (a quote is not closed or a quoted field is followed by text)",
-                      csv_strerror(csv_error(&p)));
-            c.fatal = 1;
-            break;
+        for (size_t done = 0; done < n && !c.fatal;) {
+            size_t piece = n - done < SB_CSV_MAX_FIELD ? n - done : SB_CSV_MAX_FIELD;
+            if (csv_parse(&p, data + off + done, piece, on_field, on_row, &c) != piece) {
+                add_error(&c, c.line, "malformed CSV: %s (a quote is not closed or a quoted field is followed by text)",
+                          csv_strerror(csv_error(&p)));
+                c.fatal = 1;
+            } else if (p.entry_pos > SB_CSV_MAX_FIELD) {
+                add_error(&c, c.line, "column %d: a field longer than the %d bytes allowed", c.nfields + 1, SB_CSV_MAX_FIELD);
+                c.fatal = 1;
+            }
+            done += piece;
         }
+        if (c.fatal) break;
         off += n;
         c.line++;
     }
@@ -530,7 +563,15 @@ int sb_csv_export(sb_store *s, int64_t integ, const char *kname, FILE *out, char
                 snprintf(num, sizeof num, "%.15g", sqlite3_column_double(st, i));
                 v = num;
             }
-            if (v && *v) csv_fwrite(out, v, strlen(v));
+            if (v && *v && formula_like(v, strlen(v))) {   /* a spreadsheet shows it as text */
+                sb_buf q;
+                sb_buf_init(&q, strlen(v) + 16);
+                sb_buf_printf(&q, "'%s", v);
+                csv_fwrite(out, q.data, q.len);
+                sb_buf_free(&q);
+            } else if (v && *v) {
+                csv_fwrite(out, v, strlen(v));
+            }
         }
         fputc('\n', out);
     }

@@ -9,6 +9,13 @@
 #include "store/store.h"
 
 #define SB_CSV_MAX_ERRORS 20
+#define SB_CSV_MAX_FIELD 65536      /* bytes in one field: a longer one refuses the file */
+
+/* A cell a spreadsheet would run as a formula starts with one of these (OWASP "CSV
+ * injection"): export writes such a cell with a leading ' (and one more ' in front of
+ * ' ... ' followed by one of them), and import takes exactly that ' off again, so an
+ * export imports unchanged. */
+#define SB_CSV_FORMULA_CHARS "=+-@\t\r"
 
 /* The kinds, NULL-terminated, and a kind's columns as "a,b,c" (required ones with *). */
 extern const char *const sb_csv_kinds[];
@@ -28,7 +35,7 @@ int sb_csv_import(sb_store *s, int64_t integ, const char *kind, const char *path
                   sb_csv_result *res, char *err);
 int sb_csv_import_mem(sb_store *s, int64_t integ, const char *kind, const char *label,
                       const char *data, size_t len, sb_csv_result *res, char *err);
-/* Writes kind as CSV with a header row. */
+/* Writes kind as CSV with a header row, formula cells neutralised (above). */
 int sb_csv_export(sb_store *s, int64_t integ, const char *kind, FILE *out, char *err);
 
 #endif

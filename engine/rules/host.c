@@ -17,10 +17,13 @@
  * count hook (sb_rules_pcall_trusted). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <lualib.h>
 #include <lua-cjson.h>
 #include <openssl/evp.h>
@@ -594,6 +597,48 @@ static int sb_rules_load_hook(sb_rules *r, const char *file, const char *src, si
     return 0;
 }
 
+/* Reads a hook file of the pack: only a regular file of the pack folder itself, so a
+ * symbolic link, a device or FIFO, or a hard link to a file elsewhere (the key file)
+ * is refused before a byte of it is read, and no load error can quote it. A file any
+ * user may change, or another user's (root's is fine), would let them write rules. Returns 0,
+ * 1 when the file is not there, or a negative code with the reason in ferr. *src is
+ * malloc'd. */
+static int sb_rules_read_hook(const char *path, char **src, size_t *len, char *ferr) {
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return 1;
+        if (errno == ELOOP) return sb_seterr(ferr, SB_ERULE, "a symbolic link; a hook must be a regular file in the pack folder");
+        return sb_seterr(ferr, SB_EIO, "%s", strerror(errno));
+    }
+    struct stat st;
+    int rc = 0;
+    sb_buf b;
+    sb_buf_init(&b, SB_RULES_MAX_SOURCE);
+    if (fstat(fd, &st) != 0) rc = sb_seterr(ferr, SB_EIO, "%s", strerror(errno));
+    else if (!S_ISREG(st.st_mode)) rc = sb_seterr(ferr, SB_ERULE, "not a regular file (a device, FIFO or folder); refused");
+    else if ((st.st_mode & 002) || (st.st_uid != geteuid() && st.st_uid != 0))
+        rc = sb_seterr(ferr, SB_ERULE, "may be changed by other users (mode %03o, owner uid %ld); refused",
+                       (unsigned)(st.st_mode & 0777), (long)st.st_uid);
+    else if (st.st_nlink > 1)
+        rc = sb_seterr(ferr, SB_ERULE, "has %ld hard links, so it may be a file outside the pack folder; refused "
+                       "(copy it into the pack)", (long)st.st_nlink);
+    while (!rc) {
+        char chunk[16384];
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = sb_seterr(ferr, SB_EIO, "%s", strerror(errno));
+        else if (n == 0) break;
+        else if (sb_buf_append(&b, chunk, (size_t)n))
+            rc = sb_seterr(ferr, SB_ERULE, "larger than %d bytes", (int)SB_RULES_MAX_SOURCE);
+    }
+    close(fd);
+    if (rc) { sb_buf_free(&b); return rc; }
+    if (!b.data) sb_buf_append(&b, "", 0);
+    *src = b.data;
+    *len = b.len;
+    return 0;
+}
+
 /* [ud] loads the default pack's hooks, then the pack's own: inherited hooks, and
  * `defaults.<hook>` for overrides. Problems go to a->problems. */
 static int sb_load_body(lua_State *L) {
@@ -627,13 +672,9 @@ static int sb_load_body(lua_State *L) {
             char path[4096], file[64], ferr[SB_ERRLEN];
             snprintf(file, sizeof file, "%s.lua", sb_rules_hook_names[h]);
             snprintf(path, sizeof path, "%s/%s", a->pack_dir, file);
-            FILE *probe = fopen(path, "rb");
-            if (!probe) {
-                if (errno != ENOENT) sb_buf_printf(problems, "%s: %s\n", file, strerror(errno));
-                continue;
-            }
-            fclose(probe);
-            if (sb_file_read(path, &a->srcs[h], &a->lens[h], SB_RULES_MAX_SOURCE, ferr) < 0) {
+            int frc = sb_rules_read_hook(path, &a->srcs[h], &a->lens[h], ferr);
+            if (frc == 1) continue;
+            if (frc < 0) {
                 sb_buf_printf(problems, "%s: %s\n", file, ferr);
                 continue;
             }

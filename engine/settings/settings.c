@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <curl/curl.h>
 #include "core/util.h"
 #include "json/json.h"
 #include "settings/settings.h"
@@ -24,8 +25,8 @@ static const sb_setting_def defs[] = {
     {"integration.marketplaces", "Integration", SB_ST_MARKETPLACES, "[\"ATVPDKIKX0DER\"]", NULL, 0, 0, "Marketplace ids to download orders from"},
     {"integration.seller_id", "Integration", SB_ST_STRING, "", NULL, 0, 0, "Seller (merchant) id, for listings calls"},
     {"integration.timezone", "Integration", SB_ST_TZ, "UTC", NULL, 0, 0, "Time zone of the schedule's daily start and of invoice dates"},
-    {"api.endpoint", "Integration", SB_ST_URL, "", NULL, 0, 0, "SP-API base URL: empty = the region's production host, 'sandbox' = Amazon's sandbox, or any URL (the simulator)"},
-    {"api.lwa_endpoint", "Integration", SB_ST_URL, "https://api.amazon.com/auth/o2/token", NULL, 0, 0, "Login with Amazon token URL"},
+    {"api.endpoint", "Integration", SB_ST_URL, "", NULL, 0, 0, "SP-API base URL: empty = the region's production host, 'sandbox' = Amazon's sandbox, or an https URL or loopback http URL (the simulator); receives the access token"},
+    {"api.lwa_endpoint", "Integration", SB_ST_URL, "https://api.amazon.com/auth/o2/token", NULL, 0, 0, "Login with Amazon token URL; receives the client id, client secret and refresh token"},
     {"api.connect_timeout_ms", "Integration", SB_ST_INT, "10000", NULL, 100, 60000, "Connect timeout per Amazon call (ms)"},
     {"api.timeout_ms", "Integration", SB_ST_INT, "30000", NULL, 1000, 300000, "Total timeout per Amazon call (ms)"},
     {"api.max_retries", "Integration", SB_ST_INT, "5", NULL, 0, 10, "Retries of a failed Amazon call (5xx, timeout, throttling)"},
@@ -69,6 +70,7 @@ static const sb_setting_def defs[] = {
     {"orders.distribution_branch", "Orders", SB_ST_BRANCH, "", NULL, 0, 0, "Distribution branch recorded on routed orders (optional)"},
     {"orders.customer_mode", "Orders", SB_ST_ENUM, "id_or_email_update_else_insert", CUSTOMER_MODES, 0, 0, "How To Create Or Assign A Customer From An Order"},
     {"orders.customer_selected", "Orders", SB_ST_CUSTOMER, "", NULL, 0, 0, "The selected customer (a customer ref) for the 'assign to selected customer' modes"},
+    {"orders.shared_customers", "Orders", SB_ST_BOOL, "false", NULL, 0, 0, "Share customers with the other integrations of this database (off: an order's rules see and update only this integration's customers and the imported ones)"},
     {"orders.customer_group", "Orders", SB_ST_GROUP, "", NULL, 0, 0, "Assign To CRM Customer Group (optional) for new customers"},
     {"orders.invoice_mode", "Orders", SB_ST_ENUM, "individual", "individual|batch", 0, 0, "Invoice Options: import invoices individually, or allow batch invoices"},
     {"orders.gl_account", "Orders", SB_ST_GL, "", NULL, 0, 0, "Order GL Account (optional)"},
@@ -142,7 +144,7 @@ void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t out
     case SB_ST_GL: snprintf(out, outlen, "the code of an existing GL account"); break;
     case SB_ST_STRING_LIST: snprintf(out, outlen, "a list of texts (JSON array or comma-separated)"); break;
     case SB_ST_GRID: snprintf(out, outlen, "a JSON array of rows {\"countries\":[..], \"states\":[..], \"shipping\":[..], \"branch\":\"..\", \"backups\":[at most 2]}"); break;
-    case SB_ST_URL: snprintf(out, outlen, "an http(s) URL, 'sandbox', or empty"); break;
+    case SB_ST_URL: snprintf(out, outlen, "an https URL, an http URL to 127.0.0.1, localhost or [::1], 'sandbox', or empty"); break;
     case SB_ST_TZ: snprintf(out, outlen, "a time zone name such as UTC, Australia/Sydney or America/New_York"); break;
     case SB_ST_MARKETPLACES: snprintf(out, outlen, "a list of Amazon marketplace ids such as ATVPDKIKX0DER"); break;
     default: snprintf(out, outlen, "text"); break;
@@ -315,6 +317,60 @@ out:
     return rc;
 }
 
+/* ---- the endpoints that receive the credentials -------------------------------- */
+
+/* Splits an http(s) URL with libcurl's parser (so "http://127.0.0.1@evil.example/" is
+ * evil.example): https or not, loopback host or not, and the host (lower case). */
+static int url_parts(const char *url, int *https, int *loopback, char *host, size_t hostlen) {
+    CURLU *u = curl_url();
+    char *scheme = NULL, *h = NULL;
+    int rc = -1;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) goto out;
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) goto out;
+    if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !*h) goto out;
+    if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")) goto out;
+    for (char *p = h; *p; p++) *p = (char)tolower((unsigned char)*p);
+    *https = !strcasecmp(scheme, "https");
+    *loopback = !strcmp(h, "127.0.0.1") || !strcmp(h, "localhost") || !strcmp(h, "[::1]");
+    if (host) snprintf(host, hostlen, "%s", h);
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(h);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int sb_settings_url_loopback(const char *url) {
+    int https = 0, loopback = 0;
+    return url && !url_parts(url, &https, &loopback, NULL, 0) && loopback;
+}
+
+int sb_settings_sends_credentials(const char *name) {
+    return name && (!strcmp(name, "api.endpoint") || !strcmp(name, "api.lwa_endpoint"));
+}
+
+/* Amazon's own hosts: the Selling Partner API and Login with Amazon, by https only. */
+static int amazon_host(const char *host) {
+    static const char *const suffixes[] = {".amazon.com", ".amazon.co.uk", ".amazon.co.jp", NULL};
+    size_t n = strlen(host);
+    for (int i = 0; suffixes[i]; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > k && !strcmp(host + n - k, suffixes[i])) return 1;
+    }
+    return 0;
+}
+
+int sb_settings_amazon_endpoint(const char *value, char *host, size_t hostlen) {
+    int https = 0, loopback = 0;
+    char h[256] = "";
+    if (host && hostlen) host[0] = '\0';
+    if (!value || !*value || !strcmp(value, "sandbox")) return 1;
+    if (url_parts(value, &https, &loopback, h, sizeof h)) return 0;
+    if (host) snprintf(host, hostlen, "%s", h);
+    return https && amazon_host(h);
+}
+
 /* ---- validation ---------------------------------------------------------------- */
 
 #define REFUSE(...) do { char m_[300]; snprintf(m_, sizeof m_, __VA_ARGS__); \
@@ -386,7 +442,7 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         break;
     case SB_ST_CUSTOMER:
         if (!*value) break;
-        if (!sb_store_customer_ref_exists(s, value)) REFUSE("no customer has this ref");
+        if (!sb_store_customer_ref_exists(s, integ, value)) REFUSE("no customer of this integration has this ref");
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_GROUP:
@@ -399,11 +455,16 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         if (!sb_store_gl_exists(s, value)) REFUSE("no GL account has this code");
         sb_buf_printf(&b, "%s", value);
         break;
-    case SB_ST_URL:
-        if (*value && strcmp(value, "sandbox") && strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
-            REFUSE("not an http(s) URL");
+    case SB_ST_URL: {
+        if (!*value || !strcmp(value, "sandbox")) { sb_buf_printf(&b, "%s", value); break; }
+        int https = 0, loopback = 0;
+        if (url_parts(value, &https, &loopback, NULL, 0)) REFUSE("not an http(s) URL");
+        if (!https && !loopback)
+            REFUSE("plain http would send the Amazon credentials unencrypted; use https, or http only to "
+                   "127.0.0.1, localhost or [::1] (the simulator)");
         sb_buf_printf(&b, "%s", value);
         break;
+    }
     case SB_ST_TZ:
         if (!valid_tz(value)) REFUSE("unknown time zone");
         sb_buf_printf(&b, "%s", value);

@@ -33,6 +33,17 @@ char sb_settings_rule_type(sb_setting_type t);
 /* "what is allowed" for messages and --help: "1..30", "one of a, b, c", ... */
 void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t outlen);
 
+/* The settings whose URL receives the Amazon credentials (api.endpoint gets the access
+ * token, api.lwa_endpoint the client id, client secret and refresh token). Any value
+ * must be https, or http to a loopback host; the admin API may set only Amazon's own
+ * hosts: sb_settings_amazon_endpoint is 1 for empty, 'sandbox' and https URLs on
+ * amazon.com, amazon.co.uk or amazon.co.jp, and writes the URL's host into host. */
+int sb_settings_sends_credentials(const char *name);
+/* 1 when url is http(s) to this machine (127.0.0.1, localhost, [::1]): the simulator,
+ * never Amazon. */
+int sb_settings_url_loopback(const char *url);
+int sb_settings_amazon_endpoint(const char *value, char *host, size_t hostlen);
+
 /* Validates value for d and writes its canonical text (malloc'd) to *canon. */
 int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
                          const char *value, char **canon, char *err);

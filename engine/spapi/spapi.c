@@ -14,8 +14,10 @@
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
+#include <openssl/crypto.h>
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/scrub.h"
 #include "json/json.h"
 #include "spapi/spapi_int.h"
 
@@ -173,6 +175,8 @@ sb_spapi *sb_spapi_new(const sb_spapi_config *c, char *err) {
         sb_spapi_free(s);
         return NULL;
     }
+    sb_scrub_add(s->client_secret);
+    sb_scrub_add(s->refresh_token);
     curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(s->share, CURLSHOPT_USERDATA, s);
@@ -190,6 +194,11 @@ void sb_spapi_free(sb_spapi *s) {
     pthread_mutex_destroy(&s->tok_mu);
     pthread_mutex_destroy(&s->mu);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_destroy(&s->share_mu[i]);
+    if (s->share) {   /* added by sb_spapi_new once the share was made */
+        sb_scrub_remove(s->client_secret);
+        sb_scrub_remove(s->refresh_token);
+    }
+    if (s->token[0]) sb_scrub_remove(s->token);
     /* wipe secrets before freeing */
     if (s->client_secret) memset(s->client_secret, 0, strlen(s->client_secret));
     if (s->refresh_token) memset(s->refresh_token, 0, strlen(s->refresh_token));
@@ -201,22 +210,22 @@ void sb_spapi_free(sb_spapi *s) {
 
 /* ---- secrets ---- */
 
-/* Replaces every occurrence of a secret in text (in place) by "****". */
-static void scrub_one(char *text, const char *secret) {
-    size_t n = secret ? strlen(secret) : 0;
-    if (n < 4) return;
-    char *p;
-    while ((p = strstr(text, secret))) {
-        memcpy(p, "****", 4);
-        memmove(p + 4, p + n, strlen(p + n) + 1);
-    }
-}
-
+/* Replaces this client's secrets in text (in place) by "****", raw or encoded
+ * (core/scrub.h), and every other secret the process knows. */
 static void scrub(sb_spapi *s, char *text) {
     if (!text) return;
-    scrub_one(text, s->client_secret);
-    scrub_one(text, s->refresh_token);
-    scrub_one(text, s->token);
+    sb_scrub_text(text, s->client_secret);
+    sb_scrub_text(text, s->refresh_token);
+    sb_scrub_text(text, s->token);
+    sb_scrub_all(text);
+}
+
+/* An error body is scrubbed before any part of it is quoted in a message: a snippet
+ * cut at 160 bytes could otherwise keep the start of an echoed secret. */
+static void scrub_body(sb_spapi *s, sb_buf *body) {
+    if (!body || !body->len || memchr(body->data, 0, body->len)) return;
+    scrub(s, body->data);
+    body->len = strlen(body->data);
 }
 
 /* "https://host/path?sig=..." -> "https://host/path" (pre-signed URLs are credentials). */
@@ -648,7 +657,15 @@ static int lwa_refresh(sb_spapi *s, char *err) {
             retry = transient_curl(cc);
         } else {
             int64_t ttl_ms = 0;
+            char old[sizeof s->token];
+            if (r.status != 200) scrub_body(s, &body);
+            memcpy(old, s->token, sizeof old);
             int a = sp_lwa_token_response(r.status, &body, s->token, sizeof s->token, &ttl_ms, what, sizeof what);
+            if (a == SP_DONE && strcmp(old, s->token)) {
+                if (old[0]) sb_scrub_remove(old);
+                sb_scrub_add(s->token);
+            }
+            OPENSSL_cleanse(old, sizeof old);
             if (a == SP_DONE) {
                 s->token_exp_ms = sb_now_ms() + ttl_ms;
                 s->refreshes++;
@@ -703,6 +720,7 @@ int sb_spapi_measure_clock(sb_spapi *s, char *err) {
 
 void sb_spapi_forget_token(sb_spapi *s) {
     pthread_mutex_lock(&s->tok_mu);
+    if (s->token[0]) sb_scrub_remove(s->token);
     memset(s->token, 0, sizeof s->token);
     s->token_exp_ms = 0;
     pthread_mutex_unlock(&s->tok_mu);
@@ -781,6 +799,7 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
         memset(hdr, 0, sizeof hdr);
         count(s, q->op, r.status, cc != CURLE_OK);
         q->status = r.status;
+        if (cc == CURLE_OK && (r.status < 200 || r.status >= 300)) scrub_body(s, out);
         int retry = 0;
         if (cc != CURLE_OK) {
             if (r.overflow || cc == CURLE_FILESIZE_EXCEEDED) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
@@ -104,6 +105,15 @@ int sb_store_migrate(sb_store *s, int target, char *err) {
     return 0;
 }
 
+/* Creates path as an empty file of mode 0600 (whatever the umask) unless it exists. */
+static int create_private(const char *path, char *err) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return errno == EEXIST ? 0 : sb_seterr(err, SB_EIO, "%s: cannot create database: %s", path, strerror(errno));
+    int rc = fchmod(fd, 0600) == 0 ? 0 : sb_seterr(err, SB_EIO, "%s: cannot make it private: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
 int sb_store_open(const char *path, int flags, sb_store **out, char *err) {
     int rc = 0;
     sb_store *s = calloc(1, sizeof *s);
@@ -115,6 +125,10 @@ int sb_store_open(const char *path, int flags, sb_store **out, char *err) {
                        "first (or pass --db PATH / set SELLERBRIDGE_DB)", path);
         goto out;
     }
+    /* SQLite makes a new database 0644 less the umask, and its -wal and -shm files with
+     * the database's mode: made here first as 0600, all three hold only for this user */
+    if ((flags & SB_STORE_CREATE) && strcmp(path, ":memory:") && strncmp(path, "file:", 5) &&
+        (rc = create_private(path, err))) goto out;
     int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
                  ((flags & SB_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
@@ -225,7 +239,18 @@ static int exists1(sb_store *s, const char *sql, const char *arg) {
 }
 
 int sb_store_branch_exists(sb_store *s, const char *n) { return exists1(s, "SELECT 1 FROM branches WHERE name = ?", n); }
-int sb_store_customer_ref_exists(sb_store *s, const char *r) { return exists1(s, "SELECT 1 FROM customers WHERE ref = ?", r); }
+int sb_store_customer_ref_exists(sb_store *s, int64_t integ, const char *r) {
+    sqlite3_stmt *st;
+    if (!r || sqlite3_prepare_v2(s->db, "SELECT 1 FROM customers WHERE ref = ?1 AND (integration_id IS NULL OR "
+                                 "integration_id = ?2 OR EXISTS (SELECT 1 FROM settings WHERE integration_id = ?2 AND "
+                                 "name = 'orders.shared_customers' AND value = 'true'))", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, r, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, integ);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
 int sb_store_group_exists(sb_store *s, const char *n) { return exists1(s, "SELECT 1 FROM customer_groups WHERE name = ?", n); }
 int sb_store_gl_exists(sb_store *s, const char *c) { return exists1(s, "SELECT 1 FROM gl_accounts WHERE code = ?", c); }
 

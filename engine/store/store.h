@@ -80,7 +80,9 @@ int sb_store_reserve_order(sb_store *s, int64_t order_id, const char *branch, in
 /* Row look-ups used by several modules. */
 int sb_store_branch_exists(sb_store *s, const char *name);
 int sb_store_branch_names(sb_store *s, char *out, size_t outlen);   /* "A, B, C" */
-int sb_store_customer_ref_exists(sb_store *s, const char *ref);
+/* A customer integ may use: its own, an imported one (no integration), or any when
+ * integ's orders.shared_customers is on (engine/sync/lookup.c's wall). */
+int sb_store_customer_ref_exists(sb_store *s, int64_t integ, const char *ref);
 int sb_store_group_exists(sb_store *s, const char *name);
 int sb_store_gl_exists(sb_store *s, const char *code);
 

@@ -5,6 +5,7 @@
 #include <time.h>
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/scrub.h"
 #include "core/util.h"
 #include "secrets/secrets.h"
 #include "sync/engine.h"
@@ -77,7 +78,8 @@ int sb_engine_open(sb_store *s, const char *db_path, int64_t integ, sb_engine **
     if ((rc = sb_settings_load(s, integ, &e->settings, err))) goto out;
     sb_engine_local_date(sb_settings_str(&e->settings, "integration.timezone"), sb_now(), e->today, sizeof e->today);
     if ((rc = load_branches(e, err))) goto out;
-    e->lookup = sb_engine_lookup_new(s, sb_settings_bool(&e->settings, "orders.bom_expand"));
+    e->lookup = sb_engine_lookup_new(s, integ, sb_settings_bool(&e->settings, "orders.shared_customers"),
+                                     sb_settings_bool(&e->settings, "orders.bom_expand"));
     e->rule_settings = calloc((size_t)e->settings.n, sizeof *e->rule_settings);
     if (!e->lookup || !e->rule_settings) { rc = SB_ENOMEM; goto out; }
     for (int i = 0; i < e->settings.n; i++) {
@@ -189,6 +191,14 @@ int sb_engine_api(sb_engine *e, char *err) {
     if (!rc) rc = sb_secrets_get(e->store, e->integ, "lwa.client_secret", &secret, key, err);
     if (!rc) rc = sb_secrets_get(e->store, e->integ, "lwa.refresh_token", &refresh, key, err);
     memset(key, 0, sizeof key);
+    /* a database written before the endpoints were checked may hold a plain-http URL:
+     * refuse it here too rather than send the credentials */
+    for (int i = 0; !rc && i < 2; i++) {
+        const char *name = i ? "api.lwa_endpoint" : "api.endpoint";
+        char *canon = NULL;
+        rc = sb_settings_validate(e->store, e->integ, sb_settings_find(name), sb_settings_str(&e->settings, name), &canon, err);
+        free(canon);
+    }
     if (!rc) {
         const char *ep = sb_settings_str(&e->settings, "api.endpoint");
         const char *region = sb_settings_str(&e->settings, "integration.region");
@@ -204,7 +214,7 @@ int sb_engine_api(sb_engine *e, char *err) {
             .stop = e->stop,
         };
         if (c.max_retries == 0) c.max_retries = -1;
-        if (c.rate_scale != 1 && !sb_url_is_loopback(c.endpoint))
+        if (c.rate_scale != 1 && !sb_settings_url_loopback(c.endpoint))
             rc = sb_seterr(err, SB_EINVAL, "api.rate_scale is %g, but api.endpoint %s is not the simulator: Amazon's "
                            "rate limits are Amazon's, and calls faster than they allow are refused with 429 "
                            "(the scale is only for the simulator on a loopback address); set api.rate_scale 1",
@@ -220,14 +230,15 @@ int sb_engine_api(sb_engine *e, char *err) {
 
 int sb_engine_record_run(sb_engine *e, const char *job, int ok, const char *message,
                          const char *counts, const char *fingerprint, char *err) {
-    char now[32];
+    char now[32], *clean = message ? strdup(message) : NULL;
+    if (clean) { sb_scrub_all(clean); message = clean; }   /* a stored error keeps no secret */
     sqlite3_stmt *st;
     int rc = sb_store_prepare(e->store,
         "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts, fingerprint) "
         "VALUES (?1, ?2, ?3, CASE WHEN ?4 THEN ?3 END, ?5, ?6, ?7) ON CONFLICT(integration_id, job) DO UPDATE SET "
         "last_run_at = ?3, last_success_at = CASE WHEN ?4 THEN ?3 ELSE last_success_at END, last_error = ?5, "
         "last_counts = ?6, fingerprint = COALESCE(?7, fingerprint)", &st, err);
-    if (rc) return rc;
+    if (rc) { free(clean); return rc; }
     sqlite3_bind_int64(st, 1, e->integ);
     sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, sb_time_format(sb_now(), now, sizeof now), -1, SQLITE_STATIC);
@@ -237,5 +248,6 @@ int sb_engine_record_run(sb_engine *e, const char *job, int ok, const char *mess
     if (fingerprint) sqlite3_bind_text(st, 7, fingerprint, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 7);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "recording the run", err);
     sqlite3_finalize(st);
+    free(clean);
     return rc;
 }

@@ -68,8 +68,9 @@ void sb_engine_local_date(const char *tz, int64_t t, char *out, size_t outlen);
 /* Seconds east of UTC of tz at time t. */
 long sb_engine_tz_offset(const char *tz, int64_t t);
 
-/* The store-backed look-ups the rules see (engine/sync/lookup.c). */
-sb_engine_lookup *sb_engine_lookup_new(sb_store *s, int bom_expand);
+/* The store-backed look-ups the rules see (engine/sync/lookup.c): customers of integ
+ * and the imported ones only, unless shared_customers. */
+sb_engine_lookup *sb_engine_lookup_new(sb_store *s, int64_t integ, int shared_customers, int bom_expand);
 void sb_engine_lookup_free(sb_engine_lookup *l);
 const sb_lookup *sb_engine_lookup_get(sb_engine_lookup *l);
 

@@ -1,6 +1,11 @@
 /* lookup.c: the read-only look-ups the rules see, answered from the store with cached
  * prepared statements. Stock "open" is the reserved column that the order changes keep
- * up to date. With BOM expansion on, a kit's stock is what its components can make. */
+ * up to date. With BOM expansion on, a kit's stock is what its components can make.
+ *
+ * Customers are walled per integration: a rule sees the customers its own integration
+ * made and the business's own (imported, no integration), never another integration's,
+ * unless orders.shared_customers says so. Products, stock, branches, groups and GL
+ * accounts are the business's and shared by every integration. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +14,9 @@
 #include "sync/engine.h"
 
 enum { Q_STOCK, Q_KIT, Q_PRODUCT, Q_CUST_ID, Q_CUST_EMAIL, Q_CUST_REF, Q_GL, Q_GROUP, Q_COUNT };
+
+/* ?2: this integration's id, or -1 when customers are shared between integrations */
+#define SCOPE "(?2 < 0 OR c.integration_id IS NULL OR c.integration_id = ?2)"
 
 static const char *const sql[Q_COUNT] = {
     "SELECT s.on_hand, s.reserved FROM stock s JOIN products p ON p.id = s.product_id "
@@ -20,11 +28,11 @@ static const char *const sql[Q_COUNT] = {
     "SELECT sku, asin, name, batch_tracked, serial_tracked, order_type = 'kit', buffer_stock, COALESCE(latency, 0) "
     "FROM products WHERE sku = ?1",
     "SELECT c.id, c.ref, c.channel_customer_id, c.email, c.name, g.name FROM customers c "
-    "LEFT JOIN customer_groups g ON g.id = c.group_id WHERE c.channel_customer_id = ?1 ORDER BY c.id LIMIT 1",
+    "LEFT JOIN customer_groups g ON g.id = c.group_id WHERE c.channel_customer_id = ?1 AND " SCOPE " ORDER BY c.id LIMIT 1",
     "SELECT c.id, c.ref, c.channel_customer_id, c.email, c.name, g.name FROM customers c "
-    "LEFT JOIN customer_groups g ON g.id = c.group_id WHERE c.email = ?1 COLLATE NOCASE ORDER BY c.id LIMIT 1",
+    "LEFT JOIN customer_groups g ON g.id = c.group_id WHERE c.email = ?1 COLLATE NOCASE AND " SCOPE " ORDER BY c.id LIMIT 1",
     "SELECT c.id, c.ref, c.channel_customer_id, c.email, c.name, g.name FROM customers c "
-    "LEFT JOIN customer_groups g ON g.id = c.group_id WHERE c.ref = ?1",
+    "LEFT JOIN customer_groups g ON g.id = c.group_id WHERE c.ref = ?1 AND " SCOPE,
     "SELECT 1 FROM gl_accounts WHERE code = ?1",
     "SELECT 1 FROM customer_groups WHERE name = ?1",
 };
@@ -33,6 +41,7 @@ struct sb_engine_lookup {
     sb_lookup api;
     sb_store *s;
     int bom_expand;
+    int64_t scope;              /* the integration, -1 = customers shared */
     sqlite3_stmt *q[Q_COUNT];
     char str[Q_COUNT][6][256];  /* strings handed out, valid until the next call */
 };
@@ -112,6 +121,7 @@ static int customer(sb_engine_lookup *l, int q, const char *key, sb_customer_inf
     if (!st) return SB_EIO;
     if (!key || !*key) return SB_ENOTFOUND;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, l->scope);
     int rc = SB_ENOTFOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         out->id = sqlite3_column_int64(st, 0);
@@ -142,10 +152,11 @@ static int exists(sb_engine_lookup *l, int q, const char *key) {
 static int lk_gl(void *ud, const char *code) { return exists(ud, Q_GL, code) == 0; }
 static int lk_group(void *ud, const char *name) { return exists(ud, Q_GROUP, name) == 0; }
 
-sb_engine_lookup *sb_engine_lookup_new(sb_store *s, int bom_expand) {
+sb_engine_lookup *sb_engine_lookup_new(sb_store *s, int64_t integ, int shared_customers, int bom_expand) {
     sb_engine_lookup *l = calloc(1, sizeof *l);
     if (!l) return NULL;
     l->s = s;
+    l->scope = shared_customers ? -1 : integ;
     l->bom_expand = bom_expand;
     l->api = (sb_lookup){l, lk_stock, lk_product, lk_cust_id, lk_cust_email, lk_cust_ref, lk_gl, lk_group};
     return l;

@@ -54,7 +54,9 @@ static const char *const sql[S_COUNT] = {
                       "company = COALESCE(?4, company), phone = COALESCE(?5, phone), address1 = COALESCE(?6, address1), "
                       "address2 = COALESCE(?7, address2), city = COALESCE(?8, city), state = COALESCE(?9, state), "
                       "postcode = COALESCE(?10, postcode), country = COALESCE(?11, country), "
-                      "channel_customer_id = COALESCE(channel_customer_id, ?12), updated_at = ?13 WHERE id = ?1",
+                      "channel_customer_id = COALESCE(channel_customer_id, ?12), updated_at = ?13 WHERE id = ?1 "
+                      /* the integration's own or an imported customer (lookup.c's wall) */
+                      "AND (?14 < 0 OR integration_id IS NULL OR integration_id = ?14)",
     [S_UPDATE_SEEN] = "UPDATE sales_orders SET amazon_status = ?2, updated_time = ?3, raw_json = ?4, "
                       "raw_page_id = ?5, raw_index = ?6, "
                       "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1",
@@ -284,7 +286,13 @@ static int64_t resolve_customer(octx *c, const sb_order *o, const sb_decision *d
         bind_contact(st, 2, o, o->buyer_name);
         bt(st, 12, d->customer_key);
         bt(st, 13, sb_store_now(c->e->store));
+        sqlite3_bind_int64(st, 14, sb_settings_bool(&c->e->settings, "orders.shared_customers") ? -1 : c->e->integ);
         if ((*rc = step_done(c, st, "updating customer"))) return 0;
+        if (sqlite3_changes(c->e->store->db) == 0) {
+            *rc = sb_seterr(c->err, SB_ERULE, "customer id %lld is not a customer of integration '%s'",
+                            (long long)d->customer_id, c->e->name);
+            return 0;
+        }
         return d->customer_id;
     case SB_CUST_KEEP: case SB_CUST_SELECTED:
         return d->customer_id;

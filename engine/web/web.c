@@ -21,6 +21,8 @@
 #include <openssl/sha.h>
 #include "core/embed.h"
 #include "core/log.h"
+#include "core/scrub.h"
+#include "secrets/secrets.h"
 #include "web/web_int.h"
 
 /* ---- the token ---- */
@@ -32,9 +34,23 @@ static int is_hex_token(const char *t) {
     return 1;
 }
 
+/* A token file that another user made, or that others may read or change, would let
+ * them in: it is refused, not used with a warning. */
 static int read_token(const char *path, char token[SB_WEB_TOKEN_HEX + 1], char *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? SB_ENOTFOUND : sb_seterr(err, SB_EIO, "%s: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return errno == ENOENT ? SB_ENOTFOUND
+                       : errno == ELOOP ? sb_seterr(err, SB_EINVAL, "%s: the admin token file is a symbolic link; refused", path)
+                       : sb_seterr(err, SB_EIO, "%s: %s", path, strerror(errno));
+    struct stat stt = {0};
+    if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode) || stt.st_uid != geteuid() || (stt.st_mode & 077)) {
+        int mode = (int)(stt.st_mode & 0777), mine = stt.st_uid == geteuid(), reg = S_ISREG(stt.st_mode);
+        close(fd);
+        if (!reg) return sb_seterr(err, SB_EINVAL, "%s: the admin token file is not a regular file; refused", path);
+        if (!mine) return sb_seterr(err, SB_EINVAL, "%s: the admin token file belongs to another user (uid %ld); refused",
+                                    path, (long)stt.st_uid);
+        return sb_seterr(err, SB_EINVAL, "%s: the admin token file may be read or changed by others (mode %03o); "
+                         "refused: delete it to make a new one, or 'chmod 600 %s' if you made it", path, mode, path);
+    }
     char buf[SB_WEB_TOKEN_HEX + 8];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
@@ -59,7 +75,8 @@ int sb_web_token(const char *db_path, const char *token_file, int create,
         if (RAND_bytes(raw, sizeof raw) != 1) return sb_seterr(err, SB_EIO, "no random bytes for the admin token");
         for (int i = 0; i < 32; i++) snprintf(tok + 2 * i, 3, "%02x", raw[i]);
         OPENSSL_cleanse(raw, sizeof raw);
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 && fchmod(fd, 0600) != 0) sb_warn("cannot chmod the admin token file=%s", path);
         if (fd < 0 && errno == EEXIST) {
             rc = read_token(path, tok, err);          /* another process made it first */
         } else if (fd < 0) {
@@ -78,12 +95,7 @@ int sb_web_token(const char *db_path, const char *token_file, int create,
     } else if (rc == SB_ENOTFOUND) {
         rc = sb_seterr(err, SB_ENOTFOUND, "%s: no admin token yet (start 'sellerbridge web' once)", path);
     }
-    if (!rc) {
-        struct stat stt;
-        if (stat(path, &stt) == 0 && (stt.st_mode & 077))
-            sb_warn("admin token file is readable by others file=%s mode=%o (chmod 600 it)", path, (unsigned)(stt.st_mode & 0777));
-        if (token) memcpy(token, tok, sizeof tok);
-    }
+    if (!rc && token) memcpy(token, tok, sizeof tok);
     OPENSSL_cleanse(tok, sizeof tok);
     return rc;
 }
@@ -203,6 +215,7 @@ static int serve_asset(const char *url, sb_web_resp *rs) {
     const sb_embedded_file *f = sb_embed_find(path);
     if (!f) return 0;
     sb_buf_append(&rs->body, f->data, f->len);
+    rs->asset = 1;
     rs->status = 200;
     rs->ctype = ctype_of(name);
     return 1;
@@ -221,8 +234,9 @@ static void serve(sb_web_req *rq, const char *url, sb_web_resp *rs) {
         return;
     }
     if (!token_ok(w, MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Authorization"))) {
-        sb_web_error(rs, 401, "missing or wrong admin token: send 'Authorization: Bearer TOKEN' with the token from %s",
-                     w->token_path);
+        /* no path: where the token lives is for the machine's user, not for whoever asks */
+        sb_web_error(rs, 401, "missing or wrong admin token: send 'Authorization: Bearer TOKEN'; on the machine, "
+                     "'sellerbridge web token-path' says where the token is");
         return;
     }
     int changes = !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "DELETE") || !strcmp(m, "PATCH");
@@ -288,6 +302,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     sb_web_resp rs = {.status = 500, .ctype = "application/json"};
     sb_buf_init(&rs.body, SB_WEB_MAX_RESPONSE);
     serve(rq, url, &rs);
+    /* no answer carries a secret, however it was stored or encoded (assets are ours) */
+    if (!rs.asset && rs.body.len && !memchr(rs.body.data, 0, rs.body.len)) {
+        sb_scrub_all(rs.body.data);
+        rs.body.len = strlen(rs.body.data);
+    }
     pthread_mutex_lock(&w->mu);
     w->requests++;
     pthread_mutex_unlock(&w->mu);
@@ -311,6 +330,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 /* ---- start and stop ---- */
+
+/* The stored credentials go into the scrub registry, so an answer never carries one even
+ * when an older version stored it in an error. Without the key there is nothing to add. */
+static void register_secrets(sb_web *w) {
+    static const char *const names[] = {"lwa.client_secret", "lwa.refresh_token", "lwa.client_id"};
+    unsigned char key[SB_KEY_LEN];
+    char e[SB_ERRLEN];
+    if (sb_secrets_key(w->db_path, 0, key, e)) return;
+    for (int i = 0; i < 3; i++)
+        if (sb_secrets_get(w->pool[0], w->integ, names[i], &w->secrets[i], key, e) == 0)
+            sb_scrub_add(w->secrets[i]);
+    OPENSSL_cleanse(key, sizeof key);
+}
 
 static int parse_listen(const char *listen, struct sockaddr_in *sa, char *err) {
     char host[128];
@@ -361,13 +393,18 @@ int sb_web_start(const sb_web_options *o, sb_web **out, char *err) {
     if ((rc = sb_web_token(w->db_path, o->token_file, 1, tok, w->token_path, sizeof w->token_path, err))) goto fail;
     SHA256((const unsigned char *)tok, strlen(tok), w->token_hash);
     OPENSSL_cleanse(tok, sizeof tok);
+    register_secrets(w);
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD;
     w->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->npool,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, w,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                            /* idle connections go after a short time; one client cannot take them all */
+                            MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)(o->idle_timeout_s > 0 ? o->idle_timeout_s : SB_WEB_IDLE_TIMEOUT_S),
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)SB_WEB_MAX_CONNECTIONS,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned)(o->per_client_limit > 0 ? o->per_client_limit : SB_WEB_MAX_PER_CLIENT),
                             MHD_OPTION_END);
     if (!w->d) { rc = sb_seterr(err, SB_EIO, "web: cannot listen on %s (address in use or not local?)", w->listen); goto fail; }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -389,6 +426,10 @@ void sb_web_stop(sb_web *w) {
     if (w->d) MHD_stop_daemon(w->d);
     sb_web_jobs_stop(w);
     sb_web_rules_stop(w);
+    for (int i = 0; i < 3; i++) {
+        sb_scrub_remove(w->secrets[i]);
+        sb_secrets_wipe(w->secrets[i]);
+    }
     for (int i = 0; i < SB_WEB_MAX_THREADS; i++) sb_store_close(w->pool[i]);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);

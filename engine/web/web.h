@@ -21,6 +21,11 @@
 
 #define SB_WEB_DEFAULT_LISTEN "127.0.0.1:8080"
 #define SB_WEB_TOKEN_HEX 64
+/* Connections: all of them, from one client address, and how long one may sit idle. One
+ * local process holding every connection open must not lock the dashboard for others. */
+#define SB_WEB_MAX_CONNECTIONS 256
+#define SB_WEB_MAX_PER_CLIENT 32
+#define SB_WEB_IDLE_TIMEOUT_S 10
 
 typedef struct sb_web sb_web;
 
@@ -31,6 +36,8 @@ typedef struct sb_web_options {
     const char *integration;    /* NULL = the only integration (an error names the choices) */
     const char *token_file;     /* NULL = "<db_path>.web-token" */
     int threads;                /* server threads and pooled connections; 0 = 4 */
+    int idle_timeout_s;         /* 0 = SB_WEB_IDLE_TIMEOUT_S */
+    int per_client_limit;       /* 0 = SB_WEB_MAX_PER_CLIENT */
     /* Optional: start a job now (POST /api/v1/jobs/orders/run). NULL = the server runs
      * sb_sync_orders itself in a worker thread, holding the engine lock (409 when another
      * engine holds it). `sellerbridge run` passes its own so its scheduler does the run. */

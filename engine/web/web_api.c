@@ -249,7 +249,24 @@ static void settings_get(sb_web_req *rq, sb_web_resp *rs) {
 
 /* Sets names[i] = texts[i] (NULL text = unset) in one transaction: all or nothing. */
 static void settings_apply(sb_web_req *rq, sb_web_resp *rs, const char **names, char **texts, int n) {
-    char err[SB_ERRLEN];
+    char err[SB_ERRLEN], host[256];
+    /* a token holder must not be able to send the credentials elsewhere: the endpoints
+     * that receive them take only Amazon's own hosts here (others: the CLI, on the host).
+     * A value the CLI would refuse gets the CLI's message (400), as every setting does. */
+    for (int k = 0; k < n; k++) {
+        if (!texts[k] || !sb_settings_sends_credentials(names[k])) continue;
+        char *canon = NULL;
+        int vrc = sb_settings_validate(rq->s, rq->w->integ, sb_settings_find(names[k]), texts[k], &canon, err);
+        free(canon);
+        if (vrc) { sb_web_error(rs, 400, "%s", err); return; }
+        if (!sb_settings_amazon_endpoint(texts[k], host, sizeof host)) {
+            sb_web_error(rs, 403, "%s: the dashboard sets only Amazon's own hosts (https on amazon.com, "
+                         "amazon.co.uk or amazon.co.jp), not '%s', because this URL receives the Amazon "
+                         "credentials; change it with 'sellerbridge settings set %s URL' on the machine",
+                         names[k], host, names[k]);
+            return;
+        }
+    }
     int rc = sb_store_begin(rq->s, err), i = 0;
     if (rc) { sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
     for (i = 0; i < n && !rc; i++)

@@ -34,6 +34,7 @@ struct sb_web {
     char url[160];
     char token_path[4096];
     unsigned char token_hash[32];       /* SHA-256 of the token; the token is not kept */
+    char *secrets[3];                   /* the stored LWA secrets, registered with core/scrub.h */
     int64_t integ;
     char integ_name[128];
     struct MHD_Daemon *d;
@@ -81,6 +82,7 @@ typedef struct sb_web_resp {
     int status;
     const char *ctype;
     sb_buf body;
+    int asset;                  /* an embedded file: sent as it is */
 } sb_web_resp;
 
 /* {"error": message} with status. Returns status. */

@@ -11,6 +11,9 @@ static void seed(sb_store *s) {
     char err[SB_ERRLEN];
     sb_store_exec(s, "INSERT INTO branches(name, country) VALUES ('Sydney','AU'),('LA','US'),('NJ','US'),('FBA','US');"
                      "INSERT INTO customers(ref, email) VALUES ('CASH','cash@example.com');"
+                     /* a customer another integration made: not this one's to select */
+                     "INSERT INTO integrations(name) VALUES ('other');"
+                     "INSERT INTO customers(ref, integration_id) VALUES ('OTHERS', (SELECT id FROM integrations WHERE name = 'other'));"
                      "INSERT INTO customer_groups(name) VALUES ('Retail');"
                      "INSERT INTO gl_accounts(code, name) VALUES ('4010','Amazon sales');", err);
 }
@@ -80,6 +83,23 @@ int main(void) {
     fclose(f);
     for (int i = 0; i < n; i++)
         if (!covered[i]) { fprintf(stderr, "setting %s has no validation case\n", defs[i].name); t_fail++; }
+
+    /* which endpoint values count as Amazon's own (the only ones the dashboard may set) */
+    char host[256];
+    T_EQ(sb_settings_sends_credentials("api.lwa_endpoint"), 1);
+    T_EQ(sb_settings_sends_credentials("api.endpoint"), 1);
+    T_EQ(sb_settings_sends_credentials("api.timeout_ms"), 0);
+    T_EQ(sb_settings_amazon_endpoint("", host, sizeof host), 1);
+    T_EQ(sb_settings_amazon_endpoint("sandbox", host, sizeof host), 1);
+    T_EQ(sb_settings_amazon_endpoint("https://api.amazon.com/auth/o2/token", host, sizeof host), 1);
+    T_STREQ(host, "api.amazon.com");
+    T_EQ(sb_settings_amazon_endpoint("https://sellingpartnerapi-fe.amazon.com", host, sizeof host), 1);
+    T_EQ(sb_settings_amazon_endpoint("http://api.amazon.com/auth/o2/token", host, sizeof host), 0);
+    T_EQ(sb_settings_amazon_endpoint("https://api.amazon.com.evil.example/t", host, sizeof host), 0);
+    T_EQ(sb_settings_amazon_endpoint("https://api.amazon.com@evil.example/t", host, sizeof host), 0);
+    T_STREQ(host, "evil.example");
+    T_EQ(sb_settings_amazon_endpoint("https://evilamazon.com/t", host, sizeof host), 0);
+    T_EQ(sb_settings_amazon_endpoint("http://127.0.0.1:8123", host, sizeof host), 0);
 
     /* unknown setting; unset returns to default; the snapshot sees stored values */
     T_EQ(sb_settings_set(s, integ, "orders.nope", "1", err), SB_EINVAL);

@@ -6,12 +6,19 @@
  * with exactly the message `settings set` gives (checked against the library and, for
  * some, the CLI binary) and nothing changed, orders list/detail/explain, fix, retry and
  * run-now as background jobs, a hostile rule pack that never holds a request or the
- * database, /metrics in Prometheus text format, and no secret in any response. */
+ * database, /metrics in Prometheus text format, and no secret in any response (raw or
+ * form-encoded, also from a stored error). As an attacker with the token: the endpoints
+ * that receive the Amazon credentials cannot be pointed elsewhere; one client cannot
+ * hold every connection; the 401 answer names no file. */
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <curl/curl.h>
 #include "core/embed.h"
 #include "core/log.h"
@@ -138,6 +145,7 @@ static void test_auth(void) {
     sb_buf_init(&b, 1 << 24);
     T_EQ(http("GET", "/api/v1/summary", NULL, 0, NULL, &b), 401);
     T_CONTAINS(error_of(&b), "admin token");
+    T_CHECK(strstr(body_of(&b), db) == NULL && strstr(body_of(&b), "web-token") == NULL);   /* names no file */
     T_EQ(http("GET", "/api/v1/summary", NULL, 0, "Authorization: Bearer nope", &b), 401);
     char almost[160];
     snprintf(almost, sizeof almost, "Authorization: Bearer %.63s%c", tok, tok[63] == 'a' ? 'b' : 'a');
@@ -261,7 +269,17 @@ static void test_settings_api(void) {
         snprintf(url, sizeof url, "/api/v1/settings/%s", name);
         before = settings_dump();
         long st = http("PUT", url, req.data, 1, NULL, &b);
-        if (want) {
+        char host[256];
+        if (!want && sb_settings_sends_credentials(name) && !sb_settings_amazon_endpoint(v, host, sizeof host)) {
+            /* a URL the CLI takes but that is not Amazon's: the dashboard refuses it */
+            refused++;
+            T_EQ(st, 403);
+            T_CONTAINS(error_of(&b), "the dashboard sets only Amazon's own hosts");
+            T_CONTAINS(error_of(&b), name);
+            after = settings_dump();
+            T_STREQ(after, before);
+            free(after);
+        } else if (want) {
             refused++;
             T_EQ(st, 400);
             T_STREQ(error_of(&b), want_err);
@@ -278,6 +296,119 @@ static void test_settings_api(void) {
     if (f) fclose(f);
     T_CHECK(refused > 30);
     sb_buf_free(&b);
+}
+
+/* A token holder tries to send the Amazon credentials to a server of theirs: every way
+ * of changing the two endpoints through the API is refused unless it is Amazon's host. */
+static void test_credential_endpoints(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    char *before = settings_dump(), *after;
+    const char *bodies[] = {
+        "{\"api.lwa_endpoint\":\"https://attacker.example/token\"}",
+        "{\"settings\":{\"additional.fulfillment_latency\":4,\"api.lwa_endpoint\":\"http://127.0.0.1:1/t\"}}",
+        "{\"api.endpoint\":\"https://sellingpartnerapi-na.amazon.com.attacker.example\"}",
+        "{\"API.ENDPOINT\":\"https://attacker.example\"}", NULL};
+    for (int i = 0; bodies[i]; i++) {
+        long st = http("PUT", "/api/v1/settings", bodies[i], 1, NULL, &b);
+        T_CHECK(st == 403 || st == 400);
+        after = settings_dump();
+        T_STREQ(after, before);
+        free(after);
+    }
+    T_EQ(http("PUT", "/api/v1/settings/api.endpoint", "{\"value\":\"https://attacker.example\"}", 1, NULL, &b), 403);
+    T_CONTAINS(error_of(&b), "api.endpoint: the dashboard sets only Amazon's own hosts");
+    T_CONTAINS(error_of(&b), "attacker.example");
+    after = settings_dump();
+    T_STREQ(after, before);
+    free(after);
+    free(before);
+    /* Amazon's own host and the default stay possible */
+    char *old = text1("SELECT value FROM settings WHERE name = 'api.lwa_endpoint'");
+    T_EQ(http("PUT", "/api/v1/settings/api.lwa_endpoint", "{\"value\":\"https://api.amazon.co.uk/auth/o2/token\"}", 1, NULL, &b), 200);
+    T_EQ(http("DELETE", "/api/v1/settings/api.lwa_endpoint", NULL, 1, NULL, &b), 200);
+    char e[SB_ERRLEN];
+    if (old) T_EQ(sb_settings_set(S, INTEG, "api.lwa_endpoint", old, e), 0);   /* back to the simulator */
+    free(old);
+    sb_buf_free(&b);
+}
+
+/* A stored error that holds the refresh token form-encoded and JSON-escaped (as an older
+ * version stored it from an echoing endpoint) is answered without it. */
+static void test_stored_error_scrubbed(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    char *enc = curl_easy_escape(NULL, SB_SIM_REFRESH_TOKEN, 0), sql[1024];
+    snprintf(sql, sizeof sql, "INSERT INTO sync_state(integration_id, job, last_run_at, last_error) VALUES (%lld, "
+             "'stock', '2026-11-27T00:00:00Z', 'LWA token: HTTP 400 invalid_grant: refresh_token=%s&client_secret=%s "
+             "or Atzr\\u007csim-demo-refresh-token-0123456789') ON CONFLICT(integration_id, job) DO UPDATE SET "
+             "last_error = excluded.last_error", (long long)INTEG, enc, SB_SIM_CLIENT_SECRET);
+    T_EQ(sqlite3_exec(S->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    T_EQ(http("GET", "/api/v1/jobs", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "refresh_token=****&client_secret=****");
+    T_CHECK(strstr(body_of(&b), enc) == NULL);
+    T_CHECK(strstr(body_of(&b), "sim-demo-refresh-token") == NULL);
+    T_CHECK(strstr(body_of(&b), "sim-demo-client-secret") == NULL);
+    curl_free(enc);
+    sb_buf_free(&b);
+}
+
+/* A raw keep-alive connection that has had one answer (so the server has accepted and
+ * counted it), then sits idle. -1 on failure. */
+static int idle_connection(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const char req[] = "GET /app.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    char buf[256];
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) || write(fd, req, sizeof req - 1) != (ssize_t)sizeof req - 1 ||
+        recv(fd, buf, sizeof buf, 0) <= 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The server closes a connection: recv gives 0 (bounded by the 10 s receive time-out). */
+static int closed_by_server(int fd) {
+    char buf[65536];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n == 0) return 1;
+        if (n < 0) return 0;          /* the time-out: still open */
+    }
+}
+
+/* One client holding connections open cannot lock the dashboard: past the per-client
+ * limit its next connection is refused, and idle ones are closed after the time-out. */
+static void test_connection_limits(void) {
+    char err[SB_ERRLEN];
+    sb_web_options o = {.db_path = db, .listen = "127.0.0.1:0", .threads = 2, .idle_timeout_s = 1, .per_client_limit = 4};
+    sb_web *w = NULL;
+    T_EQ(sb_web_start(&o, &w, err), 0);
+    if (!w) return;
+    char saved[128];
+    snprintf(saved, sizeof saved, "%s", base);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", sb_web_port(w));
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    int fds[4], n = 0;
+    for (int i = 0; i < 4; i++) if ((fds[i] = idle_connection(sb_web_port(w))) >= 0) n++;
+    T_EQ(n, 4);
+    T_EQ(http("GET", "/app.css", NULL, 0, NULL, &b), 0);      /* the fifth: refused */
+    for (int i = 0; i < 4; i++) {
+        T_CHECK(fds[i] >= 0 && closed_by_server(fds[i]));     /* idle: closed by the server */
+        if (fds[i] >= 0) close(fds[i]);
+    }
+    /* the slots are free again (the server counts a close just after making it) */
+    long st = 0;
+    for (int i = 0; i < 50 && st != 200; i++) if ((st = http("GET", "/app.css", NULL, 0, NULL, &b)) != 200) usleep(20000);
+    T_EQ(st, 200);
+    sb_buf_free(&b);
+    snprintf(base, sizeof base, "%s", saved);
+    sb_web_stop(w);
 }
 
 static void test_routing(void) {
@@ -636,6 +767,9 @@ int main(void) {
 
     test_auth();
     test_cross_site();
+    test_credential_endpoints();
+    test_connection_limits();
+    test_stored_error_scrubbed();
     test_routing();
     test_orders();
     test_hostile_pack(dir);
@@ -651,9 +785,12 @@ int main(void) {
     const char *secrets[] = {SB_SIM_CLIENT_SECRET, SB_SIM_REFRESH_TOKEN, SB_SIM_CLIENT_ID, tok, keyhex,
                              "sim-demo-client", "sim-demo-refresh", NULL};
     T_CHECK(all.len > 10000);
-    for (int i = 0; secrets[i]; i++)
-        if (strstr(all.data, secrets[i])) { t_fail++; fprintf(stderr, "a response carried secret #%d\n", i); }
+    for (int i = 0; secrets[i]; i++) {
+        char *enc = curl_easy_escape(NULL, secrets[i], 0);   /* form-encoded too */
+        if (strstr(all.data, secrets[i]) || strstr(all.data, enc)) { t_fail++; fprintf(stderr, "a response carried secret #%d\n", i); }
         else t_pass++;
+        curl_free(enc);
+    }
 
     sb_web_stop(w);
     sb_sim_stop(sim);
