@@ -17,6 +17,7 @@
 #include "sync/products.h"
 #include "sync/stock.h"
 #include "sync/tracking.h"
+#include "support/sim_log.h"
 #include "t.h"
 
 static _Atomic int64_t fake_ms;
@@ -175,23 +176,7 @@ static void add_order(fx *f, const char *ref, const char *branch, const char *fb
 
 /* Request-log helpers: count of calls of op (with status, or any when status 0), and the
  * concatenated bodies of op's calls. */
-static int nreq(fx *f, const char *op, int status) {
-    sb_buf b;
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    int n = 0;
-    sb_buf_init(&b, 256u << 20);
-    sb_sim_requests_json(f->sim, &b);
-    if (!sb_json_parse(b.data, b.len, &j, err))
-        for (size_t i = 0; i < sb_json_len(j, SB_JSON_ROOT, NULL); i++) {
-            int r = sb_json_at(j, SB_JSON_ROOT, i);
-            const char *o = sb_json_str(j, r, "op");
-            if (o && !strcmp(o, op) && (!status || (int)sb_json_num(j, r, "status", 0) == status)) n++;
-        }
-    sb_json_free(j);
-    sb_buf_free(&b);
-    return n;
-}
+static int nreq(fx *f, const char *op, int status) { return (int)t_sim_calls(f->sim, op, status); }
 
 static char bodies[1 << 16];
 static const char *req_bodies(fx *f, const char *op) {

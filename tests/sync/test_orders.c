@@ -48,6 +48,7 @@
 #include "sync/orders.h"
 #include "sync/stock.h"
 #include "sync/tracking.h"
+#include "support/sim_log.h"
 #include "t.h"
 
 static int64_t offset_ms;
@@ -201,24 +202,6 @@ static int run_job(ctx *c, int kind, int flag, int expect_fail, const char *a1, 
     return 0;
 }
 
-/* Calls of op in the simulator's request log (with status, or any when status is 0). */
-static long sim_requests(ctx *c, const char *op, int status) {
-    sb_buf b;
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    long n = 0;
-    sb_buf_init(&b, 256u << 20);
-    sb_sim_requests_json(c->sim, &b);
-    if (!sb_json_parse(b.data, b.len, &j, err))
-        for (size_t i = 0; i < sb_json_len(j, SB_JSON_ROOT, NULL); i++) {
-            int r = sb_json_at(j, SB_JSON_ROOT, i);
-            const char *o = sb_json_str(j, r, "op");
-            if (o && !strcmp(o, op) && (!status || (int)sb_json_num(j, r, "status", 0) == status)) n++;
-        }
-    sb_json_free(j);
-    sb_buf_free(&b);
-    return n;
-}
 
 /* Replaces each "@now-N" / "@now" in line by the clock's time (less N seconds). */
 static void subst_now(const char *line, char *out, size_t len) {
@@ -357,7 +340,7 @@ static void run_case(const char *dir, const char *name) {
             *arrow = '\0';
             int listing = line[0] == 'l';
             if (sscanf(line + (listing ? 8 : 9), "%95s %d", what, &status) < 1) { t_fail++; continue; }
-            long got = listing ? sb_sim_listing_quantity(c.sim, what) : sim_requests(&c, what, status);
+            long got = listing ? sb_sim_listing_quantity(c.sim, what) : t_sim_calls(c.sim, what, status);
             if (got != strtol(arrow + 4, NULL, 10)) {
                 t_fail++;
                 fprintf(stderr, "%s:%d: %s\n   expected: %s\n   got:      %ld\n", name, c.line, line, arrow + 4, got);
