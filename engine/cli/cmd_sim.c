@@ -24,8 +24,8 @@ static int run(sb_cli *cli, int argc, char **argv) {
         else if (!strcmp(a, "--log-requests")) o.log_requests = 1;
         else return sb_cli_usage_error(&sb_cmd_sim, "unknown or incomplete option '%s'", a);
         if (end && *end) return sb_cli_usage_error(&sb_cmd_sim, "'%s' is not a number for %s", v, a);
-        if (o.port < 0 || o.port > 65535 || o.generate < 0 || o.time_scale < 0)
-            return sb_cli_usage_error(&sb_cmd_sim, "value out of range for %s", a);
+        if (o.port < 0 || o.port > 65535 || o.generate < 0 || o.generate > 5000000 || o.time_scale < 0)
+            return sb_cli_usage_error(&sb_cmd_sim, "value out of range for %s (--generate: 0 to 5000000)", a);
     }
     /* block the stop signals in every thread (MHD's inherit this mask), then wait */
     sigset_t set;

@@ -14,6 +14,15 @@ int sb_seterr(char *err, int code, const char *fmt, ...) {
         vsnprintf(err, SB_ERRLEN, fmt, ap);
         va_end(ap);
         sb_scrub_all(err);
+        /* one line, whatever it quotes (an id or a status from Amazon, a CSV cell): the
+         * escaping leaves text that is already escaped as it is */
+        for (const unsigned char *p = (const unsigned char *)err; *p; p++)
+            if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
+                char tmp[SB_ERRLEN];
+                sb_escape_controls(err, strlen(err), tmp, sizeof tmp);
+                memcpy(err, tmp, strlen(tmp) + 1);
+                break;
+            }
     }
     return code;
 }

@@ -515,15 +515,26 @@ static int apply_config(sb_sim *sim, sb_json *j, int node, char *err) {
     return 0;
 }
 
+/* A refusal quotes what it refused: its control characters are escaped, so the message
+ * stays one line (a log line, an HTTP answer). */
+static int one_line(int rc, char *err) {
+    if (rc && err) {
+        char tmp[SB_ERRLEN];
+        sb_escape_controls(err, strlen(err), tmp, sizeof tmp);
+        snprintf(err, SB_ERRLEN, "%s", tmp);
+    }
+    return rc;
+}
+
 int sb_sim_configure(sb_sim *sim, const char *json, char *err) {
     sb_json *j = NULL;
     int rc = sb_json_parse(json, strlen(json), &j, err);
-    if (rc) return rc;
+    if (rc) return one_line(rc, err);
     pthread_mutex_lock(&sim->mu);
     rc = apply_config(sim, j, SB_JSON_ROOT, err);
     pthread_mutex_unlock(&sim->mu);
     sb_json_free(j);
-    return rc;
+    return one_line(rc, err);
 }
 
 /* ---- admin over HTTP ---- */
@@ -883,9 +894,14 @@ static int load_scenario(sb_sim *sim, const char *text, size_t len, char *err) {
     if ((n = sb_json_get(j, SB_JSON_ROOT, "faults")) && (rc = faults_load(sim, j, n, err))) goto out;
     if ((rc = apply_config(sim, j, SB_JSON_ROOT, err))) goto out;   /* listings too */
     if ((n = sb_json_get(j, SB_JSON_ROOT, "generate"))) {
-        long cnt = (long)sb_json_num(j, n, "count", 0);
+        double cnt = sb_json_num(j, n, "count", 0);
         if (!sim->opt.seed) sim->seed = (uint64_t)sb_json_num(j, n, "seed", 1);
-        if (cnt > 0) sim->ngen += cnt;
+        if (!(cnt <= (double)(SIM_MAX_GENERATE - sim->ngen))) {
+            rc = sb_seterr(err, SB_EINVAL, "sim: generate.count %g is more than the simulator makes (%ld in all)", cnt,
+                           SIM_MAX_GENERATE);
+            goto out;
+        }
+        if (cnt > 0) sim->ngen += (long)cnt;
     }
 out:
     sb_json_free(j);
@@ -902,7 +918,7 @@ static int build_state(sb_sim *sim, char *err) {
     sim->unthrottled = sim->opt.unthrottled;
     sim->gzip_reports = 1;
     sim->seed = sim->opt.seed ? sim->opt.seed : 1;
-    sim->ngen = sim->opt.generate > 0 ? sim->opt.generate : 0;
+    sim->ngen = sim->opt.generate > 0 ? (sim->opt.generate < SIM_MAX_GENERATE ? sim->opt.generate : SIM_MAX_GENERATE) : 0;
     sim->rng = sim->seed * 7919;
     sim->clock_offset_ms = 0;
     sim->listing_delay_ms = 0;
@@ -964,7 +980,7 @@ fail:
     free(sim->scenario_text);
     pthread_mutex_destroy(&sim->mu);
     free(sim);
-    return rc;
+    return one_line(rc, err);
 }
 
 int sb_sim_port(sb_sim *sim) { return sim->port; }

@@ -83,6 +83,7 @@ typedef struct sim_bucket { double rate, burst, tokens; int64_t last_ms; int hea
 #define SIM_MAX_LOG 20000
 #define SIM_MAX_PROC 32
 #define SIM_MAX_CHANGES 4096
+#define SIM_MAX_GENERATE 5000000L   /* generated orders (each is a few hundred bytes kept) */
 
 struct sb_sim {
     struct MHD_Daemon *d;
