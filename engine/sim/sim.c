@@ -515,26 +515,15 @@ static int apply_config(sb_sim *sim, sb_json *j, int node, char *err) {
     return 0;
 }
 
-/* A refusal quotes what it refused: its control characters are escaped, so the message
- * stays one line (a log line, an HTTP answer). */
-static int one_line(int rc, char *err) {
-    if (rc && err) {
-        char tmp[SB_ERRLEN];
-        sb_escape_controls(err, strlen(err), tmp, sizeof tmp);
-        snprintf(err, SB_ERRLEN, "%s", tmp);
-    }
-    return rc;
-}
-
 int sb_sim_configure(sb_sim *sim, const char *json, char *err) {
     sb_json *j = NULL;
     int rc = sb_json_parse(json, strlen(json), &j, err);
-    if (rc) return one_line(rc, err);
+    if (rc) return rc;
     pthread_mutex_lock(&sim->mu);
     rc = apply_config(sim, j, SB_JSON_ROOT, err);
     pthread_mutex_unlock(&sim->mu);
     sb_json_free(j);
-    return one_line(rc, err);
+    return rc;
 }
 
 /* ---- admin over HTTP ---- */
@@ -980,7 +969,7 @@ fail:
     free(sim->scenario_text);
     pthread_mutex_destroy(&sim->mu);
     free(sim);
-    return one_line(rc, err);
+    return rc;
 }
 
 int sb_sim_port(sb_sim *sim) { return sim->port; }

@@ -412,13 +412,9 @@ static void describe_error(long status, const sb_buf *body, char *out, size_t n)
             msg = sb_json_str(j, SB_JSON_ROOT, "error_description");
         }
         if (code || msg) {
-            /* Amazon's words, with their control characters escaped: one line */
-            char said[SB_ERRLEN];
-            snprintf(said, sizeof said, "%s: %s%s%s%s", code ? code : "(no code)",
+            snprintf(out + len, n - (size_t)len, " %s: %s%s%s%s", code ? code : "(no code)",
                      msg ? msg : "(no message)", det && *det ? " (" : "", det && *det ? det : "",
                      det && *det ? ")" : "");
-            snprintf(out + len, n - (size_t)len, " ");
-            sb_escape_controls(said, strlen(said), out + len + 1, n - (size_t)len - 1);
             sb_json_free(j);
             return;
         }
