@@ -48,6 +48,7 @@ SB_CMD(orders);
 SB_CMD(invoices);
 SB_CMD(products); SB_CMD(stock); SB_CMD(dispatch); SB_CMD(update_dispatched); SB_CMD(outbox);
 SB_CMD(web);
+SB_CMD(status);
 
 #endif
 

@@ -8,7 +8,7 @@
 static const sb_command *commands[] = {
     &sb_cmd_init, &sb_cmd_integration, &sb_cmd_settings, &sb_cmd_credentials,
     &sb_cmd_import, &sb_cmd_export, &sb_cmd_demo,
-    &sb_cmd_sync, &sb_cmd_run, &sb_cmd_orders, &sb_cmd_invoices,
+    &sb_cmd_sync, &sb_cmd_run, &sb_cmd_status, &sb_cmd_orders, &sb_cmd_invoices,
     &sb_cmd_rules, &sb_cmd_sim,
     &sb_cmd_products, &sb_cmd_stock, &sb_cmd_dispatch, &sb_cmd_update_dispatched, &sb_cmd_outbox,
     &sb_cmd_web,
@@ -31,6 +31,9 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     sb_cli cli = {0};
+    /* the zone switches for integrations' local times replace TZ in place (see
+     * engine/sync/engine.c); set it now, while there is one thread */
+    if (!getenv("TZ")) setenv("TZ", ":/etc/localtime", 1);
     cli.db_path = getenv("SELLERBRIDGE_DB");
     if (!cli.db_path || !*cli.db_path) cli.db_path = "sellerbridge.db";
     const char *lvl = getenv("SELLERBRIDGE_LOG");

@@ -20,6 +20,7 @@ static const sb_clock sys_clock = {sys_now_ms, sys_sleep_ms, NULL};
 static const sb_clock *cur = &sys_clock;
 
 const sb_clock *sb_clock_get(void) { return cur; }
+const sb_clock *sb_clock_system(void) { return &sys_clock; }
 void sb_clock_set(const sb_clock *c) { cur = c ? c : &sys_clock; }
 int64_t sb_now_ms(void) { return cur->now_ms(cur->ud); }
 int64_t sb_now(void) { return cur->now_ms(cur->ud) / 1000; }

@@ -11,6 +11,7 @@ typedef struct sb_clock {
 } sb_clock;
 
 const sb_clock *sb_clock_get(void);
+const sb_clock *sb_clock_system(void);           /* the real one (sb_clock_get() == it: not a test's) */
 void sb_clock_set(const sb_clock *c);            /* NULL restores the system clock */
 int64_t sb_now_ms(void);
 int64_t sb_now(void);                            /* epoch seconds */

@@ -1,4 +1,4 @@
-/* sched.h: the auto-download schedule and the daemon loop.
+/* sched.h: the auto-download schedule and the engine's runtime.
  *
  * The schedule (the settings page's words): after a check that brought orders the next is
  * 5 minutes later; each empty check doubles the wait (5, 10, 20, 40, 80) up to 120
@@ -19,30 +19,50 @@ int64_t sb_sched_first(int64_t now, int start_sec, const char *tz);
 /* The check after one made at last: brought says it downloaded orders; *streak counts
  * consecutive empty checks and is updated. */
 int64_t sb_sched_next(int64_t last, int brought, int *streak, int start_sec, const char *tz);
+/* The start time of the local day after the one containing t. */
+int64_t sb_sched_next_day(int64_t t, int start_sec, const char *tz);
 /* "HH:MM" -> seconds, -1 if malformed. */
 int sb_sched_parse_start(const char *hhmm);
 
 struct sb_engine;
+
+/* The jobs of an integration, in the order they start when several are due at once:
+ * a late shipment confirmation costs the seller most on Amazon, then orders, stock and
+ * the daily products download. */
+enum sb_job_kind { SB_JOB_TRACKING, SB_JOB_ORDERS, SB_JOB_STOCK, SB_JOB_PRODUCTS, SB_JOB_KINDS };
+const char *sb_job_name(int kind);     /* "tracking", "orders", "stock", "products" */
+
 typedef struct sb_sched_opts {
     const char *db_path;
-    volatile int *stop;         /* set by SIGTERM/SIGINT: finish the page and return */
+    volatile int *stop;         /* set by SIGTERM/SIGINT: running jobs finish their order or page, then it returns */
     int64_t until_ms;           /* stop when the clock passes this (0 = never): tests */
     long max_runs;              /* stop after this many job runs (0 = no limit): tests */
-    /* the orders job; NULL = sb_sync_orders. Returns 0 or negative; *fetched = orders.
-     * SB_ELATER: paused for Amazon's rate limit, *come_back_ms says when to go on. */
+    /* the orders job; NULL = sb_sync_orders (and then the other jobs run too; with a
+     * scripted orders job only it runs). Returns 0 or negative; *fetched = orders.
+     * SB_ELATER: paused for Amazon's rate limit, *come_back_ms says when to go on.
+     * Runs on the job's own thread. */
     int (*orders_job)(void *ud, struct sb_engine *e, long *fetched, int64_t *come_back_ms, char *err);
     void *ud;
-    /* called after each check with its time and what it brought (tests record these) */
+    /* called on the runtime's thread after each orders check with its time and what it
+     * brought (-1: failed), and after every job run with its job, the time it was due,
+     * when it started, its result and its next due time (ms; 0 = not scheduled): tests
+     * and benchmarks record these */
     void (*on_check)(void *ud, const char *integration, int64_t at, long fetched, int64_t next);
+    void (*on_run)(void *ud, const char *integration, int job, int64_t due_ms, int64_t started_ms, int rc,
+                   int64_t next_ms);
     long *visits;               /* when set, counts the times the integrations were looked at */
+    int max_jobs;               /* jobs running at once (threads); 0 = SB_SCHED_MAX_JOBS */
 } sb_sched_opts;
 
-/* Asks the running scheduler for a job now: "orders" (every integration's download) or
- * "update-dispatched" (send the dispatched orders' confirmations). Thread-safe; -1 for
- * an unknown job. */
+#define SB_SCHED_MAX_JOBS 64
+
+/* Asks the running engine for a job now: "orders" (every integration's download) or
+ * "update-dispatched" (send every dispatched order's confirmation). Thread-safe and
+ * async-signal-safe; -1 for an unknown job. */
 int sb_sched_request(const char *job);
 
-/* Runs until stopped. Holds the engine lock for the database. */
+/* The engine (engine/sched/runtime.c): runs every job of every integration on its own
+ * schedule until stopped. Holds the engine lock for the database. */
 int sb_sched_run(sb_store *s, const sb_sched_opts *o, char *err);
 
 #endif

@@ -47,6 +47,7 @@ static const struct { const char *name; double rate, burst; } op_table[SB_OP_COU
 typedef struct bucket {
     double rate, burst, tokens;   /* rate already scaled; rate 0 = no bucket */
     int64_t last_ms;
+    int64_t retry_at_ms;          /* after its SB_ELATER: when it grants the refused call */
 } bucket;
 
 struct sb_spapi {
@@ -71,7 +72,6 @@ struct sb_spapi {
     bucket buckets[SB_OP_COUNT];
     long max_wait_ms;             /* longer rate-limit waits are SB_ELATER */
     volatile int *stop;           /* abandons a GET in flight */
-    int64_t retry_at_ms;          /* after SB_ELATER */
     int64_t skew_ms;              /* Amazon's clock minus ours, once have_skew */
     int have_skew;
     sb_spapi_stats stats[SB_OP_COUNT];
@@ -304,11 +304,22 @@ int64_t sb_spapi_amazon_now(sb_spapi *s) {
     return sb_now_ms() + skew;
 }
 
-int64_t sb_spapi_retry_at(sb_spapi *s) {
+int64_t sb_spapi_retry_at(sb_spapi *s, int op) {
+    if (op < 0 || op >= SB_OP_COUNT) return 0;
     pthread_mutex_lock(&s->mu);
-    int64_t t = s->retry_at_ms;
+    int64_t t = s->buckets[op].retry_at_ms;
     pthread_mutex_unlock(&s->mu);
     return t;
+}
+
+/* A wait inside a call (a bucket under a second, a retry's backoff): in steps, so an
+ * engine that is stopping is not held by it. */
+static void nap(sb_spapi *s, int64_t ms) {
+    while (ms > 0 && !(s->stop && *s->stop)) {
+        int64_t step = ms < 200 ? ms : 200;
+        sb_sleep_ms(step);
+        ms -= step;
+    }
 }
 
 /* libcurl's progress callback: non-zero abandons the transfer (the engine is stopping). */
@@ -544,7 +555,7 @@ static int bucket_take(sb_spapi *s, int op) {
         wait = sp_bucket_wait_ms(b->tokens, b->rate);
         if (s->max_wait_ms && wait > s->max_wait_ms) {
             b->tokens += 1;
-            s->retry_at_ms = now + wait;
+            b->retry_at_ms = now + wait;
             pthread_mutex_unlock(&s->mu);
             return SB_ELATER;
         }
@@ -552,7 +563,7 @@ static int bucket_take(sb_spapi *s, int op) {
     pthread_mutex_unlock(&s->mu);
     if (wait > 0) {
         sb_debug("spapi waiting for rate limit op=%s wait_ms=%lld", op_table[op].name, (long long)wait);
-        sb_sleep_ms(wait);
+        nap(s, wait);
     }
     return 0;
 }
@@ -690,7 +701,7 @@ static int lwa_refresh(sb_spapi *s, char *err) {
         int64_t w = backoff_ms(s, attempt + 1);
         sb_warn("LWA token call failed, retrying attempt=%d/%d wait_ms=%lld error=\"%s\"", attempt + 1,
                 s->max_retries, (long long)w, what);
-        sb_sleep_ms(w);
+        nap(s, w);
     }
 out:
     if (form.data) memset(form.data, 0, form.len);
@@ -758,7 +769,7 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
         if (q->sp) {
             if ((rc = bucket_take(s, q->op)) == SB_ELATER) {
                 char at[32];
-                int64_t t = sb_spapi_retry_at(s);
+                int64_t t = sb_spapi_retry_at(s, q->op);
                 sb_time_format(t / 1000, at, sizeof at);
                 rc = sb_seterr(err, SB_ELATER, "%s: Amazon's rate limit grants the next call at %s (in %lld s); "
                                "the job comes back then", name, at, (long long)((t - sb_now_ms() + 999) / 1000));
@@ -844,7 +855,7 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
                     name, (long long)w, r.request_id[0] ? r.request_id : "none", throttles, s->max_retries);
             retried++;
             /* bucket_take() on the next round does the wait for SP-API calls */
-            if (!q->sp) sb_sleep_ms(w);
+            if (!q->sp) nap(s, w);
             continue;
         } else if (action == SP_REFRESH) {
             refreshed = 1;
@@ -879,7 +890,7 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
         int64_t w = backoff_ms(s, attempts);
         sb_warn("spapi call failed, retrying op=%s attempt=%d/%d wait_ms=%lld error=\"%s\"", name, attempts,
                 s->max_retries, (long long)w, what);
-        sb_sleep_ms(w);
+        nap(s, w);
     }
     count_end(s, q->op, 0, retried);
     if (err) {

@@ -52,8 +52,10 @@ typedef struct sb_spapi sb_spapi;
 sb_spapi *sb_spapi_new(const sb_spapi_config *c, char *err);
 void sb_spapi_free(sb_spapi *s);
 
-/* After SB_ELATER: when (ms since the epoch, local clock) the refused call can be made. */
-int64_t sb_spapi_retry_at(sb_spapi *s);
+/* After SB_ELATER: when (ms since the epoch, local clock) the refused call of operation
+ * op (enum sb_spapi_op) can be made. Per operation, because the jobs of one client run
+ * on threads of their own and each wants the time of its own refusal. */
+int64_t sb_spapi_retry_at(sb_spapi *s, int op);
 
 /* Amazon's clock, from the Date header of its answers (LWA's and SP-API's): *skew_ms is
  * Amazon's time minus this machine's, about right to a second. 1 once measured, else 0.

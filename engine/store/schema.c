@@ -275,6 +275,21 @@ static const char *const migrations[] = {
 "  document_id TEXT,"
 "  created_at TEXT NOT NULL,"
 "  PRIMARY KEY (integration_id, feed_id)) WITHOUT ROWID;",
+
+/* 12: every job of every integration has its own schedule (engine/sched/runtime.c), so
+ * each one's row says for people what it is doing: idle, running since T, or waiting for
+ * Amazon until T and why (a rate limit, a feed or report Amazon is still processing) */
+"ALTER TABLE sync_state ADD COLUMN state TEXT;"
+"ALTER TABLE sync_state ADD COLUMN state_since TEXT;"
+"ALTER TABLE sync_state ADD COLUMN waiting_until TEXT;"
+"ALTER TABLE sync_state ADD COLUMN waiting_why TEXT;"
+/* and a confirmation is sent by one sender at a time (the engine's tracking job, a
+ * person's `dispatch` or `update-dispatched` beside it): the sender claims the row (its
+ * process id, until when) before the call; another sender leaves a row whose claimer is
+ * alive and within its time, and takes over one whose claimer died (then asks Amazon
+ * first, as after any attempt that may have reached it) */
+"ALTER TABLE outbox ADD COLUMN claimed_by INTEGER;"
+"ALTER TABLE outbox ADD COLUMN claimed_until TEXT;",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

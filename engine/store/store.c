@@ -229,6 +229,24 @@ int sb_store_lock_engine(sb_store *s, char *err) {
     return 0;
 }
 
+int sb_store_engine_running(sb_store *s, long *pid) {
+    char lp[4096], buf[32] = "";
+    *pid = 0;
+    if (s->lock_fd >= 0) { *pid = (long)getpid(); return 1; }
+    snprintf(lp, sizeof lp, "%s.lock", s->path);
+    int fd = open(lp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;                       /* no engine has ever run here */
+    int held = flock(fd, LOCK_SH | LOCK_NB) != 0;
+    if (held) {
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        if (n > 0) { buf[n] = '\0'; *pid = strtol(buf, NULL, 10); }
+    } else {
+        flock(fd, LOCK_UN);
+    }
+    close(fd);
+    return held;
+}
+
 static int exists1(sb_store *s, const char *sql, const char *arg) {
     sqlite3_stmt *st;
     if (!arg || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;

@@ -64,6 +64,8 @@ int sb_store_integration_add(sb_store *s, const char *name, int64_t *id, char *e
 /* One engine per database: takes an exclusive lock on "<db>.lock". SB_EBUSY with a
  * message naming the holder's pid when another engine runs. */
 int sb_store_lock_engine(sb_store *s, char *err);
+/* 1 when an engine holds the lock (*pid its process id, 0 if unknown), else 0. */
+int sb_store_engine_running(sb_store *s, long *pid);
 
 /* Adds delta to the stock reserved for product at branch (creating the stock row with
  * nothing on hand when missing). Open order lines reserve; cancelling or dispatching

@@ -1,4 +1,5 @@
 /* engine.c: opening one integration for a job run (see engine.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +11,26 @@
 #include "secrets/secrets.h"
 #include "sync/engine.h"
 
-/* Local time in a named zone without touching the process's TZ for longer than the
- * call: the engine is single-threaded around these. */
+/* Local time in a named zone. The C library knows one zone at a time, the one TZ names,
+ * so the zone is switched for the call, under a lock (the engine's jobs run on threads).
+ * TZ is only ever replaced, never removed: glibc's setenv replaces an existing entry in
+ * place, so another thread's getenv (libcurl reads its proxy variables) never sees the
+ * environment being moved; the process's own zone is kept as TZ=":/etc/localtime" when
+ * TZ was not set, which is what glibc reads then. */
+static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void with_tz(const char *tz, int64_t t, struct tm *out) {
-    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    pthread_mutex_lock(&tz_mu);
+    const char *cur = getenv("TZ");
+    char *old = strdup(cur ? cur : ":/etc/localtime");
     setenv("TZ", tz && *tz ? tz : "UTC", 1);
     tzset();
     time_t tt = (time_t)t;
     localtime_r(&tt, out);
-    if (old) { setenv("TZ", old, 1); free(old); }
-    else unsetenv("TZ");
+    if (old) setenv("TZ", old, 1);
     tzset();
+    free(old);
+    pthread_mutex_unlock(&tz_mu);
 }
 
 void sb_engine_local_date(const char *tz, int64_t t, char *out, size_t outlen) {

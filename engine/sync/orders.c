@@ -1354,7 +1354,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     };
     page_source src = {fetch_amazon, e->api, 1};
     if ((rc = run_pages(&c, &src, &p, res->before, start_token, err))) {
-        if (rc == SB_ELATER) res->paused_until = sb_spapi_retry_at(e->api);
+        if (rc == SB_ELATER) res->paused_until = sb_spapi_retry_at(e->api, SB_OP_SEARCH_ORDERS);
         else if (start_token && res->pages <= 1 && rc != SB_EINTR) {
             /* the kept token itself may be what Amazon refuses (expired, other filters) */
             resume_save(e, res, NULL);

@@ -3,11 +3,14 @@
  * Stock: a dispatched quantity leaves the order's branch (on_hand and, for orders that
  * reserve, reserved drop by the same amount); a kit line's components follow their kit
  * in proportion. Every write of one dispatch is in one transaction. */
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -344,7 +347,20 @@ out:
     return rc;
 }
 
-typedef struct orow { int64_t id; int attempts; char key[160]; char *payload; } orow;
+typedef struct orow { int64_t id; int attempts; char key[160]; char *payload; int64_t claimed_by, claimed_until; } orow;
+
+/* A claim another sender holds: a live process (not this one's own earlier, finished
+ * claim) within its time. A claim of a process that died (a kill, a crash) is void. */
+static int claimed_elsewhere(const orow *r, int64_t now) {
+    if (!r->claimed_by || r->claimed_until <= now) return 0;
+    if (r->claimed_by == (int64_t)getpid()) return 1;      /* another thread of this engine */
+    return kill((pid_t)r->claimed_by, 0) == 0 || errno == EPERM;
+}
+
+/* How long a claim holds: the POST, the getOrder check before a repeat, and a margin. */
+static int64_t claim_s(sb_engine *e) {
+    return 3 * (sb_settings_int(&e->settings, "api.timeout_ms") / 1000 + 1) + 30;
+}
 
 /* Before a repeat of a confirmation whose earlier attempt may have reached Amazon (a crash
  * after the call, a time-out, a dropped answer), ask Amazon whether it has the package:
@@ -465,7 +481,8 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
     sb_time_format(sb_now(), now, sizeof now);
     sqlite3_stmt *st;
     if ((rc = sb_store_prepare(e->store,
-            "SELECT id, key, payload, attempts FROM outbox WHERE integration_id = ?1 AND kind = 'confirm_shipment' "
+            "SELECT id, key, payload, attempts, COALESCE(claimed_by, 0), claimed_until FROM outbox "
+            "WHERE integration_id = ?1 AND kind = 'confirm_shipment' "
             "AND (status = 'pending' OR (?2 AND status = 'failed')) "
             "AND (?2 OR next_attempt_at IS NULL OR next_attempt_at <= ?3) ORDER BY id", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, e->integ);
@@ -483,6 +500,9 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
         snprintf(rows[n].key, sizeof rows[n].key, "%s", sqlite3_column_text(st, 1));
         rows[n].payload = sb_strdup((const char *)sqlite3_column_text(st, 2));
         rows[n].attempts = sqlite3_column_int(st, 3);
+        rows[n].claimed_by = sqlite3_column_int64(st, 4);
+        rows[n].claimed_until = sqlite3_column_type(st, 5) == SQLITE_NULL ? 0
+                              : sb_time_parse((const char *)sqlite3_column_text(st, 5));
         n++;
     }
     sqlite3_finalize(st);
@@ -524,16 +544,29 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
         char inflight[64];
         sb_time_format(sb_now(), now, sizeof now);
         snprintf(inflight, sizeof inflight, "in flight since %s", now);
-        if ((rc = exec_bind(e->store, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1", err, "is",
-                            rows[i].id, inflight))) break;
+        if (claimed_elsewhere(&rows[i], sb_now())) {
+            res->due--;             /* another sender has it now: not this run's */
+            sb_info("shipment confirmation order=%s package=%d is being sent by process %lld; left to it", ref, pkg,
+                    (long long)rows[i].claimed_by);
+            continue;
+        }
+        char until[32];
+        sb_time_format(sb_now() + claim_s(e), until, sizeof until);
+        if ((rc = exec_bind(e->store, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, claimed_by = ?4, "
+                            "claimed_until = ?5 WHERE id = ?1 AND attempts = ?3", err, "isiis", rows[i].id, inflight,
+                            (int64_t)rows[i].attempts, (int64_t)getpid(), until))) break;
+        if (sqlite3_changes(e->store->db) == 0) {    /* claimed by another sender since it was read */
+            res->due--;
+            continue;
+        }
         int attempts = rows[i].attempts + 1, had = 0;
         /* tried before: only again if Amazon does not have it, so it is never sent twice */
         int crc = confirm_once(e, ref, pkg, rows[i].payload, rows[i].attempts > 0, &had, cerr);
         sb_time_format(sb_now(), now, sizeof now);
         if ((rc = sb_store_begin(e->store, err))) break;
         if (!crc) {
-            rc = exec_bind(e->store, "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL, next_attempt_at = NULL "
-                           "WHERE id = ?1", err, "is", rows[i].id, now);
+            rc = exec_bind(e->store, "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL, next_attempt_at = NULL, "
+                           "claimed_by = NULL, claimed_until = NULL WHERE id = ?1", err, "is", rows[i].id, now);
             if (!rc) rc = exec_bind(e->store, "UPDATE shipments SET confirm_state = 'confirmed' WHERE id = ?1", err, "i", sid);
             res->sent++;
             sb_info("shipment confirmed order=%s package=%d attempts=%d%s", ref, pkg, attempts,
@@ -544,7 +577,8 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
             int give_up = (crc != SB_EAMBIG && permanent(cerr)) || attempts >= MAX_ATTEMPTS;
             char next[32];
             sb_time_format(sb_now() + sb_tracking_backoff_s(attempts), next, sizeof next);
-            rc = exec_bind(e->store, "UPDATE outbox SET status = ?2, last_error = ?3, next_attempt_at = ?4 WHERE id = ?1", err,
+            rc = exec_bind(e->store, "UPDATE outbox SET status = ?2, last_error = ?3, next_attempt_at = ?4, claimed_by = NULL, "
+                           "claimed_until = NULL WHERE id = ?1", err,
                            "isss", rows[i].id, give_up ? "failed" : "pending", cerr, give_up ? NULL : next);
             if (!rc) rc = exec_bind(e->store, "UPDATE shipments SET confirm_state = ?2 WHERE id = ?1", err, "is", sid,
                                     give_up ? "failed" : "queued");

@@ -712,7 +712,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     int get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), post = !strcmp(m, "POST"), put = !strcmp(m, "PUT"),
         del = !strcmp(m, "DELETE");
 #define IS(i, s) (n > (i) && !strcmp(seg[i], s))
-    if (n == 0) { sb_web_error(rs, 404, "see /api/v1/summary, settings, routing, orders, attention, jobs, dispatch, stock, rules"); return; }
+    if (n == 0) { sb_web_error(rs, 404, "see /api/v1/summary, settings, routing, orders, attention, jobs, status, dispatch, stock, rules"); return; }
     if (IS(0, "summary") && n == 1 && get) summary(rq, rs);
     else if (IS(0, "settings") && n == 1 && get) settings_get(rq, rs);
     else if (IS(0, "settings") && n == 1 && put) settings_put(rq, rs, NULL, 0);
@@ -727,6 +727,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     else if (IS(0, "attention") && n == 1 && get) attention_list(rq, rs);
     else if (IS(0, "attention") && n == 2 && IS(1, "retry") && post) sb_web_retry_run(rq, NULL, rs);
     else if (IS(0, "jobs") && n == 1 && get) sb_web_jobs_get(rq, rs);
+    else if (IS(0, "status") && n == 1 && get) sb_web_status_get(rq, rs);
     else if (IS(0, "jobs") && n == 3 && IS(2, "run") && post) sb_web_jobs_run(rq, seg[1], rs);
     else if (IS(0, "dispatch") && n == 1 && get) dispatch_get(rq, rs);
     else if (IS(0, "update-dispatched") && n == 1 && post) update_dispatched(rq, rs);

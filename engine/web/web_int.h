@@ -95,6 +95,8 @@ const char *sb_web_arg(sb_web_req *rq, const char *name);
 
 /* web_api.c: everything under /api/v1. */
 void sb_web_api(sb_web_req *rq, sb_web_resp *rs);
+/* web_status.c: GET /api/v1/status */
+void sb_web_status_get(sb_web_req *rq, sb_web_resp *rs);
 /* web_jobs.c */
 void sb_web_metrics(sb_web *w, sb_store *s, sb_web_resp *rs);
 void sb_web_jobs_get(sb_web_req *rq, sb_web_resp *rs);

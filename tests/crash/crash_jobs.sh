@@ -4,17 +4,20 @@
 # merchant order (whole, or one unit of its first line: partial shipments), the
 # confirmation sender `update-dispatched` (additional.auto_update_status on, so dispatch
 # also sends), `sync stock` (patchListingsItem) and `sync products` (the listings report),
-# each SIGKILLed after a random delay.
+# each SIGKILLed after a random delay; and the engine itself (`run`, its dashboard serving,
+# every job on its own schedule) SIGKILLed after a random delay while `dispatch` and
+# `status` run beside it, so its tracking job and a person's dispatch race for the same
+# confirmations.
 # Then everything runs to completion and we check: every order once and with the
 # reference decisions, reservations equal open lines, each package's confirmShipment
 # reached the simulator (204) exactly once (a repeat after a kill first asks Amazon with
 # getOrder whether the package arrived), stock as accepted is what the
 # simulator holds, a second stock run has nothing to send, and every listing is linked to
 # its product once with the products watermark at the newest listing.
-#   CRASH_KILLS (40)  CRASH_ORDERS (2000)  CRASH_SEED (random; printed)
+#   CRASH_KILLS (80)  CRASH_ORDERS (2000)  CRASH_SEED (random; printed)
 . "$SB_SOURCE_DIR/tests/lib.sh"
 . "$SB_SOURCE_DIR/tests/crash/setup.sh"
-KILLS=${CRASH_KILLS:-40} ORDERS=${CRASH_ORDERS:-2000} SEED=${CRASH_SEED:-$(( $(date +%s) % 100000 ))}
+KILLS=${CRASH_KILLS:-80} ORDERS=${CRASH_ORDERS:-2000} SEED=${CRASH_SEED:-$(( $(date +%s) % 100000 ))}
 RANDOM=$SEED
 echo "crash_jobs: seed $SEED, $ORDERS orders, $KILLS kills (CRASH_SEED=$SEED reproduces the choices and delays)"
 # listings for the generator's SKUs, so stock uploads have offers to change
@@ -45,12 +48,29 @@ open_order() {   # a random open merchant order of ours, or nothing
   sqlite3 "$DB" "SELECT order_ref FROM sales_orders WHERE stage = 'open' AND fulfilled_by = 'MERCHANT'
                  AND branch <> 'Amazon FBA' AND amazon_status = 'UNSHIPPED' ORDER BY id LIMIT 1 OFFSET $((RANDOM % n))"
 }
+# daemon_killed MS: `run` on $DB killed after MS ms, with up to four dispatches (which send
+# their own confirmations) and a `status` beside it. Sets $RC.
+daemon_killed() {
+  local ms=$1 t0 pid o k
+  t0=$(now_ms)
+  SELLERBRIDGE_DB=$DB $SB run --listen 127.0.0.1:0 > "$T/daemon.out" 2> "$T/daemon.err" &
+  pid=$!
+  for k in 1 2 3 4; do
+    o=$(open_order); [ -n "$o" ] || break
+    echo "$o" >> "$T/dispatched.txt"; dispatches=$((dispatches + 1))
+    SELLERBRIDGE_DB=$DB $SB dispatch "$o" --carrier UPS --tracking "1Z$RANDOM${runs}D$k" > "$T/d.out" 2> "$T/d.err" ||
+      grep -q "not open\|nothing left\|above what is left\|confirmation" "$T/d.err" || bad "dispatch beside the engine: $(head -c 400 "$T/d.err")"
+  done
+  SELLERBRIDGE_DB=$DB $SB status > "$T/status.out" 2>&1 || bad "status beside the engine: $(head -c 300 "$T/status.out")"
+  { while kill -0 "$pid" 2>/dev/null && [ $(( $(now_ms) - t0 )) -lt "$ms" ]; do sleep 0.005; done
+    kill -KILL "$pid"; wait "$pid"; RC=$?; } 2>/dev/null
+}
 kills=0 runs=0 dispatches=0 t_loop=$(now_ms)
 # kill delays: 0 .. how long the job's last complete run took (first guesses before that)
-declare -A killed done_ took=(["sync orders"]=$FULL_MS [dispatch]=700 [update-dispatched]=700 ["sync stock"]=2000 ["sync products"]=1000)
+declare -A killed done_ took=(["sync orders"]=$FULL_MS [dispatch]=700 [update-dispatched]=700 ["sync stock"]=2000 ["sync products"]=1000 [run]=3000)
 while [ "$kills" -lt "$KILLS" ]; do
   runs=$((runs + 1))
-  case $((RANDOM % 8)) in
+  case $((RANDOM % 10)) in
     0|1) job="sync orders"; set -- sync orders ;;
     2|3|4) o=$(open_order); [ -n "$o" ] || continue
          job=dispatch; echo "$o" >> "$T/dispatched.txt"; dispatches=$((dispatches + 1))
@@ -62,11 +82,14 @@ while [ "$kills" -lt "$KILLS" ]; do
     5) job=update-dispatched; set -- update-dispatched ;;
     6) job="sync stock"; set -- sync stock ;;
     7) job="sync products"; set -- sync products ;;
+    8|9) job=run ;;
   esac
-  run_killed "$DB" "$(random_ms "${took[$job]}")" "$@"
+  if [ "$job" = run ]; then daemon_killed "$(random_ms "${took[run]}")"
+  else run_killed "$DB" "$(random_ms "${took[$job]}")" "$@"; fi
   if [ "$RC" = 137 ]; then
     kills=$((kills + 1)); killed[$job]=$(( ${killed[$job]:-0} + 1 ))
     consistent "$DB" "after kill $kills ($job)"
+  elif [ "$job" = run ]; then bad "the engine ended by itself ($RC): $(head -c 600 "$T/daemon.err")"
   elif [ "$RC" = 0 ]; then done_[$job]=$(( ${done_[$job]:-0} + 1 )); took[$job]=$RUN_MS
   elif [ "$job" = dispatch ] && grep -q "not open\|nothing left\|above what is left" "$T/run.err"; then :   # raced a cancellation
   else bad "$job exited $RC: $(head -c 600 "$T/run.err")"; fi
@@ -136,7 +159,7 @@ expect_eq "$(sqlite3 "$DB" "SELECT COUNT(*) FROM stock_sent WHERE status IS NOT 
 
 echo "crash_jobs: $kills kills in $runs runs in $((LOOP_MS / 1000)) s; $dispatches dispatches, $packages packages,"\
      "$twice confirmed twice"
-for j in "sync orders" dispatch update-dispatched "sync stock" "sync products"; do
+for j in "sync orders" dispatch update-dispatched "sync stock" "sync products" run; do
   printf '  %-18s %3d killed, %3d completed\n' "$j" "${killed[$j]:-0}" "${done_[$j]:-0}"
 done
 finish

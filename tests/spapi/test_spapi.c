@@ -469,7 +469,7 @@ static void test_come_back_later(sb_sim *sim) {
     T_CONTAINS(err, "searchOrders: Amazon's rate limit grants the next call at ");
     T_EQ(sb_sim_request_count(sim), n);                    /* nothing was sent */
     T_EQ(atomic_load(&fake_ms), t0);                       /* nothing was waited for */
-    int64_t at = sb_spapi_retry_at(s);
+    int64_t at = sb_spapi_retry_at(s, SB_OP_SEARCH_ORDERS);
     T_CHECK(at - t0 >= 178000 && at - t0 <= 190000);
     atomic_store(&fake_ms, at);
     T_EQ(sb_spapi_search_orders(s, &p, &body, err), 0);

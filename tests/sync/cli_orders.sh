@@ -116,6 +116,23 @@ expect_eq "$(grep -c "orders check" "$T/run2.err")" 2 "orders checks in the daem
 expect_eq "$(grep -c "LWA access token refreshed" "$T/run2.err")" 1 "token refreshes over two checks"
 kill -TERM $runpid; wait $runpid
 
+# `status`: what the engine did, per job; the same document as the dashboard's /api/v1/status
+expect_rc 0 $SB status
+expect_out "engine: not running"
+expect_out "integration main"
+expect_out "orders    idle"
+expect_rc 0 $SB --json status
+status_cli=$(cat "$T/out")
+case "$status_cli" in *'"job":"orders","state":"idle"'*'"next_due":"20'*) ok ;; *) bad "status --json: $status_cli" ;; esac
+$SB web --listen 127.0.0.1:0 >"$T/web.out" 2>&1 &
+web_pid=$!
+for i in $(seq 200); do grep -q "dashboard at" "$T/web.out" && break; sleep 0.05; done
+wurl=$(sed -n 's/^sellerbridge web: dashboard at \(http[^ ]*\)$/\1/p' "$T/web.out")
+curl -s -H "Authorization: Bearer $(cat "$SELLERBRIDGE_DB.web-token")" "${wurl}api/v1/status" > "$T/status.web"
+printf '%s\n' "$status_cli" > "$T/status.cli"
+cmp -s "$T/status.cli" <(cat "$T/status.web"; echo) && ok || bad "status differs: cli $(cat "$T/status.cli") web $(cat "$T/status.web")"
+kill -TERM $web_pid; wait $web_pid
+
 # a simulator's rate scale left in place is refused for Amazon itself, before any call
 $SB settings set api.rate_scale 1000 >/dev/null
 saved_ep=$($SB settings get api.endpoint)

@@ -385,12 +385,26 @@ loaders.jobs = async function () {
   $('#jobs-schedule').replaceChildren(el('p', {},
     'Orders download ' + (s['orders.enabled'] ? 'on' : 'off') + '; automatic checks ' + (s['orders.auto_download'] ? 'on, starting daily at ' +
     s['orders.auto_download_start'] + ' (' + s['integration.timezone'] + ')' : 'off') + '. Watermark: ' + (s['orders.last_updated'] || 'not set') + '.'));
+  /* what each job is doing now: the engine's status (the same as `sellerbridge status`) */
+  const stat = await api('GET', '/status');
+  const mine = (stat.integrations || []).find((x) => x.integration === integrationName) || (stat.integrations || [])[0] || { jobs: [] };
+  const state = (name) => {
+    const j = (mine.jobs || []).find((x) => x.job === name);
+    if (!j) return '';
+    if (j.state === 'waiting') return 'waiting for ' + txt(j.waiting_for) + ' until ' + txt(j.waiting_until);
+    if (j.state === 'running') return 'running since ' + txt(j.since);
+    return j.state;
+  };
+  $('#jobs-engine').replaceChildren(el('p', { class: stat.engine.running ? 'ok' : 'error' },
+    stat.engine.running ? 'The engine is running.' : 'The engine is not running: start it with sellerbridge run.'),
+    ...(mine.warning ? [el('p', { class: 'error' }, mine.warning)] : []));
   const tb = $('#jobs-table tbody');
-  tb.replaceChildren(...d.jobs.map((j) => el('tr', {}, el('td', {}, j.job), el('td', {}, txt(j.last_run_at)), el('td', {}, txt(j.last_success_at)),
+  tb.replaceChildren(...d.jobs.map((j) => el('tr', {}, el('td', {}, j.job), el('td', { class: 'job-state' }, state(j.job)),
+    el('td', {}, txt(j.last_run_at)), el('td', {}, txt(j.last_success_at)),
     el('td', { class: 'next-check' }, j.next_check_at || (s['orders.auto_download'] ? 'when the engine (sellerbridge run) is running' : 'not scheduled')),
     el('td', {}, j.empty_streak), el('td', {}, j.last_counts ? Object.entries(j.last_counts).map(([k, v]) => k + ' ' + v).join(', ') : ''),
     el('td', { class: 'error' }, txt(j.last_error)))));
-  if (!d.jobs.length) tb.append(el('tr', {}, el('td', { colspan: 7 }, 'No job has run yet.')));
+  if (!d.jobs.length) tb.append(el('tr', {}, el('td', { colspan: 8 }, 'No job has run yet.')));
   const r = d.run_now;
   const st = $('#jobs-run-status');
   st.replaceChildren();
@@ -445,12 +459,14 @@ loaders.rules = async function () {
 };
 
 /* ---- start ---- */
+let integrationName = null;     /* the integration this dashboard shows (from /summary) */
 async function start() {
   say('');
   $('#login').hidden = true;
   const s = await guarded(() => api('GET', '/summary'));
   if (!s) return;
   $('#main').hidden = false;
+  integrationName = s.integration;
   $('#integration').textContent = '· ' + s.integration + ' · v' + s.version;
   const clock = s.amazon_clock;   /* Amazon's time minus this machine's, from its answers */
   if (clock && Math.abs(clock.skew_ms) >= 1000) {
