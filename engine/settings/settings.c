@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include "core/util.h"
 #include "json/json.h"
+#include "settings/grid.h"
 #include "settings/settings.h"
 
 #define STATUSES "PENDING_AVAILABILITY|PENDING|UNSHIPPED|PARTIALLY_SHIPPED|SHIPPED|CANCELLED|UNFULFILLABLE"
@@ -143,7 +144,7 @@ void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t out
     case SB_ST_GROUP: snprintf(out, outlen, "the name of an existing customer group"); break;
     case SB_ST_GL: snprintf(out, outlen, "the code of an existing GL account"); break;
     case SB_ST_STRING_LIST: snprintf(out, outlen, "a list of texts (JSON array or comma-separated)"); break;
-    case SB_ST_GRID: snprintf(out, outlen, "a JSON array of rows {\"countries\":[..], \"states\":[..], \"shipping\":[..], \"branch\":\"..\", \"backups\":[at most 2]}"); break;
+    case SB_ST_GRID: snprintf(out, outlen, "a JSON array of rows {\"countries\":[ISO codes], \"states\":[US/AU/CA codes], \"shipping\":[Amazon service levels or programs], \"branch\":\"..\", \"backups\":[at most 2]}, each naming at least one condition or \"any\": true"); break;
     case SB_ST_URL: snprintf(out, outlen, "an https URL, an http URL to 127.0.0.1, localhost or [::1], 'sandbox', or empty"); break;
     case SB_ST_TZ: snprintf(out, outlen, "a time zone name such as UTC, Australia/Sydney or America/New_York"); break;
     case SB_ST_MARKETPLACES: snprintf(out, outlen, "a list of Amazon marketplace ids such as ATVPDKIKX0DER"); break;
@@ -236,87 +237,6 @@ static int valid_tz(const char *v) {
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* Checks the list `key` of grid row `row` (node) and appends it canonically; returns
- * the number of items or -1 with msg. Codes must be upper case; backups must exist. */
-static int grid_list(sb_json *j, int node, int row, const char *key, int max, sb_jw *w,
-                     sb_store *s, char *msg, size_t msglen) {
-    int check_branch = !strcmp(key, "backups");
-    int t = sb_json_type(j, node, key), n = 0;
-    sb_jw_key(w, key);
-    sb_jw_arr(w);
-    if (t == SB_JSON_ARR) {
-        size_t len = sb_json_len(j, node, key);
-        int arr = sb_json_get(j, node, key);
-        for (size_t i = 0; i < len; i++, n++) {
-            const char *v = sb_json_str(j, sb_json_at(j, arr, i), NULL);
-            if (!v || !*v) { snprintf(msg, msglen, "row %d: %s item %zu is not a text", row, key, i + 1); return -1; }
-            if (check_branch && !sb_store_branch_exists(s, v)) { snprintf(msg, msglen, "row %d: backup branch '%s' does not exist", row, v); return -1; }
-            if (!check_branch)
-                for (const char *p = v; *p; p++)
-                    if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
-                        snprintf(msg, msglen, "row %d: %s code '%s' must be upper-case letters, digits or _", row, key, v);
-                        return -1;
-                    }
-            sb_jw_str(w, v);
-        }
-    } else if (t != SB_JSON_NONE && t != SB_JSON_NULL && t != SB_JSON_OBJ) {
-        snprintf(msg, msglen, "row %d: %s must be a list", row, key);
-        return -1;
-    }
-    sb_jw_end_arr(w);
-    if (n > max) { snprintf(msg, msglen, "row %d: at most %d %s, got %d", row, max, key, n); return -1; }
-    return n;
-}
-
-static int validate_grid(sb_store *s, const char *in, sb_buf *b, char *msg, size_t msglen) {
-    sb_json *j;
-    char e[SB_ERRLEN];
-    int rc = -1;
-    if (sb_json_parse(in, strlen(in), &j, e)) { snprintf(msg, msglen, "not valid JSON (%.200s)", e); return -1; }
-    int t = sb_json_type(j, SB_JSON_ROOT, NULL);
-    if (t != SB_JSON_ARR && !(t == SB_JSON_OBJ && sb_json_next(j, SB_JSON_ROOT, &(int){0}, &(const char *){NULL}) == 0)) {
-        snprintf(msg, msglen, "not a JSON array of rows");
-        goto out;
-    }
-    sb_jw w;
-    sb_jw_init(&w, b);
-    sb_jw_arr(&w);
-    size_t len = sb_json_len(j, SB_JSON_ROOT, NULL);
-    for (size_t i = 0; i < len; i++) {
-        int row = (int)i + 1, node = sb_json_at(j, SB_JSON_ROOT, i);
-        if (sb_json_type(j, node, NULL) != SB_JSON_OBJ) { snprintf(msg, msglen, "row %d is not an object", row); goto out; }
-        const char *br = sb_json_str(j, node, "branch");
-        if (!br || !*br) { snprintf(msg, msglen, "row %d has no branch", row); goto out; }
-        if (!sb_store_branch_exists(s, br)) { snprintf(msg, msglen, "row %d: branch '%s' does not exist", row, br); goto out; }
-        sb_jw_obj(&w);
-        sb_jw_kstr(&w, "branch", br);
-        if (grid_list(j, node, row, "countries", 50, &w, s, msg, msglen) < 0) goto out;
-        int ns = grid_list(j, node, row, "states", 100, &w, s, msg, msglen);
-        if (ns < 0) goto out;
-        if (ns > 0) {
-            int cn = sb_json_get(j, node, "countries");
-            size_t nc = sb_json_len(j, node, "countries");
-            if (nc == 0) { snprintf(msg, msglen, "row %d: state codes need a country (US, AU or CA)", row); goto out; }
-            for (size_t k = 0; k < nc; k++) {
-                const char *cc = sb_json_str(j, sb_json_at(j, cn, k), NULL);
-                if (strcmp(cc, "US") && strcmp(cc, "AU") && strcmp(cc, "CA")) {
-                    snprintf(msg, msglen, "row %d: state codes are only allowed for US, AU or CA, not '%s'", row, cc);
-                    goto out;
-                }
-            }
-        }
-        if (grid_list(j, node, row, "shipping", 20, &w, s, msg, msglen) < 0) goto out;
-        if (grid_list(j, node, row, "backups", 2, &w, s, msg, msglen) < 0) goto out;
-        sb_jw_end_obj(&w);
-    }
-    sb_jw_end_arr(&w);
-    rc = sb_jw_error(&w) ? -1 : 0;
-    if (rc) snprintf(msg, msglen, "the grid is too large");
-out:
-    sb_json_free(j);
-    return rc;
-}
-
 /* ---- the endpoints that receive the credentials -------------------------------- */
 
 /* Splits an http(s) URL with libcurl's parser (so "http://127.0.0.1@evil.example/" is
@@ -373,13 +293,13 @@ int sb_settings_amazon_endpoint(const char *value, char *host, size_t hostlen) {
 
 /* ---- validation ---------------------------------------------------------------- */
 
-#define REFUSE(...) do { char m_[300]; snprintf(m_, sizeof m_, __VA_ARGS__); \
+#define REFUSE(...) do { char m_[SB_ERRLEN]; snprintf(m_, sizeof m_, __VA_ARGS__); \
     rc = sb_seterr(err, SB_EINVAL, "%s: '%s' is not allowed: %s (allowed: %s)", d->name, value, m_, allowed); \
     goto out; } while (0)
 
 int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
                          const char *value, char **canon, char *err) {
-    char allowed[600], msg[300];
+    char allowed[600], msg[SB_ERRLEN];
     int rc = 0;
     char **list = NULL;
     sb_buf b;
@@ -470,7 +390,11 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_GRID:
-        if (validate_grid(s, *value ? value : "[]", &b, msg, sizeof msg)) REFUSE("%s", msg);
+        /* the reason first and whole; the grid's text is the caller's, not repeated */
+        if (sb_grid_check(s, *value ? value : "[]", &b, msg, sizeof msg)) {
+            rc = sb_seterr(err, SB_EINVAL, "%s: %s; nothing was saved", d->name, msg);
+            goto out;
+        }
         break;
     case SB_ST_BRANCH_LIST: case SB_ST_ENUM_LIST: case SB_ST_STRING_LIST: case SB_ST_MARKETPLACES: {
         if (!(list = parse_list(value, msg, sizeof msg))) REFUSE("%s", msg);

@@ -422,6 +422,10 @@ static void test_routing(void) {
     T_CONTAINS(error_of(&b), "orders.routing.grid");
     T_EQ(http("PUT", "/api/v1/routing", "{\"grid\":[{\"countries\":[\"US\"],\"branch\":\"Nowhere\"}]}", 1, NULL, &b), 400);
     T_CONTAINS(error_of(&b), "Nowhere");
+    /* the dashboard's emptied row would catch every order: refused with its row and why */
+    T_EQ(http("PUT", "/api/v1/routing", "{\"grid\":[{\"countries\":[\"AU\"],\"branch\":\"Sydney\"},"
+                                        "{\"countries\":[],\"states\":[],\"shipping\":[],\"branch\":\"Sydney\",\"backups\":[]}]}", 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "row 2 names no countries, states or shipping options");
     char *after = settings_dump();
     T_STREQ(after, before);
     free(after);
