@@ -340,6 +340,14 @@ loaders.attention = async function () {
         ' ', el('button', { type: 'button', onclick: () => retry(o.order) }, 'Retry')));
   }));
   if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 6 }, 'Nothing needs attention.')));
+  /* a list that stops says so; the bulk retry covers what is not shown */
+  const total = d.total === undefined ? d.orders.length : d.total;
+  $('#attention-count').textContent = total ? String(total) : '';
+  $('#attention-shown').textContent = total > d.orders.length
+    ? 'Showing ' + d.orders.length + ' of ' + total.toLocaleString('en') + ' held orders (the newest first).'
+    : (total ? total + ' held order' + (total === 1 ? '' : 's') + '.' : '');
+  if (d.unknown_sku) $('#attention-shown').textContent += ' ' + d.unknown_sku.toLocaleString('en') +
+    ' wait for a product (an unknown SKU): import it, then Retry links their lines and reserves the stock.';
 };
 async function fix(ref, body) {
   await guarded(async () => {
