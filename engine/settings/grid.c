@@ -131,7 +131,7 @@ static void write_list(sb_jw *w, const char *key, char codes[][32], int n) {
 
 #define FAIL(...) do { snprintf(msg, msglen, __VA_ARGS__); return -1; } while (0)
 
-static int check_row(sb_store *s, sb_json *j, int node, int row, sb_jw *w, char *msg, size_t msglen) {
+static int check_row(sb_store *s, const char *fba, sb_json *j, int node, int row, sb_jw *w, char *msg, size_t msglen) {
     char cc[50][32], st[100][32], sh[20][32], bk[2][32];
     int it = 0, any = 0;
     const char *key;
@@ -152,6 +152,9 @@ static int check_row(sb_store *s, sb_json *j, int node, int row, sb_jw *w, char 
     const char *br = sb_json_str(j, node, "branch");
     if (!br || !*br) FAIL("row %d has no branch", row);
     if (!sb_store_branch_exists(s, br)) FAIL("row %d: branch '%.60s' does not exist", row, br);
+    if (fba && *fba && !strcmp(br, fba))
+        FAIL("row %d: branch '%.60s' is the FBA branch (orders.fba_branch); merchant-fulfilled orders cannot be "
+             "routed there (allowed: a merchant branch)", row, br);
     int nc = read_list(j, node, row, "countries", 50, cc, msg, msglen);
     if (nc < 0) return -1;
     for (int i = 0; i < nc; i++)
@@ -190,6 +193,9 @@ static int check_row(sb_store *s, sb_json *j, int node, int row, sb_jw *w, char 
     for (int i = 0; i < nb; i++) {
         if (!sb_store_branch_exists(s, bk[i])) FAIL("row %d: backup branch '%s' does not exist", row, bk[i]);
         if (!strcmp(bk[i], br)) FAIL("row %d: backup branch '%s' is the row's branch", row, bk[i]);
+        if (fba && *fba && !strcmp(bk[i], fba))
+            FAIL("row %d: backup branch '%s' is the FBA branch (orders.fba_branch); merchant-fulfilled orders "
+                 "cannot be routed there (allowed: a merchant branch)", row, bk[i]);
     }
     if (!nc && !ns && !nh && !any)
         FAIL("row %d names no countries, states or shipping options, so it would catch every merchant-fulfilled "
@@ -208,7 +214,7 @@ static int check_row(sb_store *s, sb_json *j, int node, int row, sb_jw *w, char 
 }
 #undef FAIL
 
-int sb_grid_check(sb_store *s, const char *in, sb_buf *out, char *msg, size_t msglen) {
+int sb_grid_check(sb_store *s, const char *in, const char *fba, sb_buf *out, char *msg, size_t msglen) {
     sb_json *j = NULL;
     char e[SB_ERRLEN];
     int rc = -1;
@@ -224,7 +230,7 @@ int sb_grid_check(sb_store *s, const char *in, sb_buf *out, char *msg, size_t ms
     sb_jw_init(&w, out);
     sb_jw_arr(&w);
     for (size_t i = 0; i < len; i++)
-        if (check_row(s, j, sb_json_at(j, SB_JSON_ROOT, i), (int)i + 1, &w, msg, msglen)) goto out;
+        if (check_row(s, fba, j, sb_json_at(j, SB_JSON_ROOT, i), (int)i + 1, &w, msg, msglen)) goto out;
     sb_jw_end_arr(&w);
     rc = sb_jw_error(&w) ? -1 : 0;
     if (rc) snprintf(msg, msglen, "the grid is too large");

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 #include "core/util.h"
+#include "core/clock.h"
 #include "json/json.h"
+#include "rules/rules.h"
 #include "settings/grid.h"
 #include "settings/settings.h"
 
@@ -148,6 +150,7 @@ void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t out
     case SB_ST_URL: snprintf(out, outlen, "an https URL, an http URL to 127.0.0.1, localhost or [::1], 'sandbox', or empty"); break;
     case SB_ST_TZ: snprintf(out, outlen, "a time zone name such as UTC, Australia/Sydney or America/New_York"); break;
     case SB_ST_MARKETPLACES: snprintf(out, outlen, "a list of Amazon marketplace ids such as ATVPDKIKX0DER"); break;
+    case SB_ST_PATH: snprintf(out, outlen, "'default' (the built-in pack) or the folder of a rule pack that loads"); break;
     default: snprintf(out, outlen, "text"); break;
     }
 }
@@ -297,8 +300,18 @@ int sb_settings_amazon_endpoint(const char *value, char *host, size_t hostlen) {
     rc = sb_seterr(err, SB_EINVAL, "%s: '%s' is not allowed: %s (allowed: %s)", d->name, value, m_, allowed); \
     goto out; } while (0)
 
+static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const char *value, int by_engine,
+                    char **canon, char *err);
+
 int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
                          const char *value, char **canon, char *err) {
+    return validate(s, integ, d, value, 0, canon, err);
+}
+
+/* by_engine: a watermark the engine moves (from the data's or Amazon's clock, which may
+ * be ahead of this machine's): not refused for being in the future. */
+static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const char *value, int by_engine,
+                    char **canon, char *err) {
     char allowed[600], msg[SB_ERRLEN];
     int rc = 0;
     char **list = NULL;
@@ -332,14 +345,42 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         if (!in_allowed(d->allowed, value)) REFUSE("not one of the choices");
         sb_buf_printf(&b, "%s", value);
         break;
-    case SB_ST_STRING: case SB_ST_PATH:
+    case SB_ST_STRING:
         sb_buf_printf(&b, "%s", value);
         break;
+    case SB_ST_PATH: {
+        /* the pack is loaded now, so a wrong folder is refused here and not at the next
+         * sync ("the watermark stays at ?") */
+        if (!*value) value = "default";
+        if (strcmp(value, "default")) {
+            struct stat sb;
+            if (stat(value, &sb) != 0) REFUSE("no such folder");
+            if (!S_ISDIR(sb.st_mode)) REFUSE("not a folder (a rule pack is a folder of hook files)");
+            char report[SB_ERRLEN];
+            sb_rules *r = sb_rules_load_ex(value, NULL, report, sizeof report);
+            if (!r) {
+                report[strcspn(report, "\n")] = '\0';
+                REFUSE("the pack does not load: %.300s", report);
+            }
+            sb_rules_free(r);
+        }
+        sb_buf_printf(&b, "%s", value);
+        break;
+    }
     case SB_ST_DATETIME: {
         if (!*value) break;
         int64_t t = sb_time_parse(value);
         char ts[32];
         if (t < 0) REFUSE("not a valid date");
+        /* a start in the future downloads or sends nothing until then; an hour of slack
+         * for the watermarks the engine writes from Amazon's clock */
+        int64_t now = sb_now();
+        if (!by_engine && t > now + SB_SETTINGS_FUTURE_SLACK_S) {
+            char nows[32];
+            REFUSE("it is in the future (now is %s); nothing would be %s until then",
+                   sb_time_format(now, nows, sizeof nows),
+                   !strncmp(d->name, "stock.", 6) ? "sent" : "downloaded");
+        }
         sb_buf_printf(&b, "%s", sb_time_format(t, ts, sizeof ts));
         break;
     }
@@ -391,7 +432,11 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         break;
     case SB_ST_GRID:
         /* the reason first and whole; the grid's text is the caller's, not repeated */
-        if (sb_grid_check(s, *value ? value : "[]", &b, msg, sizeof msg)) {
+        char *fba = NULL;
+        if (sb_settings_get(s, integ, "orders.fba_branch", &fba, NULL, NULL)) fba = NULL;
+        int grc = sb_grid_check(s, *value ? value : "[]", fba, &b, msg, sizeof msg);
+        free(fba);
+        if (grc) {
             rc = sb_seterr(err, SB_EINVAL, "%s: %s; nothing was saved", d->name, msg);
             goto out;
         }
@@ -412,12 +457,13 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         }
         sb_jw_end_arr(&w);
         if (d->type == SB_ST_MARKETPLACES && !list[0]) REFUSE("at least one marketplace is needed");
+        if (!strcmp(d->name, "orders.statuses") && !list[0])
+            REFUSE("an empty list downloads no order; name at least one status");
         break;
     }
     }
     if (!b.data) sb_buf_append(&b, "", 0);
 out:
-    (void)integ;
     sb_settings_list_free(list);
     if (rc) { sb_buf_free(&b); *canon = NULL; }
     else *canon = b.data;
@@ -435,6 +481,42 @@ static int cross_check(sb_store *s, int64_t integ, const char *name, const char 
             rc = sb_seterr(err, SB_EINVAL, "%s: '%s' is already the %s (%s); FBA and merchant-fulfilled "
                            "orders need different branches", name, canon,
                            !strcmp(on, "orders.fba_branch") ? "FBA branch" : "merchant-fulfilled branch", on);
+        if (!rc && *canon && !strcmp(name, "orders.fba_branch")) {
+            /* the FBA branch may not already be a stock source or a routing target */
+            char *v = NULL;
+            if (!sb_settings_get(s, integ, "stock.branches", &v, NULL, NULL)) {
+                char **l = sb_settings_list(v);
+                for (int i = 0; l && l[i] && !rc; i++)
+                    if (!strcmp(l[i], canon))
+                        rc = sb_seterr(err, SB_EINVAL, "orders.fba_branch: '%s' is not allowed: it is in stock.branches "
+                                       "(stock sent to Amazon); remove it there first (allowed: a branch that is no stock "
+                                       "source and no routing target)", canon);
+                sb_settings_list_free(l);
+            }
+            free(v);
+            v = NULL;
+            if (!rc && !sb_settings_get(s, integ, "orders.routing.grid", &v, NULL, NULL)) {
+                sb_buf g;
+                char msg[SB_ERRLEN];
+                sb_buf_init(&g, 1 << 20);
+                if (sb_grid_check(s, v, canon, &g, msg, sizeof msg) && strstr(msg, "FBA branch"))
+                    rc = sb_seterr(err, SB_EINVAL, "orders.fba_branch: '%s' is not allowed: orders.routing.grid routes "
+                                   "merchant-fulfilled orders there (%s); change the grid first (allowed: a branch that is "
+                                   "no stock source and no routing target)", canon, msg);
+                sb_buf_free(&g);
+            }
+            free(v);
+        }
+    } else if (!strcmp(name, "stock.branches") &&
+               !sb_settings_get(s, integ, "orders.fba_branch", &other, NULL, NULL) && *other) {
+        /* Amazon holds the FBA stock and counts it itself: sending it as ours oversells */
+        char **l = sb_settings_list(canon);
+        for (int i = 0; l && l[i] && !rc; i++)
+            if (!strcmp(l[i], other))
+                rc = sb_seterr(err, SB_EINVAL, "stock.branches: '%s' is not allowed: it is the FBA branch "
+                               "(orders.fba_branch); Amazon holds and counts that stock itself (allowed: the "
+                               "merchant branches, or empty for all of them)", other);
+        sb_settings_list_free(l);
     } else if (!strcmp(name, "orders.customer_mode") && strstr(canon, "selected")) {
         if (!sb_settings_get(s, integ, "orders.customer_selected", &other, NULL, NULL) && !*other)
             rc = sb_seterr(err, SB_EINVAL, "orders.customer_mode: '%s' assigns orders to the selected "
@@ -448,12 +530,22 @@ static int cross_check(sb_store *s, int64_t integ, const char *name, const char 
     return rc;
 }
 
+static int set_value(sb_store *s, int64_t integ, const char *name, const char *value, int by_engine, char *err);
+
 int sb_settings_set(sb_store *s, int64_t integ, const char *name, const char *value, char *err) {
+    return set_value(s, integ, name, value, 0, err);
+}
+
+int sb_settings_set_watermark(sb_store *s, int64_t integ, const char *name, const char *value, char *err) {
+    return set_value(s, integ, name, value, 1, err);
+}
+
+static int set_value(sb_store *s, int64_t integ, const char *name, const char *value, int by_engine, char *err) {
     const sb_setting_def *d = sb_settings_find(name);
     if (!d) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
     char *canon = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sb_settings_validate(s, integ, d, value, &canon, err);
+    int rc = validate(s, integ, d, value, by_engine, &canon, err);
     if (rc) return rc;
     if ((rc = cross_check(s, integ, name, canon, err))) goto out;
     if ((rc = sb_store_prepare(s, "INSERT INTO settings(integration_id, name, value) VALUES (?,?,?) "

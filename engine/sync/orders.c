@@ -1198,7 +1198,7 @@ static void resume_save(sb_engine *e, const sb_orders_result *res, const char *t
 }
 
 static int set_watermark(sb_engine *e, const char *value, char *err) {
-    return sb_settings_set(e->store, e->integ, "orders.last_updated", value, err);
+    return sb_settings_set_watermark(e->store, e->integ, "orders.last_updated", value, err);
 }
 
 static int record_run(sb_engine *e, const sb_orders_result *r, const char *error) {
@@ -1419,7 +1419,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     if (res->reconciled) {
         char at[32];
         sb_time_format(now, at, sizeof at);
-        if ((rc = sb_settings_set(e->store, e->integ, "orders.last_reconciled", at, err))) goto out;
+        if ((rc = sb_settings_set_watermark(e->store, e->integ, "orders.last_reconciled", at, err))) goto out;
         sb_info("orders reconciliation integration=%s window=%s..%s: %ld order%s the normal windows missed "
                 "(%ld found by the overlap)", e->name, res->after, res->before, res->missed,
                 res->missed == 1 ? "" : "s", res->late);

@@ -247,6 +247,7 @@ static void test_settings_api(void) {
         char *name = strtok(line, "\t"), *value = strtok(NULL, "\t"), *expect = strtok(NULL, "\t");
         if (!name || !value || !expect) continue;
         if (!strcmp(value, "<empty>")) value = "";
+        if (value[0] == '@') continue;          /* a fixture of test_settings.c (a broken pack) */
         /* \t and \n escapes as in test_settings.c */
         char v[4096];
         size_t k = 0;
