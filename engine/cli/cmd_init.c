@@ -1,46 +1,154 @@
 /* cmd_init.c: `sellerbridge init` creates the database, its key file and the first
- * integration; `sellerbridge integration list|add` manages further ones. */
+ * integration; `sellerbridge integration list|add|remove` manages further ones. A refused
+ * init leaves nothing behind, a second one changes nothing unless it names a new
+ * integration, and the marketplaces must be of the integration's region. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "cli/cli.h"
 #include "core/util.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "store/store.h"
 
+/* The region of an Amazon marketplace id (REFERENCE.md section 3.2), and its country. */
+static const struct { const char *id, *country, *region; } mkt_regions[] = {
+    {"ATVPDKIKX0DER", "US", "na"}, {"A2EUQ1WTGCTBG2", "CA", "na"}, {"A1AM78C64UM0Y8", "MX", "na"},
+    {"A2Q3Y263D00KWC", "BR", "na"}, {"A1F83G8C2ARO7P", "UK", "eu"}, {"A1PA6795UKMFR9", "DE", "eu"},
+    {"A13V1IB3VIYZZH", "FR", "eu"}, {"APJ6JRA9NG5V4", "IT", "eu"}, {"A1RKKUPIHCS9HS", "ES", "eu"},
+    {"A1805IZSGTT6HS", "NL", "eu"}, {"A2NODRKZP88ZB9", "SE", "eu"}, {"A1C3SOZRARQ6R3", "PL", "eu"},
+    {"AMEN7PMS3EDWL", "BE", "eu"}, {"A28R8C7NBKEWEA", "IE", "eu"}, {"A33AVAJ2PDY3EV", "TR", "eu"},
+    {"A2VIGQ35RCS4UG", "AE", "eu"}, {"A17E79C6D8DWNP", "SA", "eu"}, {"ARBP9OOSHTCHU", "EG", "eu"},
+    {"AE08WJ6YKNBMC", "ZA", "eu"}, {"A21TJRUUN4KGV", "IN", "eu"}, {"A1VC38T7YXB528", "JP", "fe"},
+    {"A39IBJ37TRP1C6", "AU", "fe"}, {"A19VAU5U5O7RUS", "SG", "fe"},
+};
+
+static int mkt_index(const char *id) {
+    for (size_t i = 0; i < sizeof mkt_regions / sizeof *mkt_regions; i++)
+        if (!strcmp(mkt_regions[i].id, id)) return (int)i;
+    return -1;
+}
+
+/* Checks the marketplaces (canonical JSON list) against the region; with region NULL
+ * they must share one region, written to derived. 0, or -1 with err. */
+static int check_region(const char *region, const char *mkts_json, char *derived, size_t dlen, char *err) {
+    char **l = sb_settings_list(mkts_json);
+    int rc = 0;
+    const char *first = NULL;
+    for (int i = 0; l && l[i] && !rc; i++) {
+        int k = mkt_index(l[i]);
+        if (k < 0) continue;                    /* the setting's own check refuses it */
+        const char *want = region ? region : first;
+        if (want && strcmp(mkt_regions[k].region, want)) {
+            char same[256] = "";
+            size_t n = 0;
+            for (size_t j = 0; j < sizeof mkt_regions / sizeof *mkt_regions && n < sizeof same; j++)
+                if (!strcmp(mkt_regions[j].region, want))
+                    n += (size_t)snprintf(same + n, sizeof same - n, "%s%s %s", n ? ", " : "", mkt_regions[j].country, mkt_regions[j].id);
+            rc = sb_seterr(err, SB_EINVAL, "--marketplace %s (%s) is in region %s, not %s%s; one integration has one region "
+                           "(allowed with %s: %s); add another integration for the other region",
+                           l[i], mkt_regions[k].country, mkt_regions[k].region, want, region ? "" : " (that of the first marketplace)",
+                           want, same);
+        }
+        if (!first) first = mkt_regions[k].region;
+    }
+    if (!rc && derived) snprintf(derived, dlen, "%s", first ? first : "");
+    sb_settings_list_free(l);
+    return rc;
+}
+
+/* Removes what a failed init created: the database (and its -wal, -shm) and key file. */
+static void remove_created(const char *db, int db_existed, int key_existed) {
+    char p[4096];
+    if (!db_existed) {
+        unlink(db);
+        snprintf(p, sizeof p, "%s-wal", db);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-shm", db);
+        unlink(p);
+    }
+    if (!key_existed && !getenv("SELLERBRIDGE_KEY")) {
+        const char *kf = getenv("SELLERBRIDGE_KEY_FILE");
+        if (kf && *kf) snprintf(p, sizeof p, "%s", kf);
+        else snprintf(p, sizeof p, "%s.key", db);
+        unlink(p);
+    }
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
 static int run_init(sb_cli *cli, int argc, char **argv) {
     const char *name = "main", *region = NULL, *marketplaces = NULL, *seller = NULL;
+    int named = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--name") && i + 1 < argc) name = argv[++i];
+        if (!strcmp(argv[i], "--name") && i + 1 < argc) name = argv[++i], named = 1;
         else if (!strcmp(argv[i], "--region") && i + 1 < argc) region = argv[++i];
         else if (!strcmp(argv[i], "--marketplace") && i + 1 < argc) marketplaces = argv[++i];
         else if (!strcmp(argv[i], "--seller-id") && i + 1 < argc) seller = argv[++i];
         else return sb_cli_usage_error(&sb_cmd_init, "unknown argument '%s'", argv[i]);
     }
-    char err[SB_ERRLEN];
+    char err[SB_ERRLEN], keyfile[4096], derived[8] = "";
     unsigned char key[SB_KEY_LEN];
     sb_store *s = NULL;
     int64_t id = 0, rc = SB_EXIT_FAIL;
+    const char *kf = getenv("SELLERBRIDGE_KEY_FILE");
+    snprintf(keyfile, sizeof keyfile, "%s%s", kf && *kf ? kf : cli->db_path, kf && *kf ? "" : ".key");
+    int db_existed = file_exists(cli->db_path), key_existed = file_exists(keyfile);
+    /* the options are checked before anything is created: a refused init leaves nothing */
+    char *canon_region = NULL, *canon_mkts = NULL;
+    if (region && sb_settings_validate(NULL, 0, sb_settings_find("integration.region"), region, &canon_region, err)) goto fail_early;
+    if (marketplaces && sb_settings_validate(NULL, 0, sb_settings_find("integration.marketplaces"), marketplaces, &canon_mkts, err))
+        goto fail_early;
+    if (canon_mkts && check_region(canon_region, canon_mkts, derived, sizeof derived, err)) goto fail_early;
     if (sb_store_open(cli->db_path, SB_STORE_CREATE, &s, err)) goto fail;
     if (sb_secrets_key(cli->db_path, 1, key, err)) goto fail;
     int64_t existing;
     if (sb_store_integration(s, name, &existing, NULL, 0, NULL) == 0) {
-        printf("database %s is ready (schema %d); integration '%s' already exists\n",
+        printf("database %s is ready (schema %d); integration '%s' already exists; nothing changed\n",
                cli->db_path, sb_store_user_version(s), name);
         rc = SB_EXIT_OK;
         goto done;
     }
+    /* a second init without --name would add 'main' beside the integrations there, and
+     * every command would then ask which one */
+    if (!named) {
+        char names[512] = "";
+        sqlite3_stmt *st;
+        size_t n = 0;
+        if (sb_store_prepare(s, "SELECT name FROM integrations ORDER BY id", &st, err) == 0) {
+            while (sqlite3_step(st) == SQLITE_ROW && n < sizeof names)
+                n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", n ? ", " : "", sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+        }
+        if (n) {
+            snprintf(err, SB_ERRLEN, "database %s already has integration %s; nothing changed (to add another seller "
+                     "account: sellerbridge init --name NAME, or integration add NAME)", cli->db_path, names);
+            goto fail;
+        }
+    }
     if (sb_store_integration_add(s, name, &id, err)) goto fail;
+    if (!canon_region && *derived) region = derived;
     if (region && sb_settings_set(s, id, "integration.region", region, err)) goto fail;
     if (marketplaces && sb_settings_set(s, id, "integration.marketplaces", marketplaces, err)) goto fail;
     if (seller && sb_settings_set(s, id, "integration.seller_id", seller, err)) goto fail;
-    printf("database %s is ready (schema %d); integration '%s' created\n",
-           cli->db_path, sb_store_user_version(s), name);
+    printf("database %s is ready (schema %d); integration '%s' created%s%s%s\n",
+           cli->db_path, sb_store_user_version(s), name, region ? " (region " : "", region ? region : "", region ? ")" : "");
     rc = SB_EXIT_OK;
     goto done;
 fail:
-    fprintf(stderr, "sellerbridge init: %s\n", err);
+    sb_store_close(s);
+    s = NULL;
+    remove_created(cli->db_path, db_existed, key_existed);
+fail_early:
+    fprintf(stderr, "sellerbridge init: %s%s\n", err, db_existed ? "" : " (no database was created)");
 done:
+    free(canon_region);
+    free(canon_mkts);
     sb_store_close(s);
     return (int)rc;
 }
@@ -48,6 +156,75 @@ done:
 const sb_command sb_cmd_init = {"init", run_init,
     "Create the database (schema, key file) and the first integration",
     "init [--name NAME] [--region na|eu|fe] [--marketplace ID[,ID...]] [--seller-id ID]"};
+
+static long count_of(sb_store *s, const char *sql, int64_t id) {
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sb_store_prepare(s, sql, &st, NULL)) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* integration remove NAME [--yes] [--force]: says what it deletes; deletes only with
+ * --yes, and while orders are not yet confirmed to Amazon only with --force. The stock
+ * its open orders reserve is released first; the customers it made stay, unassigned. */
+static int remove_integration(sb_store *s, int argc, char **argv) {
+    const char *name = argv[2];
+    int yes = 0, force = 0;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--yes")) yes = 1;
+        else if (!strcmp(argv[i], "--force")) force = 1;
+        else return sb_cli_usage_error(&sb_cmd_integration, "unknown argument '%s'", argv[i]);
+    }
+    char err[SB_ERRLEN];
+    int64_t id;
+    if (sb_store_integration(s, name, &id, NULL, 0, err)) {
+        fprintf(stderr, "sellerbridge integration: no integration '%s' (see 'sellerbridge integration list')\n", name);
+        return SB_EXIT_FAIL;
+    }
+    long orders = count_of(s, "SELECT count(DISTINCT order_ref) FROM sales_orders WHERE integration_id = ?1", id);
+    long open = count_of(s, "SELECT count(DISTINCT order_ref) FROM sales_orders WHERE integration_id = ?1 "
+                            "AND stage IN ('open','needs_attention','rule_error','rejected')", id);
+    long queued = count_of(s, "SELECT count(*) FROM outbox WHERE integration_id = ?1 AND status IN ('pending','failed')", id);
+    long settings = count_of(s, "SELECT count(*) FROM settings WHERE integration_id = ?1", id);
+    printf("integration '%s' would be deleted with its %ld stored setting%s, its credentials, %ld order%s (their lines, "
+           "invoices and audit rows; %ld not yet dispatched and confirmed), %ld confirmation%s queued for Amazon; the "
+           "stock its open orders reserve is released; customers it made stay, unassigned\n",
+           name, settings, settings == 1 ? "" : "s", orders, orders == 1 ? "" : "s", open, queued, queued == 1 ? "" : "s");
+    if ((open > 0 || queued > 0) && !force) {
+        fprintf(stderr, "sellerbridge integration: '%s' has %ld order%s not yet confirmed to Amazon and %ld queued "
+                "confirmation%s; dispatch or cancel them first, or add --force to delete them anyway\n",
+                name, open, open == 1 ? "" : "s", queued, queued == 1 ? "" : "s");
+        return SB_EXIT_FAIL;
+    }
+    if (!yes) {
+        fprintf(stderr, "sellerbridge integration: nothing deleted; run again with --yes to delete '%s'\n", name);
+        return SB_EXIT_FAIL;
+    }
+    int rc = sb_store_begin(s, err);
+    sqlite3_stmt *st = NULL;
+    if (!rc && !(rc = sb_store_prepare(s, "SELECT id FROM sales_orders WHERE integration_id = ?1 "
+                                          "AND stage IN ('open','needs_attention')", &st, err))) {
+        sqlite3_bind_int64(st, 1, id);
+        while (!rc && sqlite3_step(st) == SQLITE_ROW) rc = sb_store_reserve_order(s, sqlite3_column_int64(st, 0), NULL, -1, err);
+        sqlite3_finalize(st);
+    }
+    if (!rc && !(rc = sb_store_prepare(s, "DELETE FROM integrations WHERE id = ?1", &st, err))) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "deleting the integration", err);
+        sqlite3_finalize(st);
+    }
+    if (!rc) rc = sb_store_commit(s, err);
+    else sb_store_rollback(s);
+    if (rc) {
+        fprintf(stderr, "sellerbridge integration: %s; nothing deleted\n", err);
+        return SB_EXIT_FAIL;
+    }
+    printf("integration '%s' deleted\n", name);
+    return SB_EXIT_OK;
+}
 
 static int run_integration(sb_cli *cli, int argc, char **argv) {
     if (argc < 2) return sb_cli_usage_error(&sb_cmd_integration, "missing subcommand");
@@ -74,6 +251,8 @@ static int run_integration(sb_cli *cli, int argc, char **argv) {
         int64_t id;
         if (sb_store_integration_add(s, argv[2], &id, err)) { fprintf(stderr, "sellerbridge integration: %s\n", err); rc = SB_EXIT_FAIL; }
         else printf("integration '%s' created\n", argv[2]);
+    } else if (!strcmp(argv[1], "remove") && argc >= 3) {
+        rc = remove_integration(s, argc, argv);
     } else {
         rc = sb_cli_usage_error(&sb_cmd_integration, "unknown subcommand '%s'", argv[1]);
     }
@@ -82,5 +261,7 @@ static int run_integration(sb_cli *cli, int argc, char **argv) {
 }
 
 const sb_command sb_cmd_integration = {"integration", run_integration,
-    "List or add integrations (seller accounts) in this database",
-    "integration list | integration add NAME"};
+    "List, add or remove integrations (seller accounts) in this database",
+    "integration list | integration add NAME | integration remove NAME [--yes] [--force]\n"
+    "  remove says what it deletes and deletes only with --yes; while the integration has orders\n"
+    "  not yet confirmed to Amazon (or confirmations queued) it also needs --force"};

@@ -60,6 +60,20 @@ static int list_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char *
     }
     if (cli->json) printf("]\n");
     sqlite3_finalize(st);
+    if (!cli->json) {
+        /* a list that stops says so: "showing 50 of 10925 orders (--limit N for more)" */
+        long total = 0, shown = 0;
+        if (!sb_store_prepare(s, "SELECT count(*), min(count(*), ?4) FROM sales_orders o WHERE o.integration_id = ?1 "
+                                 "AND (?2 IS NULL OR o.stage = ?2) AND (?3 IS NULL OR o.amazon_status = ?3)", &st, err)) {
+            sqlite3_bind_int64(st, 1, integ);
+            if (stage) sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
+            if (status) sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 4, limit < 0 ? 0 : limit);
+            if (sqlite3_step(st) == SQLITE_ROW) { total = sqlite3_column_int64(st, 0); shown = sqlite3_column_int64(st, 1); }
+            sqlite3_finalize(st);
+        }
+        if (total > shown) printf("showing %ld of %ld order rows (--limit N for more)\n", shown, total);
+    }
     return SB_EXIT_OK;
 }
 
@@ -160,8 +174,10 @@ static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, 
 }
 
 /* A person fixes a held order: another branch (its reserved stock moves with it) and/or
- * resolved. */
-static int fix_order(sb_store *s, int64_t integ, int argc, char **argv) {
+ * resolved. Resolving an order kept for a SKU that is now a product first stores it
+ * again the way a retry does (lines linked, stock reserved, hooks run), so the release
+ * never leaves a line unlinked with nothing reserved. */
+static int fix_order(sb_cli *cli, sb_store *s, int64_t integ, int argc, char **argv) {
     const char *ref = argv[2], *branch = NULL;
     int resolve = 0;
     for (int i = 3; i < argc; i++) {
@@ -170,12 +186,70 @@ static int fix_order(sb_store *s, int64_t integ, int argc, char **argv) {
         else return sb_cli_usage_error(&sb_cmd_orders, "unknown argument '%s'", argv[i]);
     }
     if (!branch && !resolve) return sb_cli_usage_error(&sb_cmd_orders, "fix needs --branch NAME and/or --resolve");
-    char err[SB_ERRLEN];
+    char err[SB_ERRLEN], sku[128];
+    int linked = 0;
+    if (resolve && sb_orders_unknown_sku(s, integ, ref, sku, sizeof sku)) {
+        sb_engine *e = NULL;
+        sb_orders_retry_result r;
+        int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
+        if (!rc) rc = sb_orders_retry_for(e, ref, SB_RETRY_UNKNOWN_SKU, &r, err);
+        sb_engine_close(e);
+        if (rc && rc != SB_EINVAL) {
+            fprintf(stderr, "sellerbridge orders: %s\n", err);
+            return SB_EXIT_FAIL;
+        }
+        /* still a SKU no product has: released as before (a line the inventory does not
+         * stock), and said so */
+        if (rc == SB_EINVAL) fprintf(stderr, "sellerbridge orders: warning: %s; releasing it with that line unlinked "
+                                     "(nothing reserved for it)\n", err);
+        else if (r.nkept && sb_orders_unknown_sku(s, integ, ref, sku, sizeof sku))
+            fprintf(stderr, "sellerbridge orders: warning: order %s: lines not linked: %s\n", ref, r.kept[0].why);
+        else linked = 1;
+    }
     if (sb_orders_fix(s, integ, ref, branch, resolve, "cli", err)) {
         fprintf(stderr, "sellerbridge orders: %s\n", err);
         return SB_EXIT_FAIL;
     }
-    printf("order %s:%s%s%s\n", sb_cli_text(ref), branch ? " branch " : "", branch ? sb_cli_text(branch) : "", resolve ? " resolved, now open" : "");
+    printf("order %s:%s%s%s%s\n", sb_cli_text(ref), linked ? " lines linked to products, stock reserved;" : "",
+           branch ? " branch " : "", branch ? sb_cli_text(branch) : "", resolve ? " resolved, now open" : "");
+    return SB_EXIT_OK;
+}
+
+/* orders retry [ID | --all] [--reason rule_error|unknown_sku]: re-runs held orders, one
+ * transaction each (a held order is never half fixed); without an ID every held order. */
+static int retry_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char **argv) {
+    const char *ref = NULL;
+    int kinds = SB_RETRY_RULE_ERROR | SB_RETRY_UNKNOWN_SKU, all = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--all")) all = 1;
+        else if (!strcmp(argv[i], "--reason") && i + 1 < argc) {
+            const char *r = argv[++i];
+            if (!strcmp(r, "rule_error")) kinds = SB_RETRY_RULE_ERROR;
+            else if (!strcmp(r, "unknown_sku")) kinds = SB_RETRY_UNKNOWN_SKU;
+            else return sb_cli_usage_error(&sb_cmd_orders, "--reason '%s' is not one of rule_error, unknown_sku", r);
+        } else if (argv[i][0] != '-' && !ref) ref = argv[i];
+        else return sb_cli_usage_error(&sb_cmd_orders, "unknown argument '%s'", argv[i]);
+    }
+    if (all && ref) return sb_cli_usage_error(&sb_cmd_orders, "retry takes an order id or --all, not both");
+    char err[SB_ERRLEN];
+    sb_engine *e = NULL;
+    sb_orders_retry_result r;
+    memset(&r, 0, sizeof r);
+    int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
+    if (!rc) rc = sb_orders_retry_for(e, ref, kinds, &r, err);
+    sb_engine_close(e);
+    if (rc) {
+        fprintf(stderr, "sellerbridge orders: %s\n", err);
+        return SB_EXIT_FAIL;
+    }
+    printf("%ld held %s\n", r.fixed, r.fixed == 1 ? "order now passes the rules and is stored"
+                                                 : "orders now pass the rules and are stored");
+    if (r.held) {
+        printf("%ld still held", r.held);
+        for (int i = 0; i < r.nkept; i++) printf("%s %s (%s)", i ? ";" : ":", sb_cli_text(r.kept[i].order), sb_cli_text(r.kept[i].why));
+        if (r.held > r.nkept) printf("; and %ld more", r.held - r.nkept);
+        printf("\n");
+    }
     return SB_EXIT_OK;
 }
 
@@ -209,7 +283,6 @@ static int run_orders(sb_cli *cli, int argc, char **argv) {
     const char *sub = argv[1];
     sb_store *s;
     int64_t integ;
-    char err[SB_ERRLEN];
     if (strcmp(sub, "list") && strcmp(sub, "check") && argc < 3 && strcmp(sub, "retry"))
         return sb_cli_usage_error(&sb_cmd_orders, "'%s' needs an order id", sub);
     if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
@@ -218,16 +291,8 @@ static int run_orders(sb_cli *cli, int argc, char **argv) {
     else if (!strcmp(sub, "show")) rc = show_order(cli, s, integ, argv[2], 0);
     else if (!strcmp(sub, "explain")) rc = show_order(cli, s, integ, argv[2], 1);
     else if (!strcmp(sub, "raw")) rc = raw_order(s, integ, argv[2]);
-    else if (!strcmp(sub, "fix")) rc = fix_order(s, integ, argc, argv);
-    else if (!strcmp(sub, "retry")) {
-        sb_engine *e;
-        long fixed = 0;
-        int r = sb_engine_open(s, cli->db_path, integ, &e, err);
-        if (!r) r = sb_orders_retry(e, argc > 2 ? argv[2] : NULL, &fixed, err);
-        if (r) { fprintf(stderr, "sellerbridge orders: %s\n", err); rc = SB_EXIT_FAIL; }
-        else printf("%ld held order%s now pass the rules and are stored\n", fixed, fixed == 1 ? "" : "s");
-        if (!r || e) sb_engine_close(e);
-    } else if (!strcmp(sub, "check")) {
+    else if (!strcmp(sub, "fix")) rc = fix_order(cli, s, integ, argc, argv);
+    else if (!strcmp(sub, "retry")) rc = retry_orders(cli, s, integ, argc, argv); else if (!strcmp(sub, "check")) {
         char report[4096];
         int n = sb_orders_check_reserved(s, report, sizeof report);
         if (n < 0) { fprintf(stderr, "sellerbridge orders: check failed\n"); rc = SB_EXIT_FAIL; }
@@ -243,7 +308,10 @@ const sb_command sb_cmd_orders = {"orders", run_orders,
     "orders list [--stage open|needs_attention|rule_error|rejected|dispatched|cancelled] [--status S] [--limit N]\n"
     "       orders show ID | explain ID | raw ID          (raw: the order's JSON as Amazon sent it)\n"
     "       orders fix ID [--branch NAME] [--resolve]     (an order needing attention)\n"
-    "       orders retry [ID]                              (re-run held orders after fixing the rule pack)\n"
+    "       orders retry [ID | --all] [--reason rule_error|unknown_sku]\n"
+    "                                                      (re-run held orders after fixing the rule pack, or after\n"
+    "                                                       importing the products their SKUs lacked: lines linked,\n"
+    "                                                       stock reserved; without ID every held order)\n"
     "       orders check                                   (reserved stock equals open order lines)"};
 
 static int run_invoices(sb_cli *cli, int argc, char **argv) {

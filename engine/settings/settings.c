@@ -12,7 +12,10 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 #include "core/util.h"
+#include "core/clock.h"
 #include "json/json.h"
+#include "rules/rules.h"
+#include "settings/grid.h"
 #include "settings/settings.h"
 
 #define STATUSES "PENDING_AVAILABILITY|PENDING|UNSHIPPED|PARTIALLY_SHIPPED|SHIPPED|CANCELLED|UNFULFILLABLE"
@@ -143,10 +146,11 @@ void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t out
     case SB_ST_GROUP: snprintf(out, outlen, "the name of an existing customer group"); break;
     case SB_ST_GL: snprintf(out, outlen, "the code of an existing GL account"); break;
     case SB_ST_STRING_LIST: snprintf(out, outlen, "a list of texts (JSON array or comma-separated)"); break;
-    case SB_ST_GRID: snprintf(out, outlen, "a JSON array of rows {\"countries\":[..], \"states\":[..], \"shipping\":[..], \"branch\":\"..\", \"backups\":[at most 2]}"); break;
+    case SB_ST_GRID: snprintf(out, outlen, "a JSON array of rows {\"countries\":[ISO codes], \"states\":[US/AU/CA codes], \"shipping\":[Amazon service levels or programs], \"branch\":\"..\", \"backups\":[at most 2]}, each naming at least one condition or \"any\": true"); break;
     case SB_ST_URL: snprintf(out, outlen, "an https URL, an http URL to 127.0.0.1, localhost or [::1], 'sandbox', or empty"); break;
     case SB_ST_TZ: snprintf(out, outlen, "a time zone name such as UTC, Australia/Sydney or America/New_York"); break;
     case SB_ST_MARKETPLACES: snprintf(out, outlen, "a list of Amazon marketplace ids such as ATVPDKIKX0DER"); break;
+    case SB_ST_PATH: snprintf(out, outlen, "'default' (the built-in pack) or the folder of a rule pack that loads"); break;
     default: snprintf(out, outlen, "text"); break;
     }
 }
@@ -236,87 +240,6 @@ static int valid_tz(const char *v) {
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* Checks the list `key` of grid row `row` (node) and appends it canonically; returns
- * the number of items or -1 with msg. Codes must be upper case; backups must exist. */
-static int grid_list(sb_json *j, int node, int row, const char *key, int max, sb_jw *w,
-                     sb_store *s, char *msg, size_t msglen) {
-    int check_branch = !strcmp(key, "backups");
-    int t = sb_json_type(j, node, key), n = 0;
-    sb_jw_key(w, key);
-    sb_jw_arr(w);
-    if (t == SB_JSON_ARR) {
-        size_t len = sb_json_len(j, node, key);
-        int arr = sb_json_get(j, node, key);
-        for (size_t i = 0; i < len; i++, n++) {
-            const char *v = sb_json_str(j, sb_json_at(j, arr, i), NULL);
-            if (!v || !*v) { snprintf(msg, msglen, "row %d: %s item %zu is not a text", row, key, i + 1); return -1; }
-            if (check_branch && !sb_store_branch_exists(s, v)) { snprintf(msg, msglen, "row %d: backup branch '%s' does not exist", row, v); return -1; }
-            if (!check_branch)
-                for (const char *p = v; *p; p++)
-                    if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
-                        snprintf(msg, msglen, "row %d: %s code '%s' must be upper-case letters, digits or _", row, key, v);
-                        return -1;
-                    }
-            sb_jw_str(w, v);
-        }
-    } else if (t != SB_JSON_NONE && t != SB_JSON_NULL && t != SB_JSON_OBJ) {
-        snprintf(msg, msglen, "row %d: %s must be a list", row, key);
-        return -1;
-    }
-    sb_jw_end_arr(w);
-    if (n > max) { snprintf(msg, msglen, "row %d: at most %d %s, got %d", row, max, key, n); return -1; }
-    return n;
-}
-
-static int validate_grid(sb_store *s, const char *in, sb_buf *b, char *msg, size_t msglen) {
-    sb_json *j;
-    char e[SB_ERRLEN];
-    int rc = -1;
-    if (sb_json_parse(in, strlen(in), &j, e)) { snprintf(msg, msglen, "not valid JSON (%.200s)", e); return -1; }
-    int t = sb_json_type(j, SB_JSON_ROOT, NULL);
-    if (t != SB_JSON_ARR && !(t == SB_JSON_OBJ && sb_json_next(j, SB_JSON_ROOT, &(int){0}, &(const char *){NULL}) == 0)) {
-        snprintf(msg, msglen, "not a JSON array of rows");
-        goto out;
-    }
-    sb_jw w;
-    sb_jw_init(&w, b);
-    sb_jw_arr(&w);
-    size_t len = sb_json_len(j, SB_JSON_ROOT, NULL);
-    for (size_t i = 0; i < len; i++) {
-        int row = (int)i + 1, node = sb_json_at(j, SB_JSON_ROOT, i);
-        if (sb_json_type(j, node, NULL) != SB_JSON_OBJ) { snprintf(msg, msglen, "row %d is not an object", row); goto out; }
-        const char *br = sb_json_str(j, node, "branch");
-        if (!br || !*br) { snprintf(msg, msglen, "row %d has no branch", row); goto out; }
-        if (!sb_store_branch_exists(s, br)) { snprintf(msg, msglen, "row %d: branch '%s' does not exist", row, br); goto out; }
-        sb_jw_obj(&w);
-        sb_jw_kstr(&w, "branch", br);
-        if (grid_list(j, node, row, "countries", 50, &w, s, msg, msglen) < 0) goto out;
-        int ns = grid_list(j, node, row, "states", 100, &w, s, msg, msglen);
-        if (ns < 0) goto out;
-        if (ns > 0) {
-            int cn = sb_json_get(j, node, "countries");
-            size_t nc = sb_json_len(j, node, "countries");
-            if (nc == 0) { snprintf(msg, msglen, "row %d: state codes need a country (US, AU or CA)", row); goto out; }
-            for (size_t k = 0; k < nc; k++) {
-                const char *cc = sb_json_str(j, sb_json_at(j, cn, k), NULL);
-                if (strcmp(cc, "US") && strcmp(cc, "AU") && strcmp(cc, "CA")) {
-                    snprintf(msg, msglen, "row %d: state codes are only allowed for US, AU or CA, not '%s'", row, cc);
-                    goto out;
-                }
-            }
-        }
-        if (grid_list(j, node, row, "shipping", 20, &w, s, msg, msglen) < 0) goto out;
-        if (grid_list(j, node, row, "backups", 2, &w, s, msg, msglen) < 0) goto out;
-        sb_jw_end_obj(&w);
-    }
-    sb_jw_end_arr(&w);
-    rc = sb_jw_error(&w) ? -1 : 0;
-    if (rc) snprintf(msg, msglen, "the grid is too large");
-out:
-    sb_json_free(j);
-    return rc;
-}
-
 /* ---- the endpoints that receive the credentials -------------------------------- */
 
 /* Splits an http(s) URL with libcurl's parser (so "http://127.0.0.1@evil.example/" is
@@ -373,13 +296,23 @@ int sb_settings_amazon_endpoint(const char *value, char *host, size_t hostlen) {
 
 /* ---- validation ---------------------------------------------------------------- */
 
-#define REFUSE(...) do { char m_[300]; snprintf(m_, sizeof m_, __VA_ARGS__); \
+#define REFUSE(...) do { char m_[SB_ERRLEN]; snprintf(m_, sizeof m_, __VA_ARGS__); \
     rc = sb_seterr(err, SB_EINVAL, "%s: '%s' is not allowed: %s (allowed: %s)", d->name, value, m_, allowed); \
     goto out; } while (0)
 
+static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const char *value, int by_engine,
+                    char **canon, char *err);
+
 int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
                          const char *value, char **canon, char *err) {
-    char allowed[600], msg[300];
+    return validate(s, integ, d, value, 0, canon, err);
+}
+
+/* by_engine: a watermark the engine moves (from the data's or Amazon's clock, which may
+ * be ahead of this machine's): not refused for being in the future. */
+static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const char *value, int by_engine,
+                    char **canon, char *err) {
+    char allowed[600], msg[SB_ERRLEN];
     int rc = 0;
     char **list = NULL;
     sb_buf b;
@@ -412,14 +345,42 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         if (!in_allowed(d->allowed, value)) REFUSE("not one of the choices");
         sb_buf_printf(&b, "%s", value);
         break;
-    case SB_ST_STRING: case SB_ST_PATH:
+    case SB_ST_STRING:
         sb_buf_printf(&b, "%s", value);
         break;
+    case SB_ST_PATH: {
+        /* the pack is loaded now, so a wrong folder is refused here and not at the next
+         * sync ("the watermark stays at ?") */
+        if (!*value) value = "default";
+        if (strcmp(value, "default")) {
+            struct stat sb;
+            if (stat(value, &sb) != 0) REFUSE("no such folder");
+            if (!S_ISDIR(sb.st_mode)) REFUSE("not a folder (a rule pack is a folder of hook files)");
+            char report[SB_ERRLEN];
+            sb_rules *r = sb_rules_load_ex(value, NULL, report, sizeof report);
+            if (!r) {
+                report[strcspn(report, "\n")] = '\0';
+                REFUSE("the pack does not load: %.300s", report);
+            }
+            sb_rules_free(r);
+        }
+        sb_buf_printf(&b, "%s", value);
+        break;
+    }
     case SB_ST_DATETIME: {
         if (!*value) break;
         int64_t t = sb_time_parse(value);
         char ts[32];
         if (t < 0) REFUSE("not a valid date");
+        /* a start in the future downloads or sends nothing until then; an hour of slack
+         * for the watermarks the engine writes from Amazon's clock */
+        int64_t now = sb_now();
+        if (!by_engine && t > now + SB_SETTINGS_FUTURE_SLACK_S) {
+            char nows[32];
+            REFUSE("it is in the future (now is %s); nothing would be %s until then",
+                   sb_time_format(now, nows, sizeof nows),
+                   !strncmp(d->name, "stock.", 6) ? "sent" : "downloaded");
+        }
         sb_buf_printf(&b, "%s", sb_time_format(t, ts, sizeof ts));
         break;
     }
@@ -470,7 +431,15 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_GRID:
-        if (validate_grid(s, *value ? value : "[]", &b, msg, sizeof msg)) REFUSE("%s", msg);
+        /* the reason first and whole; the grid's text is the caller's, not repeated */
+        char *fba = NULL;
+        if (sb_settings_get(s, integ, "orders.fba_branch", &fba, NULL, NULL)) fba = NULL;
+        int grc = sb_grid_check(s, *value ? value : "[]", fba, &b, msg, sizeof msg);
+        free(fba);
+        if (grc) {
+            rc = sb_seterr(err, SB_EINVAL, "%s: %s; nothing was saved", d->name, msg);
+            goto out;
+        }
         break;
     case SB_ST_BRANCH_LIST: case SB_ST_ENUM_LIST: case SB_ST_STRING_LIST: case SB_ST_MARKETPLACES: {
         if (!(list = parse_list(value, msg, sizeof msg))) REFUSE("%s", msg);
@@ -488,12 +457,13 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
         }
         sb_jw_end_arr(&w);
         if (d->type == SB_ST_MARKETPLACES && !list[0]) REFUSE("at least one marketplace is needed");
+        if (!strcmp(d->name, "orders.statuses") && !list[0])
+            REFUSE("an empty list downloads no order; name at least one status");
         break;
     }
     }
     if (!b.data) sb_buf_append(&b, "", 0);
 out:
-    (void)integ;
     sb_settings_list_free(list);
     if (rc) { sb_buf_free(&b); *canon = NULL; }
     else *canon = b.data;
@@ -511,6 +481,42 @@ static int cross_check(sb_store *s, int64_t integ, const char *name, const char 
             rc = sb_seterr(err, SB_EINVAL, "%s: '%s' is already the %s (%s); FBA and merchant-fulfilled "
                            "orders need different branches", name, canon,
                            !strcmp(on, "orders.fba_branch") ? "FBA branch" : "merchant-fulfilled branch", on);
+        if (!rc && *canon && !strcmp(name, "orders.fba_branch")) {
+            /* the FBA branch may not already be a stock source or a routing target */
+            char *v = NULL;
+            if (!sb_settings_get(s, integ, "stock.branches", &v, NULL, NULL)) {
+                char **l = sb_settings_list(v);
+                for (int i = 0; l && l[i] && !rc; i++)
+                    if (!strcmp(l[i], canon))
+                        rc = sb_seterr(err, SB_EINVAL, "orders.fba_branch: '%s' is not allowed: it is in stock.branches "
+                                       "(stock sent to Amazon); remove it there first (allowed: a branch that is no stock "
+                                       "source and no routing target)", canon);
+                sb_settings_list_free(l);
+            }
+            free(v);
+            v = NULL;
+            if (!rc && !sb_settings_get(s, integ, "orders.routing.grid", &v, NULL, NULL)) {
+                sb_buf g;
+                char msg[SB_ERRLEN];
+                sb_buf_init(&g, 1 << 20);
+                if (sb_grid_check(s, v, canon, &g, msg, sizeof msg) && strstr(msg, "FBA branch"))
+                    rc = sb_seterr(err, SB_EINVAL, "orders.fba_branch: '%s' is not allowed: orders.routing.grid routes "
+                                   "merchant-fulfilled orders there (%s); change the grid first (allowed: a branch that is "
+                                   "no stock source and no routing target)", canon, msg);
+                sb_buf_free(&g);
+            }
+            free(v);
+        }
+    } else if (!strcmp(name, "stock.branches") &&
+               !sb_settings_get(s, integ, "orders.fba_branch", &other, NULL, NULL) && *other) {
+        /* Amazon holds the FBA stock and counts it itself: sending it as ours oversells */
+        char **l = sb_settings_list(canon);
+        for (int i = 0; l && l[i] && !rc; i++)
+            if (!strcmp(l[i], other))
+                rc = sb_seterr(err, SB_EINVAL, "stock.branches: '%s' is not allowed: it is the FBA branch "
+                               "(orders.fba_branch); Amazon holds and counts that stock itself (allowed: the "
+                               "merchant branches, or empty for all of them)", other);
+        sb_settings_list_free(l);
     } else if (!strcmp(name, "orders.customer_mode") && strstr(canon, "selected")) {
         if (!sb_settings_get(s, integ, "orders.customer_selected", &other, NULL, NULL) && !*other)
             rc = sb_seterr(err, SB_EINVAL, "orders.customer_mode: '%s' assigns orders to the selected "
@@ -524,12 +530,22 @@ static int cross_check(sb_store *s, int64_t integ, const char *name, const char 
     return rc;
 }
 
+static int set_value(sb_store *s, int64_t integ, const char *name, const char *value, int by_engine, char *err);
+
 int sb_settings_set(sb_store *s, int64_t integ, const char *name, const char *value, char *err) {
+    return set_value(s, integ, name, value, 0, err);
+}
+
+int sb_settings_set_watermark(sb_store *s, int64_t integ, const char *name, const char *value, char *err) {
+    return set_value(s, integ, name, value, 1, err);
+}
+
+static int set_value(sb_store *s, int64_t integ, const char *name, const char *value, int by_engine, char *err) {
     const sb_setting_def *d = sb_settings_find(name);
     if (!d) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
     char *canon = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sb_settings_validate(s, integ, d, value, &canon, err);
+    int rc = validate(s, integ, d, value, by_engine, &canon, err);
     if (rc) return rc;
     if ((rc = cross_check(s, integ, name, canon, err))) goto out;
     if ((rc = sb_store_prepare(s, "INSERT INTO settings(integration_id, name, value) VALUES (?,?,?) "

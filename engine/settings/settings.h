@@ -44,10 +44,22 @@ int sb_settings_sends_credentials(const char *name);
 int sb_settings_url_loopback(const char *url);
 int sb_settings_amazon_endpoint(const char *value, char *host, size_t hostlen);
 
-/* Validates value for d and writes its canonical text (malloc'd) to *canon. */
+/* A date-time setting (a download's or upload's start) more than this far ahead of the
+ * clock is refused: nothing would happen until then. The slack covers watermarks the
+ * engine writes from Amazon's clock. */
+#define SB_SETTINGS_FUTURE_SLACK_S 3600
+
+/* Validates value for d and writes its canonical text (malloc'd) to *canon. Checked when
+ * set, not later: rules.pack is loaded, orders.statuses may not be empty, a date-time
+ * may not be in the future, the FBA branch (orders.fba_branch) is refused as a routing
+ * row's branch or backup and (sb_settings_set) in stock.branches. */
 int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
                          const char *value, char **canon, char *err);
 int sb_settings_set(sb_store *s, int64_t integ, const char *name, const char *value, char *err);
+/* The same for a watermark the engine moves after a run (orders.last_updated, ...): its
+ * value comes from the data or Amazon's clock, so it is not refused for being ahead of
+ * this machine's clock. */
+int sb_settings_set_watermark(sb_store *s, int64_t integ, const char *name, const char *value, char *err);
 int sb_settings_unset(sb_store *s, int64_t integ, const char *name, char *err);
 /* *value is malloc'd (the default when unset); *is_set says whether it was stored. */
 int sb_settings_get(sb_store *s, int64_t integ, const char *name, char **value,

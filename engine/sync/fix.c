@@ -43,6 +43,26 @@ int sb_orders_fix(sb_store *s, int64_t integ, const char *ref, const char *branc
                        "(rule errors: fix the pack and run 'orders retry')", ref, stage);
         goto out;
     }
+    if (resolve) {
+        /* a line whose SKU has become a product since: releasing it here would leave the
+         * line unlinked with nothing reserved; the retry links it as a download would */
+        char sku[128] = "";
+        if ((rc = sb_store_prepare(s, "SELECT l.sku FROM sales_orders o JOIN sales_order_lines l ON l.order_id = o.id "
+                                      "WHERE o.integration_id = ?1 AND o.order_ref = ?2 AND l.stock_bearing = 1 "
+                                      "AND l.product_id IS NULL AND EXISTS (SELECT 1 FROM products p WHERE p.sku = l.sku) "
+                                      "ORDER BY o.split_no, l.line_no LIMIT 1", &st, err))) goto out;
+        sqlite3_bind_int64(st, 1, integ);
+        sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) snprintf(sku, sizeof sku, "%s", sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        st = NULL;
+        if (*sku) {
+            rc = sb_seterr(err, SB_EINVAL, "order %s: SKU '%s' is now a product but its line is not linked yet; "
+                           "retry the order first ('orders retry %s' or the dashboard's Retry): it links the line "
+                           "and reserves the stock", ref, sku, ref);
+            goto out;
+        }
+    }
     if (branch && strcmp(branch, old_branch)) {
         /* the reservation moves with the order (Amazon-fulfilled orders reserve nothing) */
         if (*old_branch && (rc = sb_store_reserve_order(s, oid, old_branch, -1, err))) goto out;

@@ -127,6 +127,7 @@ typedef struct octx {
     char keep_inv[SB_MAX_SPLITS + 1][32], keep_inv_date[SB_MAX_SPLITS + 1][16];
     int keep_open;                /* a person released it: it stays open */
     const char *note;             /* added to its attention reason: what a person's choice overrode */
+    const char *relink;           /* stored again by a retry because its SKUs are now products: why */
     char err[SB_ERRLEN];
 } octx;
 
@@ -737,6 +738,21 @@ static int store_new(octx *c, const sb_order *o, const sb_decision *d, int norm_
                      const char *ref);
 static int delete_order(octx *c, const char *ref);
 
+/* The audit row of a retry that linked an order's lines: {"action": "relink", "why": ...}. */
+static int audit_relink(octx *c, const char *ref, const char *why) {
+    sb_buf b;
+    sb_buf_init(&b, 4096);
+    sb_jw w;
+    sb_jw_init(&w, &b);
+    sb_jw_obj(&w);
+    sb_jw_kstr(&w, "action", "relink");
+    sb_jw_kstr(&w, "why", why);
+    sb_jw_end_obj(&w);
+    int rc = sb_jw_error(&w) ? sb_seterr(c->err, SB_ENOMEM, "order %s: audit too large", ref) : audit(c, ref, "retry", b.data);
+    sb_buf_free(&b);
+    return rc;
+}
+
 /* Stores an order that nothing has left of again from what Amazon now says, keeping its
  * invoice numbers and what a person decided. */
 static int store_again(octx *c, const sb_order *o, const sb_decision *d, const seen_row *rows, int n,
@@ -750,8 +766,8 @@ static int store_again(octx *c, const sb_order *o, const sb_decision *d, const s
         /* the branch a person chose stays; the whole order goes there */
         const char *route = d->nsplits >= 1 ? d->splits[0].branch : NULL;
         if (d->nsplits > 1 || !same(route, pbranch))
-            snprintf(note, sizeof note, "Amazon changed the order (%.200s): kept branch %s a person chose; the rules now give %s%s",
-                     df->text, pbranch, route && *route ? route : "no branch", d->nsplits > 1 ? " and more (a split)" : "");
+            snprintf(note, sizeof note, "%s (%.200s): kept branch %s a person chose; the rules now give %s%s",
+                     c->relink ? "Stored again" : "Amazon changed the order", df->text, pbranch, route && *route ? route : "no branch", d->nsplits > 1 ? " and more (a split)" : "");
         all = calloc((size_t)(o->nlines > 0 ? o->nlines : 1), sizeof *all);
         if (!all) return sb_seterr(c->err, SB_ENOMEM, "order %s: out of memory", o->order_id);
         for (int i = 0; i < o->nlines; i++) all[i] = (sb_split_line){i, o->lines[i].qty};
@@ -761,8 +777,8 @@ static int store_again(octx *c, const sb_order *o, const sb_decision *d, const s
     int keep_open = released && !strcmp(rows[0].stage, "open");
     if (keep_open && d->attention) {
         size_t k = strlen(note);
-        snprintf(note + k, sizeof note - k, "%sAmazon changed the order (%.200s): kept open as a person released it; the rules now say: %.150s",
-                 k ? "; " : "", df->text, d->attention_reason ? d->attention_reason : "needs attention");
+        snprintf(note + k, sizeof note - k, "%s%s (%.200s): kept open as a person released it; the rules now say: %.150s",
+                 k ? "; " : "", c->relink ? "Stored again" : "Amazon changed the order", df->text, d->attention_reason ? d->attention_reason : "needs attention");
     }
     c->nkeep = n;
     for (int i = 0; i < n && i <= SB_MAX_SPLITS; i++) {
@@ -773,7 +789,8 @@ static int store_again(octx *c, const sb_order *o, const sb_decision *d, const s
     c->keep_open = keep_open;
     c->note = *note ? note : NULL;
     long created = c->res->created, held = c->res->held;
-    if (!(rc = audit_amazon(c, o->order_id, "update", df->text, "kept", *pbranch ? pbranch : NULL)) &&
+    if (!(rc = c->relink ? audit_relink(c, o->order_id, c->relink)
+                         : audit_amazon(c, o->order_id, "update", df->text, "kept", *pbranch ? pbranch : NULL)) &&
         !(rc = delete_order(c, o->order_id)))
         rc = store_new(c, o, &d2, 0, NULL, o->order_id);
     c->res->created = created;
@@ -787,13 +804,16 @@ static int store_again(octx *c, const sb_order *o, const sb_decision *d, const s
 
 /* An order we already have, seen again. decided: the hooks decided it (no rule error, it
  * normalised), so it can follow Amazon; otherwise only its status and JSON are refreshed. */
-static int update_seen(octx *c, const sb_order *o, const sb_decision *d, int decided) {
+/* The stored rows (splits) of order ref into rows (at most SB_MAX_SPLITS + 1): their
+ * count, or SB_EIO; *live counts those not cancelled, *all_left / *some_left say whether
+ * all of those / some line of them left the warehouse. */
+static int load_rows(octx *c, const char *ref, seen_row *rows, int *live, int *all_left, int *some_left) {
     sqlite3_stmt *st = S(c, S_ROWS);
     if (!st) return SB_EIO;
     sqlite3_bind_int64(st, 1, c->e->integ);
-    bt(st, 2, o->order_id);
-    seen_row rows[SB_MAX_SPLITS + 1];
-    int n = 0, rc = 0, all_left = 1, some_left = 0, live = 0;
+    bt(st, 2, ref);
+    int n = 0;
+    *live = 0, *all_left = 1, *some_left = 0;
     while (sqlite3_step(st) == SQLITE_ROW && n <= SB_MAX_SPLITS) {
         seen_row *r = &rows[n++];
         r->id = sqlite3_column_int64(st, 0);
@@ -804,12 +824,20 @@ static int update_seen(octx *c, const sb_order *o, const sb_decision *d, int dec
         r->some_left = r->dispatched || sqlite3_column_int(st, 5);
         snprintf(r->branch, sizeof r->branch, "%s", sqlite3_column_text(st, 6));
         if (strcmp(r->stage, "cancelled")) {
-            live++;
-            if (!r->dispatched) all_left = 0;
-            if (r->some_left) some_left = 1;
+            (*live)++;
+            if (!r->dispatched) *all_left = 0;
+            if (r->some_left) *some_left = 1;
         }
     }
     sqlite3_reset(st);
+    return n;
+}
+
+static int update_seen(octx *c, const sb_order *o, const sb_decision *d, int decided) {
+    seen_row rows[SB_MAX_SPLITS + 1];
+    int rc = 0, all_left = 1, some_left = 0, live = 0;
+    int n = load_rows(c, o->order_id, rows, &live, &all_left, &some_left);
+    if (n < 0) return n;
     if (n == 0) return 0;
     order_diff df;
     if ((rc = order_diff_of(c, rows[0].id, o, &df))) return rc;
@@ -886,6 +914,31 @@ static int update_seen(octx *c, const sb_order *o, const sb_decision *d, int dec
         return audit_amazon(c, o->order_id, "refresh", df.text, NULL, NULL);
     }
     return store_again(c, o, d, rows, n, &df);
+}
+
+/* A retry of an order kept for an unknown SKU (held, or released by a person with its
+ * line unlinked): stored again from its Amazon JSON exactly as a download stores an
+ * order Amazon changed (store_again): lines linked to the products imported since, kits
+ * expanded, stock reserved, the hooks' decisions applied, invoice numbers and a person's
+ * branch kept. 1 when it cannot be (something of it has left, or it is cancelled), with
+ * why in c->err; 0 when stored; negative on a store error. */
+static int relink_order(octx *c, const sb_order *o, const sb_decision *d) {
+    seen_row rows[SB_MAX_SPLITS + 1];
+    int all_left, some_left, live;
+    int n = load_rows(c, o->order_id, rows, &live, &all_left, &some_left);
+    if (n < 0) return n;
+    if (n == 0 || !live) { snprintf(c->err, sizeof c->err, "it is cancelled"); return 1; }
+    if (some_left) {
+        snprintf(c->err, sizeof c->err, "part of it has left the warehouse; move or dispatch its lines by hand");
+        return 1;
+    }
+    order_diff df;
+    memset(&df, 0, sizeof df);
+    snprintf(df.text, sizeof df.text, "its SKUs were linked to products");
+    c->relink = "a retry: lines linked to the products now known";
+    int rc = store_again(c, o, d, rows, n, &df);
+    c->relink = NULL;
+    return rc;
 }
 
 /* The key of an order Amazon sent without an id: a hash of its own JSON, or of its page
@@ -1145,7 +1198,7 @@ static void resume_save(sb_engine *e, const sb_orders_result *res, const char *t
 }
 
 static int set_watermark(sb_engine *e, const char *value, char *err) {
-    return sb_settings_set(e->store, e->integ, "orders.last_updated", value, err);
+    return sb_settings_set_watermark(e->store, e->integ, "orders.last_updated", value, err);
 }
 
 static int record_run(sb_engine *e, const sb_orders_result *r, const char *error) {
@@ -1366,7 +1419,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     if (res->reconciled) {
         char at[32];
         sb_time_format(now, at, sizeof at);
-        if ((rc = sb_settings_set(e->store, e->integ, "orders.last_reconciled", at, err))) goto out;
+        if ((rc = sb_settings_set_watermark(e->store, e->integ, "orders.last_reconciled", at, err))) goto out;
         sb_info("orders reconciliation integration=%s window=%s..%s: %ld order%s the normal windows missed "
                 "(%ld found by the overlap)", e->name, res->after, res->before, res->missed,
                 res->missed == 1 ? "" : "s", res->late);
@@ -1414,6 +1467,49 @@ static void retry_kept(sb_orders_retry_result *out, const char *ref, const char 
 }
 
 int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_result *out, char *err) {
+    return sb_orders_retry_for(e, order_ref, SB_RETRY_RULE_ERROR | SB_RETRY_UNKNOWN_SKU, out, err);
+}
+
+/* 1 when a live split of order ref has a line whose SKU is not a product (that SKU in
+ * sku), else 0. */
+static int unknown_sku_of(sb_store *s, int64_t integ, const char *ref, char *sku, size_t len) {
+    sqlite3_stmt *st;
+    int found = 0;
+    sku[0] = '\0';
+    if (sb_store_prepare(s, "SELECT COALESCE(l.sku, '(none)') FROM sales_orders o JOIN sales_order_lines l ON l.order_id = o.id "
+                            "WHERE o.integration_id = ?1 AND o.order_ref = ?2 AND o.stage IN ('needs_attention','open') "
+                            "AND l.stock_bearing = 1 AND l.product_id IS NULL ORDER BY o.split_no, l.line_no LIMIT 1", &st, NULL))
+        return 0;
+    sqlite3_bind_int64(st, 1, integ);
+    bt(st, 2, ref);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(sku, len, "%s", sqlite3_column_text(st, 0));
+        found = 1;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+int sb_orders_unknown_sku(sb_store *s, int64_t integ, const char *ref, char *sku, size_t len) {
+    return unknown_sku_of(s, integ, ref, sku, len);
+}
+
+/* The stage and attention reason of the first split of ref, after a retry stored it. */
+static void stage_of(sb_store *s, int64_t integ, const char *ref, char *stage, size_t slen, char *why, size_t wlen) {
+    sqlite3_stmt *st;
+    stage[0] = why[0] = '\0';
+    if (sb_store_prepare(s, "SELECT stage, COALESCE(attention_reason, rule_error, '') FROM sales_orders "
+                            "WHERE integration_id = ?1 AND order_ref = ?2 ORDER BY split_no LIMIT 1", &st, NULL)) return;
+    sqlite3_bind_int64(st, 1, integ);
+    bt(st, 2, ref);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(stage, slen, "%s", sqlite3_column_text(st, 0));
+        snprintf(why, wlen, "%s", sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+}
+
+int sb_orders_retry_for(sb_engine *e, const char *order_ref, int kinds, sb_orders_retry_result *out, char *err) {
     octx c;
     sb_orders_result res;
     memset(&c, 0, sizeof c);
@@ -1425,16 +1521,26 @@ int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_resu
     int rc = sb_engine_rules(e, err);
     if (rc) return rc;
     sqlite3_stmt *st;
-    /* the JSON is taken from its page only for the held orders found */
-    if ((rc = sb_store_prepare(e->store, "SELECT o.order_ref, (SELECT r.raw_json FROM sales_orders_raw r WHERE r.order_id = o.id) "
+    /* held for a rule error (or rejected), or kept with a line whose SKU was not a product
+     * (held for it, or released so by a person): the JSON is taken from its page only for
+     * the orders found */
+    if ((rc = sb_store_prepare(e->store, "SELECT o.order_ref, (SELECT r.raw_json FROM sales_orders_raw r WHERE r.order_id = o.id), "
+                                         "o.stage IN ('rule_error','rejected') "
                                          "FROM sales_orders o WHERE o.integration_id = ?1 AND o.source = 'amazon' "
-                                         "AND o.split_no = 0 AND o.stage IN ('rule_error','rejected') "
+                                         "AND o.split_no = 0 AND ((?3 AND o.stage IN ('rule_error','rejected')) OR (?4 AND "
+                                         "EXISTS (SELECT 1 FROM sales_orders o2 JOIN sales_order_lines l ON l.order_id = o2.id "
+                                         "WHERE o2.integration_id = o.integration_id AND o2.order_ref = o.order_ref "
+                                         "AND o2.stage IN ('needs_attention','open') AND l.stock_bearing = 1 AND l.product_id IS NULL "
+                                         "AND EXISTS (SELECT 1 FROM products p WHERE p.sku = l.sku)))) "
                                          "AND (?2 IS NULL OR o.order_ref = ?2) "
-                                         "AND (o.raw_json IS NOT NULL OR o.raw_page_id IS NOT NULL)", &st, err))) return rc;
+                                         "AND (o.raw_json IS NOT NULL OR o.raw_page_id IS NOT NULL) ORDER BY o.id", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, e->integ);
     bt(st, 2, order_ref);
+    sqlite3_bind_int(st, 3, (kinds & SB_RETRY_RULE_ERROR) != 0);
+    sqlite3_bind_int(st, 4, (kinds & SB_RETRY_UNKNOWN_SKU) != 0);
     /* collect first, then re-apply each in its own transaction */
     char **refs = NULL, **raws = NULL;
+    char *rule_held = NULL;
     int n = 0, cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (!sqlite3_column_text(st, 1)) {      /* its page is gone: nothing to re-run from */
@@ -1447,16 +1553,26 @@ int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_resu
             if (r1) refs = r1;
             char **r2 = r1 ? realloc(raws, (size_t)nc * sizeof *raws) : NULL;
             if (r2) raws = r2;
-            if (!r1 || !r2) { rc = sb_seterr(err, SB_ENOMEM, "retry: out of memory"); break; }
+            char *r3 = r2 ? realloc(rule_held, (size_t)nc) : NULL;
+            if (r3) rule_held = r3;
+            if (!r1 || !r2 || !r3) { rc = sb_seterr(err, SB_ENOMEM, "retry: out of memory"); break; }
             cap = nc;
         }
         refs[n] = strdup((const char *)sqlite3_column_text(st, 0));
         raws[n] = strdup((const char *)sqlite3_column_text(st, 1));
+        rule_held[n] = (char)sqlite3_column_int(st, 2);
         if (!refs[n] || !raws[n]) { free(refs[n]); free(raws[n]); rc = sb_seterr(err, SB_ENOMEM, "retry: out of memory"); break; }
         n++;
     }
     sqlite3_finalize(st);
-    if (order_ref && n == 0) rc = sb_seterr(err, SB_ENOTFOUND, "order %s is not held for a rule error", order_ref);
+    if (!rc && order_ref && n == 0) {
+        char sku[128];
+        if (unknown_sku_of(e->store, e->integ, order_ref, sku, sizeof sku))
+            rc = sb_seterr(err, SB_EINVAL, "order %s: SKU '%s' is still not a product: import it "
+                           "(sellerbridge import products FILE), then retry", order_ref, sku);
+        else
+            rc = sb_seterr(err, SB_ENOTFOUND, "order %s is not held for a rule error or for a SKU that was not a product", order_ref);
+    }
     for (int i = 0; i < n && !rc; i++) {
         sb_order o;
         sb_decision d;
@@ -1471,6 +1587,31 @@ int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_resu
         if (!nrc && !d.error && !d.download) {
             /* the fixed pack would not have downloaded it: keep it held, say why */
             retry_kept(out, refs[i], "the rule pack would not download it");
+            continue;
+        }
+        if (!rule_held[i]) {
+            /* a SKU that was not a product: stored again only when the rules decide it */
+            if (nrc || d.error) { retry_kept(out, refs[i], nrc ? nerr : d.error); continue; }
+            if ((rc = sb_store_begin(e->store, err))) break;
+            c.err[0] = '\0';
+            int lrc = relink_order(&c, &o, &d);
+            if (lrc < 0) {
+                sb_seterr(err, lrc, "order %s: %s", refs[i], c.err);
+                sb_store_rollback(e->store);
+                rc = lrc;
+                break;
+            }
+            if (lrc > 0) { sb_store_rollback(e->store); retry_kept(out, refs[i], c.err); continue; }
+            if ((rc = sb_store_commit(e->store, err))) break;
+            char stage[24], why[256];
+            stage_of(e->store, e->integ, refs[i], stage, sizeof stage, why, sizeof why);
+            char sku[128];
+            if (unknown_sku_of(e->store, e->integ, refs[i], sku, sizeof sku)) {
+                char still[256];
+                snprintf(still, sizeof still, "SKU '%.100s' is still not a product", sku);
+                retry_kept(out, refs[i], still);
+            } else if (!strcmp(stage, "open")) (*fixed)++;
+            else retry_kept(out, refs[i], why);
             continue;
         }
         if ((rc = sb_store_begin(e->store, err))) break;
@@ -1488,6 +1629,7 @@ int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_resu
     for (int i = 0; i < n; i++) { free(refs[i]); free(raws[i]); }
     free(refs);
     free(raws);
+    free(rule_held);
     octx_done(&c);
     return rc;
 }

@@ -56,6 +56,19 @@ typedef struct sb_orders_retry_result {
     struct { char order[64]; char why[256]; } kept[SB_RETRY_KEEP];
 } sb_orders_retry_result;
 int sb_orders_retry_ex(sb_engine *e, const char *order_ref, sb_orders_retry_result *out, char *err);
+/* The same for some kinds of held order: SB_RETRY_RULE_ERROR (held for a rule error, or
+ * rejected: stored again from scratch) and/or SB_RETRY_UNKNOWN_SKU (kept with a line whose
+ * SKU was not a product, held or released by a person: stored again from its Amazon JSON
+ * as a download stores an order Amazon changed, so its lines link to the products
+ * imported since, stock is reserved as for any order, the hooks run, invoice numbers and a
+ * person's branch are kept; it counts as fixed when it is open after). sb_orders_retry_ex
+ * is both kinds. */
+#define SB_RETRY_RULE_ERROR 1
+#define SB_RETRY_UNKNOWN_SKU 2
+int sb_orders_retry_for(sb_engine *e, const char *order_ref, int kinds, sb_orders_retry_result *out, char *err);
+/* 1 when an open or held split of order ref has a line whose SKU is not a product (the
+ * first such SKU in sku), else 0. */
+int sb_orders_unknown_sku(sb_store *s, int64_t integ, const char *ref, char *sku, size_t len);
 
 /* Consistency check used by tests and `orders check`: stock reserved equals the sum of
  * open stock-bearing lines for every product and branch. Returns the number of

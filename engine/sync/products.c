@@ -205,7 +205,7 @@ static int import_all(sb_engine *e, char **texts, const char *const *mps, int n,
     if (!rc && latest > wm) {
         char v[32];
         sb_time_format(latest, v, sizeof v);
-        rc = sb_settings_set(e->store, e->integ, "products.last_updated", v, err);
+        rc = sb_settings_set_watermark(e->store, e->integ, "products.last_updated", v, err);
         if (!rc) snprintf(res->watermark, sizeof res->watermark, "%s", v);
     } else snprintf(res->watermark, sizeof res->watermark, "%s", wms);
     if (rc) {

@@ -866,7 +866,7 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
     for (size_t i = 0; i < plan->n && !rc; i++)
         if (plan->items[i].outcome == 3) rc = sb_stock_mark_dirty(e->store, e->integ, plan->items[i].sku, err);
     const char *old = sb_settings_str(&e->settings, "stock.last_updated");
-    if (!rc && wm[0] && strcmp(wm, old) > 0) rc = sb_settings_set(e->store, e->integ, "stock.last_updated", wm, err);
+    if (!rc && wm[0] && strcmp(wm, old) > 0) rc = sb_settings_set_watermark(e->store, e->integ, "stock.last_updated", wm, err);
     snprintf(res->watermark, sizeof res->watermark, "%s", !rc && wm[0] && strcmp(wm, old) > 0 ? wm : old);
     if (!rc) {
         char counts[400];

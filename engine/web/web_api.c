@@ -543,6 +543,19 @@ static void attention_list(sb_web_req *rq, sb_web_resp *rs) {
     while (sqlite3_step(st) == SQLITE_ROW) { sb_jw_obj(&jw); jw_row(&jw, st); sb_jw_end_obj(&jw); }
     sqlite3_finalize(st);
     sb_jw_end_arr(&jw);
+    /* how many there are in all, so a list that stops can say "showing 200 of 10925" */
+    if (sqlite3_prepare_v2(rq->s->db, "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM sales_order_lines l "
+                                      "WHERE l.order_id = o.id AND l.stock_bearing = 1 AND l.product_id IS NULL)) "
+                                      "FROM sales_orders o WHERE o.integration_id = ?1 "
+                                      "AND o.stage IN ('needs_attention','rule_error','rejected')", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, rq->w->integ);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            sb_jw_kint(&jw, "total", sqlite3_column_int64(st, 0));
+            sb_jw_kint(&jw, "unknown_sku", sqlite3_column_int64(st, 1));
+        }
+        sqlite3_finalize(st);
+    }
+    sb_jw_kint(&jw, "limit", limit);
     jw_choices(rq, &jw);
     sb_jw_end_obj(&jw);
 }

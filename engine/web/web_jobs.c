@@ -224,8 +224,14 @@ void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
     if (ref) {          /* a read: say at once when there is nothing to retry */
         sqlite3_stmt *st;
         int held = -1;
-        if (sqlite3_prepare_v2(rq->s->db, "SELECT 1 FROM sales_orders WHERE integration_id = ?1 AND order_ref = ?2 "
-                                          "AND source = 'amazon' AND split_no = 0 AND stage IN ('rule_error','rejected')",
+        /* held for a rule error, or kept with a line whose SKU is now a product (the retry
+         * links it, see sb_orders_retry_for) */
+        if (sqlite3_prepare_v2(rq->s->db, "SELECT 1 FROM sales_orders o WHERE o.integration_id = ?1 AND o.order_ref = ?2 "
+                                          "AND o.source = 'amazon' AND o.split_no = 0 AND (o.stage IN ('rule_error','rejected') "
+                                          "OR EXISTS (SELECT 1 FROM sales_orders o2 JOIN sales_order_lines l ON l.order_id = o2.id "
+                                          "JOIN products p ON p.sku = l.sku WHERE o2.integration_id = o.integration_id "
+                                          "AND o2.order_ref = o.order_ref AND o2.stage IN ('needs_attention','open') "
+                                          "AND l.stock_bearing = 1 AND l.product_id IS NULL))",
                                -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(st, 1, w->integ);
             sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
@@ -233,7 +239,13 @@ void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
             sqlite3_finalize(st);
         }
         if (held < 0) { sb_web_error(rs, 500, "retry: %s", sqlite3_errmsg(rq->s->db)); return; }
-        if (!held) { sb_web_error(rs, 404, "order %s is not held for a rule error", ref); return; }
+        char sku[128];
+        if (!held && sb_orders_unknown_sku(rq->s, w->integ, ref, sku, sizeof sku)) {
+            sb_web_error(rs, 409, "order %s: SKU '%s' is still not a product: import it (sellerbridge import products FILE), "
+                         "then Retry links the line and reserves the stock", ref, sku);
+            return;
+        }
+        if (!held) { sb_web_error(rs, 404, "order %s is not held for a rule error or for a SKU that was not a product", ref); return; }
     }
     job_arg *a = calloc(1, sizeof *a);
     if (a && ref && !(a->ref = strdup(ref))) { free(a); a = NULL; }

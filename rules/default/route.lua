@@ -3,7 +3,9 @@
 --   FBA orders -> orders.fba_branch, no routing.
 --   routing off -> additional.mf_branch.
 --   routing on -> the first row of orders.routing.grid whose every non-empty condition
---   (countries, states, shipping) matches; no row -> additional.mf_branch. If the row's
+--   (countries, states, shipping) matches; no row -> additional.mf_branch. A row with
+--   no condition matches every order only when it says "any": true; without it the row
+--   is an error (the settings refuse such a grid; this catches one stored before). If the row's
 --   branch cannot fill every line (soh - open >= qty; a SKU on several lines needs their
 --   sum), its backups are tried in order;
 --   if none can: orders.split on -> up to 3 orders by stock over branch + backups
@@ -63,6 +65,11 @@ local function build()
         if not known[row.branch] then
             error("setting orders.routing.grid: row " .. i .. ": branch '" .. row.branch .. "' does not exist")
         end
+        local countries, states, shipping = set_of(row.countries, true), set_of(row.states, true), set_of(row.shipping, true)
+        if not countries and not states and not shipping and row.any ~= true then
+            error("setting orders.routing.grid: row " .. i .. " names no countries, states or shipping options; " ..
+                  "a row that catches every order needs \"any\": true")
+        end
         local candidates = {row.branch}  -- the branch, then its backups
         local reasons = {"grid row " .. i}
         for _, b in ipairs(row.backups or {}) do
@@ -80,10 +87,10 @@ local function build()
             split_reason = "grid row " .. i .. ", split by stock",
             default_reason = "grid row " .. i .. ", no stock: default branch",
             kept_reason = "grid row " .. i .. ", no stock: kept",
-            countries = set_of(row.countries, true) or false,
-            states = set_of(row.states, true) or false,
-            shipping = set_of(row.shipping, true) or false,
-            shipping_list = list_of(set_of(row.shipping, true)),
+            countries = countries or false,
+            states = states or false,
+            shipping = shipping or false,
+            shipping_list = list_of(shipping),
         }
     end
     built_for = settings

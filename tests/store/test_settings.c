@@ -1,9 +1,13 @@
 /* test_settings.c: every setting's validation, driven by settings_cases.txt: each line
  * is "NAME<TAB>VALUE<TAB>EXPECT" where EXPECT is "= CANONICAL" for an accepted value or
  * "! TEXT" for a refusal whose message contains TEXT. After each refusal the stored
- * value must be unchanged. Every setting must appear in the cases at least once. */
+ * value must be unchanged. Every setting must appear in the cases at least once. The
+ * cases run in the source tree (relative pack folders); the value "@broken" is a rule
+ * pack written here that does not load. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "settings/settings.h"
 #include "t.h"
 
@@ -39,6 +43,17 @@ int main(void) {
     T_EQ(sb_store_integration_add(s, "main", &integ, err), 0);
     seed(s);
 
+    /* relative rule-pack folders in the cases are the source tree's; "@broken" is a pack
+     * that does not load */
+    const char *src = getenv("SB_SOURCE_DIR");
+    T_CHECK(src && chdir(src) == 0);
+    char broken[96], gl[128];
+    snprintf(broken, sizeof broken, "%s/broken", dir);
+    snprintf(gl, sizeof gl, "%s/gl.lua", broken);
+    T_EQ(mkdir(broken, 0700), 0);
+    FILE *g = fopen(gl, "w");
+    T_CHECK(g != NULL);
+    if (g) { fputs("return function(order\n", g); fclose(g); }
     const char *path = getenv("SB_SETTINGS_CASES");
     FILE *f = path ? fopen(path, "r") : NULL;
     T_CHECK(f != NULL);
@@ -57,6 +72,7 @@ int main(void) {
         *expect++ = '\0';
         unescape(value);
         if (!strcmp(value, "<empty>")) value[0] = '\0';
+        if (!strcmp(value, "@broken")) value = broken;
         for (int i = 0; i < n; i++)
             if (!strcmp(defs[i].name, name)) covered[i] = 1;
         char *before = NULL, *after = NULL;

@@ -51,6 +51,23 @@ expect_out "branch               NJ Warehouse"
 expect_rc 0 $SB orders check
 expect_out "match the open orders"
 
+# an order held for an unknown SKU: a retry says the SKU is still unknown; once the product
+# is imported, fix --resolve links the line and reserves its stock before releasing it
+expect_rc 1 $SB orders retry 111-0000009-0000009
+expect_err "SKU 'UNKNOWN-SKU-9' is still not a product: import it"
+printf 'sku,asin,name,created_date,batch_tracked,serial_tracked,order_type,buffer_stock,latency\nUNKNOWN-SKU-9,B0UNKNOWN9,Mystery item,2026-11-01,no,no,standard,0,\n' > "$T/p9.csv"
+printf 'sku,branch,on_hand\nUNKNOWN-SKU-9,LA Warehouse,10\n' > "$T/s9.csv"
+$SB import products "$T/p9.csv" >/dev/null && $SB import stock "$T/s9.csv" >/dev/null && ok || bad "importing the missing product"
+expect_rc 0 $SB orders fix 111-0000009-0000009 --resolve
+expect_out "lines linked to products, stock reserved; resolved, now open"
+expect_eq "$(sqlite3 "$SELLERBRIDGE_DB" "SELECT o.stage || '|' || (l.product_id IS NOT NULL) || '|' || s.reserved FROM sales_orders o JOIN sales_order_lines l ON l.order_id = o.id JOIN stock s ON s.product_id = l.product_id WHERE o.order_ref = '111-0000009-0000009'")" "open|1|1.0" "the released order's line and reservation"
+expect_rc 0 $SB orders check
+expect_out "match the open orders"
+expect_rc 2 $SB orders retry --reason bogus
+expect_err "--reason 'bogus' is not one of rule_error, unknown_sku"
+expect_rc 0 $SB orders retry --all --reason unknown_sku
+expect_out "0 held orders now pass"
+
 # Amazon changes an order after download (ten minutes ago: behind the watermark, read again
 # by the overlap): the next sync brings it up to date and explain says what changed
 ut=$(date -u -d '10 minutes ago' +%Y-%m-%dT%H:%M:%SZ)

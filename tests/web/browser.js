@@ -67,6 +67,15 @@ function check(cond, what) {
     await page.click('#routing-save');
     await page.locator('#routing-error', { hasText: 'Not saved' }).waitFor();
     check(true, 'bad routing row refused: ' + await page.locator('#routing-error').innerText());
+    // a row emptied of every condition would catch every order: refused, and it says why
+    check((await row.locator('td.catches').innerText()).length > 0, 'the row says what it catches');
+    await row.locator('input.countries').fill('');
+    await row.locator('input.states').fill('');
+    await row.locator('input.shipping').fill('');
+    check((await row.locator('td.catches').innerText()).includes('nothing yet'), 'an emptied row says it catches nothing yet');
+    await page.click('#routing-save');
+    await page.locator('#routing-error', { hasText: 'row 1 names no countries, states or shipping options' }).waitFor();
+    check(true, 'emptied routing row refused: ' + await page.locator('#routing-error').innerText());
 
     // orders and an order's rule decisions
     await page.click('button[data-tab=orders]');

@@ -196,23 +196,48 @@ function branchSelect(value, cls, allowNone) {
   if (value && !routingBranches.includes(value)) opts.push(el('option', { value, selected: true }, value));
   return el('select', { class: cls }, opts);
 }
+/* What a row catches, in words: the dashboard shows it beside each row so an empty row
+ * cannot pass for a narrow one (the server refuses a row with no condition unless
+ * "any order" is ticked). */
+function catches(tr) {
+  const c = split(tr.querySelector('.countries').value), st = split(tr.querySelector('.states').value),
+        sh = split(tr.querySelector('.shipping').value), any = tr.querySelector('.any').checked;
+  if (any) return c.length || st.length || sh.length ? 'tick "any order" or name conditions, not both' : 'ANY merchant-fulfilled order (catch-all)';
+  if (!c.length && !st.length && !sh.length) return 'nothing yet: name a country, state or shipping option, or tick "any order"';
+  const parts = [];
+  if (c.length) parts.push('shipped to ' + c.join(' or '));
+  if (st.length) parts.push('state ' + st.join(' or '));
+  if (sh.length) parts.push('shipping ' + sh.join(' or '));
+  return 'orders ' + parts.join(', ');
+}
 function routingRow(r) {
   const backups = r.backups || [];
+  /* placeholders are examples in italics ("e.g. ..."), never something that reads as a value */
   const tr = el('tr', {},
     el('td', { class: 'n' }),
-    el('td', {}, el('input', { class: 'countries', size: 10, value: listText(r.countries || []), placeholder: 'US, CA' })),
-    el('td', {}, el('input', { class: 'states', size: 12, value: listText(r.states || []), placeholder: 'NY, NJ' })),
-    el('td', {}, el('input', { class: 'shipping', size: 12, value: listText(r.shipping || []), placeholder: 'Expedited' })),
+    el('td', {}, el('input', { class: 'countries', size: 10, value: listText(r.countries || []), placeholder: 'e.g. US, AU' })),
+    el('td', {}, el('input', { class: 'states', size: 12, value: listText(r.states || []), placeholder: 'e.g. NY, NSW' })),
+    el('td', {}, el('input', { class: 'shipping', size: 12, value: listText(r.shipping || []), placeholder: 'e.g. EXPEDITED, PRIME' })),
+    el('td', {}, el('input', { type: 'checkbox', class: 'any', checked: !!r.any, title: 'a deliberate catch-all row: every merchant-fulfilled order that reaches it' })),
     el('td', {}, branchSelect(r.branch, 'branch', false)),
     el('td', {}, branchSelect(backups[0] || '', 'backup1', true)),
     el('td', {}, branchSelect(backups[1] || '', 'backup2', true)),
+    el('td', { class: 'catches muted' }),
     el('td', {},
       el('button', { type: 'button', title: 'move up', onclick: () => { if (tr.previousElementSibling) tr.after(tr.previousElementSibling); number(); } }, '↑'),
       el('button', { type: 'button', title: 'move down', onclick: () => { if (tr.nextElementSibling) tr.before(tr.nextElementSibling); number(); } }, '↓'),
       el('button', { type: 'button', title: 'delete row', onclick: () => { tr.remove(); number(); } }, 'Delete')));
+  const show = () => { tr.querySelector('.catches').textContent = catches(tr); };
+  tr.addEventListener('input', show);
+  tr.addEventListener('change', show);
   return tr;
 }
-function number() { [...document.querySelectorAll('#routing-table tbody tr')].forEach((tr, i) => { tr.querySelector('.n').textContent = i + 1; }); }
+function number() {
+  [...document.querySelectorAll('#routing-table tbody tr')].forEach((tr, i) => {
+    tr.querySelector('.n').textContent = i + 1;
+    tr.querySelector('.catches').textContent = catches(tr);
+  });
+}
 const split = (s) => s.split(',').map((x) => x.trim()).filter((x) => x);
 
 loaders.routing = async function () {
@@ -232,6 +257,7 @@ async function saveRouting() {
     const row = { countries: split(tr.querySelector('.countries').value), states: split(tr.querySelector('.states').value),
                   shipping: split(tr.querySelector('.shipping').value), branch: tr.querySelector('.branch').value,
                   backups: [tr.querySelector('.backup1').value, tr.querySelector('.backup2').value].filter((x) => x) };
+    if (tr.querySelector('.any').checked) row.any = true;
     return row;
   });
   const box = $('#routing-error');
@@ -314,6 +340,14 @@ loaders.attention = async function () {
         ' ', el('button', { type: 'button', onclick: () => retry(o.order) }, 'Retry')));
   }));
   if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 6 }, 'Nothing needs attention.')));
+  /* a list that stops says so; the bulk retry covers what is not shown */
+  const total = d.total === undefined ? d.orders.length : d.total;
+  $('#attention-count').textContent = total ? String(total) : '';
+  $('#attention-shown').textContent = total > d.orders.length
+    ? 'Showing ' + d.orders.length + ' of ' + total.toLocaleString('en') + ' held orders (the newest first).'
+    : (total ? total + ' held order' + (total === 1 ? '' : 's') + '.' : '');
+  if (d.unknown_sku) $('#attention-shown').textContent += ' ' + d.unknown_sku.toLocaleString('en') +
+    ' wait for a product (an unknown SKU): import it, then Retry links their lines and reserves the stock.';
 };
 async function fix(ref, body) {
   await guarded(async () => {
