@@ -112,7 +112,7 @@ int sb_clock_use_scaled(const char *spec, char *err) {
 }
 
 int sb_clock_from_env(char *err) {
-    const char *v = getenv(SB_CLOCK_ENV);
+    const char *v = getenv("SELLERBRIDGE_CLOCK");   /* SB_CLOCK_ENV */
     if (!v || !*v) return 0;
     char e2[SB_ERRLEN];
     if (sb_clock_use_scaled(v, e2)) return sb_seterr(err, SB_EINVAL, "%s: %s", SB_CLOCK_ENV, e2);
