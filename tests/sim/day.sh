@@ -152,12 +152,14 @@ expect_eq "$(q "SELECT count(*) || ' ' || sum(status = 'sent') FROM outbox")" "2
 # stock: feeds one after another per SKU, each quantity one the engine could hold then,
 # the last equal to on-hand minus reserved, which is also what Amazon holds now
 jq -r --slurpfile st "$T/state.json" '
+  def ms: if . == null then -1 else capture("^(?<s>[^.Z]+)(\\.(?<f>[0-9]+))?Z$")
+          | ((.s + "Z") | fromdateiso8601) * 1000 + ((.f // "") + "000" | .[0:3] | tonumber) end;
   ($st[0].feed_inputs) as $in | ($st[0].feed_list | map({key: .feedId, value: .}) | from_entries) as $f
   | [.[] | select(.method == "PUT" and (.path | startswith("/_sim/docs/")) and .status < 300)
          | {doc: (.path | split("/")[3]), body}] as $docs
-  | $st[0].feed_list | sort_by(.createdTime)[] | . as $feed
+  | $st[0].feed_list | sort_by(.createdTime | ms)[] | . as $feed
   | ($docs | map(select(.doc == $in[$feed.feedId])) | last | .body | fromjson | .messages[])
-  | "\($feed.feedId) \($feed.createdTime) \($feed.processingEndTime // "-") \($feed.processingStatus) \(.sku) \(.patches[0].value[0].quantity)"' \
+  | "\($feed.feedId) \($feed.createdTime | ms) \($feed.processingEndTime | ms) \($feed.processingStatus) \(.sku) \(.patches[0].value[0].quantity)"' \
   "$T/requests.json" > "$T/feeds.txt" || bad "reading the feeds"
 nfeeds=$(jq '.feed_list | length' "$T/state.json")
 [ "$nfeeds" -ge 2 ] && ok || bad "only $nfeeds stock feeds in a day"
@@ -165,7 +167,7 @@ echo "stock feeds: $nfeeds; quantities sent per SKU, in order:"
 awk '{ q[$5] = q[$5] " " $6 } END { for (s in q) print "  " s ":" q[s] }' "$T/feeds.txt" | sort
 expect_eq "$(awk '$4 != "DONE"' "$T/feeds.txt" | head -3)" "" "feeds not DONE"
 # a SKU is sent again only after Amazon finished the feed that had it
-expect_eq "$(awk '{ if ($5 in end && $2 < end[$5]) print $5 " in feed " $1 " created " $2 " before " end[$5]; end[$5] = $3 }' "$T/feeds.txt")" \
+expect_eq "$(awk '{ if ($5 in end && (end[$5] < 0 || $2 < end[$5])) print $5 " in feed " $1 " created " $2 " before " end[$5]; end[$5] = $3 }' "$T/feeds.txt")" \
   "" "a SKU sent while an earlier feed with it was unfinished"
 # the values each SKU can have during the day (initial stock minus a prefix of its orders)
 while read -r sku vals; do
@@ -191,5 +193,11 @@ expect_eq "$(q "SELECT sku || ' ' || quantity FROM stock_sent ORDER BY sku")" "$
 tokens=$(jq '[.[] | select(.op == "lwaToken" and .status == 200)] | length' "$T/requests.json")
 [ "$tokens" -ge 10 ] && ok || bad "only $tokens access tokens in a day of 1-hour tokens"
 echo "requests: $(jq length "$T/requests.json"), 429s: $(jq '[.[] | select(.status == 429)] | length' "$T/requests.json"), tokens: $tokens"
+# any command that would call Amazon refuses the scaled clock once an endpoint is Amazon's
+SELLERBRIDGE_DB=$DB $SB settings set api.lwa_endpoint https://api.amazon.com/auth/o2/token >/dev/null 2>&1 || bad "lwa endpoint"
+SELLERBRIDGE_DB=$DB $SB sync orders > "$T/refused.out" 2>&1
+expect_eq "$?" 1 "sync orders' exit code with a scaled clock and Amazon's LWA endpoint"
+grep -q "the clock runs $SCALE times faster than real time (SELLERBRIDGE_CLOCK or --clock), but api.lwa_endpoint https://api.amazon.com/auth/o2/token is not the simulator" "$T/refused.out" \
+  && ok || bad "sync's refusal of the scaled clock: $(cat "$T/refused.out")"
 [ "$fail" = 0 ] || { echo "--- engine log (last 30 lines)"; tail -30 "$T/run.err"; echo "--- feeds"; cat "$T/feeds.txt"; }
 finish
