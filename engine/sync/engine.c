@@ -220,7 +220,7 @@ int sb_engine_api(sb_engine *e, char *err) {
                            "(the scale is only for the simulator on a loopback address); set api.rate_scale 1",
                            c.rate_scale, c.endpoint);
         else if (sb_clock_scale() != 1 && !(sb_settings_url_loopback(c.endpoint) && sb_settings_url_loopback(c.lwa_endpoint)))
-            rc = sb_seterr(err, SB_EINVAL, "the clock runs %g times faster than real time (%s or --clock), but %s %s is "
+            rc = sb_seterr(err, SB_EINVAL, "the clock runs %g times faster than real time (--clock or %s), but %s %s is "
                            "not the simulator: Amazon's clock, rate limits and processing times are real time, so a "
                            "scaled clock is only for the simulator on a loopback address; unset %s",
                            sb_clock_scale(), SB_CLOCK_ENV, sb_settings_url_loopback(c.endpoint) ? "api.lwa_endpoint" : "api.endpoint",

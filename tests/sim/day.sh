@@ -197,7 +197,7 @@ echo "requests: $(jq length "$T/requests.json"), 429s: $(jq '[.[] | select(.stat
 SELLERBRIDGE_DB=$DB $SB settings set api.lwa_endpoint https://api.amazon.com/auth/o2/token >/dev/null 2>&1 || bad "lwa endpoint"
 SELLERBRIDGE_DB=$DB $SB sync orders > "$T/refused.out" 2>&1
 expect_eq "$?" 1 "sync orders' exit code with a scaled clock and Amazon's LWA endpoint"
-grep -q "the clock runs $SCALE times faster than real time (SELLERBRIDGE_CLOCK or --clock), but api.lwa_endpoint https://api.amazon.com/auth/o2/token is not the simulator" "$T/refused.out" \
+grep -q "the clock runs $SCALE times faster than real time (--clock or SELLERBRIDGE_CLOCK), but api.lwa_endpoint https://api.amazon.com/auth/o2/token is not the simulator" "$T/refused.out" \
   && ok || bad "sync's refusal of the scaled clock: $(cat "$T/refused.out")"
 [ "$fail" = 0 ] || { echo "--- engine log (last 30 lines)"; tail -30 "$T/run.err"; echo "--- feeds"; cat "$T/feeds.txt"; }
 finish
