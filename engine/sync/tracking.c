@@ -524,8 +524,15 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
         char inflight[64];
         sb_time_format(sb_now(), now, sizeof now);
         snprintf(inflight, sizeof inflight, "in flight since %s", now);
-        if ((rc = exec_bind(e->store, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1", err, "is",
-                            rows[i].id, inflight))) break;
+        /* ...and claimed: only if no other process (a person's `dispatch` while the daemon
+         * runs) took the row since it was read, so one POST goes out for it, not two */
+        if ((rc = exec_bind(e->store, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1 "
+                            "AND attempts = ?3 AND status <> 'sent'", err, "isi", rows[i].id, inflight,
+                            (int64_t)rows[i].attempts))) break;
+        if (sqlite3_changes(e->store->db) == 0) {
+            sb_info("shipment confirmation order=%s package=%d is being sent by another process", ref, pkg);
+            continue;
+        }
         int attempts = rows[i].attempts + 1, had = 0;
         /* tried before: only again if Amazon does not have it, so it is never sent twice */
         int crc = confirm_once(e, ref, pkg, rows[i].payload, rows[i].attempts > 0, &had, cerr);
