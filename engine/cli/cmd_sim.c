@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "sim/sim.h"
 
 static int run(sb_cli *cli, int argc, char **argv) {
@@ -41,6 +42,8 @@ static int run(sb_cli *cli, int argc, char **argv) {
     printf("listening on %s\n", sb_sim_url(sim));
     printf("orders %zu; LWA token URL %s/auth/o2/token; client id %s\n", sb_sim_order_count(sim), sb_sim_url(sim),
            SB_SIM_CLIENT_ID);
+    /* the scaled clock's full spec: give the engine the same one (--clock or SELLERBRIDGE_CLOCK) */
+    if (sb_clock_spec()) printf("clock %s (%g times real time)\n", sb_clock_spec(), sb_clock_scale());
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
@@ -52,8 +55,10 @@ static int run(sb_cli *cli, int argc, char **argv) {
 
 const sb_command sb_cmd_sim = {
     "sim", run, "Run the built-in SP-API simulator (loopback) for tests and demos",
-    "usage: sellerbridge sim [--port N] [--scenario FILE] [--generate N] [--seed S] [--time-scale X]\n"
-    "                        [--unthrottled] [--log-requests]\n"
+    "sim [--port N] [--scenario FILE] [--generate N] [--seed S] [--time-scale X]\n"
+    "                        [--unthrottled] [--log-requests] [--clock SCALE[@REAL_MS[=START]]]\n"
     "  Serves LWA, Orders, Feeds, Reports and Listings on 127.0.0.1 until SIGINT/SIGTERM.\n"
     "  The first output line is \"listening on http://127.0.0.1:PORT\". Scenario format:\n"
-    "  engine/sim/README.md. --time-scale multiplies Amazon's rate limits.\n"};
+    "  engine/sim/README.md. --time-scale multiplies Amazon's rate limits and divides its durations.\n"
+    "  --clock (or SELLERBRIDGE_CLOCK) runs the simulator's clock SCALE times faster, at Amazon's rates\n"
+    "  on that clock; the line \"clock SPEC\" gives the spec to hand `sellerbridge run --clock`.\n"};

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "sched/sched.h"
@@ -79,6 +80,30 @@ static int web_run_job(void *ud, const char *job, char *err) {
     return 0;
 }
 
+/* A scaled clock (--clock, SELLERBRIDGE_CLOCK) only against the simulator: every
+ * integration's endpoints must be loopback URLs, or the daemon does not start. */
+static int check_clock(sb_store *s, char *err) {
+    if (sb_clock_scale() == 1) return 0;
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s, "SELECT id, name FROM integrations ORDER BY id", &st, err);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        sb_settings set;
+        if ((rc = sb_settings_load(s, sqlite3_column_int64(st, 0), &set, err))) break;
+        for (int i = 0; i < 2 && !rc; i++) {
+            const char *name = i ? "api.lwa_endpoint" : "api.endpoint", *v = sb_settings_str(&set, name);
+            if (!sb_settings_url_loopback(v))
+                rc = sb_seterr(err, SB_EINVAL, "the clock runs %g times faster than real time (--clock or %s), but "
+                               "integration %s has %s '%s', not the simulator on a loopback address: Amazon's clock, "
+                               "rate limits and processing times are real time; unset the scaled clock",
+                               sb_clock_scale(), SB_CLOCK_ENV, (const char *)sqlite3_column_text(st, 1), name,
+                               *v ? v : "(Amazon's)");
+        }
+        sb_settings_free(&set);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int run_run(sb_cli *cli, int argc, char **argv) {
     const char *listen = "127.0.0.1:8080";
     int web = 1;
@@ -90,6 +115,12 @@ static int run_run(sb_cli *cli, int argc, char **argv) {
     sb_store *s;
     char err[SB_ERRLEN];
     if (sb_cli_open(cli, &s, NULL, NULL, 0)) return SB_EXIT_FAIL;
+    if (check_clock(s, err)) {
+        fprintf(stderr, "sellerbridge run: %s\n", err);
+        sb_store_close(s);
+        return SB_EXIT_FAIL;
+    }
+    if (sb_clock_spec()) sb_info("scaled clock %s: %g times real time (simulator only)", sb_clock_spec(), sb_clock_scale());
     install_signals();
     sb_web *w = NULL;
     if (web) {
@@ -112,4 +143,6 @@ const sb_command sb_cmd_run = {"run", run_run,
     "  One engine per database. Orders follow orders.auto_download and orders.auto_download_start;\n"
     "  after each orders check: stock (stock.enabled) and tracking confirmations\n"
     "  (additional.auto_update_status); products once a day (products.enabled).\n"
-    "  The dashboard listens on 127.0.0.1:8080 unless --listen or --no-web."};
+    "  The dashboard listens on 127.0.0.1:8080 unless --listen or --no-web.\n"
+    "  --clock SPEC (or SELLERBRIDGE_CLOCK): the simulator's scaled clock (`sellerbridge sim --clock`);\n"
+    "  refused unless every endpoint is a loopback URL."};

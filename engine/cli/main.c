@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "sellerbridge.h"
 
 static const sb_command *commands[] = {
@@ -22,7 +24,7 @@ const sb_command *sb_cli_find(const char *name) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: sellerbridge [--db PATH] [--integration NAME] [--json] [--log-level L] COMMAND [ARGS]\n\n"
+    fprintf(f, "usage: sellerbridge [--db PATH] [--integration NAME] [--json] [--log-level L] [--clock SPEC] COMMAND [ARGS]\n\n"
                "commands:\n");
     for (int i = 0; commands[i]; i++)
         fprintf(f, "  %-18s %s\n", commands[i]->name, commands[i]->summary);
@@ -38,12 +40,14 @@ int main(int argc, char **argv) {
     if (!cli.db_path || !*cli.db_path) cli.db_path = "sellerbridge.db";
     const char *lvl = getenv("SELLERBRIDGE_LOG");
     if (lvl && sb_log_level_from_name(lvl) >= 0) sb_log_set_level(sb_log_level_from_name(lvl));
+    const char *clock = NULL;   /* --clock SPEC (else $SELLERBRIDGE_CLOCK): the scaled clock, core/clock.h */
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--db") && i + 1 < argc) cli.db_path = argv[++i];
         else if (!strcmp(a, "--integration") && i + 1 < argc) cli.integration = argv[++i];
         else if (!strcmp(a, "--json")) cli.json = 1;
+        else if (!strcmp(a, "--clock") && i + 1 < argc) clock = argv[++i];
         else if (!strcmp(a, "--log-level") && i + 1 < argc) {
             int l = sb_log_level_from_name(argv[++i]);
             if (l < 0) { fprintf(stderr, "sellerbridge: --log-level: '%s' is not one of debug, info, warn, error, off\n", argv[i]); return SB_EXIT_USAGE; }
@@ -67,6 +71,7 @@ int main(int argc, char **argv) {
         if (!strcmp(sub_argv[j], "--db") && j + 1 < sub_argc) { cli.db_path = sub_argv[j + 1]; take = 2; }
         else if (!strcmp(sub_argv[j], "--integration") && j + 1 < sub_argc) { cli.integration = sub_argv[j + 1]; take = 2; }
         else if (!strcmp(sub_argv[j], "--json")) { cli.json = 1; take = 1; }
+        else if (!strcmp(sub_argv[j], "--clock") && j + 1 < sub_argc) { clock = sub_argv[j + 1]; take = 2; }
         else if (!strcmp(sub_argv[j], "--")) break;
         if (take) {
             memmove(&sub_argv[j], &sub_argv[j + take], (size_t)(sub_argc - j - take) * sizeof *sub_argv);
@@ -75,5 +80,10 @@ int main(int argc, char **argv) {
         }
     }
     if (sb_cli_wants_help(cmd, sub_argc, sub_argv)) return SB_EXIT_OK;
+    char err[SB_ERRLEN];
+    if (clock ? sb_clock_use_scaled(clock, err) : sb_clock_from_env(err)) {
+        fprintf(stderr, "sellerbridge: %s%s\n", clock ? "--clock: " : "", err);
+        return SB_EXIT_USAGE;
+    }
     return cmd->run(&cli, sub_argc, sub_argv);
 }

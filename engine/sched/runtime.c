@@ -425,9 +425,10 @@ static void collect(rt *r) {
     }
 }
 
-/* Waits until ms from now on the clock, or until a job ends. With no job running a
- * test's clock is moved (its sleep), so a day runs in milliseconds; with jobs running
- * only real time passes, and the loop wakes when one ends. */
+/* Waits until ms from now on the clock, or until a job ends. With no job running the
+ * clock's own sleep waits (a test's clock moves at once, so a day runs in milliseconds; the
+ * scaled clock sleeps ms / scale); with jobs running the loop waits on libuv, for the
+ * clock's time in real milliseconds or until a job ends. */
 static void wait_for(rt *r, int64_t ms) {
     if (ms < 0) ms = 0;
     if (!r->running) {
@@ -435,7 +436,9 @@ static void wait_for(rt *r, int64_t ms) {
         uv_run(&r->loop, UV_RUN_NOWAIT);
         return;
     }
-    int64_t real = sb_clock_get() == sb_clock_system() ? ms : (ms < 20 ? ms : 20);
+    int64_t real = sb_clock_get() == sb_clock_system() ? ms
+                 : sb_clock_scale() > 1 ? sb_clock_real_ms(ms)     /* the scaled clock: its time in real ms */
+                 : (ms < 20 ? ms : 20);                            /* a test's: only real time passes */
     uv_timer_start(&r->nap, on_nap, (uint64_t)real, 0);
     uv_run(&r->loop, UV_RUN_ONCE);
     uv_timer_stop(&r->nap);

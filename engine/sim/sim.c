@@ -585,6 +585,7 @@ static void h_admin(sb_sim *sim, sim_req *rq, sim_resp *rs) {
         size_t pending = 0;
         for (size_t i = 0; i < sim->nchanges; i++) pending += !sim->changes[i].done;
         sb_jw_kint(&w, "scheduled_changes_pending", (long long)pending);
+        sim_docs_state(sim, &w);
         sb_jw_end_obj(&w);
     } else sim_error(rs, 404, "NotFound", "Unknown admin resource", rq->path);
 }

@@ -853,3 +853,18 @@ void sim_h_get_listing(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *selle
     sb_jw_init(&w, &rs->body);
     write_listing(&w, l, inc);
 }
+
+void sim_docs_state(sb_sim *sim, sb_jw *w) {
+    sb_jw_key(w, "feed_list");
+    sb_jw_arr(w);
+    for (size_t i = 0; i < sim->nfeeds; i++) write_job(w, &sim->feeds[i], "feedId", "feedType", "resultFeedDocumentId");
+    sb_jw_end_arr(w);
+    sb_jw_key(w, "feed_inputs");          /* feedId -> inputFeedDocumentId */
+    sb_jw_obj(w);
+    for (size_t i = 0; i < sim->nfeeds; i++) sb_jw_kstr(w, sim->feeds[i].id, sim->feeds[i].input_doc);
+    sb_jw_end_obj(w);
+    sb_jw_key(w, "listing_quantities");
+    sb_jw_obj(w);
+    for (size_t i = 0; i < sim->nlistings; i++) sb_jw_kint(w, sim->listings[i].sku, sim->listings[i].quantity);
+    sb_jw_end_obj(w);
+}

@@ -204,6 +204,9 @@ void sim_h_get_listing(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *selle
 int sim_processing_load(sb_sim *sim, sb_json *j, int node, char *err);
 void sim_h_doc_url(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *id);
 sim_listing *sim_listing_find(sb_sim *sim, const char *sku);
+/* GET /_sim/state's detail: "feed_list" (each feed as getFeed shows it, oldest first, with
+ * its inputFeedDocumentId) and "listing_quantities" ({sku: quantity}), into an open object */
+void sim_docs_state(sb_sim *sim, sb_jw *w);
 
 /* sim_sandbox.c: 1 when the request is one of Amazon's static sandbox cases (rs filled) */
 int sim_sandbox(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *opname, const char *pathid);

@@ -899,7 +899,8 @@ static int set_base(sim_order *o, const char *k, const char *v) {
 }
 
 /* Applies {"orderId", "fulfillmentStatus"?, "fulfillment"?: {...}, other Order fields} to
- * an order: the fields given replace the order's (null removes one), and lastUpdatedTime
+ * an order (an orderId the simulator does not have, with orderItems, is a new order placed
+ * at at_ms: createdTime and lastUpdatedTime default to it): the fields given replace the order's (null removes one), and lastUpdatedTime
  * becomes at_ms. A generated order changing only its status stays generated (it then
  * renders the buyer, address and prices a PENDING order lacked); any other field makes it
  * a stored order first. */
@@ -907,6 +908,15 @@ static int order_change(sb_sim *sim, sb_json *j, int n, int64_t at_ms, char *err
     const char *id = sb_json_str(j, n, "orderId");
     size_t idx;
     sim_order *o = id ? find(sim, id, &idx) : NULL;
+    if (!o && id && sb_json_get(j, n, "orderItems")) {   /* a new order: the buyer places it at at_ms */
+        sim_order *no = NULL;
+        int rc = order_from_json(sim, j, n, &no, err);
+        if (rc) return rc;
+        if (!sb_json_get(j, n, "createdTime")) no->created = at_ms;
+        if (!sb_json_get(j, n, "lastUpdatedTime")) no->updated = at_ms;
+        if ((rc = insert_sorted(sim, no))) { order_free(no); return sb_seterr(err, rc, "sim: out of memory"); }
+        return 0;
+    }
     if (!o) return sb_seterr(err, SB_ENOTFOUND, "sim: no order %s", id ? id : "(no orderId)");
     const char *st = sb_json_str(j, n, "fulfillmentStatus");
     if (!st) st = sb_json_str(j, n, "fulfillment.fulfillmentStatus");

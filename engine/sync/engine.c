@@ -229,6 +229,12 @@ int sb_engine_api(sb_engine *e, char *err) {
                            "rate limits are Amazon's, and calls faster than they allow are refused with 429 "
                            "(the scale is only for the simulator on a loopback address); set api.rate_scale 1",
                            c.rate_scale, c.endpoint);
+        else if (sb_clock_scale() != 1 && !(sb_settings_url_loopback(c.endpoint) && sb_settings_url_loopback(c.lwa_endpoint)))
+            rc = sb_seterr(err, SB_EINVAL, "the clock runs %g times faster than real time (--clock or %s), but %s %s is "
+                           "not the simulator: Amazon's clock, rate limits and processing times are real time, so a "
+                           "scaled clock is only for the simulator on a loopback address; unset %s",
+                           sb_clock_scale(), SB_CLOCK_ENV, sb_settings_url_loopback(c.endpoint) ? "api.lwa_endpoint" : "api.endpoint",
+                           sb_settings_url_loopback(c.endpoint) ? c.lwa_endpoint : c.endpoint, SB_CLOCK_ENV);
         else if (!(e->api = sb_spapi_new(&c, err))) rc = SB_EINVAL;
     }
     sb_secrets_wipe(cid);

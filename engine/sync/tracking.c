@@ -550,13 +550,16 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
                     (long long)rows[i].claimed_by);
             continue;
         }
+        /* ...and claimed: only if no other sender (a person's `dispatch` while the engine
+         * runs) took the row since it was read, so one POST goes out for it, not two */
         char until[32];
         sb_time_format(sb_now() + claim_s(e), until, sizeof until);
         if ((rc = exec_bind(e->store, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, claimed_by = ?4, "
-                            "claimed_until = ?5 WHERE id = ?1 AND attempts = ?3", err, "isiis", rows[i].id, inflight,
-                            (int64_t)rows[i].attempts, (int64_t)getpid(), until))) break;
-        if (sqlite3_changes(e->store->db) == 0) {    /* claimed by another sender since it was read */
+                            "claimed_until = ?5 WHERE id = ?1 AND attempts = ?3 AND status <> 'sent'", err, "isiis",
+                            rows[i].id, inflight, (int64_t)rows[i].attempts, (int64_t)getpid(), until))) break;
+        if (sqlite3_changes(e->store->db) == 0) {
             res->due--;
+            sb_info("shipment confirmation order=%s package=%d is being sent by another process", ref, pkg);
             continue;
         }
         int attempts = rows[i].attempts + 1, had = 0;

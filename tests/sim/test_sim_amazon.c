@@ -462,6 +462,26 @@ int main(void) {
     T_CONTAINS(b.data, pend);
     T_CONTAINS(b.data, part);
     T_CONTAINS(b.data, "111-0000001-0000001");
+    /* a scheduled entry naming an order the simulator does not have, with orderItems, places
+     * it then (createdTime = lastUpdatedTime = that time); before, it is nowhere */
+    base = atomic_load(&fake_ms);
+    T_EQ(http(sim, "POST", "/_sim/config", NULL, "{\"schedule\":[{\"after_s\":600,\"order\":{\"orderId\":\"114-0000009-0000009\","
+              "\"fulfillment\":{\"fulfillmentStatus\":\"UNSHIPPED\",\"fulfilledBy\":\"MERCHANT\"},"
+              "\"orderItems\":[{\"orderItemId\":\"90001\",\"quantityOrdered\":2,\"product\":{\"sellerSku\":\"W-1\"}}]}}]}", &b), 200);
+    advance_s(599);
+    get_token(sim, tok, sizeof tok);
+    T_EQ(http(sim, "GET", "/orders/2026-01-01/orders/114-0000009-0000009", tok, NULL, &b), 404);
+    advance_s(2);
+    get_token(sim, tok, sizeof tok);   /* the 10 minutes may have outlived the last one */
+    T_EQ(http(sim, "GET", "/orders/2026-01-01/orders/114-0000009-0000009?includedData=FULFILLMENT", tok, NULL, &b), 200);
+    T_STREQ(field(&b, "order.createdTime", v, sizeof v), sb_time_format_ms(base + 600000, ts, sizeof ts));
+    T_STREQ(field(&b, "order.lastUpdatedTime", v, sizeof v), sb_time_format_ms(base + 600000, ts, sizeof ts));
+    T_CONTAINS(b.data, "\"quantityOrdered\":2");
+    /* the state's detail for end-state checks */
+    T_EQ(http(sim, "GET", "/_sim/state", NULL, NULL, &b), 200);
+    T_CONTAINS(b.data, "\"scheduled_changes_pending\":0");
+    T_CONTAINS(b.data, "\"listing_quantities\":{");
+    T_CONTAINS(b.data, "\"feed_list\":[");
 
     /* B5: post-commit faults: the operation takes effect, then the answer is lost */
     T_EQ(http(sim, "POST", "/_sim/faults", NULL, "{\"op\":\"getOrder\",\"kind\":\"500\",\"committed\":true}", &b), 400);
