@@ -14,10 +14,10 @@
 # getOrder whether the package arrived), stock as accepted is what the
 # simulator holds, a second stock run has nothing to send, and every listing is linked to
 # its product once with the products watermark at the newest listing.
-#   CRASH_KILLS (80)  CRASH_ORDERS (2000)  CRASH_SEED (random; printed)
+#   CRASH_KILLS (100)  CRASH_ORDERS (2000)  CRASH_SEED (random; printed)
 . "$SB_SOURCE_DIR/tests/lib.sh"
 . "$SB_SOURCE_DIR/tests/crash/setup.sh"
-KILLS=${CRASH_KILLS:-80} ORDERS=${CRASH_ORDERS:-2000} SEED=${CRASH_SEED:-$(( $(date +%s) % 100000 ))}
+KILLS=${CRASH_KILLS:-100} ORDERS=${CRASH_ORDERS:-2000} SEED=${CRASH_SEED:-$(( $(date +%s) % 100000 ))}
 RANDOM=$SEED
 echo "crash_jobs: seed $SEED, $ORDERS orders, $KILLS kills (CRASH_SEED=$SEED reproduces the choices and delays)"
 # listings for the generator's SKUs, so stock uploads have offers to change
