@@ -307,6 +307,21 @@ int sb_json_encode(sb_json *j, int node, sb_buf *out, char *err) {
 
 /* ---- writer ---- */
 
+/* The length of the well-formed UTF-8 sequence at s[0..n) (no overlong form, no
+ * surrogate, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (!len || s[0] > 0xf4 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (len == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) return 0;
+    if (len == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))) return 0;
+    return len;
+}
+
+/* A byte that is not part of well-formed UTF-8 is written as the character of the same
+ * value (\u00XX, as if Latin-1): the text stays JSON any reader takes, and the byte can
+ * still be told. */
 int sb_json_quote(sb_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     char tmp[256];
@@ -316,11 +331,16 @@ int sb_json_quote(sb_buf *b, const char *s, size_t n) {
     for (size_t i = 0; i < n && !rc; i++) {
         unsigned char c = (unsigned char)s[i];
         if (t > sizeof tmp - 8) { rc = sb_buf_append(b, tmp, t); t = 0; }
+        size_t u = c >= 0x80 ? utf8_len((const unsigned char *)s + i, n - i) : 0;
         if (c == '"' || c == '\\') { tmp[t++] = '\\'; tmp[t++] = (char)c; }
         else if (c == '\n') { tmp[t++] = '\\'; tmp[t++] = 'n'; }
         else if (c == '\r') { tmp[t++] = '\\'; tmp[t++] = 'r'; }
         else if (c == '\t') { tmp[t++] = '\\'; tmp[t++] = 't'; }
-        else if (c < 0x20 || c == 0x7f) {
+        else if (u) {
+            memcpy(tmp + t, s + i, u);
+            t += u;
+            i += u - 1;
+        } else if (c < 0x20 || c >= 0x7f) {
             memcpy(tmp + t, "\\u00", 4);
             t += 4;
             tmp[t++] = hex[c >> 4];

@@ -95,7 +95,9 @@ void sb_jw_raw(sb_jw *w, const char *json, size_t n);  /* an already-encoded val
 void sb_jw_kstr(sb_jw *w, const char *k, const char *s);
 void sb_jw_kint(sb_jw *w, const char *k, long long v);
 void sb_jw_kbool(sb_jw *w, const char *k, int v);
-/* Appends s as a JSON string literal (with quotes) to b. */
+/* Appends s as a JSON string literal (with quotes) to b. Always valid UTF-8: a byte
+ * that is not part of well-formed UTF-8 is written as \u00XX (the byte's value as a
+ * character, as if Latin-1), so what the engine writes sb_json_parse reads back. */
 int sb_json_quote(sb_buf *b, const char *s, size_t n);
 int sb_jw_error(const sb_jw *w);
 

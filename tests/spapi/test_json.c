@@ -206,6 +206,24 @@ int main(void) {
     T_EQ(sb_json_parse(b.data, b.len, &j, err), 0);
     T_STREQ(sb_json_str(j, SB_JSON_ROOT, "s"), "a\"b\\c\n\x01");
     sb_json_free(j);
+    /* UTF-8 is written as it is; a byte outside well-formed UTF-8 as \u00XX, so the
+     * writer's text is always read back (overlong, surrogate, truncated, past U+10FFFF) */
+    static const struct { const char *in, *out; } quoted[] = {
+        {"caf\xc3\xa9 \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\""},
+        {"caf\xe9", "\"caf\\u00e9\""},
+        {"\xc0\xaf", "\"\\u00c0\\u00af\""},
+        {"\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\""},
+        {"\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\""},
+        {"x\xe2\x82", "\"x\\u00e2\\u0082\""},
+        {"\x7f", "\"\\u007f\""},
+    };
+    for (size_t i = 0; i < sizeof quoted / sizeof quoted[0]; i++) {
+        sb_buf_reset(&b);
+        T_EQ(sb_json_quote(&b, quoted[i].in, strlen(quoted[i].in)), 0);
+        T_STREQ(b.data, quoted[i].out);
+        T_EQ(sb_json_parse(b.data, b.len, &j, err), 0);
+        sb_json_free(j);
+    }
     sb_buf_free(&b);
     return t_done();
 }
