@@ -3,8 +3,8 @@
  * stays valid, and its strings stay alive, until sb_json_free. Parsing is bounded three
  * ways: the text's size (checked before anything is allocated), its nesting (jansson
  * stops at 2048 levels; a walk after the parse holds it to SB_JSON_MAX_DEPTH) and the
- * memory the tree takes (jansson's allocator counts what one parse allocates on this
- * thread and refuses past a cap that grows with the text). */
+ * memory the tree takes (while a parse runs, jansson allocates on this thread from the
+ * document's own arena, capped by a size that grows with the text). */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -16,53 +16,90 @@
 
 #define MAX_NODES (1 << 22)
 
-struct sb_json {
-    json_t *root;
-    json_t **nodes;       /* nodes[0] unused; nodes[1] is the root */
-    int nnodes, cap;
-    /* the last object iteration, so sb_json_next is O(1) a step */
-    int it_node, it_index;
-    void *it;
-};
 
-/* ---- jansson's allocator: a size header, and a per-thread budget while parsing ---- */
+/* ---- jansson's allocator: a parse allocates from its document's arena ----
+ * While sb_json_parse runs, every allocation jansson makes on this thread is cut from
+ * the arena of the document being read (chunks that double from a size guessed from the
+ * text), counted against the document's cap; its frees are no-ops, and sb_json_free
+ * gives the chunks back at once instead of walking the tree. Outside a parse (encoding)
+ * jansson gets malloc. A 16-byte header says which a block is. */
 
-typedef struct parse_budget {
-    size_t used, limit;
-    int refused;          /* an allocation was refused (jansson does not always say so) */
-} parse_budget;
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t cap, used;
+    size_t pad;                 /* the data after the header stays 16-byte aligned */
+} arena_chunk;
 
-static _Thread_local parse_budget *tl_budget;
-static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+typedef struct arena {
+    arena_chunk *head;
+    size_t total, limit, next;  /* bytes of chunks taken, the cap, the next chunk's size */
+    int refused;                /* an allocation was refused (jansson does not always say so) */
+} arena;
 
-typedef union alloc_head {
+typedef struct alloc_head {
     size_t size;
-    max_align_t align;
+    size_t in_arena;
 } alloc_head;
 
+#define ARENA_MAX_CHUNK ((size_t)4 << 20)
+
+static _Thread_local arena *tl_arena;
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
 static void *counted_malloc(size_t n) {
-    parse_budget *b = tl_budget;
-    if (n > SIZE_MAX - sizeof(alloc_head)) return NULL;
-    if (b && (b->used + n > b->limit)) {
-        b->refused = 1;
-        return NULL;
+    arena *a = tl_arena;
+    if (n > SIZE_MAX / 2) return NULL;
+    if (!a) {
+        alloc_head *h = malloc(sizeof *h + n);
+        if (!h) return NULL;
+        *h = (alloc_head){n, 0};
+        return h + 1;
     }
-    alloc_head *h = malloc(sizeof *h + n);
-    if (!h) return NULL;
-    h->size = n;
-    if (b) b->used += n;
+    size_t need = (sizeof(alloc_head) + n + 15) & ~(size_t)15;
+    arena_chunk *c = a->head;
+    if (!c || c->cap - c->used < need) {
+        size_t cap = need > a->next ? need : a->next;
+        if (a->total + cap > a->limit || !(c = malloc(sizeof *c + cap))) {
+            a->refused = 1;
+            return NULL;
+        }
+        *c = (arena_chunk){.next = a->head, .cap = cap};
+        a->head = c;
+        a->total += cap;
+        if (a->next < ARENA_MAX_CHUNK) a->next *= 2;
+    }
+    alloc_head *h = (alloc_head *)((char *)(c + 1) + c->used);
+    c->used += need;
+    *h = (alloc_head){n, 1};
     return h + 1;
 }
 
 static void counted_free(void *p) {
     if (!p) return;
     alloc_head *h = (alloc_head *)p - 1;
-    parse_budget *b = tl_budget;
-    if (b) b->used = b->used > h->size ? b->used - h->size : 0;
-    free(h);
+    if (!h->in_arena) free(h);
+}
+
+static void arena_free(arena *a) {
+    for (arena_chunk *c = a->head, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    a->head = NULL;
+    a->total = 0;
 }
 
 static void set_alloc(void) { json_set_alloc_funcs(counted_malloc, counted_free); }
+
+struct sb_json {
+    json_t *root;         /* lives in mem: never json_decref'd */
+    arena mem;
+    json_t **nodes;       /* nodes[0] unused; nodes[1] is the root */
+    int nnodes, cap;
+    /* the last object iteration, so sb_json_next is O(1) a step */
+    int it_node, it_index;
+    void *it;
+};
 
 /* ---- parsing ---- */
 
@@ -109,20 +146,23 @@ int sb_json_parse(const char *text, size_t len, sb_json **out, char *err) {
     /* duplicate keys are refused (a document saying two things is not guessed at);
      * \u0000 and invalid UTF-8 are refused by jansson itself; any value may be the root */
     size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
-    parse_budget budget = {.used = 0, .limit = ((size_t)8 << 20) + len * 16};
     json_error_t je;
-    tl_budget = &budget;
+    /* the cap: 8 MiB + 16 bytes a byte of text (real documents take 5-7); the first chunk
+     * is a guess at what the tree takes, so most documents need one or two */
+    j->mem = (arena){.limit = ((size_t)8 << 20) + len * 16, .next = len * 6 < 1024 ? 1024 : len * 6};
+    if (j->mem.next > ARENA_MAX_CHUNK) j->mem.next = ARENA_MAX_CHUNK;
+    tl_arena = &j->mem;
     j->root = json_loadb(text, len, flags, &je);
-    if (!j->root && json_error_code(&je) == json_error_numeric_overflow && strstr(je.text, "integer")) {
+    if (!j->root && !j->mem.refused && json_error_code(&je) == json_error_numeric_overflow &&
+        strstr(je.text, "integer")) {
         /* an integer past int64: read as a double, as lua-cjson read every number */
-        budget.used = 0;
-        budget.refused = 0;
+        arena_free(&j->mem);
         j->root = json_loadb(text, len, flags | JSON_DECODE_INT_AS_REAL, &je);
     }
-    tl_budget = NULL;
+    tl_arena = NULL;
     if (!j->root) {
-        if (budget.refused || json_error_code(&je) == json_error_out_of_memory)
-            rc = sb_seterr(err, SB_ENOMEM, "json: document needs more than %zu bytes of memory", budget.limit);
+        if (j->mem.refused || json_error_code(&je) == json_error_out_of_memory)
+            rc = sb_seterr(err, SB_ENOMEM, "json: document needs more than %zu bytes of memory", j->mem.limit);
         else if (json_error_code(&je) == json_error_invalid_utf8)
             rc = sb_seterr(err, SB_EINVAL, "invalid JSON: not UTF-8: %s at line %d column %d (byte %d)", je.text,
                            je.line, je.column, je.position);
@@ -145,7 +185,7 @@ out:
 
 void sb_json_free(sb_json *j) {
     if (!j) return;
-    json_decref(j->root);
+    arena_free(&j->mem);     /* the whole tree, jansson's frees of it being no-ops */
     free(j->nodes);
     free(j);
 }

@@ -3,7 +3,7 @@
  * unthrottled simulator, and the time to page through 10,000 generated orders with
  * searchOrders (100 per page, all includedData sections the engine uses), and the time
  * sb_json_parse takes to read those pages again from memory (parse, read each order's
- * id and lines, free), without the network.
+ * id and lines, free), without the network, and a small error body read 100,000 times.
  * Usage: bench_spapi [requests] [orders] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +93,20 @@ int main(int argc, char **argv) {
                nkept, rounds, porders, lines, p1 - p0, (double)pbytes / 1e6 / (p1 - p0),
                1000 * (p1 - p0) / (double)(nkept * rounds));
         for (int k = 0; k < nkept; k++) free(kept[k]);
+        /* a small document, as the client checks every answer and reads its errors */
+        static const char small[] = "{\"errors\":[{\"code\":\"InvalidInput\",\"message\":\"Invalid input\","
+                                    "\"details\":\"marketplaceIds is required\"}]}";
+        long nsmall = 100000, found = 0;
+        p0 = now_s();
+        for (long i = 0; i < nsmall; i++) {
+            sb_json *j = NULL;
+            if (sb_json_parse(small, sizeof small - 1, &j, err)) { fprintf(stderr, "%s\n", err); return 1; }
+            found += sb_json_str(j, SB_JSON_ROOT, "errors[0].code") != NULL;
+            sb_json_free(j);
+        }
+        p1 = now_s();
+        printf("sb_json_parse of a %zu-byte error body: %ld in %.3f s = %.1f us each\n", sizeof small - 1, found,
+               p1 - p0, 1e6 * (p1 - p0) / (double)nsmall);
     }
 
     /* small requests through the full client */
