@@ -1,5 +1,5 @@
 /* json.c: see json.h. A document is jansson's tree plus a table of node ids: nodes[i]
- * is a json_t* borrowed from the tree (the root holds the only reference), so a node id
+ * is a json_t* into the tree, which lives in the document's arena (below), so a node id
  * stays valid, and its strings stay alive, until sb_json_free. Parsing is bounded three
  * ways: the text's size (checked before anything is allocated), its nesting (jansson
  * stops at 2048 levels; a walk after the parse holds it to SB_JSON_MAX_DEPTH) and the
@@ -14,8 +14,7 @@
 #include <string.h>
 #include "json/json.h"
 
-#define MAX_NODES (1 << 22)
-
+#define MAX_NODES (1 << 22)   /* node ids one document hands out */
 
 /* ---- jansson's allocator: a parse allocates from its document's arena ----
  * While sb_json_parse runs, every allocation jansson makes on this thread is cut from
