@@ -2,7 +2,7 @@
 # sources (the build enforces it too: Lua's headers are found only by sb_rules).
 #   cmake -DROOT=<tree with engine/> -DLIST=<allow-list> -P check_layering.cmake
 # 1. No file outside engine/rules includes a Lua header (lua.h, lauxlib.h, lualib.h,
-#    luaconf.h, lua-cjson.h).
+#    luaconf.h, lua-cjson.h, also by a path such as <lua5.4/lua.h>).
 # 2. Outside engine/store, only the files in LIST call SQLite (sqlite3_ or sqlite3.h).
 #    The list only shrinks: a file that starts calling SQLite fails (its SQL belongs in
 #    engine/store), and so does a listed file that no longer does (take it off the list).
@@ -18,7 +18,7 @@ set(calling "")
 foreach(f IN LISTS sources)
   if(NOT f MATCHES "^engine/rules/")
     file(STRINGS ${ROOT}/${f} lua_lines
-         REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"](lua|lauxlib|lualib|luaconf|lua-cjson)\\.h[>\"]")
+         REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]([^>\"]*/)?(lua|lauxlib|lualib|luaconf|lua-cjson)\\.h[>\"]")
     if(lua_lines)
       string(APPEND problems "  ${f} includes a Lua header (${lua_lines}): only engine/rules may\n")
     endif()
