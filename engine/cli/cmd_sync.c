@@ -1,12 +1,14 @@
 /* cmd_sync.c: `sellerbridge sync orders` (one pass now) and `sellerbridge run` (the
  * daemon: every enabled integration's jobs on their schedule until SIGTERM/SIGINT). */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "sched/sched.h"
+#include "store/jobs.h"
 #include "sync/engine.h"
 #include "sync/orders.h"
 #include "web/web.h"
@@ -84,23 +86,22 @@ static int web_run_job(void *ud, const char *job, char *err) {
  * integration's endpoints must be loopback URLs, or the daemon does not start. */
 static int check_clock(sb_store *s, char *err) {
     if (sb_clock_scale() == 1) return 0;
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(s, "SELECT id, name FROM integrations ORDER BY id", &st, err);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    sb_store_integ *in;
+    int n, rc = sb_store_integrations(s, &in, &n, err);
+    for (int k = 0; !rc && k < n; k++) {
         sb_settings set;
-        if ((rc = sb_settings_load(s, sqlite3_column_int64(st, 0), &set, err))) break;
+        if ((rc = sb_settings_load(s, in[k].id, &set, err))) break;
         for (int i = 0; i < 2 && !rc; i++) {
             const char *name = i ? "api.lwa_endpoint" : "api.endpoint", *v = sb_settings_str(&set, name);
             if (!sb_settings_url_loopback(v))
                 rc = sb_seterr(err, SB_EINVAL, "the clock runs %g times faster than real time (--clock or %s), but "
                                "integration %s has %s '%s', not the simulator on a loopback address: Amazon's clock, "
                                "rate limits and processing times are real time; unset the scaled clock",
-                               sb_clock_scale(), SB_CLOCK_ENV, (const char *)sqlite3_column_text(st, 1), name,
-                               *v ? v : "(Amazon's)");
+                               sb_clock_scale(), SB_CLOCK_ENV, in[k].name, name, *v ? v : "(Amazon's)");
         }
         sb_settings_free(&set);
     }
-    sqlite3_finalize(st);
+    free(in);
     return rc;
 }
 

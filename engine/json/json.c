@@ -1,102 +1,135 @@
-/* json.c: see json.h. Each document is a private lua_State holding the decoded value;
- * nodes are slots of a registry table `nodes` (nodes[1] is the root), so a node id stays
- * valid, and its strings stay alive, until sb_json_free. The state's allocator is capped,
- * and cjson's decode depth is limited, so hostile input fails cleanly. */
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
-#include <lua-cjson.h>
+/* json.c: see json.h. A document is jansson's tree plus a table of node ids: nodes[i]
+ * is a json_t* into the tree, which lives in the document's arena (below), so a node id
+ * stays valid, and its strings stay alive, until sb_json_free. Parsing is bounded three
+ * ways: the text's size (checked before anything is allocated), its nesting (jansson
+ * stops at 2048 levels; a walk after the parse holds it to SB_JSON_MAX_DEPTH) and the
+ * memory the tree takes (while a parse runs, jansson allocates on this thread from the
+ * document's own arena, capped by a size that grows with the text). */
+#include <errno.h>
+#include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "json/json.h"
 
-#define MAX_NODES (1 << 22)
+#define MAX_NODES (1 << 22)   /* node ids one document hands out */
+
+/* ---- jansson's allocator: a parse allocates from its document's arena ----
+ * While sb_json_parse runs, every allocation jansson makes on this thread is cut from
+ * the arena of the document being read (chunks that double from a size guessed from the
+ * text), counted against the document's cap; its frees are no-ops, and sb_json_free
+ * gives the chunks back at once instead of walking the tree. Outside a parse (encoding)
+ * jansson gets malloc. A 16-byte header says which a block is. */
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t cap, used;
+    size_t pad;                 /* the data after the header stays 16-byte aligned */
+} arena_chunk;
+
+typedef struct arena {
+    arena_chunk *head;
+    size_t total, limit, next;  /* bytes of chunks taken, the cap, the next chunk's size */
+    int refused;                /* an allocation was refused (jansson does not always say so) */
+} arena;
+
+typedef struct alloc_head {
+    size_t size;
+    size_t in_arena;
+} alloc_head;
+
+#define ARENA_MAX_CHUNK ((size_t)4 << 20)
+
+static _Thread_local arena *tl_arena;
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void *counted_malloc(size_t n) {
+    arena *a = tl_arena;
+    if (n > SIZE_MAX / 2) return NULL;
+    if (!a) {
+        alloc_head *h = malloc(sizeof *h + n);
+        if (!h) return NULL;
+        *h = (alloc_head){n, 0};
+        return h + 1;
+    }
+    size_t need = (sizeof(alloc_head) + n + 15) & ~(size_t)15;
+    arena_chunk *c = a->head;
+    if (!c || c->cap - c->used < need) {
+        size_t cap = need > a->next ? need : a->next;
+        if (a->total + cap > a->limit || !(c = malloc(sizeof *c + cap))) {
+            a->refused = 1;
+            return NULL;
+        }
+        *c = (arena_chunk){.next = a->head, .cap = cap};
+        a->head = c;
+        a->total += cap;
+        if (a->next < ARENA_MAX_CHUNK) a->next *= 2;
+    }
+    alloc_head *h = (alloc_head *)((char *)(c + 1) + c->used);
+    c->used += need;
+    *h = (alloc_head){n, 1};
+    return h + 1;
+}
+
+static void counted_free(void *p) {
+    if (!p) return;
+    alloc_head *h = (alloc_head *)p - 1;
+    if (!h->in_arena) free(h);
+}
+
+static void arena_free(arena *a) {
+    for (arena_chunk *c = a->head, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    a->head = NULL;
+    a->total = 0;
+}
+
+static void set_alloc(void) { json_set_alloc_funcs(counted_malloc, counted_free); }
 
 struct sb_json {
-    lua_State *L;
-    size_t used, limit;   /* allocator accounting */
-    int nodes_ref;        /* registry ref of the nodes table */
-    int nnodes;
+    json_t *root;         /* lives in mem: never json_decref'd */
+    arena mem;
+    json_t **nodes;       /* nodes[0] unused; nodes[1] is the root */
+    int nnodes, cap;
+    /* the last object iteration, so sb_json_next is O(1) a step */
+    int it_node, it_index;
+    void *it;
 };
 
-static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    sb_json *j = ud;
-    if (!ptr) osize = 0;
-    if (nsize == 0) {
-        free(ptr);
-        j->used -= osize;
-        return NULL;
+/* ---- parsing ---- */
+
+/* 0 when v nests no deeper than max levels of arrays and objects (v itself at depth). */
+static int depth_ok(const json_t *v, int depth, int max) {
+    if (!json_is_array(v) && !json_is_object(v)) return 1;
+    if (depth > max) return 0;
+    if (json_is_array(v)) {
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n; i++)
+            if (!depth_ok(json_array_get(v, i), depth + 1, max)) return 0;
+        return 1;
     }
-    if (nsize > osize && j->used + (nsize - osize) > j->limit) return NULL;
-    void *p = realloc(ptr, nsize);
-    if (p) j->used = j->used - osize + nsize;
-    return p;
-}
-
-/* The encoder used by sb_json_encode: cjson for scalars, a walk for tables so that
- * empty arrays under known array keys stay arrays. Stack: ( value -- string ) */
-static const char encoder_lua[] =
-    "local cjson = ...\n"
-    "local enc = cjson.encode\n"
-    "local A = {orderItems=1, programs=1, packages=1, orderAliases=1, breakdowns=1,\n"
-    "  detailedBreakdowns=1, marketplaceIds=1, issues=1, items=1, orders=1, errors=1,\n"
-    "  associatedOrders=1, packageItems=1, transparencyCodes=1, serialNumbers=1,\n"
-    "  summaries=1, offers=1, fulfillmentAvailability=1, patches=1, messages=1,\n"
-    "  identifiers=1, status=1, faults=1, listings=1, reports=1, feeds=1}\n"
-    "local function w(v, out, key)\n"
-    "  if type(v) ~= 'table' then out[#out+1] = enc(v) return end\n"
-    "  local n, c = #v, 0\n"
-    "  for _ in pairs(v) do c = c + 1 end\n"
-    "  if c == 0 then out[#out+1] = A[key] and '[]' or '{}' return end\n"
-    "  if c == n then\n"
-    "    out[#out+1] = '['\n"
-    "    for i = 1, n do if i > 1 then out[#out+1] = ',' end w(v[i], out, key) end\n"
-    "    out[#out+1] = ']'\n"
-    "  else\n"
-    "    out[#out+1] = '{'\n"
-    "    local first = true\n"
-    "    for k, x in pairs(v) do\n"
-    "      if not first then out[#out+1] = ',' end\n"
-    "      first = false\n"
-    "      out[#out+1] = enc(tostring(k)) .. ':'\n"
-    "      w(x, out, k)\n"
-    "    end\n"
-    "    out[#out+1] = '}'\n"
-    "  end\n"
-    "end\n"
-    "return function(v, k) local out = {} w(v, out, k) return table.concat(out) end\n";
-
-/* Stack: ( -- ) ; on the new state: cjson in package.loaded and registry "sb_enc". */
-static int setup_state(lua_State *L) {
-    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
-    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
-    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
-    lua_pop(L, 3);
-    luaL_requiref(L, "cjson", luaopen_cjson, 1);           /* cjson */
-    lua_getfield(L, -1, "decode_max_depth");
-    lua_pushinteger(L, SB_JSON_MAX_DEPTH);
-    lua_call(L, 1, 0);
-    lua_getfield(L, -1, "encode_max_depth");
-    lua_pushinteger(L, SB_JSON_MAX_DEPTH + 8);
-    lua_call(L, 1, 0);
-    if (luaL_loadbuffer(L, encoder_lua, sizeof encoder_lua - 1, "=sb_json_encoder")) return -1;
-    lua_pushvalue(L, -2);                                    /* cjson chunk cjson */
-    if (lua_pcall(L, 1, 1, 0)) return -1;                    /* cjson encoder */
-    lua_setfield(L, LUA_REGISTRYINDEX, "sb_enc");            /* cjson */
-    lua_pop(L, 1);
-    return 0;
-}
-
-/* Protected decode. Stack in: (string); out: (value) */
-static int pdecode(lua_State *L) {
-    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_getfield(L, -1, "cjson");
-    lua_getfield(L, -1, "decode");
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x)
+        if (!depth_ok(x, depth + 1, max)) return 0;
     return 1;
+}
+
+static int add_node(sb_json *j, json_t *v) {
+    if (j->nnodes >= MAX_NODES) return 0;
+    if (j->nnodes + 1 >= j->cap) {
+        int cap = j->cap ? j->cap * 2 : 64;
+        json_t **n = realloc(j->nodes, (size_t)cap * sizeof *n);
+        if (!n) return 0;
+        j->nodes = n;
+        j->cap = cap;
+    }
+    j->nodes[++j->nnodes] = v;
+    return j->nnodes;
 }
 
 int sb_json_parse(const char *text, size_t len, sb_json **out, char *err) {
@@ -106,32 +139,42 @@ int sb_json_parse(const char *text, size_t len, sb_json **out, char *err) {
     if (len > SB_JSON_MAX_BYTES)
         return sb_seterr(err, SB_ENOMEM, "json: document of %zu bytes is larger than the %u byte limit",
                          len, SB_JSON_MAX_BYTES);
+    pthread_once(&alloc_once, set_alloc);
     sb_json *j = calloc(1, sizeof *j);
     if (!j) return sb_seterr(err, SB_ENOMEM, "json: out of memory");
-    j->limit = (size_t)8 << 20;
-    j->limit += len * 16;
-    j->L = lua_newstate(capped_alloc, j);
-    if (!j->L) { rc = sb_seterr(err, SB_ENOMEM, "json: cannot create state"); goto out; }
-    lua_State *L = j->L;
-    if (setup_state(L)) {
-        rc = sb_seterr(err, SB_ERR, "json: setup failed: %s", lua_tostring(L, -1));
+    /* duplicate keys are refused (a document saying two things is not guessed at);
+     * \u0000 and invalid UTF-8 are refused by jansson itself; any value may be the root */
+    size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
+    json_error_t je;
+    /* the cap: 8 MiB + 16 bytes a byte of text (real documents take 5-7); the first chunk
+     * is a guess at what the tree takes, so most documents need one or two */
+    j->mem = (arena){.limit = ((size_t)8 << 20) + len * 16, .next = len * 6 < 1024 ? 1024 : len * 6};
+    if (j->mem.next > ARENA_MAX_CHUNK) j->mem.next = ARENA_MAX_CHUNK;
+    tl_arena = &j->mem;
+    j->root = json_loadb(text, len, flags, &je);
+    if (!j->root && !j->mem.refused && json_error_code(&je) == json_error_numeric_overflow &&
+        strstr(je.text, "integer")) {
+        /* an integer past int64: read as a double, as lua-cjson read every number */
+        arena_free(&j->mem);
+        j->root = json_loadb(text, len, flags | JSON_DECODE_INT_AS_REAL, &je);
+    }
+    tl_arena = NULL;
+    if (!j->root) {
+        if (j->mem.refused || json_error_code(&je) == json_error_out_of_memory)
+            rc = sb_seterr(err, SB_ENOMEM, "json: document needs more than %zu bytes of memory", j->mem.limit);
+        else if (json_error_code(&je) == json_error_invalid_utf8)
+            rc = sb_seterr(err, SB_EINVAL, "invalid JSON: not UTF-8: %s at line %d column %d (byte %d)", je.text,
+                           je.line, je.column, je.position);
+        else
+            rc = sb_seterr(err, SB_EINVAL, "invalid JSON: %s at line %d column %d (byte %d)", je.text, je.line,
+                           je.column, je.position);
         goto out;
     }
-    lua_pushcfunction(L, pdecode);
-    lua_pushlstring(L, text, len);
-    int st = lua_pcall(L, 1, 1, 0);
-    if (st != LUA_OK) {
-        const char *m = lua_tostring(L, -1);
-        if (st == LUA_ERRMEM) rc = sb_seterr(err, SB_ENOMEM, "json: document needs more than %zu bytes of memory", j->limit);
-        else rc = sb_seterr(err, SB_EINVAL, "invalid JSON: %s", m ? m : "?");
+    if (!depth_ok(j->root, 1, SB_JSON_MAX_DEPTH)) {
+        rc = sb_seterr(err, SB_EINVAL, "invalid JSON: nested deeper than %d levels", SB_JSON_MAX_DEPTH);
         goto out;
     }
-    lua_createtable(L, 16, 0);        /* value nodes */
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, 1);
-    j->nodes_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pop(L, 1);
-    j->nnodes = 1;
+    if (!add_node(j, j->root)) { rc = sb_seterr(err, SB_ENOMEM, "json: out of memory"); goto out; }
     *out = j;
     return 0;
 out:
@@ -141,89 +184,66 @@ out:
 
 void sb_json_free(sb_json *j) {
     if (!j) return;
-    if (j->L) lua_close(j->L);
+    arena_free(&j->mem);     /* the whole tree, jansson's frees of it being no-ops */
+    free(j->nodes);
     free(j);
 }
 
-/* Pushes the value of node (nil if invalid). Stack: ( -- v ) */
-static void push_node(sb_json *j, int node) {
-    lua_State *L = j->L;   /* callers have checked j */
-    if (node <= 0 || node > j->nnodes) { lua_pushnil(L); return; }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, j->nodes_ref);
-    lua_rawgeti(L, -1, node);
-    lua_remove(L, -2);
+/* ---- reading ---- */
+
+static json_t *node_value(const sb_json *j, int node) {
+    return node > 0 && node <= j->nnodes ? j->nodes[node] : NULL;
 }
 
-/* Pushes the value at path under node, or nil. Stack: ( -- v ) */
-static void push_path(sb_json *j, int node, const char *path) {
-    lua_State *L = j->L;
-    push_node(j, node);
-    if (!path) return;
+/* The value at path under node, or NULL. */
+static json_t *at_path(const sb_json *j, int node, const char *path) {
+    json_t *v = node_value(j, node);
+    if (!path) return v;
     const char *p = path;
-    while (*p && !lua_isnil(L, -1)) {
+    while (*p && v) {
         if (*p == '.') { p++; continue; }
-        if (!lua_istable(L, -1)) { lua_pop(L, 1); lua_pushnil(L); return; }
         if (*p == '[') {
             char *end;
             long i = strtol(p + 1, &end, 10);
-            if (*end != ']' || i < 0) { lua_pop(L, 1); lua_pushnil(L); return; }
-            lua_rawgeti(L, -1, (lua_Integer)i + 1);
-            lua_remove(L, -2);
+            if (*end != ']' || i < 0 || !json_is_array(v)) return NULL;
+            v = json_array_get(v, (size_t)i);
             p = end + 1;
             continue;
         }
         size_t n = strcspn(p, ".[");
-        lua_pushlstring(L, p, n);
-        lua_rawget(L, -2);
-        lua_remove(L, -2);
+        v = json_is_object(v) ? json_object_getn(v, p, n) : NULL;
         p += n;
     }
-}
-
-static int is_null(lua_State *L, int idx) {
-    return lua_islightuserdata(L, idx) && lua_touserdata(L, idx) == NULL;
+    return v;
 }
 
 int sb_json_get(sb_json *j, int node, const char *path) {
     if (!j) return 0;
-    lua_State *L = j->L;
-    if (!path || !*path) return (node > 0 && node <= j->nnodes) ? node : 0;
-    push_path(j, node, path);
-    if (lua_isnil(L, -1) || j->nnodes >= MAX_NODES) { lua_pop(L, 1); return 0; }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, j->nodes_ref);
-    lua_insert(L, -2);
-    lua_rawseti(L, -2, ++j->nnodes);
-    lua_pop(L, 1);
-    return j->nnodes;
+    if (!path || !*path) return node_value(j, node) ? node : 0;
+    json_t *v = at_path(j, node, path);
+    return v ? add_node(j, v) : 0;
 }
 
-static int type_at_top(lua_State *L) {
-    switch (lua_type(L, -1)) {
-    case LUA_TNIL: return SB_JSON_NONE;
-    case LUA_TBOOLEAN: return SB_JSON_BOOL;
-    case LUA_TNUMBER: return SB_JSON_NUM;
-    case LUA_TSTRING: return SB_JSON_STR;
-    case LUA_TTABLE: return lua_rawlen(L, -1) > 0 ? SB_JSON_ARR : SB_JSON_OBJ;
-    default: return is_null(L, -1) ? SB_JSON_NULL : SB_JSON_NONE;
+static int type_of(const json_t *v) {
+    if (!v) return SB_JSON_NONE;
+    switch (json_typeof(v)) {
+    case JSON_NULL: return SB_JSON_NULL;
+    case JSON_TRUE: case JSON_FALSE: return SB_JSON_BOOL;
+    case JSON_INTEGER: case JSON_REAL: return SB_JSON_NUM;
+    case JSON_STRING: return SB_JSON_STR;
+    case JSON_ARRAY: return SB_JSON_ARR;
+    case JSON_OBJECT: return SB_JSON_OBJ;
     }
+    return SB_JSON_NONE;
 }
 
 int sb_json_type(sb_json *j, int node, const char *path) {
-    if (!j) return 0;
-    push_path(j, node, path);
-    int t = type_at_top(j->L);
-    lua_pop(j->L, 1);
-    return t;
+    return j ? type_of(at_path(j, node, path)) : SB_JSON_NONE;
 }
 
 const char *sb_json_str(sb_json *j, int node, const char *path) {
-    if (!j) return NULL;
-    lua_State *L = j->L;
-    push_path(j, node, path);
-    /* the string stays referenced by its table (or the nodes table), so it outlives the pop */
-    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    lua_pop(L, 1);
-    return s;
+    json_t *v = j ? at_path(j, node, path) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 int sb_json_strcpy(sb_json *j, int node, const char *path, char *out, size_t outlen) {
@@ -233,100 +253,114 @@ int sb_json_strcpy(sb_json *j, int node, const char *path, char *out, size_t out
 }
 
 double sb_json_num(sb_json *j, int node, const char *path, double dflt) {
-    if (!j) return dflt;
-    lua_State *L = j->L;
-    push_path(j, node, path);
-    double v = dflt;
-    if (lua_type(L, -1) == LUA_TNUMBER) v = lua_tonumber(L, -1);
-    else if (lua_type(L, -1) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, -1);
+    json_t *v = j ? at_path(j, node, path) : NULL;
+    if (json_is_integer(v)) return (double)json_integer_value(v);
+    if (json_is_real(v)) return json_real_value(v);
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
         char *end;
         double d = strtod(s, &end);
-        if (end != s && !*end && isfinite(d)) v = d;
+        if (end != s && !*end && isfinite(d)) return d;
     }
-    lua_pop(L, 1);
-    return v;
+    return dflt;
+}
+
+int64_t sb_json_int(sb_json *j, int node, const char *path, int64_t dflt) {
+    json_t *v = j ? at_path(j, node, path) : NULL;
+    if (json_is_integer(v)) return (int64_t)json_integer_value(v);
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        /* integral and inside int64 (2^63 itself is not) */
+        if (d == floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) return (int64_t)d;
+        return dflt;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end;
+        errno = 0;
+        long long x = strtoll(s, &end, 10);
+        if (end != s && !*end && !errno) return (int64_t)x;
+    }
+    return dflt;
 }
 
 int sb_json_bool(sb_json *j, int node, const char *path, int dflt) {
-    if (!j) return dflt;
-    lua_State *L = j->L;
-    push_path(j, node, path);
-    int v = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : dflt;
-    lua_pop(L, 1);
-    return v;
+    json_t *v = j ? at_path(j, node, path) : NULL;
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
 size_t sb_json_len(sb_json *j, int node, const char *path) {
-    if (!j) return 0;
-    lua_State *L = j->L;
-    push_path(j, node, path);
-    size_t n = lua_istable(L, -1) ? (size_t)lua_rawlen(L, -1) : 0;
-    lua_pop(L, 1);
-    return n;
+    json_t *v = j ? at_path(j, node, path) : NULL;
+    return json_is_array(v) ? json_array_size(v) : 0;
 }
 
 int sb_json_at(sb_json *j, int node, size_t i) {
-    char p[32];
-    snprintf(p, sizeof p, "[%zu]", i);
-    return sb_json_get(j, node, p);
+    json_t *a = j ? node_value(j, node) : NULL;
+    json_t *v = json_is_array(a) ? json_array_get(a, i) : NULL;
+    return v ? add_node(j, v) : 0;
 }
 
-/* Object iteration: lua_next from the start, skipping *iter entries. Quadratic in the
- * object's size, which is fine for the small objects this is used on. */
+/* Keys come in the document's order. A walk that goes on from where the last call on
+ * the same object stopped is a step; any other *iter starts again from the first key. */
 int sb_json_next(sb_json *j, int node, int *iter, const char **key) {
-    if (!j) return 0;
-    lua_State *L = j->L;
-    push_node(j, node);
-    if (!lua_istable(L, -1)) { lua_pop(L, 1); return 0; }
-    lua_pushnil(L);
-    int k = 0, found = 0;
-    while (lua_next(L, -2)) {              /* t key value */
-        if (k++ == *iter) {
-            if (lua_type(L, -2) == LUA_TSTRING) *key = lua_tostring(L, -2);
-            else *key = "";
-            found = 1;
-            break;
-        }
-        lua_pop(L, 1);
+    json_t *o = j ? node_value(j, node) : NULL;
+    if (!json_is_object(o) || *iter < 0) return 0;
+    void *it;
+    if (j->it && j->it_node == node && j->it_index + 1 == *iter) {
+        it = json_object_iter_next(o, j->it);
+    } else {
+        it = json_object_iter(o);
+        for (int k = 0; it && k < *iter; k++) it = json_object_iter_next(o, it);
     }
-    if (!found) { lua_pop(L, 1); return 0; }
+    j->it = it;
+    j->it_node = node;
+    j->it_index = *iter;
+    if (!it) return 0;
+    int id = add_node(j, json_object_iter_value(it));
+    if (!id) return 0;
+    *key = json_object_iter_key(it);
     (*iter)++;
-    /* t key value: store value as a node; key string stays alive in t */
-    if (j->nnodes >= MAX_NODES) { lua_pop(L, 3); return 0; }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, j->nodes_ref);
-    lua_insert(L, -2);
-    lua_rawseti(L, -2, ++j->nnodes);
-    lua_pop(L, 3);
-    return j->nnodes;
+    return id;
+}
+
+/* ---- re-encoding ---- */
+
+static int dump_to_buf(const char *p, size_t n, void *ud) {
+    return sb_buf_append(ud, p, n) ? -1 : 0;
 }
 
 int sb_json_encode(sb_json *j, int node, sb_buf *out, char *err) {
-    return sb_json_encode_key(j, node, NULL, out, err);
-}
-
-int sb_json_encode_key(sb_json *j, int node, const char *key, sb_buf *out, char *err) {
     if (!j) return sb_seterr(err, SB_EINVAL, "json encode: no document");
-    lua_State *L = j->L;
-    lua_getfield(L, LUA_REGISTRYINDEX, "sb_enc");
-    push_node(j, node);
-    if (key) lua_pushstring(L, key);
-    else lua_pushnil(L);
-    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
-        int rc = sb_seterr(err, SB_EINVAL, "json encode: %s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return rc;
+    json_t *v = node_value(j, node);
+    if (!v) return sb_seterr(err, SB_EINVAL, "json encode: no node %d", node);
+    /* 15 significant digits give back any decimal of up to 15 digits as it was written
+     * ("12.34" stays 12.34); integers are written exactly */
+    size_t before = out->len;
+    if (json_dump_callback(v, dump_to_buf, out, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))) {
+        out->len = before;     /* nothing of a failed encoding stays */
+        if (out->data) out->data[before] = '\0';
+        return sb_seterr(err, SB_ENOMEM, "json encode: output larger than the buffer limit");
     }
-    size_t n;
-    const char *s = lua_tolstring(L, -1, &n);
-    int rc = sb_buf_append(out, s, n);
-    lua_pop(L, 1);
-    if (rc) return sb_seterr(err, rc, "json encode: output larger than the buffer limit");
     return 0;
 }
 
 /* ---- writer ---- */
 
+/* The length of the well-formed UTF-8 sequence at s[0..n) (no overlong form, no
+ * surrogate, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (!len || s[0] > 0xf4 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (len == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) return 0;
+    if (len == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))) return 0;
+    return len;
+}
+
+/* A byte that is not part of well-formed UTF-8 is written as the character of the same
+ * value (\u00XX, as if Latin-1): the text stays JSON any reader takes, and the byte can
+ * still be told. */
 int sb_json_quote(sb_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     char tmp[256];
@@ -336,11 +370,16 @@ int sb_json_quote(sb_buf *b, const char *s, size_t n) {
     for (size_t i = 0; i < n && !rc; i++) {
         unsigned char c = (unsigned char)s[i];
         if (t > sizeof tmp - 8) { rc = sb_buf_append(b, tmp, t); t = 0; }
+        size_t u = c >= 0x80 ? utf8_len((const unsigned char *)s + i, n - i) : 0;
         if (c == '"' || c == '\\') { tmp[t++] = '\\'; tmp[t++] = (char)c; }
         else if (c == '\n') { tmp[t++] = '\\'; tmp[t++] = 'n'; }
         else if (c == '\r') { tmp[t++] = '\\'; tmp[t++] = 'r'; }
         else if (c == '\t') { tmp[t++] = '\\'; tmp[t++] = 't'; }
-        else if (c < 0x20 || c == 0x7f) {
+        else if (u) {
+            memcpy(tmp + t, s + i, u);
+            t += u;
+            i += u - 1;
+        } else if (c < 0x20 || c >= 0x7f) {
             memcpy(tmp + t, "\\u00", 4);
             t += 4;
             tmp[t++] = hex[c >> 4];

@@ -1,7 +1,8 @@
 /* json.h: a small JSON reader and writer for C code.
  *
- * Reading is lua-cjson in a private lua_State: sb_json_parse() decodes a whole document
- * once (bounded size, depth and memory) and C code then reads values by path. A value is
+ * Reading is libjansson: sb_json_parse() decodes a whole document once (bounded size,
+ * depth and memory; duplicate keys, invalid UTF-8 and \u0000 refused) and C code then
+ * reads values by path. A value is
  * addressed by a node (a small positive int; 0 means "absent") plus an optional path
  * relative to it: "errors[0].code", "pagination.nextToken", "orders". Path segments are
  * object keys separated by '.', array elements are "[i]" (0-based). Strings returned by
@@ -9,7 +10,8 @@
  *
  * Writing is sb_jw, an append-only builder over an sb_buf that tracks commas and escapes
  * strings, for code that emits JSON (request bodies, the simulator's pages). A document
- * node can also be re-encoded with sb_json_encode() (cjson under the hood).
+ * node can also be re-encoded with sb_json_encode(): what was read is written back ([]
+ * stays [], {} stays {}, keys in the document's order, integers exact).
  *
  * Getters accept a NULL document (everything is absent). Not thread-safe per document; separate documents are independent. */
 #ifndef SB_JSON_H
@@ -25,14 +27,18 @@
 enum sb_json_type {
     SB_JSON_NONE = 0,   /* absent */
     SB_JSON_NULL, SB_JSON_BOOL, SB_JSON_NUM, SB_JSON_STR,
-    SB_JSON_ARR,        /* a non-empty array */
-    SB_JSON_OBJ         /* an object, or an empty array (cjson cannot tell them apart) */
+    SB_JSON_ARR,        /* an array, empty or not */
+    SB_JSON_OBJ         /* an object, empty or not */
 };
 
 typedef struct sb_json sb_json;
 
 /* Decodes text[0..len). On success *out owns the document (free with sb_json_free).
- * SB_EINVAL with a message naming the problem for invalid JSON, SB_ENOMEM past limits. */
+ * SB_EINVAL with a message naming the problem and its line, column and byte for invalid
+ * JSON (also: a key twice in one object, invalid UTF-8, \u0000, nesting deeper than
+ * SB_JSON_MAX_DEPTH); SB_ENOMEM past SB_JSON_MAX_BYTES or the memory cap (8 MiB + 16
+ * bytes per byte of text). An integer outside int64 makes the whole document read its
+ * numbers as doubles (as lua-cjson read every number) rather than fail. */
 int sb_json_parse(const char *text, size_t len, sb_json **out, char *err);
 void sb_json_free(sb_json *j);
 
@@ -45,6 +51,9 @@ const char *sb_json_str(sb_json *j, int node, const char *path);
 int sb_json_strcpy(sb_json *j, int node, const char *path, char *out, size_t outlen);
 /* Number value (a numeric string is also accepted), or dflt. */
 double sb_json_num(sb_json *j, int node, const char *path, double dflt);
+/* Integer value, exact to int64 (ids, quantities): an integer, a real with no fraction
+ * inside int64, or a string of decimal digits; else dflt. */
+int64_t sb_json_int(sb_json *j, int node, const char *path, int64_t dflt);
 /* Boolean value, or dflt. */
 int sb_json_bool(sb_json *j, int node, const char *path, int dflt);
 /* Array length (0 when absent or not an array). */
@@ -52,13 +61,12 @@ size_t sb_json_len(sb_json *j, int node, const char *path);
 /* Element i (0-based) of the array node, or 0. */
 int sb_json_at(sb_json *j, int node, size_t i);
 /* Object iteration: start with *iter = 0; returns the value node and sets *key, or 0 at
- * the end. Order is unspecified. */
+ * the end. Keys come in the document's order. */
 int sb_json_next(sb_json *j, int node, int *iter, const char **key);
-/* Appends the compact JSON text of node to out. Empty tables are written as [] when their
- * key is a known array field (orderItems, programs, errors, ...), else as {}. */
+/* Appends the compact JSON text of node to out (nothing on failure): the value as it was
+ * read, reals with 15 significant digits (so a decimal such as 12.34 comes back as it was
+ * written). */
 int sb_json_encode(sb_json *j, int node, sb_buf *out, char *err);
-/* The same for a value that sits under key (decides [] or {} for an empty value). */
-int sb_json_encode_key(sb_json *j, int node, const char *key, sb_buf *out, char *err);
 
 /* ---- writer ---- */
 #define SB_JW_MAXDEPTH 32
@@ -87,7 +95,9 @@ void sb_jw_raw(sb_jw *w, const char *json, size_t n);  /* an already-encoded val
 void sb_jw_kstr(sb_jw *w, const char *k, const char *s);
 void sb_jw_kint(sb_jw *w, const char *k, long long v);
 void sb_jw_kbool(sb_jw *w, const char *k, int v);
-/* Appends s as a JSON string literal (with quotes) to b. */
+/* Appends s as a JSON string literal (with quotes) to b. Always valid UTF-8: a byte
+ * that is not part of well-formed UTF-8 is written as \u00XX (the byte's value as a
+ * character, as if Latin-1), so what the engine writes sb_json_parse reads back. */
 int sb_json_quote(sb_buf *b, const char *s, size_t n);
 int sb_jw_error(const sb_jw *w);
 

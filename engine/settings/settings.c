@@ -1,7 +1,7 @@
 /* settings.c: the settings registry and its validation (see settings.h).
  *
  * The registry below is the settings page as data. Lists and the routing grid arrive
- * as JSON (or, for lists, comma-separated text), decoded with engine/json (lua-cjson);
+ * as JSON (or, for lists, comma-separated text), decoded with engine/json (jansson);
  * what is stored is canonical JSON written here. */
 #include <ctype.h>
 #include <math.h>

@@ -130,7 +130,7 @@ static int order_from_json(sb_sim *sim, sb_json *j, int n, sim_order **out, char
             !strcmp(k, "_sim"))
             continue;
         sb_buf_reset(&v);
-        if ((rc = sb_json_encode_key(j, vn, k, &v, err))) goto out;
+        if ((rc = sb_json_encode(j, vn, &v, err))) goto out;
         int s = -1;
         for (int i = 0; i < NSEC; i++)
             if (!strcmp(k, sec_names[i])) s = i;
@@ -476,7 +476,7 @@ static void write_items_without_fulfillment(sb_jw *w, const char *items) {
         while ((vn = sb_json_next(j, it, &iter, &k))) {
             if (!strcmp(k, "fulfillment")) continue;
             sb_buf_reset(&v);
-            if (sb_json_encode_key(j, vn, k, &v, e)) continue;
+            if (sb_json_encode(j, vn, &v, e)) continue;
             sb_jw_key(w, k);
             sb_jw_raw(w, v.data, v.len);
         }
@@ -947,7 +947,7 @@ static int order_change(sb_sim *sim, sb_json *j, int n, int64_t at_ms, char *err
             continue;
         int null = sb_json_type(j, vn, NULL) == SB_JSON_NULL;
         sb_buf_reset(&v);
-        if (!null && (rc = sb_json_encode_key(j, vn, k, &v, err))) break;
+        if (!null && (rc = sb_json_encode(j, vn, &v, err))) break;
         int s = -1;
         for (int i = 0; i < NSEC; i++)
             if (!strcmp(k, sec_names[i])) s = i;

@@ -1033,9 +1033,9 @@ static int apply_orders(octx *c, sb_rules *rules, const char *body, size_t len, 
  * the same pack, hash checked, and context), it also decodes the page into it and
  * normalises its orders (sb_rules_page_prepare: the engine's own Lua, no rule, no
  * look-up), so the engine thread is left with the hooks and the database. The engine
- * joins the thread before it touches that buffer, that state or the client again. The
- * body comes unchecked: the engine fetches it again the checked way when it cannot be
- * read. */
+ * joins the thread before it touches that buffer, that state or the client again. Every
+ * page comes unchecked, read ahead or not (the rule host's decoding is its only one):
+ * the engine fetches it again the checked way when it cannot be read. */
 /* Where pages come from: Amazon (searchOrders), or pages already in memory (the
  * benchmark). fetch is called by one thread at a time. */
 typedef struct page_source {
@@ -1257,8 +1257,12 @@ static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p
                 n = f.n;
                 memcpy(next_token, f.next, sizeof next_token);
             }
-        } else if ((rc = src->fetch(src->ud, p, &body, err))) {
-            goto out;
+        } else {
+            /* the page is decoded once, by the rule host that needs it: the client's own
+             * JSON check is skipped when the page can be asked for again, checked */
+            sb_search_orders_params once = *p;
+            once.unchecked = unchecked = src->again;
+            if ((rc = src->fetch(src->ud, &once, &body, err))) goto out;
         }
         res->pages++;
         if (!read) {
