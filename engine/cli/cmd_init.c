@@ -39,7 +39,7 @@ static int run_init(sb_cli *cli, int argc, char **argv) {
     rc = SB_EXIT_OK;
     goto done;
 fail:
-    fprintf(stderr, "sellerbridge init: %s\n", err);
+    sb_cli_fail("init", SB_ERR, "%s", err);
 done:
     sb_store_close(s);
     return (int)rc;
@@ -72,7 +72,7 @@ static int run_integration(sb_cli *cli, int argc, char **argv) {
         }
     } else if (!strcmp(argv[1], "add") && argc == 3) {
         int64_t id;
-        if (sb_store_integration_add(s, argv[2], &id, err)) { fprintf(stderr, "sellerbridge integration: %s\n", err); rc = SB_EXIT_FAIL; }
+        if (sb_store_integration_add(s, argv[2], &id, err)) { sb_cli_fail("integration", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; }
         else printf("integration '%s' created\n", argv[2]);
     } else {
         rc = sb_cli_usage_error(&sb_cmd_integration, "unknown subcommand '%s'", argv[1]);

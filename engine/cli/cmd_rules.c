@@ -79,7 +79,7 @@ static int sb_rules_test_cmd(const sb_command *cmd, const char *pack, const char
     int rc = sb_rules_run_cases(r, dir, stdout, &pass, &fail, err);
     sb_rules_free(r);
     if (rc < 0) {
-        fprintf(stderr, "sellerbridge rules: %s\n", err);
+        sb_cli_fail("rules", SB_ERR, "%s", err);
         return SB_EXIT_FAIL;
     }
     printf("%d passed, %d failed\n", pass, fail);

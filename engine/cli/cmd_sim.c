@@ -52,7 +52,7 @@ static int run(sb_cli *cli, int argc, char **argv) {
 
 const sb_command sb_cmd_sim = {
     "sim", run, "Run the built-in SP-API simulator (loopback) for tests and demos",
-    "usage: sellerbridge sim [--port N] [--scenario FILE] [--generate N] [--seed S] [--time-scale X]\n"
+    "sim [--port N] [--scenario FILE] [--generate N] [--seed S] [--time-scale X]\n"
     "                        [--unthrottled] [--log-requests]\n"
     "  Serves LWA, Orders, Feeds, Reports and Listings on 127.0.0.1 until SIGINT/SIGTERM.\n"
     "  The first output line is \"listening on http://127.0.0.1:PORT\". Scenario format:\n"

@@ -296,7 +296,7 @@ int sb_view_setting(const sb_view_ctx *c, const char *id, const sb_view_args *a,
     int is_set = 0;
     int rc = sb_settings_get(c->s, c->integ, id, &v, &is_set, err);
     const sb_setting_def *d = sb_settings_find(id);
-    if (!rc && !d) rc = sb_seterr(err, SB_ENOTFOUND, "no setting '%s'", id);
+    if (!d) rc = rc ? SB_ENOTFOUND : sb_seterr(err, SB_ENOTFOUND, "'%s' is not a setting", id);   /* a missing record, not a bad argument */
     if (!rc) setting_obj(jw, d, v, is_set);
     free(v);
     return rc;
