@@ -62,6 +62,15 @@ int sb_cli_usage_error(const sb_command *cmd, const char *fmt, ...) {
     return SB_EXIT_USAGE;
 }
 
+int sb_cli_parse_long(const sb_command *cmd, const char *opt, const char *text, long lo, long hi, long *out) {
+    char *end = NULL;
+    long n = strtol(text, &end, 10);
+    if (!*text || *end || n < lo || n > hi)
+        return sb_cli_usage_error(cmd, "%s: '%.64s' is not allowed (allowed: a whole number from %ld to %ld)", opt, text, lo, hi);
+    *out = n;
+    return 0;
+}
+
 const char *sb_cli_text(const void *s) {
     static char bufs[16][4096];
     static unsigned next;
@@ -93,10 +102,18 @@ int sb_cli_open(sb_cli *cli, sb_store **s, int64_t *integ, char *name, size_t na
 
 /* ---- engine/views' documents ---- */
 
-int sb_cli_view_args(const sb_command *cmd, const char *doc, int argc, char **argv, int from, sb_view_args *a) {
+int sb_cli_view_args(const sb_command *cmd, const char *doc, int argc, char **argv, int from,
+                     const char *const *flags, sb_view_args *a) {
     char err[SB_ERRLEN];
     for (int i = from; i < argc; i++) {
         const char *o = argv[i];
+        int flag = -1;
+        for (int f = 0; flags && flags[f]; f += 3)
+            if (!strcmp(o, flags[f])) flag = f;
+        if (flag >= 0) {
+            if (sb_view_args_add(a, flags[flag + 1], flags[flag + 2], err)) return sb_cli_usage_error(cmd, "%s", err);
+            continue;
+        }
         if (strncmp(o, "--", 2) || !sb_view_takes(doc, o + 2))
             return sb_cli_usage_error(cmd, "unknown argument '%s'", o);
         if (i + 1 >= argc) return sb_cli_usage_error(cmd, "%s needs a value", o);
@@ -195,7 +212,8 @@ void sb_cli_paging_footer(sb_json *j, const char *key, const char *noun) {
     else if (shown == total) printf("(%ld %s%s)\n", total, noun, s);
     else if (!shown) printf("(none of the %ld %s%s at --offset %ld)\n", total, noun, s, offset);
     else {
-        printf("(showing %ld-%ld of %ld %s%s", offset + 1, offset + shown, total, noun, s);
+        printf("(showing %ld-%ld of %s%ld %s%s", offset + 1, offset + shown,
+               sb_json_bool(j, SB_JSON_ROOT, "total_capped", 0) ? "at least " : "", total, noun, s);
         if (offset + shown < total) printf("; --offset %ld --limit %ld for the next", offset + shown, limit);
         printf(")\n");
     }

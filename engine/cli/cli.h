@@ -31,6 +31,9 @@ int sb_cli_usage_error(const sb_command *cmd, const char *fmt, ...) __attribute_
  * lives in one of 16 rotating 4 KiB buffers: enough for the arguments of one printf,
  * and the CLI is single-threaded. */
 const char *sb_cli_text(const void *s);
+/* text as a whole number lo..hi for option opt into *out; else a usage error of cmd naming
+ * the option and the range (returns SB_EXIT_USAGE), 0 when it is one. */
+int sb_cli_parse_long(const sb_command *cmd, const char *opt, const char *text, long lo, long hi, long *out);
 /* Writes s as a JSON string literal (quotes and escapes) to f. */
 void sb_cli_json_str(FILE *f, const char *s);
 const sb_command *sb_cli_find(const char *name);
@@ -83,8 +86,10 @@ typedef void (*sb_cli_draw)(sb_json *j);
 int sb_cli_view(sb_cli *cli, const sb_command *cmd, const char *doc, const char *id, const sb_view_args *a,
                 sb_cli_draw draw);
 /* argv[from..] as --NAME VALUE arguments of doc into a (names the document does not take
- * are a usage error). */
-int sb_cli_view_args(const sb_command *cmd, const char *doc, int argc, char **argv, int from, sb_view_args *a);
+ * are a usage error). flags (NULL or triples ending in NULL: option, argument, value)
+ * are options without a value, e.g. {"--all", "all", "1", NULL}. */
+int sb_cli_view_args(const sb_command *cmd, const char *doc, int argc, char **argv, int from,
+                     const char *const *flags, sb_view_args *a);
 /* Table helpers for draw functions: value at path as text for a cell ("" when null or
  * absent; numbers in plain notation; lists and objects as JSON), made safe for a
  * terminal (sb_cli_text); rotating buffers as sb_cli_text. */

@@ -23,7 +23,7 @@ static int run_import(sb_cli *cli, int argc, char **argv) {
     } else if (cli->json) {
         printf("{\"kind\":\"%s\",\"rows\":%ld,\"inserted\":%ld,\"updated\":%ld}\n", argv[1], res.rows, res.inserted, res.updated);
     } else {
-        printf("%s: %ld rows imported (%ld new, %ld updated)\n", argv[1], res.rows, res.inserted, res.updated);
+        printf("%s: %ld row%s imported (%ld new, %ld updated)\n", argv[1], res.rows, res.rows == 1 ? "" : "s", res.inserted, res.updated);
     }
     sb_store_close(s);
     return rc ? SB_EXIT_FAIL : SB_EXIT_OK;

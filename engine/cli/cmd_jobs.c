@@ -129,15 +129,10 @@ static void draw_stock(sb_json *j) {
 
 /* stock status = GET /stock?errors=1, --all = GET /stock */
 static int stock_status(sb_cli *cli, int argc, char **argv) {
+    static const char *const flags[] = {"--all", "errors", "0", NULL};
     sb_view_args a = {0};
-    int all = 0, n = 0;
-    char *rest[SB_VIEW_MAX_ARGS * 2 + 2];
-    for (int i = 2; i < argc && n < (int)(sizeof rest / sizeof *rest); i++) {
-        if (!strcmp(argv[i], "--all")) all = 1;
-        else rest[n++] = argv[i];
-    }
-    sb_view_args_add(&a, "errors", all ? "0" : "1", NULL);
-    if (sb_cli_view_args(&sb_cmd_stock, "stock", n, rest, 0, &a)) return SB_EXIT_USAGE;
+    sb_view_args_add(&a, "errors", "1", NULL);
+    if (sb_cli_view_args(&sb_cmd_stock, "stock", argc, argv, 2, flags, &a)) return SB_EXIT_USAGE;
     return sb_cli_view(cli, &sb_cmd_stock, "stock", NULL, &a, draw_stock);
 }
 
@@ -273,15 +268,9 @@ static void draw_outbox(sb_json *j) {
 
 /* outbox = GET /outbox, --all = GET /outbox?all=1 */
 static int run_outbox(sb_cli *cli, int argc, char **argv) {
+    static const char *const flags[] = {"--all", "all", "1", NULL};
     sb_view_args a = {0};
-    int all = 0, n = 0;
-    char *rest[SB_VIEW_MAX_ARGS * 2 + 2];
-    for (int i = 1; i < argc && n < (int)(sizeof rest / sizeof *rest); i++) {
-        if (!strcmp(argv[i], "--all")) all = 1;
-        else rest[n++] = argv[i];
-    }
-    if (all) sb_view_args_add(&a, "all", "1", NULL);
-    if (sb_cli_view_args(&sb_cmd_outbox, "outbox", n, rest, 0, &a)) return SB_EXIT_USAGE;
+    if (sb_cli_view_args(&sb_cmd_outbox, "outbox", argc, argv, 1, flags, &a)) return SB_EXIT_USAGE;
     return sb_cli_view(cli, &sb_cmd_outbox, "outbox", NULL, &a, draw_outbox);
 }
 

@@ -134,7 +134,7 @@ static int run_orders(sb_cli *cli, int argc, char **argv) {
     sb_view_args a = {0};
     if (!strcmp(sub, "list") || !strcmp(sub, "attention")) {
         const char *doc = !strcmp(sub, "list") ? "orders" : "attention";
-        if (sb_cli_view_args(&sb_cmd_orders, doc, argc, argv, 2, &a)) return SB_EXIT_USAGE;
+        if (sb_cli_view_args(&sb_cmd_orders, doc, argc, argv, 2, NULL, &a)) return SB_EXIT_USAGE;
         return sb_cli_view(cli, &sb_cmd_orders, doc, NULL, &a, *doc == 'o' ? draw_orders : draw_attention);
     }
     if (strcmp(sub, "check") && argc < 3 && strcmp(sub, "retry"))

@@ -24,6 +24,8 @@ static const struct {
     {"order", sb_view_order, 1, ""},
     {"explain", sb_view_explain, 1, ""},
     {"attention", sb_view_attention, 0, "limit page offset"},
+    {"summary", sb_view_summary, 0, ""},          /* web only so far (the runtime's status will use it) */
+    {"dispatch", sb_view_dispatch, 0, "limit"},   /* web only so far */
     {"jobs", sb_view_jobs, 0, ""},
     {"outbox", sb_view_outbox, 0, "all limit page offset"},
     {"stock", sb_view_stock, 0, "errors limit page offset"},
@@ -190,3 +192,13 @@ int sb_vw_paging(const sb_view_ctx *c, const sb_view_args *a, long dflt, long ma
     if (!rc) rc = sb_vw_arg_long(c, a, "offset", (page - 1) * *limit, 0, 1000000000L, offset, err);
     return rc;
 }
+
+void sb_vw_paging_keys(sb_jw *jw, long limit, long offset, long total) {
+    sb_jw_kint(jw, "page", offset / limit + 1);
+    sb_jw_kint(jw, "limit", limit);
+    sb_jw_kint(jw, "offset", offset);
+    sb_jw_kint(jw, "total", total);
+    sb_jw_kbool(jw, "total_capped", total >= offset + SB_VIEW_COUNT_CAP);
+}
+
+long sb_vw_count_cap(long offset) { return offset + SB_VIEW_COUNT_CAP; }

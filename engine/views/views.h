@@ -22,6 +22,10 @@
 #include "store/store.h"
 
 #define SB_VIEW_MAX_ARGS 16
+/* A paged document counts its rows up to this many past its offset: "total" is exact
+ * below it, else "total_capped" is true and the total is at least that (counting all of
+ * a million orders would cost a second a request). */
+#define SB_VIEW_COUNT_CAP 10000
 
 typedef struct sb_view_args {
     int n;

@@ -13,6 +13,8 @@ int sb_view_order(const sb_view_ctx *c, const char *id, const sb_view_args *a, s
 int sb_view_explain(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 /* views_status.c */
+int sb_view_summary(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
+int sb_view_dispatch(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 int sb_view_jobs(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 int sb_view_outbox(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 int sb_view_stock(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
@@ -38,6 +40,11 @@ int sb_vw_arg_enum(const sb_view_ctx *c, const sb_view_args *a, const char *name
 /* limit, page and offset into limit and offset (offset wins over page). */
 int sb_vw_paging(const sb_view_ctx *c, const sb_view_args *a, long dflt, long max, long *limit, long *offset,
                  char *err);
+/* "page", "limit", "offset", "total", "total_capped" of a paged document (then its list
+ * and has_more). The total comes from a count statement "SELECT COUNT(*) FROM (SELECT 1
+ * ... LIMIT cap)" bound with sb_vw_count_cap(offset). */
+void sb_vw_paging_keys(sb_jw *jw, long limit, long offset, long total);
+long sb_vw_count_cap(long offset);
 /* Prepares sql on the store; SB_EIO with "what: message". */
 int sb_vw_prepare(const sb_view_ctx *c, const char *sql, sqlite3_stmt **st, const char *what, char *err);
 /* SELECT COUNT(*)-like statement: its first column, or SB_EIO. */

@@ -3,8 +3,8 @@
  * for what Amazon changed), and the orders needing attention.
  *
  * The list is newest first by row id (an index walk whatever the table's size); the
- * total is a COUNT over the same WHERE, so a list that stops at its limit says how many
- * there are. */
+ * total is a count over the same WHERE (up to SB_VIEW_COUNT_CAP past the offset), so a
+ * list that stops at its limit says how many there are. */
 #include <stdio.h>
 #include <string.h>
 #include "views/views_int.h"
@@ -15,19 +15,15 @@
     "COALESCE(o.rule_error, o.attention_reason) AS problem, o.ship_country AS country, o.created_time AS created, " \
     "o.updated_time AS updated, o.dispatched_at "
 
-/* search: the order id, the buyer's name or e-mail, or a SKU of its lines ('%' and '_'
- * taken literally) */
-#define ORDER_WHERE \
-    "WHERE o.integration_id = ?1 AND (?2 IS NULL OR o.stage = ?2) AND (?3 IS NULL OR o.amazon_status = ?3) " \
-    "AND (?4 IS NULL OR o.order_ref LIKE ?4 ESCAPE '\\' OR COALESCE(c.name, o.buyer_name) LIKE ?4 ESCAPE '\\' " \
-    "OR o.buyer_email LIKE ?4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM sales_order_lines l WHERE l.order_id = o.id " \
-    "AND l.sku LIKE ?4 ESCAPE '\\')) "
-
-static void paging_keys(sb_jw *jw, long limit, long offset, long total) {
-    sb_jw_kint(jw, "page", offset / limit + 1);
-    sb_jw_kint(jw, "limit", limit);
-    sb_jw_kint(jw, "offset", offset);
-    sb_jw_kint(jw, "total", total);
+/* The filters given, and only those, so a filter on the stage walks its index:
+ * ?2 stage, ?3 Amazon status, ?4 search (the order id, the buyer's name or e-mail, or
+ * a SKU of its lines; '%' and '_' taken literally). */
+static void order_where(char *out, size_t outlen, int stage, int status, int search) {
+    snprintf(out, outlen, "WHERE o.integration_id = ?1%s%s%s ", stage ? " AND o.stage = ?2" : "",
+             status ? " AND o.amazon_status = ?3" : "",
+             search ? " AND (o.order_ref LIKE ?4 ESCAPE '\\' OR COALESCE(c.name, o.buyer_name) LIKE ?4 ESCAPE '\\' "
+                      "OR o.buyer_email LIKE ?4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM sales_order_lines l "
+                      "WHERE l.order_id = o.id AND l.sku LIKE ?4 ESCAPE '\\'))" : "");
 }
 
 int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
@@ -53,29 +49,35 @@ int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
         like[k] = '\0';
     }
     sqlite3_stmt *st = NULL;
+    char where[600], sql[1400];
+    order_where(where, sizeof where, stage != NULL, status != NULL, search != NULL);
     for (int pass = 0; pass < 2 && !rc; pass++) {
-        rc = sb_vw_prepare(c, pass == 0 ? "SELECT COUNT(*) FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id "
-                                          ORDER_WHERE
-                                        : "SELECT " ORDER_LIST_COLS "FROM sales_orders o LEFT JOIN customers c "
-                                          "ON c.id = o.customer_id " ORDER_WHERE "ORDER BY o.id DESC LIMIT ?5 OFFSET ?6",
-                           &st, "orders", err);
+        /* the total needs the customer only to search its name */
+        if (pass == 0)
+            snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o %s%sLIMIT ?7)", search ?
+                     "LEFT JOIN customers c ON c.id = o.customer_id " : "", where);
+        else
+            snprintf(sql, sizeof sql, "SELECT " ORDER_LIST_COLS "FROM sales_orders o LEFT JOIN customers c "
+                     "ON c.id = o.customer_id %sORDER BY o.id DESC LIMIT ?5 OFFSET ?6", where);
+        rc = sb_vw_prepare(c, sql, &st, "orders", err);
         if (rc) break;
         sqlite3_bind_int64(st, 1, c->integ);
         if (stage) sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
         if (status) sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
         if (search) sqlite3_bind_text(st, 4, like, -1, SQLITE_STATIC);
         if (pass == 0) {
+            sqlite3_bind_int64(st, 7, sb_vw_count_cap(offset));
             rc = sb_vw_count(c, st, &total, "orders", err);
         } else {
             sqlite3_bind_int64(st, 5, limit);
             sqlite3_bind_int64(st, 6, offset);
             sb_jw_obj(jw);
-            paging_keys(jw, limit, offset, total);
+            sb_vw_paging_keys(jw, limit, offset, total);
             sb_jw_key(jw, "orders");
             sb_jw_arr(jw);
             rc = sb_vw_rows(c, st, jw, "orders", err);
             sb_jw_end_arr(jw);
-            sb_jw_kbool(jw, "has_more", offset + limit < total);
+            sb_jw_kbool(jw, "has_more", offset + limit < total);   /* a capped total is past the page */
             sb_jw_end_obj(jw);
         }
         sqlite3_finalize(st);
@@ -203,9 +205,11 @@ int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *
     long limit, offset, total = 0;
     int rc = sb_vw_paging(c, a, 200, 1000, &limit, &offset, err);
     sqlite3_stmt *st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM sales_orders o " ATTENTION_WHERE, &st, "attention", err);
+    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o " ATTENTION_WHERE "LIMIT ?2)", &st,
+                                "attention", err);
     if (!rc) {
         sqlite3_bind_int64(st, 1, c->integ);
+        sqlite3_bind_int64(st, 2, sb_vw_count_cap(offset));
         rc = sb_vw_count(c, st, &total, "attention", err);
     }
     sqlite3_finalize(st);
@@ -218,7 +222,7 @@ int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *
     sqlite3_bind_int64(st, 2, limit);
     sqlite3_bind_int64(st, 3, offset);
     sb_jw_obj(jw);
-    paging_keys(jw, limit, offset, total);
+    sb_vw_paging_keys(jw, limit, offset, total);
     sb_jw_key(jw, "orders");
     sb_jw_arr(jw);
     rc = sb_vw_rows(c, st, jw, "attention", err);

@@ -1,5 +1,6 @@
-/* views_status.c: the documents about the integration rather than one order: each job's
- * last run and the schedule (jobs), confirmations to Amazon (outbox), the last stock
+/* views_status.c: the documents about the integration rather than one order: orders by
+ * stage and Amazon's clock (summary), shipments and their confirmations (dispatch), each
+ * job's last run and the schedule (jobs), confirmations to Amazon (outbox), the last stock
  * upload per SKU (stock), and the settings page (settings, setting) with the choices its
  * drop-downs offer and the credentials masked. */
 #include <stdio.h>
@@ -10,11 +11,96 @@
 #include "settings/settings.h"
 #include "views/views_int.h"
 
-static void paging_keys(sb_jw *jw, long limit, long offset, long total) {
-    sb_jw_kint(jw, "page", offset / limit + 1);
-    sb_jw_kint(jw, "limit", limit);
-    sb_jw_kint(jw, "offset", offset);
-    sb_jw_kint(jw, "total", total);
+/* ---- summary and dispatch (the dashboard's header and its Dispatch tab) ---- */
+
+/* {name: count} of a two-column statement (?1 the integration); NULL names "(none)". */
+static int counts(const sb_view_ctx *c, sb_jw *jw, const char *key, const char *sql, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_vw_prepare(c, sql, &st, key, err), r;
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->integ);
+    sb_jw_key(jw, key);
+    sb_jw_obj(jw);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW)
+        sb_jw_kint(jw, sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "(none)",
+                   sqlite3_column_int64(st, 1));
+    if (r != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "%s: %s", key, sqlite3_errmsg(c->s->db));
+    sb_jw_end_obj(jw);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sb_view_summary(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM sales_orders WHERE stage = ?1 AND integration_id = ?2", &st, "summary", err);
+    if (rc) return rc;
+    sb_jw_obj(jw);
+    sb_jw_kstr(jw, "integration", c->integ_name);
+    sb_jw_kstr(jw, "version", SB_VERSION);
+    sb_jw_kbool(jw, "tracking_available", 1);
+    sb_jw_key(jw, "stages");
+    sb_jw_obj(jw);
+    for (int i = 0; sb_vw_stages[i] && !rc; i++) {
+        long n = 0;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, sb_vw_stages[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, c->integ);
+        rc = sb_vw_count(c, st, &n, "summary", err);
+        sb_jw_kint(jw, sb_vw_stages[i], n);
+    }
+    sqlite3_finalize(st);
+    sb_jw_end_obj(jw);
+    /* Amazon's clock as the last orders pass measured it (its Date headers), or null */
+    if (!rc) rc = sb_vw_prepare(c, "SELECT json_extract(last_counts, '$.amazon_clock_skew_ms'), last_run_at FROM sync_state "
+                                   "WHERE integration_id = ?1 AND job = 'orders' AND json_valid(last_counts) "
+                                   "AND json_extract(last_counts, '$.amazon_clock_skew_ms') IS NOT NULL", &st, "summary", err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->integ);
+    sb_jw_key(jw, "amazon_clock");
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        sb_jw_obj(jw);
+        sb_jw_kint(jw, "skew_ms", sqlite3_column_int64(st, 0));
+        sb_jw_kstr(jw, "measured_at", (const char *)sqlite3_column_text(st, 1));
+        sb_jw_end_obj(jw);
+    } else if (r == SQLITE_DONE) sb_jw_null(jw);
+    else rc = sb_seterr(err, SB_EIO, "summary: %s", sqlite3_errmsg(c->s->db));
+    sqlite3_finalize(st);
+    sb_jw_end_obj(jw);
+    return rc;
+}
+
+int sb_view_dispatch(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
+    long limit;
+    char *v = NULL;
+    int is_set;
+    int rc = sb_vw_arg_long(c, a, "limit", 100, 1, 1000, &limit, err);
+    if (!rc) rc = sb_settings_get(c->s, c->integ, "additional.auto_update_status", &v, &is_set, err);
+    if (rc) return rc;
+    sb_jw_obj(jw);
+    sb_jw_kbool(jw, "auto_update_status", v && !strcmp(v, "true"));
+    free(v);
+    sb_jw_kbool(jw, "tracking_available", 1);
+    rc = counts(c, jw, "confirm_states", "SELECT s.confirm_state, COUNT(*) FROM shipments s JOIN sales_orders o "
+                                         "ON o.id = s.order_id WHERE o.integration_id = ?1 GROUP BY s.confirm_state", err);
+    if (!rc) rc = counts(c, jw, "outbox", "SELECT kind || ':' || status, COUNT(*) FROM outbox WHERE integration_id = ?1 "
+                                          "GROUP BY kind, status", err);
+    sqlite3_stmt *st = NULL;
+    if (!rc) rc = sb_vw_prepare(c, "SELECT o.order_ref AS \"order\", o.split_no AS split, o.branch, s.carrier, s.service, "
+                                   "s.tracking, s.shipped_at, s.confirm_state FROM shipments s JOIN sales_orders o "
+                                   "ON o.id = s.order_id WHERE o.integration_id = ?1 ORDER BY s.id DESC LIMIT ?2",
+                                &st, "dispatch", err);
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, c->integ);
+        sqlite3_bind_int64(st, 2, limit);
+        sb_jw_key(jw, "shipments");
+        sb_jw_arr(jw);
+        rc = sb_vw_rows(c, st, jw, "dispatch", err);
+        sb_jw_end_arr(jw);
+    }
+    sqlite3_finalize(st);
+    sb_jw_end_obj(jw);
+    return rc;
 }
 
 /* ---- jobs ---- */
@@ -82,10 +168,11 @@ int sb_view_outbox(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
     int rc = sb_vw_arg_long(c, a, "all", 0, 0, 1, &all, err);
     if (!rc) rc = sb_vw_paging(c, a, 500, 5000, &limit, &offset, err);
     sqlite3_stmt *st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM outbox " OUTBOX_WHERE, &st, "outbox", err);
+    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM outbox " OUTBOX_WHERE "LIMIT ?3)", &st, "outbox", err);
     if (!rc) {
         sqlite3_bind_int64(st, 1, c->integ);
         sqlite3_bind_int(st, 2, (int)all);
+        sqlite3_bind_int64(st, 3, sb_vw_count_cap(offset));
         rc = sb_vw_count(c, st, &total, "outbox", err);
     }
     sqlite3_finalize(st);
@@ -99,7 +186,7 @@ int sb_view_outbox(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
     sqlite3_bind_int64(st, 4, offset);
     sb_jw_obj(jw);
     sb_jw_kbool(jw, "all", (int)all);
-    paging_keys(jw, limit, offset, total);
+    sb_vw_paging_keys(jw, limit, offset, total);
     sb_jw_key(jw, "items");
     sb_jw_arr(jw);
     rc = sb_vw_rows(c, st, jw, "outbox", err);
@@ -136,10 +223,11 @@ int sb_view_stock(const sb_view_ctx *c, const char *id, const sb_view_args *a, s
     sqlite3_finalize(st);
     st = NULL;
     sb_jw_end_obj(jw);
-    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM stock_sent " STOCK_WHERE, &st, "stock", err);
+    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM stock_sent " STOCK_WHERE "LIMIT ?3)", &st, "stock", err);
     if (!rc) {
         sqlite3_bind_int64(st, 1, c->integ);
         sqlite3_bind_int(st, 2, (int)errors);
+        sqlite3_bind_int64(st, 3, sb_vw_count_cap(offset));
         rc = sb_vw_count(c, st, &total, "stock", err);
     }
     sqlite3_finalize(st);
@@ -151,7 +239,7 @@ int sb_view_stock(const sb_view_ctx *c, const char *id, const sb_view_args *a, s
         sqlite3_bind_int(st, 2, (int)errors);
         sqlite3_bind_int64(st, 3, limit);
         sqlite3_bind_int64(st, 4, offset);
-        paging_keys(jw, limit, offset, total);
+        sb_vw_paging_keys(jw, limit, offset, total);
         sb_jw_key(jw, "items");
         sb_jw_arr(jw);
         rc = sb_vw_rows(c, st, jw, "stock", err);

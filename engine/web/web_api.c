@@ -1,14 +1,14 @@
 /* web_api.c: the JSON admin API under /api/v1 (routes listed in sb_web_api() below).
  *
- * The documents people read (orders, an order and its explanation, needs attention,
- * jobs, outbox, stock, settings) are engine/views' (sb_web_view), the same bytes the
- * CLI's --json prints; the other handlers read with a borrowed connection (rq->s) and
- * write JSON with sb_jw. Writes go
- * through the same functions as the CLI (sb_settings_set, sb_orders_fix), inside one
- * transaction per request, so a refused change returns 400 {"error": the CLI's message}
- * and leaves the database as it was. Nothing here runs a rule or loads a rule pack: the
- * retry of held orders is a job (web_jobs.c) and the pack check has its own thread
- * (web_rules.c), so a slow pack never holds a request thread. */
+ * The documents people read (summary, orders, an order and its explanation, needs
+ * attention, dispatch, jobs, outbox, stock, settings) are engine/views' (sb_web_view),
+ * the same bytes the CLI's --json prints; the other handlers read with a borrowed
+ * connection (rq->s) and write JSON with sb_jw. Writes go through the same functions
+ * as the CLI (sb_settings_set, sb_orders_fix), inside one transaction per request, so a
+ * refused change returns 400 {"error": the CLI's message, "code": "invalid"} and leaves
+ * the database as it was. Nothing here runs a rule or loads a rule pack: the retry of
+ * held orders is a job (web_jobs.c) and the pack check has its own thread (web_rules.c),
+ * so a slow pack never holds a request thread. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,41 +23,13 @@
 #include "views/views.h"
 #include "web/web_int.h"
 
-static const char *const stages[] = {"open", "needs_attention", "rule_error", "rejected", "dispatched", "cancelled", NULL};
-
 /* ---- helpers ---- */
-
-void sb_web_jw_col(sb_jw *jw, const char *key, void *stmt, int i) {
-    sqlite3_stmt *st = stmt;
-    sb_jw_key(jw, key);
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER: sb_jw_int(jw, sqlite3_column_int64(st, i)); break;
-    case SQLITE_FLOAT: sb_jw_num(jw, sqlite3_column_double(st, i)); break;
-    case SQLITE_NULL: sb_jw_null(jw); break;
-    default: sb_jw_str(jw, (const char *)sqlite3_column_text(st, i));
-    }
-}
-
-/* Writes every column of the current row under its SQL name. */
-static void jw_row(sb_jw *jw, sqlite3_stmt *st) {
-    int n = sqlite3_column_count(st);
-    for (int i = 0; i < n; i++) sb_web_jw_col(jw, sqlite3_column_name(st, i), st, i);
-}
 
 void sb_web_begin_ok(sb_web_resp *rs, sb_jw *jw) {
     rs->status = 200;
     rs->ctype = "application/json";
     sb_buf_reset(&rs->body);
     if (jw) sb_jw_init(jw, &rs->body);
-}
-
-static long arg_long(sb_web_req *rq, const char *name, long dflt, long lo, long hi) {
-    const char *v = sb_web_arg(rq, name);
-    if (!v || !*v) return dflt;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end) return dflt;
-    return n < lo ? lo : n > hi ? hi : n;
 }
 
 /* Re-encodes a request value as JSON text (an empty table is an empty list here: no
@@ -302,92 +274,7 @@ static void order_fix(sb_web_req *rq, sb_web_resp *rs, const char *ref) {
     sb_web_view(rq, rs, "order", ref);
 }
 
-static void summary(sb_web_req *rq, sb_web_resp *rs) {
-    sqlite3_stmt *st;
-    sb_jw jw;
-    sb_web_begin_ok(rs, &jw);
-    sb_jw_obj(&jw);
-    sb_jw_kstr(&jw, "integration", rq->w->integ_name);
-    sb_jw_kstr(&jw, "version", SB_VERSION);
-    sb_jw_kbool(&jw, "tracking_available", 1);
-    sb_jw_key(&jw, "stages");
-    sb_jw_obj(&jw);
-    for (int i = 0; stages[i]; i++) {
-        long n = 0;
-        if (sqlite3_prepare_v2(rq->s->db, "SELECT COUNT(*) FROM sales_orders WHERE stage = ?1 AND integration_id = ?2",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, stages[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, rq->w->integ);
-            if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-            sqlite3_finalize(st);
-        }
-        sb_jw_kint(&jw, stages[i], n);
-    }
-    sb_jw_end_obj(&jw);
-    /* Amazon's clock as the last orders pass measured it (its Date headers), or null */
-    sb_jw_key(&jw, "amazon_clock");
-    int have = 0;
-    if (sqlite3_prepare_v2(rq->s->db, "SELECT json_extract(last_counts, '$.amazon_clock_skew_ms'), last_run_at FROM sync_state "
-                           "WHERE integration_id = ?1 AND job = 'orders' AND json_valid(last_counts) "
-                           "AND json_extract(last_counts, '$.amazon_clock_skew_ms') IS NOT NULL", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, rq->w->integ);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            have = 1;
-            sb_jw_obj(&jw);
-            sb_jw_kint(&jw, "skew_ms", sqlite3_column_int64(st, 0));
-            sb_jw_kstr(&jw, "measured_at", (const char *)sqlite3_column_text(st, 1));
-            sb_jw_end_obj(&jw);
-        }
-        sqlite3_finalize(st);
-    }
-    if (!have) sb_jw_null(&jw);
-    sb_jw_end_obj(&jw);
-}
-
-/* ---- dispatch, stock, rules ---- */
-
-static void jw_counts(sb_web_req *rq, sb_jw *jw, const char *key, const char *sql) {
-    sqlite3_stmt *st;
-    sb_jw_key(jw, key);
-    sb_jw_obj(jw);
-    if (sqlite3_prepare_v2(rq->s->db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, rq->w->integ);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            sb_jw_kint(jw, sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "(none)",
-                       sqlite3_column_int64(st, 1));
-        sqlite3_finalize(st);
-    }
-    sb_jw_end_obj(jw);
-}
-
-static void dispatch_get(sb_web_req *rq, sb_web_resp *rs) {
-    char err[SB_ERRLEN], *v = NULL;
-    int is_set;
-    sb_settings_get(rq->s, rq->w->integ, "additional.auto_update_status", &v, &is_set, err);
-    sb_jw jw;
-    sb_web_begin_ok(rs, &jw);
-    sb_jw_obj(&jw);
-    sb_jw_kbool(&jw, "auto_update_status", v && !strcmp(v, "true"));
-    free(v);
-    sb_jw_kbool(&jw, "tracking_available", 1);
-    jw_counts(rq, &jw, "confirm_states", "SELECT s.confirm_state, COUNT(*) FROM shipments s JOIN sales_orders o ON o.id = s.order_id "
-                                          "WHERE o.integration_id = ?1 GROUP BY s.confirm_state");
-    jw_counts(rq, &jw, "outbox", "SELECT kind || ':' || status, COUNT(*) FROM outbox WHERE integration_id = ?1 GROUP BY kind, status");
-    sqlite3_stmt *st;
-    sb_jw_key(&jw, "shipments");
-    sb_jw_arr(&jw);
-    if (sqlite3_prepare_v2(rq->s->db, "SELECT o.order_ref AS \"order\", o.split_no AS split, o.branch, s.carrier, s.service, "
-                                      "s.tracking, s.shipped_at, s.confirm_state FROM shipments s JOIN sales_orders o "
-                                      "ON o.id = s.order_id WHERE o.integration_id = ?1 ORDER BY s.id DESC LIMIT ?2",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, rq->w->integ);
-        sqlite3_bind_int64(st, 2, arg_long(rq, "limit", 100, 1, 1000));
-        while (sqlite3_step(st) == SQLITE_ROW) { sb_jw_obj(&jw); jw_row(&jw, st); sb_jw_end_obj(&jw); }
-        sqlite3_finalize(st);
-    }
-    sb_jw_end_arr(&jw);
-    sb_jw_end_obj(&jw);
-}
+/* ---- dispatch ---- */
 
 /* "Update Dispatched Orders": queue every unconfirmed eligible package and send the due
  * confirmations now (sb_tracking_send manual), holding the engine lock like a job run. */
@@ -444,7 +331,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
         del = !strcmp(m, "DELETE");
 #define IS(i, s) (n > (i) && !strcmp(seg[i], s))
     if (n == 0) { sb_web_error(rs, 404, "see /api/v1/summary, settings, routing, orders, attention, jobs, dispatch, outbox, stock, rules"); return; }
-    if (IS(0, "summary") && n == 1 && get) summary(rq, rs);
+    if (IS(0, "summary") && n == 1 && get) sb_web_view(rq, rs, "summary", NULL);
     else if (IS(0, "settings") && n == 1 && get) settings_get(rq, rs);
     else if (IS(0, "settings") && n == 1 && put) settings_put(rq, rs, NULL, 0);
     else if (IS(0, "settings") && n == 2 && (put || del)) settings_put(rq, rs, seg[1], del);
@@ -460,7 +347,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     else if (IS(0, "attention") && n == 2 && IS(1, "retry") && post) sb_web_retry_run(rq, NULL, rs);
     else if (IS(0, "jobs") && n == 1 && get) sb_web_view(rq, rs, "jobs", NULL);
     else if (IS(0, "jobs") && n == 3 && IS(2, "run") && post) sb_web_jobs_run(rq, seg[1], rs);
-    else if (IS(0, "dispatch") && n == 1 && get) dispatch_get(rq, rs);
+    else if (IS(0, "dispatch") && n == 1 && get) sb_web_view(rq, rs, "dispatch", NULL);
     else if (IS(0, "update-dispatched") && n == 1 && post) update_dispatched(rq, rs);
     else if (IS(0, "stock") && n == 1 && get) sb_web_view(rq, rs, "stock", NULL);
     else if (IS(0, "outbox") && n == 1 && get) sb_web_view(rq, rs, "outbox", NULL);

@@ -111,7 +111,5 @@ void sb_web_rules_stop(sb_web *w);
 /* Adds a finished run's Amazon counters to the totals /metrics reports. */
 void sb_web_add_stats(sb_web *w, sb_spapi *api);
 
-/* Writes the current row's column i as a typed JSON value under key. */
-void sb_web_jw_col(sb_jw *jw, const char *key, void *stmt, int i);
 
 #endif

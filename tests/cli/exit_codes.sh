@@ -38,6 +38,8 @@ done <<'CASES'
 2|usage|missing subcommand|orders
 2|usage|'frobnicate' is not a command|frobnicate
 2|usage|ORDER, --carrier and --tracking are required|dispatch 111-0000004-0000004
+2|usage|--limit: 'x' is not allowed (allowed: a whole number from 1 to 100000000)|rules dry-run default --limit x
+2|usage|--threads: '99' is not allowed (allowed: a whole number from 1 to 16)|web --threads 99
 1|not_found|order NO-SUCH is not stored for this integration|orders show NO-SUCH
 1|not_found|order NO-SUCH is not stored for this integration|orders explain NO-SUCH
 1|not_found|'no.such' is not a setting|settings get no.such
