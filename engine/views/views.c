@@ -193,12 +193,19 @@ int sb_vw_paging(const sb_view_ctx *c, const sb_view_args *a, long dflt, long ma
     return rc;
 }
 
-void sb_vw_paging_keys(sb_jw *jw, long limit, long offset, long total) {
+int sb_vw_page(const sb_view_ctx *c, sqlite3_stmt *st, sb_jw *jw, const char *key, long limit, long offset, long total,
+               char *err) {
     sb_jw_kint(jw, "page", offset / limit + 1);
     sb_jw_kint(jw, "limit", limit);
     sb_jw_kint(jw, "offset", offset);
     sb_jw_kint(jw, "total", total);
     sb_jw_kbool(jw, "total_capped", total >= offset + SB_VIEW_COUNT_CAP);
+    sb_jw_key(jw, key);
+    sb_jw_arr(jw);
+    int rc = sb_vw_rows(c, st, jw, key, err);
+    sb_jw_end_arr(jw);
+    sb_jw_kbool(jw, "has_more", offset + limit < total);   /* a capped total is past the page */
+    return rc;
 }
 
 long sb_vw_count_cap(long offset) { return offset + SB_VIEW_COUNT_CAP; }

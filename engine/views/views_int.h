@@ -40,10 +40,12 @@ int sb_vw_arg_enum(const sb_view_ctx *c, const sb_view_args *a, const char *name
 /* limit, page and offset into limit and offset (offset wins over page). */
 int sb_vw_paging(const sb_view_ctx *c, const sb_view_args *a, long dflt, long max, long *limit, long *offset,
                  char *err);
-/* "page", "limit", "offset", "total", "total_capped" of a paged document (then its list
- * and has_more). The total comes from a count statement "SELECT COUNT(*) FROM (SELECT 1
- * ... LIMIT cap)" bound with sb_vw_count_cap(offset). */
-void sb_vw_paging_keys(sb_jw *jw, long limit, long offset, long total);
+/* A page of a paged document inside its open object: "page", "limit", "offset", "total",
+ * "total_capped", the rows of st under key (sb_vw_rows), "has_more". The total comes
+ * from a count statement "SELECT COUNT(*) FROM (SELECT 1 ... LIMIT cap)" bound with
+ * sb_vw_count_cap(offset). */
+int sb_vw_page(const sb_view_ctx *c, sqlite3_stmt *st, sb_jw *jw, const char *key, long limit, long offset, long total,
+               char *err);
 long sb_vw_count_cap(long offset);
 /* Prepares sql on the store; SB_EIO with "what: message". */
 int sb_vw_prepare(const sb_view_ctx *c, const char *sql, sqlite3_stmt **st, const char *what, char *err);

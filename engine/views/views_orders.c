@@ -72,12 +72,7 @@ int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
             sqlite3_bind_int64(st, 5, limit);
             sqlite3_bind_int64(st, 6, offset);
             sb_jw_obj(jw);
-            sb_vw_paging_keys(jw, limit, offset, total);
-            sb_jw_key(jw, "orders");
-            sb_jw_arr(jw);
-            rc = sb_vw_rows(c, st, jw, "orders", err);
-            sb_jw_end_arr(jw);
-            sb_jw_kbool(jw, "has_more", offset + limit < total);   /* a capped total is past the page */
+            rc = sb_vw_page(c, st, jw, "orders", limit, offset, total, err);
             sb_jw_end_obj(jw);
         }
         sqlite3_finalize(st);
@@ -222,13 +217,8 @@ int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *
     sqlite3_bind_int64(st, 2, limit);
     sqlite3_bind_int64(st, 3, offset);
     sb_jw_obj(jw);
-    sb_vw_paging_keys(jw, limit, offset, total);
-    sb_jw_key(jw, "orders");
-    sb_jw_arr(jw);
-    rc = sb_vw_rows(c, st, jw, "attention", err);
+    rc = sb_vw_page(c, st, jw, "orders", limit, offset, total, err);
     sqlite3_finalize(st);
-    sb_jw_end_arr(jw);
-    sb_jw_kbool(jw, "has_more", offset + limit < total);
     if (!rc) rc = sb_view_choices(c, jw, err);
     sb_jw_end_obj(jw);
     return rc;

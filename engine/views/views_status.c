@@ -186,13 +186,8 @@ int sb_view_outbox(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
     sqlite3_bind_int64(st, 4, offset);
     sb_jw_obj(jw);
     sb_jw_kbool(jw, "all", (int)all);
-    sb_vw_paging_keys(jw, limit, offset, total);
-    sb_jw_key(jw, "items");
-    sb_jw_arr(jw);
-    rc = sb_vw_rows(c, st, jw, "outbox", err);
+    rc = sb_vw_page(c, st, jw, "items", limit, offset, total, err);
     sqlite3_finalize(st);
-    sb_jw_end_arr(jw);
-    sb_jw_kbool(jw, "has_more", offset + limit < total);
     sb_jw_end_obj(jw);
     return rc;
 }
@@ -239,12 +234,7 @@ int sb_view_stock(const sb_view_ctx *c, const char *id, const sb_view_args *a, s
         sqlite3_bind_int(st, 2, (int)errors);
         sqlite3_bind_int64(st, 3, limit);
         sqlite3_bind_int64(st, 4, offset);
-        sb_vw_paging_keys(jw, limit, offset, total);
-        sb_jw_key(jw, "items");
-        sb_jw_arr(jw);
-        rc = sb_vw_rows(c, st, jw, "stock", err);
-        sb_jw_end_arr(jw);
-        sb_jw_kbool(jw, "has_more", offset + limit < total);
+        rc = sb_vw_page(c, st, jw, "items", limit, offset, total, err);
     }
     sqlite3_finalize(st);
     sb_jw_end_obj(jw);
