@@ -19,11 +19,11 @@ static int run_import(sb_cli *cli, int argc, char **argv) {
     if (rc) {
         for (int i = 0; i < res.nerrors; i++) fprintf(stderr, "%s\n", sb_cli_text(res.errors[i]));
         if (res.more_errors) fprintf(stderr, "... and %d more\n", res.more_errors);
-        fprintf(stderr, "sellerbridge import: %s\n", err);
+        sb_cli_fail("import", SB_ERR, "%s", err);
     } else if (cli->json) {
         printf("{\"kind\":\"%s\",\"rows\":%ld,\"inserted\":%ld,\"updated\":%ld}\n", argv[1], res.rows, res.inserted, res.updated);
     } else {
-        printf("%s: %ld rows imported (%ld new, %ld updated)\n", argv[1], res.rows, res.inserted, res.updated);
+        printf("%s: %ld row%s imported (%ld new, %ld updated)\n", argv[1], res.rows, res.rows == 1 ? "" : "s", res.inserted, res.updated);
     }
     sb_store_close(s);
     return rc ? SB_EXIT_FAIL : SB_EXIT_OK;
@@ -62,7 +62,7 @@ static int run_export(sb_cli *cli, int argc, char **argv) {
     if (out && !(f = open_private(out, err))) rc = SB_EIO;
     if (!rc) rc = sb_csv_export(s, integ, argv[1], f, err);
     if (out && f && fclose(f) != 0 && !rc) rc = sb_seterr(err, SB_EIO, "%s: %s", out, strerror(errno));
-    if (rc) fprintf(stderr, "sellerbridge export: %s\n", err);
+    if (rc) sb_cli_fail("export", SB_ERR, "%s", err);
     sb_store_close(s);
     return rc ? SB_EXIT_FAIL : SB_EXIT_OK;
 }

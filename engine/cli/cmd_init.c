@@ -145,7 +145,7 @@ fail:
     s = NULL;
     remove_created(cli->db_path, db_existed, key_existed);
 fail_early:
-    fprintf(stderr, "sellerbridge init: %s%s\n", err, db_existed ? "" : " (no database was created)");
+    sb_cli_fail("init", SB_ERR, "%s%s", err, db_existed ? "" : " (no database was created)");
 done:
     free(canon_region);
     free(canon_mkts);
@@ -249,7 +249,7 @@ static int run_integration(sb_cli *cli, int argc, char **argv) {
         }
     } else if (!strcmp(argv[1], "add") && argc == 3) {
         int64_t id;
-        if (sb_store_integration_add(s, argv[2], &id, err)) { fprintf(stderr, "sellerbridge integration: %s\n", err); rc = SB_EXIT_FAIL; }
+        if (sb_store_integration_add(s, argv[2], &id, err)) { sb_cli_fail("integration", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; }
         else printf("integration '%s' created\n", argv[2]);
     } else if (!strcmp(argv[1], "remove") && argc >= 3) {
         rc = remove_integration(s, argc, argv);

@@ -14,6 +14,7 @@
 #include "sync/products.h"
 #include "sync/stock.h"
 #include "sync/tracking.h"
+#include "json/json.h"
 
 int sb_cli_sync_job(sb_cli *cli, const char *job);
 
@@ -22,7 +23,7 @@ static int with_engine(sb_cli *cli, sb_store **s, sb_engine **e, char *name, siz
     char err[SB_ERRLEN];
     if (sb_cli_open(cli, s, &integ, name, namelen)) return SB_EXIT_FAIL;
     if (sb_engine_open(*s, cli->db_path, integ, e, err)) {
-        fprintf(stderr, "sellerbridge: %s\n", err);
+        sb_cli_fail(NULL, SB_ERR, "%s", err);
         sb_store_close(*s);
         return SB_EXIT_FAIL;
     }
@@ -39,7 +40,7 @@ static int run_products_sync(sb_cli *cli) {
     if (rc == SB_ELATER) {                      /* nothing failed: Amazon is not done yet */
         printf("products %s: waiting: %s\n", name, err);
         rc = 0;
-    } else if (rc) fprintf(stderr, "sellerbridge products: %s\n", err);
+    } else if (rc) sb_cli_fail("products", SB_ERR, "%s", err);
     else if (!sb_settings_bool(&e->settings, "products.enabled"))
         printf("products %s: download is off (products.enabled=false)\n", name);
     else if (cli->json) {
@@ -71,7 +72,7 @@ static int run_stock_sync(sb_cli *cli) {
     if (with_engine(cli, &s, &e, name, sizeof name)) return SB_EXIT_FAIL;
     sb_stock_result r;
     int rc = sb_sync_stock(e, &r, err);
-    if (rc && !r.sent && !r.failed) fprintf(stderr, "sellerbridge stock: %s\n", err);
+    if (rc && !r.sent && !r.failed) sb_cli_fail("stock", SB_ERR, "%s", err);
     if (!sb_settings_bool(&e->settings, "stock.enabled")) printf("stock %s: upload is off (stock.enabled=false)\n", name);
     else if (cli->json)
         printf("{\"candidates\":%ld,\"unchanged\":%ld,\"sent\":%ld,\"accepted\":%ld,\"failed\":%ld,\"rule_errors\":%ld,"
@@ -89,7 +90,7 @@ static int run_stock_sync(sb_cli *cli) {
         if (r.no_bom)
             printf("stock %s: %ld kit%s without a BOM not sent (the log names them; import their boms)\n", name, r.no_bom,
                    r.no_bom == 1 ? "" : "s");
-        if (r.failed) fprintf(stderr, "sellerbridge stock: %s\n", err);
+        if (r.failed) sb_cli_fail("stock", SB_ERR, "%s", err);
     }
     sb_engine_close(e);
     sb_store_close(s);
@@ -111,65 +112,41 @@ const sb_command sb_cmd_products = {"products", run_products,
     "Download products from Amazon (listings report) into the inventory",
     "products sync   (listings opened after products.last_updated: new SKUs become products, known SKUs get ASIN/title)"};
 
-static int stock_status(sb_cli *cli, int all) {
-    sb_store *s;
-    int64_t integ;
-    char err[SB_ERRLEN];
-    if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(s,
-        "SELECT sku, COALESCE(quantity, -1), COALESCE(latency, -1), COALESCE(sent_at, ''), COALESCE(status, ''), "
-        "COALESCE(error, ''), attempts FROM stock_sent WHERE integration_id = ?1 AND (?2 OR status <> 'accepted') "
-        "ORDER BY status <> 'failed', sku", &st, err);
-    if (rc) { fprintf(stderr, "sellerbridge stock: %s\n", err); sb_store_close(s); return SB_EXIT_FAIL; }
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_int(st, 2, all);
-    int n = 0;
-    if (cli->json) printf("[");
-    else printf("%-24s %-9s %8s %7s %-20s %s\n", "SKU", "STATUS", "QTY", "LATENCY", "ACCEPTED AT", "ERROR (attempts)");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *sku = (const char *)sqlite3_column_text(st, 0), *status = (const char *)sqlite3_column_text(st, 4);
-        const char *error = (const char *)sqlite3_column_text(st, 5), *at = (const char *)sqlite3_column_text(st, 3);
-        long q = sqlite3_column_int64(st, 1);
-        int l = sqlite3_column_int(st, 2), att = sqlite3_column_int(st, 6);
-        if (cli->json) {
-            printf("%s{\"sku\":", n ? "," : "");
-            sb_cli_json_str(stdout, sku);
-            printf(",\"status\":\"%s\",\"quantity\":%ld,\"latency\":%d,\"sent_at\":\"%s\",\"attempts\":%d,\"error\":", status, q, l,
-                   at, att);
-            sb_cli_json_str(stdout, error);
-            printf("}");
-        } else {
-            char qs[24] = "-", ls[24] = "-";
-            if (q >= 0) snprintf(qs, sizeof qs, "%ld", q);
-            if (l >= 0) snprintf(ls, sizeof ls, "%d", l);
-            printf("%-24s %-9s %8s %7s %-20s %s", sb_cli_text(sku), status, qs, ls, *at ? sb_cli_text(at) : "-", sb_cli_text(error));
-            if (*error) printf(" (%d)", att);
-            printf("\n");
-        }
-        n++;
+static void draw_stock(sb_json *j) {
+    printf("%-24s %-9s %8s %7s %-20s %s\n", "SKU", "STATUS", "QTY", "LATENCY", "SENT AT", "ERROR (attempts)");
+    int items = sb_json_get(j, SB_JSON_ROOT, "items");
+    for (size_t i = 0; i < sb_json_len(j, items, NULL); i++) {
+        int x = sb_json_at(j, items, i);
+        const char *q = sb_cli_cell(j, x, "quantity"), *l = sb_cli_cell(j, x, "latency"), *at = sb_cli_cell(j, x, "sent_at");
+        const char *error = sb_cli_cell(j, x, "error");
+        printf("%-24s %-9s %8s %7s %-20s %s", sb_cli_cell(j, x, "sku"), sb_cli_cell(j, x, "status"), *q ? q : "-",
+               *l ? l : "-", *at ? at : "-", error);
+        if (*error) printf(" (%s)", sb_cli_cell(j, x, "attempts"));
+        printf("\n");
     }
-    sqlite3_finalize(st);
-    if (cli->json) printf("]\n");
-    else if (!n) printf("(%s)\n", all ? "nothing sent yet" : "no failed SKUs");
-    sb_store_close(s);
-    return SB_EXIT_OK;
+    sb_cli_paging_footer(j, "items", "SKU");
+}
+
+/* stock status = GET /stock?errors=1, --all = GET /stock */
+static int stock_status(sb_cli *cli, int argc, char **argv) {
+    static const char *const flags[] = {"--all", "errors", "0", NULL};
+    sb_view_args a = {0};
+    sb_view_args_add(&a, "errors", "1", NULL);
+    if (sb_cli_view_args(&sb_cmd_stock, "stock", argc, argv, 2, flags, &a)) return SB_EXIT_USAGE;
+    return sb_cli_view(cli, &sb_cmd_stock, "stock", NULL, &a, draw_stock);
 }
 
 static int run_stock(sb_cli *cli, int argc, char **argv) {
     if (argc == 2 && !strcmp(argv[1], "sync")) return run_stock_sync(cli);
-    if (argc >= 2 && !strcmp(argv[1], "status")) {
-        int all = argc == 3 && !strcmp(argv[2], "--all");
-        if (argc > 3 || (argc == 3 && !all)) return sb_cli_usage_error(&sb_cmd_stock, "status takes only --all");
-        return stock_status(cli, all);
-    }
+    if (argc >= 2 && !strcmp(argv[1], "status")) return stock_status(cli, argc, argv);
     return sb_cli_usage_error(&sb_cmd_stock, "expected: stock sync | stock status [--all]");
 }
 
 const sb_command sb_cmd_stock = {"stock", run_stock,
     "Upload stock with handling time to Amazon; show per-SKU results",
     "stock sync              send changed quantity + handling time (patch for few SKUs, JSON_LISTINGS_FEED for many)\n"
-    "stock status [--all]    SKUs whose last upload failed (with --all: also what Amazon accepted)"};
+    "stock status [--all] [--limit 1..5000] [--offset N]\n"
+    "                        SKUs whose last upload did not go through (with --all: also what Amazon accepted)"};
 
 static void print_tracking(const sb_tracking_result *t) {
     printf("confirmations: %ld due, %ld sent, %ld to retry later, %ld failed (need a person), %ld not required%s\n",
@@ -208,28 +185,38 @@ static int run_dispatch(sb_cli *cli, int argc, char **argv) {
     sb_dispatch_result r;
     int rc = sb_tracking_dispatch(e, &req, &r, err), ex = SB_EXIT_OK;
     if (rc) {
-        fprintf(stderr, "sellerbridge dispatch: %s\n", err);
+        sb_cli_fail("dispatch", SB_ERR, "%s", err);
         ex = SB_EXIT_FAIL;
     } else {
-        if (cli->json) {
-            printf("{\"order\":");
-            sb_cli_json_str(stdout, req.order_ref);
-            printf(",\"package\":%d,\"complete\":%s,\"confirm\":\"%s\"}\n", r.package_no,
-                   r.complete ? "true" : "false", r.confirm_state);
-        }
-        else
-            printf("order %s: package %d dispatched (%s)%s; confirmation to Amazon: %s%s%s\n", req.order_ref, r.package_no,
-                   r.complete ? "order complete" : "partial", "", !strcmp(r.confirm_state, "none") ?
+        if (!cli->json)
+            printf("order %s: package %d dispatched (%s); confirmation to Amazon: %s%s%s\n", sb_cli_text(req.order_ref),
+                   r.package_no, r.complete ? "order complete" : "partial", !strcmp(r.confirm_state, "none") ?
                    "not sent (Auto Update Order Status is off; use update-dispatched)" : r.confirm_state,
                    *r.why_not ? " - " : "", r.why_not);
-        if (r.queued) {
-            sb_tracking_result t;
-            if (sb_tracking_send(e, 0, &t, err)) {
-                fprintf(stderr, "sellerbridge dispatch: the dispatch is stored; the confirmation stays in the outbox: %s\n", err);
-                ex = SB_EXIT_FAIL;
-            }
-            if (!cli->json) print_tracking(&t);
-        }
+        sb_tracking_result t;
+        memset(&t, 0, sizeof t);
+        char cerr[SB_ERRLEN] = "";
+        /* the dispatch is stored whatever happens next: a failed confirmation stays in the
+         * outbox, where the engine (sellerbridge run) sends it again; exit 0 */
+        if (r.queued && sb_tracking_send(e, 0, &t, cerr))
+            fprintf(stderr, "sellerbridge dispatch: the dispatch is stored; its confirmation to Amazon failed and stays "
+                    "in the outbox, where the engine sends it again (sellerbridge outbox shows it): %s\n", cerr);
+        if (cli->json) {
+            sb_buf b;
+            sb_buf_init(&b, 1 << 20);
+            sb_jw jw;
+            sb_jw_init(&jw, &b);
+            sb_jw_obj(&jw);
+            sb_jw_kstr(&jw, "order", req.order_ref);
+            sb_jw_kint(&jw, "package", r.package_no);
+            sb_jw_kbool(&jw, "complete", r.complete);
+            sb_jw_kstr(&jw, "confirm", r.confirm_state);
+            sb_jw_kint(&jw, "sent", t.sent);
+            sb_jw_kstr(&jw, "confirmation_error", *cerr ? cerr : NULL);
+            sb_jw_end_obj(&jw);
+            if (b.data) printf("%s\n", b.data);
+            sb_buf_free(&b);
+        } else if (r.queued) print_tracking(&t);
     }
     sb_engine_close(e);
     sb_store_close(s);
@@ -256,7 +243,7 @@ static int run_update_dispatched(sb_cli *cli, int argc, char **argv) {
         printf("update dispatched %s: %ld package%s newly queued; ", name, t.queued, t.queued == 1 ? "" : "s");
         print_tracking(&t);
     }
-    if (rc) fprintf(stderr, "sellerbridge update-dispatched: %s\n", err);
+    if (rc) sb_cli_fail("update-dispatched", SB_ERR, "%s", err);
     sb_engine_close(e);
     sb_store_close(s);
     return rc ? SB_EXIT_FAIL : SB_EXIT_OK;
@@ -266,48 +253,65 @@ const sb_command sb_cmd_update_dispatched = {"update-dispatched", run_update_dis
     "Update Dispatched Orders: send tracking of every unconfirmed dispatched merchant-fulfilled order",
     "update-dispatched   (whatever additional.auto_update_status says; failed confirmations are tried again now)"};
 
+static void draw_outbox(sb_json *j) {
+    printf("%-17s %-26s %-8s %8s %-20s %s\n", "KIND", "KEY", "STATUS", "ATTEMPTS", "NEXT TRY / SENT", "LAST ERROR");
+    int items = sb_json_get(j, SB_JSON_ROOT, "items");
+    for (size_t i = 0; i < sb_json_len(j, items, NULL); i++) {
+        int x = sb_json_at(j, items, i);
+        const char *sent = sb_cli_cell(j, x, "sent_at"), *next = sb_cli_cell(j, x, "next_attempt_at");
+        printf("%-17s %-26s %-8s %8s %-20s %s\n", sb_cli_cell(j, x, "kind"), sb_cli_cell(j, x, "key"),
+               sb_cli_cell(j, x, "status"), sb_cli_cell(j, x, "attempts"), *sent ? sent : *next ? next : "now",
+               sb_cli_cell(j, x, "last_error"));
+    }
+    sb_cli_paging_footer(j, "items", "message");
+}
+
+/* outbox = GET /outbox, --all = GET /outbox?all=1 */
 static int run_outbox(sb_cli *cli, int argc, char **argv) {
-    int all = argc == 2 && !strcmp(argv[1], "--all");
-    if (argc > 2 || (argc == 2 && !all)) return sb_cli_usage_error(&sb_cmd_outbox, "takes only --all");
-    sb_store *s;
-    int64_t integ;
-    char err[SB_ERRLEN];
-    if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
-    sqlite3_stmt *st;
-    if (sb_store_prepare(s, "SELECT kind, key, status, attempts, COALESCE(next_attempt_at, ''), COALESCE(last_error, ''), "
-                            "COALESCE(sent_at, '') FROM outbox WHERE integration_id = ?1 AND (?2 OR status <> 'sent' OR last_error IS NOT NULL) "
-                            "ORDER BY status = 'sent', id", &st, err)) {
-        fprintf(stderr, "sellerbridge outbox: %s\n", err);
-        sb_store_close(s);
-        return SB_EXIT_FAIL;
-    }
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_int(st, 2, all);
-    int n = 0;
-    if (cli->json) printf("[");
-    else printf("%-17s %-26s %-8s %8s %-20s %s\n", "KIND", "KEY", "STATUS", "ATTEMPTS", "NEXT TRY / SENT", "LAST ERROR");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *c[7];
-        for (int i = 0; i < 7; i++) c[i] = (const char *)sqlite3_column_text(st, i);
-        int att = sqlite3_column_int(st, 3);
-        if (cli->json) {
-            printf("%s{\"kind\":\"%s\",\"key\":", n ? "," : "", c[0]);
-            sb_cli_json_str(stdout, c[1]);
-            printf(",\"status\":\"%s\",\"attempts\":%d,\"next_attempt_at\":\"%s\",\"sent_at\":\"%s\",\"last_error\":", c[2], att, c[4], c[6]);
-            sb_cli_json_str(stdout, c[5]);
-            printf("}");
-        } else
-            printf("%-17s %-26s %-8s %8d %-20s %s\n", sb_cli_text(c[0]), sb_cli_text(c[1]), sb_cli_text(c[2]), att,
-                   *c[6] ? sb_cli_text(c[6]) : *c[4] ? sb_cli_text(c[4]) : "now", sb_cli_text(c[5]));
-        n++;
-    }
-    sqlite3_finalize(st);
-    if (cli->json) printf("]\n");
-    else if (!n) printf("(nothing waiting or failed)\n");
-    sb_store_close(s);
-    return SB_EXIT_OK;
+    static const char *const flags[] = {"--all", "all", "1", NULL};
+    sb_view_args a = {0};
+    if (sb_cli_view_args(&sb_cmd_outbox, "outbox", argc, argv, 1, flags, &a)) return SB_EXIT_USAGE;
+    return sb_cli_view(cli, &sb_cmd_outbox, "outbox", NULL, &a, draw_outbox);
 }
 
 const sb_command sb_cmd_outbox = {"outbox", run_outbox,
     "Show confirmations to Amazon waiting for a retry or failed (--all: also the sent ones)",
-    "outbox [--all]"};
+    "outbox [--all] [--limit 1..5000] [--offset N]"};
+
+/* jobs = GET /jobs: each job's last run, success, next check and error, and the schedule
+ * the settings give. */
+static void draw_jobs(sb_json *j) {
+    printf("%-10s %-20s %-20s %-20s %5s  %s\n", "JOB", "LAST RUN", "LAST SUCCESS", "NEXT CHECK", "EMPTY", "LAST ERROR");
+    int jobs = sb_json_get(j, SB_JSON_ROOT, "jobs");
+    size_t n = sb_json_len(j, jobs, NULL);
+    for (size_t i = 0; i < n; i++) {
+        int x = sb_json_at(j, jobs, i);
+        const char *run = sb_cli_cell(j, x, "last_run_at"), *ok = sb_cli_cell(j, x, "last_success_at");
+        const char *next = sb_cli_cell(j, x, "next_check_at");
+        printf("%-10s %-20s %-20s %-20s %5s  %s\n", sb_cli_cell(j, x, "job"), *run ? run : "-", *ok ? ok : "-",
+               *next ? next : "-", sb_cli_cell(j, x, "empty_streak"), sb_cli_cell(j, x, "last_error"));
+    }
+    if (!n) printf("(no job has run yet)\n");
+    /* the schedule's keys are setting names (with dots): looked up by iteration */
+    static const char *const names[] = {"orders.enabled", "orders.auto_download", "orders.auto_download_start",
+                                        "integration.timezone", "orders.last_updated", "stock.enabled", "products.enabled"};
+    int sched = sb_json_get(j, SB_JSON_ROOT, "schedule");
+    printf("schedule:");
+    for (int k = 0; k < 7; k++) {
+        int it = 0, v;
+        const char *key;
+        while ((v = sb_json_next(j, sched, &it, &key)))
+            if (!strcmp(key, names[k])) { printf(" %s=%s", names[k], sb_cli_cell(j, v, NULL)); break; }
+    }
+    printf("\n");
+}
+
+static int run_jobs(sb_cli *cli, int argc, char **argv) {
+    if (argc != 1) return sb_cli_usage_error(&sb_cmd_jobs, "takes no arguments");
+    sb_view_args a = {0};
+    return sb_cli_view(cli, &sb_cmd_jobs, "jobs", NULL, &a, draw_jobs);
+}
+
+const sb_command sb_cmd_jobs = {"jobs", run_jobs,
+    "Show each job's last run, last success, next check and last error (the dashboard's Sync status)",
+    "jobs   [--json: the document GET /api/v1/jobs answers]"};

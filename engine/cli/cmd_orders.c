@@ -1,6 +1,7 @@
 /* cmd_orders.c: what people do with downloaded orders: list and show them, explain every
  * rule decision, fix and retry held orders, check stock reservations, and number batch
- * invoices. */
+ * invoices. list, attention, show and explain print engine/views' documents (the web
+ * API's bytes under --json). */
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -9,168 +10,74 @@
 #include "sync/fix.h"
 #include "sync/orders.h"
 
-static void col(sb_cli *cli, sqlite3_stmt *st, int i, const char *key, int first) {
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    if (cli->json) {
-        printf("%s\"%s\":", first ? "" : ",", key);
-        if (sqlite3_column_type(st, i) == SQLITE_INTEGER || sqlite3_column_type(st, i) == SQLITE_FLOAT) printf("%s", v);
-        else sb_cli_json_str(stdout, v);
+/* ---- the documents of engine/views, drawn as tables ---- */
+
+static void draw_list(sb_json *j, int attention) {
+    if (attention)
+        printf("%-22s %-2s %-16s %-14s %-20s %s\n", "ORDER", "#", "STAGE", "BRANCH", "CUSTOMER", "PROBLEM");
+    else
+        printf("%-22s %-2s %-16s %-18s %-14s %-10s %-20s %s\n", "ORDER", "#", "STAGE", "AMAZON STATUS", "BRANCH", "TOTAL",
+               "CUSTOMER", "PROBLEM");
+    size_t n = sb_json_len(j, SB_JSON_ROOT, "orders");
+    for (size_t i = 0; i < n; i++) {
+        int o = sb_json_at(j, sb_json_get(j, SB_JSON_ROOT, "orders"), i);
+        if (attention)
+            printf("%-22s %-2s %-16s %-14s %-20.20s %s\n", sb_cli_cell(j, o, "order"), sb_cli_cell(j, o, "split"),
+                   sb_cli_cell(j, o, "stage"), sb_cli_cell(j, o, "branch"), sb_cli_cell(j, o, "customer"),
+                   sb_cli_cell(j, o, "problem"));
+        else
+            printf("%-22s %-2s %-16s %-18s %-14s %-10s %-20.20s %s\n", sb_cli_cell(j, o, "order"), sb_cli_cell(j, o, "split"),
+                   sb_cli_cell(j, o, "stage"), sb_cli_cell(j, o, "status"), sb_cli_cell(j, o, "branch"),
+                   sb_cli_cell(j, o, "total"), sb_cli_cell(j, o, "customer"), sb_cli_cell(j, o, "problem"));
     }
+    sb_cli_paging_footer(j, "orders", "order");
 }
 
-static int list_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char **argv) {
-    const char *stage = NULL, *status = NULL;
-    long limit = 50;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--stage") && i + 1 < argc) stage = argv[++i];
-        else if (!strcmp(argv[i], "--status") && i + 1 < argc) status = argv[++i];
-        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = strtol(argv[++i], NULL, 10);
-        else return sb_cli_usage_error(&sb_cmd_orders, "unknown argument '%s'", argv[i]);
-    }
-    sqlite3_stmt *st;
-    char err[SB_ERRLEN];
-    if (sb_store_prepare(s, "SELECT o.order_ref, o.split_no, o.stage, o.amazon_status, o.branch, o.fulfilled_by, "
-                            "o.total, o.currency, COALESCE(c.name, o.buyer_name), o.invoice_no, "
-                            "COALESCE(o.rule_error, o.attention_reason), o.updated_time FROM sales_orders o "
-                            "LEFT JOIN customers c ON c.id = o.customer_id WHERE o.integration_id = ?1 "
-                            "AND (?2 IS NULL OR o.stage = ?2) AND (?3 IS NULL OR o.amazon_status = ?3) "
-                            "ORDER BY o.updated_time DESC, o.order_ref, o.split_no LIMIT ?4", &st, err)) {
-        fprintf(stderr, "sellerbridge orders: %s\n", err);
-        return SB_EXIT_FAIL;
-    }
-    sqlite3_bind_int64(st, 1, integ);
-    if (stage) sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
-    if (status) sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, limit);
-    static const char *keys[] = {"order", "split", "stage", "status", "branch", "fulfilled_by", "total",
-                                 "currency", "customer", "invoice", "problem", "updated"};
-    if (cli->json) printf("[");
-    else printf("%-22s %-2s %-16s %-18s %-14s %-10s %-20s %s\n", "ORDER", "#", "STAGE", "AMAZON STATUS", "BRANCH", "TOTAL", "CUSTOMER", "PROBLEM");
-    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-        if (cli->json) {
-            printf("%s{", n ? "," : "");
-            for (int i = 0; i < 12; i++) col(cli, st, i, keys[i], i == 0);
-            printf("}");
-        } else {
-            const char *t[12];
-            for (int i = 0; i < 12; i++) t[i] = sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "";
-            printf("%-22s %-2s %-16s %-18s %-14s %-10s %-20.20s %s\n", sb_cli_text(t[0]), t[1], sb_cli_text(t[2]),
-                   sb_cli_text(t[3]), sb_cli_text(t[4]), sb_cli_text(t[6]), sb_cli_text(t[8]), sb_cli_text(t[10]));
-        }
-    }
-    if (cli->json) printf("]\n");
-    sqlite3_finalize(st);
-    if (!cli->json) {
-        /* a list that stops says so: "showing 50 of 10925 orders (--limit N for more)" */
-        long total = 0, shown = 0;
-        if (!sb_store_prepare(s, "SELECT count(*), min(count(*), ?4) FROM sales_orders o WHERE o.integration_id = ?1 "
-                                 "AND (?2 IS NULL OR o.stage = ?2) AND (?3 IS NULL OR o.amazon_status = ?3)", &st, err)) {
-            sqlite3_bind_int64(st, 1, integ);
-            if (stage) sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
-            if (status) sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 4, limit < 0 ? 0 : limit);
-            if (sqlite3_step(st) == SQLITE_ROW) { total = sqlite3_column_int64(st, 0); shown = sqlite3_column_int64(st, 1); }
-            sqlite3_finalize(st);
-        }
-        if (total > shown) printf("showing %ld of %ld order rows (--limit N for more)\n", shown, total);
-    }
-    return SB_EXIT_OK;
-}
+static void draw_orders(sb_json *j) { draw_list(j, 0); }
+static void draw_attention(sb_json *j) { draw_list(j, 1); }
 
-static int show_order(sb_cli *cli, sb_store *s, int64_t integ, const char *ref, int explain) {
-    sqlite3_stmt *st;
-    char err[SB_ERRLEN];
-    int found = 0;
-    if (sb_store_prepare(s, "SELECT o.id, o.order_ref, o.split_no, o.stage, o.amazon_status, o.branch, "
-                            "o.distribution_branch, o.fulfilled_by, o.service_level, o.programs, o.marketplace_id, "
-                            "o.created_time, o.updated_time, c.ref, COALESCE(c.name, o.buyer_name), o.buyer_email, "
-                            "o.gl_account, o.invoice_no, o.invoice_date, o.total, o.currency, o.ship_city, o.ship_state, "
-                            "o.ship_country, o.attention_reason, o.rule_error, o.rule_pack_hash, o.dispatched_at "
-                            "FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id "
-                            "WHERE o.integration_id = ?1 AND o.order_ref = ?2 ORDER BY o.split_no", &st, err)) {
-        fprintf(stderr, "sellerbridge orders: %s\n", err);
-        return SB_EXIT_FAIL;
-    }
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-    static const char *keys[] = {"id", "order", "split", "stage", "status", "branch", "distribution_branch",
-        "fulfilled_by", "service_level", "programs", "marketplace", "created", "updated", "customer_ref",
-        "customer", "buyer_email", "gl_account", "invoice_no", "invoice_date", "total", "currency", "city",
-        "state", "country", "attention", "rule_error", "pack_hash", "dispatched_at"};
-    if (cli->json) printf("{\"orders\":[");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t oid = sqlite3_column_int64(st, 0);
-        if (cli->json) {
-            printf("%s{", found ? "," : "");
-            for (int i = 0; i < 28; i++) col(cli, st, i, keys[i], i == 0);
-            printf(",\"lines\":[");
-        } else {
-            printf("%sorder %s split %d\n", found ? "\n" : "", sb_cli_text(ref), sqlite3_column_int(st, 2));
-            for (int i = 3; i < 28; i++)
-                if (sqlite3_column_text(st, i)) printf("  %-20s %s\n", keys[i], sb_cli_text(sqlite3_column_text(st, i)));
-            printf("  lines:\n");
+/* One order: each split's fields that have a value, its lines and shipments; with
+ * explain, every decision (what Amazon changed as a sentence). */
+static void draw_order(sb_json *j) {
+    static const char *const keys[] = {"stage", "status", "branch", "distribution_branch", "fulfilled_by",
+        "service_level", "programs", "marketplace", "created", "updated", "customer_ref", "customer", "buyer_email",
+        "gl_account", "invoice_no", "invoice_date", "payment_type", "total", "shipping_total", "currency", "ship_name",
+        "ship_city", "ship_state", "ship_postal", "ship_country", "etd", "attention", "rule_error", "pack_hash",
+        "dispatched_at", NULL};
+    int splits = sb_json_get(j, SB_JSON_ROOT, "splits");
+    size_t n = sb_json_len(j, splits, NULL);
+    for (size_t i = 0; i < n; i++) {
+        int o = sb_json_at(j, splits, i);
+        printf("%sorder %s split %s\n", i ? "\n" : "", sb_cli_cell(j, SB_JSON_ROOT, "order"), sb_cli_cell(j, o, "split"));
+        for (int k = 0; keys[k]; k++) {
+            const char *v = sb_cli_cell(j, o, keys[k]);
+            if (*v) printf("  %-20s %s\n", keys[k], v);
         }
-        found++;
-        sqlite3_stmt *l;
-        if (sb_store_prepare(s, "SELECT line_no, sku, qty, qty_dispatched, unit_price, kit_sku, stock_bearing, item_id "
-                                "FROM sales_order_lines WHERE order_id = ? ORDER BY line_no", &l, err) == 0) {
-            sqlite3_bind_int64(l, 1, oid);
-            for (int n = 0; sqlite3_step(l) == SQLITE_ROW; n++) {
-                if (cli->json) {
-                    printf("%s{\"line\":%d,\"sku\":", n ? "," : "", sqlite3_column_int(l, 0));
-                    sb_cli_json_str(stdout, (const char *)sqlite3_column_text(l, 1));
-                    printf(",\"qty\":%g,\"dispatched\":%g,\"kit_sku\":", sqlite3_column_double(l, 2), sqlite3_column_double(l, 3));
-                    sb_cli_json_str(stdout, (const char *)sqlite3_column_text(l, 5));
-                    printf(",\"stock_bearing\":%s}", sqlite3_column_int(l, 6) ? "true" : "false");
-                } else {
-                    printf("    %2d %-16s qty %-5g dispatched %-5g %s%s\n", sqlite3_column_int(l, 0), sb_cli_text(sqlite3_column_text(l, 1)),
-                           sqlite3_column_double(l, 2), sqlite3_column_double(l, 3),
-                           sqlite3_column_text(l, 5) ? "component of " : "",
-                           sqlite3_column_text(l, 5) ? sb_cli_text(sqlite3_column_text(l, 5)) : (sqlite3_column_int(l, 6) ? "" : "(kit)"));
-                }
-            }
-            sqlite3_finalize(l);
+        printf("  lines:\n");
+        int lines = sb_json_get(j, o, "lines");
+        for (size_t l = 0; l < sb_json_len(j, lines, NULL); l++) {
+            int x = sb_json_at(j, lines, l);
+            const char *kit = sb_cli_cell(j, x, "kit_sku");
+            printf("    %2s %-16s qty %-5s dispatched %-5s %s%s\n", sb_cli_cell(j, x, "line"), sb_cli_cell(j, x, "sku"),
+                   sb_cli_cell(j, x, "qty"), sb_cli_cell(j, x, "dispatched"), *kit ? "component of " : "",
+                   *kit ? kit : sb_json_num(j, x, "stock_bearing", 1) ? "" : "(kit)");
         }
-        if (cli->json) printf("]}");
-    }
-    sqlite3_finalize(st);
-    if (cli->json) printf("]");
-    if (explain && found) {
-        sqlite3_stmt *a;
-        /* what Amazon changed (hook 'amazon', written by the download) reads as a sentence */
-        if (sb_store_prepare(s, "SELECT at, hook, decision, pack_hash, CASE WHEN hook = 'amazon' AND json_valid(decision) "
-                                "THEN CASE json_extract(decision, '$.action') WHEN 'update' THEN 'updated by Amazon: ' "
-                                "WHEN 'refresh' THEN 'updated by Amazon: ' ELSE 'changed by Amazon, held for a person: ' END "
-                                "|| COALESCE(json_extract(decision, '$.changes'), '') "
-                                "|| COALESCE(' (kept branch ' || json_extract(decision, '$.kept') || ', a person''s choice)', '') "
-                                "|| COALESCE(' (already left: ' || json_extract(decision, '$.left') || ')', '') END "
-                                "FROM audit WHERE integration_id = ?1 AND order_ref = ?2 ORDER BY id", &a, err) == 0) {
-            sqlite3_bind_int64(a, 1, integ);
-            sqlite3_bind_text(a, 2, ref, -1, SQLITE_STATIC);
-            if (cli->json) printf(",\"decisions\":[");
-            else printf("\ndecisions (hook, rule pack, decision):\n");
-            for (int n = 0; sqlite3_step(a) == SQLITE_ROW; n++) {
-                const char *hash = (const char *)sqlite3_column_text(a, 3);
-                if (cli->json) {
-                    printf("%s{\"at\":\"%s\",\"hook\":\"%s\",\"pack\":", n ? "," : "", sqlite3_column_text(a, 0), sqlite3_column_text(a, 1));
-                    sb_cli_json_str(stdout, hash);
-                    printf(",\"decision\":%s}", sqlite3_column_text(a, 2));
-                } else {
-                    const char *said = (const char *)sqlite3_column_text(a, 4);
-                    printf("  %s %-9s %.12s  %s\n", sb_cli_text(sqlite3_column_text(a, 0)), sb_cli_text(sqlite3_column_text(a, 1)),
-                           hash ? sb_cli_text(hash) : "-", sb_cli_text(said ? said : (const char *)sqlite3_column_text(a, 2)));
-                }
-            }
-            if (cli->json) printf("]");
-            sqlite3_finalize(a);
+        int ships = sb_json_get(j, o, "shipments");
+        for (size_t p = 0; p < sb_json_len(j, ships, NULL); p++) {
+            int x = sb_json_at(j, ships, p);
+            printf("  shipment %s %s %s (%s)\n", sb_cli_cell(j, x, "carrier"), sb_cli_cell(j, x, "tracking"),
+                   sb_cli_cell(j, x, "shipped_at"), sb_cli_cell(j, x, "confirm_state"));
         }
     }
-    if (cli->json) printf("}\n");
-    if (!found) {
-        fprintf(stderr, "sellerbridge orders: order %s is not stored for this integration\n", ref);
-        return SB_EXIT_FAIL;
+    int d = sb_json_get(j, SB_JSON_ROOT, "decisions");
+    if (!d) return;
+    printf("\ndecisions (hook, rule pack, decision):\n");
+    for (size_t i = 0; i < sb_json_len(j, d, NULL); i++) {
+        int x = sb_json_at(j, d, i);
+        const char *said = sb_cli_cell(j, x, "said"), *pack = sb_cli_cell(j, x, "pack");
+        printf("  %s %-9s %.12s  %s\n", sb_cli_cell(j, x, "at"), sb_cli_cell(j, x, "hook"), *pack ? pack : "-",
+               *said ? said : sb_cli_cell(j, x, "decision"));
     }
-    return SB_EXIT_OK;
 }
 
 /* A person fixes a held order: another branch (its reserved stock moves with it) and/or
@@ -207,7 +114,7 @@ static int fix_order(sb_cli *cli, sb_store *s, int64_t integ, int argc, char **a
         else linked = 1;
     }
     if (sb_orders_fix(s, integ, ref, branch, resolve, "cli", err)) {
-        fprintf(stderr, "sellerbridge orders: %s\n", err);
+        sb_cli_fail("orders", SB_ERR, "%s", err);
         return SB_EXIT_FAIL;
     }
     printf("order %s:%s%s%s%s\n", sb_cli_text(ref), linked ? " lines linked to products, stock reserved;" : "",
@@ -238,10 +145,7 @@ static int retry_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char 
     int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
     if (!rc) rc = sb_orders_retry_for(e, ref, kinds, &r, err);
     sb_engine_close(e);
-    if (rc) {
-        fprintf(stderr, "sellerbridge orders: %s\n", err);
-        return SB_EXIT_FAIL;
-    }
+    if (rc) return sb_cli_fail("orders", rc, "%s", err);
     printf("%ld held %s\n", r.fixed, r.fixed == 1 ? "order now passes the rules and is stored"
                                                  : "orders now pass the rules and are stored");
     if (r.held) {
@@ -259,17 +163,17 @@ static int raw_order(sb_store *s, int64_t integ, const char *ref) {
     char err[SB_ERRLEN];
     if (sb_store_prepare(s, "SELECT raw_json FROM sales_orders_raw WHERE integration_id = ?1 AND order_ref = ?2 "
                             "ORDER BY split_no LIMIT 1", &st, err)) {
-        fprintf(stderr, "sellerbridge orders: %s\n", err);
+        sb_cli_fail("orders", SB_ERR, "%s", err);
         return SB_EXIT_FAIL;
     }
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
     int rc = SB_EXIT_OK;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        fprintf(stderr, "sellerbridge orders: no order %s\n", ref);
+        sb_cli_fail("orders", SB_ERR, "no order %s", ref);
         rc = SB_EXIT_FAIL;
     } else if (!sqlite3_column_text(st, 0)) {
-        fprintf(stderr, "sellerbridge orders: order %s has no Amazon JSON (entered by CSV import?)\n", ref);
+        sb_cli_fail("orders", SB_ERR, "order %s has no Amazon JSON (entered by CSV import?)", ref);
         rc = SB_EXIT_FAIL;
     } else {
         printf("%s\n", sqlite3_column_text(st, 0));
@@ -283,29 +187,41 @@ static int run_orders(sb_cli *cli, int argc, char **argv) {
     const char *sub = argv[1];
     sb_store *s;
     int64_t integ;
-    if (strcmp(sub, "list") && strcmp(sub, "check") && argc < 3 && strcmp(sub, "retry"))
+    sb_view_args a = {0};
+    if (!strcmp(sub, "list") || !strcmp(sub, "attention")) {
+        const char *doc = !strcmp(sub, "list") ? "orders" : "attention";
+        if (sb_cli_view_args(&sb_cmd_orders, doc, argc, argv, 2, NULL, &a)) return SB_EXIT_USAGE;
+        return sb_cli_view(cli, &sb_cmd_orders, doc, NULL, &a, *doc == 'o' ? draw_orders : draw_attention);
+    }
+    if (strcmp(sub, "check") && argc < 3 && strcmp(sub, "retry"))
         return sb_cli_usage_error(&sb_cmd_orders, "'%s' needs an order id", sub);
+    if (!strcmp(sub, "show") || !strcmp(sub, "explain")) {
+        if (argc > 3) return sb_cli_usage_error(&sb_cmd_orders, "unknown argument '%s'", argv[3]);
+        return sb_cli_view(cli, &sb_cmd_orders, !strcmp(sub, "show") ? "order" : "explain", argv[2], &a, draw_order);
+    }
+    if (strcmp(sub, "raw") && strcmp(sub, "fix") && strcmp(sub, "retry") && strcmp(sub, "check"))
+        return sb_cli_usage_error(&sb_cmd_orders, "unknown subcommand '%s'", sub);
     if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
     int rc = SB_EXIT_OK;
-    if (!strcmp(sub, "list")) rc = list_orders(cli, s, integ, argc, argv);
-    else if (!strcmp(sub, "show")) rc = show_order(cli, s, integ, argv[2], 0);
-    else if (!strcmp(sub, "explain")) rc = show_order(cli, s, integ, argv[2], 1);
-    else if (!strcmp(sub, "raw")) rc = raw_order(s, integ, argv[2]);
+    if (!strcmp(sub, "raw")) rc = raw_order(s, integ, argv[2]);
     else if (!strcmp(sub, "fix")) rc = fix_order(cli, s, integ, argc, argv);
-    else if (!strcmp(sub, "retry")) rc = retry_orders(cli, s, integ, argc, argv); else if (!strcmp(sub, "check")) {
+    else if (!strcmp(sub, "retry")) rc = retry_orders(cli, s, integ, argc, argv);
+    else {
         char report[4096];
         int n = sb_orders_check_reserved(s, report, sizeof report);
-        if (n < 0) { fprintf(stderr, "sellerbridge orders: check failed\n"); rc = SB_EXIT_FAIL; }
-        else if (n > 0) { fprintf(stderr, "stock reservations do not match open orders: %s\n", report); rc = SB_EXIT_FAIL; }
+        if (n < 0) rc = sb_cli_fail("orders", SB_EIO, "check failed");
+        else if (n > 0) rc = sb_cli_fail("orders", SB_ERR, "stock reservations do not match open orders: %s", report);
         else printf("stock reservations match the open orders\n");
-    } else rc = sb_cli_usage_error(&sb_cmd_orders, "unknown subcommand '%s'", sub);
+    }
     sb_store_close(s);
     return rc;
 }
 
 const sb_command sb_cmd_orders = {"orders", run_orders,
     "List, show and explain orders; fix and retry held orders; check stock reservations",
-    "orders list [--stage open|needs_attention|rule_error|rejected|dispatched|cancelled] [--status S] [--limit N]\n"
+    "orders list [--stage open|needs_attention|rule_error|rejected|dispatched|cancelled] [--status S]\n"
+    "            [--search TEXT] [--limit 1..500] [--offset N | --page N]   (TEXT: order id, buyer, e-mail or SKU)\n"
+    "       orders attention [--limit 1..1000] [--offset N | --page N]   (needs attention, rule errors, rejected)\n"
     "       orders show ID | explain ID | raw ID          (raw: the order's JSON as Amazon sent it)\n"
     "       orders fix ID [--branch NAME] [--resolve]     (an order needing attention)\n"
     "       orders retry [ID | --all] [--reason rule_error|unknown_sku]\n"
@@ -378,7 +294,7 @@ static int run_invoices(sb_cli *cli, int argc, char **argv) {
         if (!rc) rc = sb_store_commit(s, err);
         else sb_store_rollback(s);
     }
-    if (rc) fprintf(stderr, "sellerbridge invoices: %s\n", err);
+    if (rc) sb_cli_fail("invoices", SB_ERR, "%s", err);
     else if (n) printf("%ld orders invoiced %s .. %s dated %s\n", n, first, last, e->today);
     else printf("no uninvoiced orders in this batch\n");
     sb_engine_close(e);

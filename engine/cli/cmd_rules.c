@@ -79,7 +79,7 @@ static int sb_rules_test_cmd(const sb_command *cmd, const char *pack, const char
     int rc = sb_rules_run_cases(r, dir, stdout, &pass, &fail, err);
     sb_rules_free(r);
     if (rc < 0) {
-        fprintf(stderr, "sellerbridge rules: %s\n", err);
+        sb_cli_fail("rules", SB_ERR, "%s", err);
         return SB_EXIT_FAIL;
     }
     printf("%d passed, %d failed\n", pass, fail);
@@ -103,8 +103,9 @@ static int sb_rules_run(sb_cli *cli, int argc, char **argv) {
     }
     if (!strcmp(argv[1], "dry-run")) {
         long limit = 0;
-        if (argc == 5 && !strcmp(argv[3], "--limit")) limit = strtol(argv[4], NULL, 10);
-        else if (argc != 3) return sb_cli_usage_error(cmd, "dry-run takes PACK [--limit N]");
+        if (argc == 5 && !strcmp(argv[3], "--limit")) {
+            if (sb_cli_parse_long(cmd, "--limit", argv[4], 1, 100000000L, &limit)) return SB_EXIT_USAGE;
+        } else if (argc != 3) return sb_cli_usage_error(cmd, "dry-run takes PACK [--limit N]");
         return sb_cli_rules_dry_run(cli, argv[2], limit);
     }
     return sb_cli_usage_error(cmd, "unknown subcommand '%s'", argv[1]);

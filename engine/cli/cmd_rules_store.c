@@ -28,7 +28,7 @@ int sb_cli_rules_use(sb_cli *cli, const char *pack) {
     int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
     if (!rc) rc = sb_engine_load_pack(e, path, &r, err);
     if (!rc) rc = sb_settings_set(s, integ, "rules.pack", path, err);
-    if (rc) fprintf(stderr, "sellerbridge rules: %s; integration '%s' keeps its current pack\n", err, name);
+    if (rc) sb_cli_fail("rules", SB_ERR, "%s; integration '%s' keeps its current pack", err, name);
     else printf("integration '%s' now uses rule pack %s (sha256 %s)\n", name, path, sb_rules_hash(r));
     sb_rules_free(r);
     sb_engine_close(e);
@@ -143,7 +143,7 @@ int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit) {
                 "nothing was changed\n", seen, path, sb_rules_hash(r), changed, errors);
     sb_store_rollback(s);
 out:
-    if (rc) fprintf(stderr, "sellerbridge rules: %s\n", err);
+    if (rc) sb_cli_fail("rules", SB_ERR, "%s", err);
     sqlite3_finalize(st);
     sb_rules_free(r);
     sb_engine_close(e);

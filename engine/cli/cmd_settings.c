@@ -7,27 +7,21 @@
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 
-static void print_setting(sb_cli *cli, const sb_setting_def *d, const char *value, int is_set, int first) {
-    char allowed[600];
-    sb_settings_describe_allowed(d, allowed, sizeof allowed);
-    if (cli->json) {
-        printf("%s{\"name\":", first ? "" : ",");
-        sb_cli_json_str(stdout, d->name);
-        printf(",\"section\":");
-        sb_cli_json_str(stdout, d->section);
-        printf(",\"type\":");
-        sb_cli_json_str(stdout, sb_settings_type_name(d->type));
-        printf(",\"value\":");
-        sb_cli_json_str(stdout, value);
-        printf(",\"default\":");
-        sb_cli_json_str(stdout, d->def);
-        printf(",\"is_set\":%s,\"allowed\":", is_set ? "true" : "false");
-        sb_cli_json_str(stdout, allowed);
-        printf(",\"label\":");
-        sb_cli_json_str(stdout, d->label);
-        printf("}");
-    } else {
-        printf("%-34s %-s%s\n", d->name, *value ? sb_cli_text(value) : "(not set)", is_set ? "" : "  [default]");
+/* settings list = GET /settings: the sections in the page's order, each setting's value
+ * (or "(not set)"), marked when it is the default. */
+static void draw_settings(sb_json *j) {
+    int list = sb_json_get(j, SB_JSON_ROOT, "settings");
+    char section[64] = "";
+    for (size_t i = 0; i < sb_json_len(j, list, NULL); i++) {
+        int x = sb_json_at(j, list, i);
+        const char *sec = sb_cli_cell(j, x, "section");
+        if (strcmp(section, sec)) {
+            printf("%s[%s]\n", i ? "\n" : "", sec);
+            snprintf(section, sizeof section, "%s", sec);
+        }
+        const char *v = sb_cli_cell(j, x, "value");
+        printf("%-34s %-s%s\n", sb_cli_cell(j, x, "name"), *v ? v : "(not set)",
+               sb_json_bool(j, x, "is_set", 0) ? "" : "  [default]");
     }
 }
 
@@ -42,29 +36,19 @@ static int run_settings(sb_cli *cli, int argc, char **argv) {
     char err[SB_ERRLEN], name[128];
     if (sb_cli_open(cli, &s, &integ, name, sizeof name)) return SB_EXIT_FAIL;
     int rc = SB_EXIT_OK;
-    if (!strcmp(sub, "list")) {
-        sb_settings st;
-        if (sb_settings_load(s, integ, &st, err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
-        const char *section = "";
-        if (cli->json) printf("[");
-        for (int i = 0; i < st.n; i++) {
-            if (!cli->json && strcmp(section, st.defs[i]->section)) {
-                section = st.defs[i]->section;
-                printf("%s[%s]\n", i ? "\n" : "", section);
-            }
-            print_setting(cli, st.defs[i], st.values[i], st.is_set[i], i == 0);
-        }
-        if (cli->json) printf("]\n");
-        sb_settings_free(&st);
+    if (!strcmp(sub, "list") || (!strcmp(sub, "get") && cli->json)) {
+        sb_store_close(s);       /* the documents of engine/views open their own */
+        sb_view_args a = {0};
+        return sb_cli_view(cli, &sb_cmd_settings, *sub == 'l' ? "settings" : "setting", *sub == 'l' ? NULL : argv[2], &a,
+                           draw_settings);
     } else if (!strcmp(sub, "get")) {
         char *v;
         int is_set;
-        if (sb_settings_get(s, integ, argv[2], &v, &is_set, err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
-        if (cli->json) { print_setting(cli, sb_settings_find(argv[2]), v, is_set, 1); printf("\n"); }
-        else printf("%s\n", sb_cli_text(v));
+        if (sb_settings_get(s, integ, argv[2], &v, &is_set, err)) { sb_cli_fail("settings", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; goto out; }
+        printf("%s\n", sb_cli_text(v));
         free(v);
     } else if (!strcmp(sub, "set")) {
-        if (sb_settings_set(s, integ, argv[2], argv[3], err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
+        if (sb_settings_set(s, integ, argv[2], argv[3], err)) { sb_cli_fail("settings", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; goto out; }
         char *v, host[256];
         sb_settings_get(s, integ, argv[2], &v, NULL, err);
         printf("%s = %s\n", argv[2], sb_cli_text(v));
@@ -74,7 +58,7 @@ static int run_settings(sb_cli *cli, int argc, char **argv) {
                                                          : "the Amazon access token", host);
         free(v);
     } else {
-        if (sb_settings_unset(s, integ, argv[2], err)) { fprintf(stderr, "sellerbridge settings: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
+        if (sb_settings_unset(s, integ, argv[2], err)) { sb_cli_fail("settings", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; goto out; }
         printf("%s reset to its default\n", argv[2]);
     }
 out:
@@ -100,7 +84,7 @@ static int run_credentials(sb_cli *cli, int argc, char **argv) {
     unsigned char key[SB_KEY_LEN];
     if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
     int rc = SB_EXIT_OK;
-    if (sb_secrets_key(cli->db_path, 0, key, err)) { fprintf(stderr, "sellerbridge credentials: %s\n", err); rc = SB_EXIT_FAIL; goto out; }
+    if (sb_secrets_key(cli->db_path, 0, key, err)) { sb_cli_fail("credentials", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; goto out; }
     if (!strcmp(sub, "list")) {
         for (int i = 0; sb_credential_names[i]; i++) {
             char *v = NULL, masked[64];
@@ -117,17 +101,17 @@ static int run_credentials(sb_cli *cli, int argc, char **argv) {
                     "users of this machine can see it (ps) and the shell history keeps it; give it on standard "
                     "input instead: sellerbridge credentials set %s < file (or type it after the command)\n", argv[2]);
         if (!value) {   /* read from stdin so the secret stays out of shell history */
-            if (!fgets(line, sizeof line, stdin)) { fprintf(stderr, "sellerbridge credentials: no value on standard input\n"); rc = SB_EXIT_FAIL; goto out; }
+            if (!fgets(line, sizeof line, stdin)) { sb_cli_fail("credentials", SB_ERR, "no value on standard input"); rc = SB_EXIT_FAIL; goto out; }
             line[strcspn(line, "\r\n")] = '\0';
             value = line;
         }
-        if (!*value) { fprintf(stderr, "sellerbridge credentials: %s: empty value\n", argv[2]); rc = SB_EXIT_FAIL; goto out; }
+        if (!*value) { sb_cli_fail("credentials", SB_ERR, "%s: empty value", argv[2]); rc = SB_EXIT_FAIL; goto out; }
         char masked[64];
-        if (sb_secrets_put(s, integ, argv[2], value, key, err)) { fprintf(stderr, "sellerbridge credentials: %s\n", err); rc = SB_EXIT_FAIL; }
+        if (sb_secrets_put(s, integ, argv[2], value, key, err)) { sb_cli_fail("credentials", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; }
         else printf("%s stored encrypted: %s\n", argv[2], sb_mask(value, masked, sizeof masked));
         memset(line, 0, sizeof line);
     } else {
-        if (sb_secrets_delete(s, integ, argv[2], err)) { fprintf(stderr, "sellerbridge credentials: %s\n", err); rc = SB_EXIT_FAIL; }
+        if (sb_secrets_delete(s, integ, argv[2], err)) { sb_cli_fail("credentials", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; }
         else printf("%s deleted\n", argv[2]);
     }
 out:

@@ -21,7 +21,7 @@ static int run_status(sb_cli *cli, int argc, char **argv) {
     } else {
         rc = sb_status_print(s, integ, stdout, err);
     }
-    if (rc) fprintf(stderr, "sellerbridge status: %s\n", err);
+    if (rc) sb_cli_fail("status", rc, "%s", err);
     sb_store_close(s);
     return rc ? SB_EXIT_FAIL : SB_EXIT_OK;
 }

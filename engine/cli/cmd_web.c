@@ -19,7 +19,11 @@ static int run_web(sb_cli *cli, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--listen") && i + 1 < argc) listen = argv[++i];
         else if (!strcmp(argv[i], "--token-file") && i + 1 < argc) token_file = argv[++i];
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            long t;
+            if (sb_cli_parse_long(&sb_cmd_web, "--threads", argv[++i], 1, 16, &t)) return SB_EXIT_USAGE;
+            threads = (int)t;
+        }
         else if (!strcmp(argv[i], "token-path") && i == 1) token_path_only = 1;
         else return sb_cli_usage_error(&sb_cmd_web, "unknown argument '%s'", argv[i]);
     }

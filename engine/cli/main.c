@@ -1,4 +1,5 @@
 /* main.c: sellerbridge's entry point: global options, then one git-style command. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -12,7 +13,7 @@ static const sb_command *commands[] = {
     &sb_cmd_import, &sb_cmd_export, &sb_cmd_demo,
     &sb_cmd_sync, &sb_cmd_run, &sb_cmd_status, &sb_cmd_orders, &sb_cmd_invoices,
     &sb_cmd_rules, &sb_cmd_sim,
-    &sb_cmd_products, &sb_cmd_stock, &sb_cmd_dispatch, &sb_cmd_update_dispatched, &sb_cmd_outbox,
+    &sb_cmd_products, &sb_cmd_stock, &sb_cmd_dispatch, &sb_cmd_update_dispatched, &sb_cmd_outbox, &sb_cmd_jobs,
     &sb_cmd_web,
     NULL
 };
@@ -59,7 +60,11 @@ int main(int argc, char **argv) {
     if (i >= argc) { usage(stderr); return SB_EXIT_USAGE; }
     const sb_command *cmd = sb_cli_find(argv[i]);
     if (!cmd) {
-        fprintf(stderr, "sellerbridge: '%s' is not a command\n", argv[i]);
+        char msg[300];
+        snprintf(msg, sizeof msg, "'%.200s' is not a command", argv[i]);
+        fprintf(stderr, "sellerbridge: %s\n", msg);
+        sb_cli_json_mode = cli.json;
+        sb_cli_json_error("usage", msg);
         usage(stderr);
         return SB_EXIT_USAGE;
     }
@@ -85,5 +90,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "sellerbridge: %s%s\n", clock ? "--clock: " : "", err);
         return SB_EXIT_USAGE;
     }
-    return cmd->run(&cli, sub_argc, sub_argv);
+    sb_cli_json_mode = cli.json;
+    int rc = cmd->run(&cli, sub_argc, sub_argv);
+    /* under --json a failure is always an error document, even from a command that
+     * wrote its reason only to stderr */
+    if (rc != SB_EXIT_OK && cli.json && !sb_cli_error_printed()) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s failed (exit %d); the reason is on standard error", cmd->name, rc);
+        sb_cli_json_error(rc == SB_EXIT_USAGE ? "usage" : "failed", msg);
+    }
+    return rc;
 }

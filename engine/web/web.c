@@ -22,6 +22,7 @@
 #include "core/embed.h"
 #include "core/log.h"
 #include "core/scrub.h"
+#include "views/views.h"
 #include "secrets/secrets.h"
 #include "web/web_int.h"
 
@@ -112,6 +113,24 @@ static int token_ok(sb_web *w, const char *auth) {
 
 /* ---- small shared helpers ---- */
 
+/* The error document's code for an HTTP status (engine/views names the same codes for an
+ * sb_status, so the CLI's --json errors read alike). */
+static const char *code_of_status(int status) {
+    switch (status) {
+    case 400: return "invalid";
+    case 401: return "unauthorised";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 409: return "busy";
+    case 413: return "too_large";
+    case 422: return "rule";
+    case 502: return "amazon";
+    case 503: return "unavailable";
+    default: return "failed";
+    }
+}
+
 int sb_web_error(sb_web_resp *rs, int status, const char *fmt, ...) {
     char msg[SB_ERRLEN * 2];
     va_list ap;
@@ -119,11 +138,7 @@ int sb_web_error(sb_web_resp *rs, int status, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     sb_buf_reset(&rs->body);
-    sb_jw jw;
-    sb_jw_init(&jw, &rs->body);
-    sb_jw_obj(&jw);
-    sb_jw_kstr(&jw, "error", msg);
-    sb_jw_end_obj(&jw);
+    sb_view_error_doc(&rs->body, code_of_status(status), msg);
     rs->status = status;
     rs->ctype = "application/json";
     return status;

@@ -87,7 +87,7 @@ typedef struct sb_web_resp {
 
 /* {"error": message} with status. Returns status. */
 int sb_web_error(sb_web_resp *rs, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* A 200 JSON answer: status, content type, an empty body and jw writing into it. */
+/* A 200 JSON answer: status, content type, an empty body and jw (unless NULL) writing into it. */
 void sb_web_begin_ok(sb_web_resp *rs, sb_jw *jw);
 /* The status an sb_status maps to (SB_EINVAL 400, SB_ENOTFOUND 404, SB_EBUSY 409, ...). */
 int sb_web_status_of(int rc);
@@ -97,9 +97,11 @@ const char *sb_web_arg(sb_web_req *rq, const char *name);
 void sb_web_api(sb_web_req *rq, sb_web_resp *rs);
 /* web_status.c: GET /api/v1/status */
 void sb_web_status_get(sb_web_req *rq, sb_web_resp *rs);
+/* Answers engine/views' document doc (id: the order or setting, or NULL) with the
+ * request's query arguments; a view's error is {"error": message, "code": name}. */
+void sb_web_view(sb_web_req *rq, sb_web_resp *rs, const char *doc, const char *id);
 /* web_jobs.c */
 void sb_web_metrics(sb_web *w, sb_store *s, sb_web_resp *rs);
-void sb_web_jobs_get(sb_web_req *rq, sb_web_resp *rs);
 void sb_web_jobs_run(sb_web_req *rq, const char *job, sb_web_resp *rs);
 void sb_web_jobs_stop(sb_web *w);
 /* Starts the retry of held orders (all when ref is NULL) in the worker: 202 at once, 409
@@ -111,7 +113,5 @@ void sb_web_rules_stop(sb_web *w);
 /* Adds a finished run's Amazon counters to the totals /metrics reports. */
 void sb_web_add_stats(sb_web *w, sb_spapi *api);
 
-/* Writes the current row's column i as a typed JSON value under key. */
-void sb_web_jw_col(sb_jw *jw, const char *key, void *stmt, int i);
 
 #endif

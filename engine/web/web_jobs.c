@@ -1,4 +1,4 @@
-/* web_jobs.c: the jobs view, "run now", the retry of held orders, and /metrics.
+/* web_jobs.c: "run now" (its state goes into engine/views' jobs document), the retry of held orders, and /metrics.
  *
  * The one idea: work that runs rules or talks to Amazon never runs on a request thread.
  * It runs in the one worker thread (one job at a time, 409 for a second) with its own
@@ -284,60 +284,6 @@ void sb_web_jobs_stop(sb_web *w) {
     w->worker_started = 0;
     pthread_mutex_unlock(&w->mu);
     if (started) pthread_join(w->worker, NULL);
-}
-
-void sb_web_jobs_get(sb_web_req *rq, sb_web_resp *rs) {
-    sb_web *w = rq->w;
-    sqlite3_stmt *st;
-    sb_jw jw;
-    sb_web_begin_ok(rs, &jw);
-    sb_jw_obj(&jw);
-    char now[32];
-    sb_jw_kstr(&jw, "now", sb_time_format(sb_now(), now, sizeof now));
-    sb_jw_key(&jw, "jobs");
-    sb_jw_arr(&jw);
-    if (sqlite3_prepare_v2(rq->s->db, "SELECT job, last_run_at, last_success_at, next_check_at, empty_streak, last_error, "
-                                      "last_counts FROM sync_state WHERE integration_id = ?1 ORDER BY job", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, w->integ);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            sb_jw_obj(&jw);
-            for (int i = 0; i < 6; i++) sb_web_jw_col(&jw, sqlite3_column_name(st, i), st, i);
-            const char *counts = (const char *)sqlite3_column_text(st, 6);
-            sb_jw_key(&jw, "last_counts");
-            if (counts && *counts == '{') sb_jw_raw(&jw, counts, strlen(counts)); else sb_jw_null(&jw);
-            sb_jw_end_obj(&jw);
-        }
-        sqlite3_finalize(st);
-    }
-    sb_jw_end_arr(&jw);
-    /* the schedule as the settings say it */
-    static const char *const names[] = {"orders.enabled", "orders.auto_download", "orders.auto_download_start",
-                                        "orders.last_updated", "stock.enabled", "products.enabled", "integration.timezone"};
-    sb_jw_key(&jw, "schedule");
-    sb_jw_obj(&jw);
-    for (int i = 0; i < 7; i++) {
-        char *v = NULL, err[SB_ERRLEN];
-        int is_set;
-        if (sb_settings_get(rq->s, w->integ, names[i], &v, &is_set, err) == 0) {
-            if (!strcmp(v, "true") || !strcmp(v, "false")) sb_jw_kbool(&jw, names[i], !strcmp(v, "true"));
-            else sb_jw_kstr(&jw, names[i], v);
-        }
-        free(v);
-    }
-    sb_jw_end_obj(&jw);
-    pthread_mutex_lock(&w->mu);
-    sb_jw_key(&jw, "run_now");
-    sb_jw_obj(&jw);
-    sb_jw_kbool(&jw, "running", w->job_running);
-    sb_jw_kstr(&jw, "job", w->job_name[0] ? w->job_name : NULL);
-    sb_jw_kstr(&jw, "started", w->job_started[0] ? w->job_started : NULL);
-    sb_jw_kstr(&jw, "finished", w->job_finished[0] ? w->job_finished : NULL);
-    sb_jw_kstr(&jw, "error", w->job_error[0] ? w->job_error : NULL);
-    sb_jw_key(&jw, "result");
-    if (w->job_result[0]) sb_jw_raw(&jw, w->job_result, strlen(w->job_result)); else sb_jw_null(&jw);
-    sb_jw_end_obj(&jw);
-    pthread_mutex_unlock(&w->mu);
-    sb_jw_end_obj(&jw);
 }
 
 /* ---- /metrics (Prometheus text format 0.0.4) ---- */

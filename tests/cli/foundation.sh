@@ -35,7 +35,7 @@ expect_err "orders.last_updated: '2026-02-30' is not allowed: not a valid date"
 
 # --json for scripts
 expect_rc 0 $SB settings list --json
-python3 -c "import json,sys; d=json.load(open('$T/out')); assert any(s['name']=='additional.fulfillment_latency' and s['value']=='5' and s['is_set'] for s in d); assert len(d) >= 40" && ok || bad "settings list --json"
+python3 -c "import json,sys; d=json.load(open('$T/out'))['settings']; assert any(s['name']=='additional.fulfillment_latency' and s['value']==5 and s['is_set'] for s in d); assert len(d) >= 40" && ok || bad "settings list --json"
 expect_rc 0 $SB --json settings get stock.formula
 expect_out '"value":"available"'
 expect_rc 0 $SB settings unset additional.fulfillment_latency

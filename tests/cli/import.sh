@@ -69,7 +69,7 @@ expect_eq "$(snapshot)" "$before" "database after every refused file"
 # re-import updates instead of duplicating; header order and case do not matter
 printf 'ON_HAND,Branch,SKU\n7,Sydney,MUG-BLK-12\n' > "$T/s3.csv"
 expect_rc 0 $SB import stock "$T/s3.csv"
-expect_out "1 rows imported (0 new, 1 updated)"
+expect_out "1 row imported (0 new, 1 updated)"
 expect_eq "$(sqlite3 "$SELLERBRIDGE_DB" "SELECT on_hand FROM stock JOIN products p ON p.id = product_id JOIN branches b ON b.id = branch_id WHERE sku='MUG-BLK-12' AND b.name='Sydney'")" 7.0 "stock updated"
 expect_rc 0 $SB import orders "$D/orders.csv"
 expect_eq "$(sqlite3 "$SELLERBRIDGE_DB" "SELECT count(*) FROM sales_orders WHERE source='import'")/$(sqlite3 "$SELLERBRIDGE_DB" "SELECT count(*) FROM sales_order_lines")" "3/4" "orders re-imported without duplicates"

@@ -157,7 +157,7 @@ expect_rc 0 $SB orders show ORD-ESC
 no_controls "orders show"
 expect_out '\x1b[2J\x1b]0;pwned\x07Evil\nFAKE LINE \u009b 31m'
 expect_rc 0 $SB --json orders list
-python3 -c "import json; d=json.load(open('$T/out')); assert any(o['customer'].startswith('\x1b[2J') for o in d)" && ok || bad "orders list --json keeps the text"
+python3 -c "import json; d=json.load(open('$T/out')); assert any(o['customer'].startswith('\x1b[2J') for o in d['orders'])" && ok || bad "orders list --json keeps the text"
 expect_rc 0 $SB settings set integration.seller_id "$(printf 'A2SELLER\nforged.setting                     pwned\033[0m')"
 expect_rc 0 $SB settings list
 no_controls "settings list"

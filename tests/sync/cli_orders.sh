@@ -29,7 +29,7 @@ expect_rc 0 $SB orders list --stage needs_attention
 expect_out "111-0000005-0000005"
 expect_out "missing buyer e-mail"
 expect_rc 0 $SB --json orders list
-python3 -c "import json; d=json.load(open('$T/out')); assert len([o for o in d if o['order'].startswith('111-')]) == 5, d" && ok || bad "orders list --json"
+python3 -c "import json; d=json.load(open('$T/out')); assert len([o for o in d['orders'] if o['order'].startswith('111-')]) == 5, d" && ok || bad "orders list --json"
 expect_rc 0 $SB orders explain 111-0000001-0000001
 expect_out "route"
 expect_out "LA Warehouse"

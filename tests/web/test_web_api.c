@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <curl/curl.h>
@@ -720,6 +721,100 @@ static void test_metrics(void) {
     sb_buf_free(&b);
 }
 
+/* Replaces every {ORDER} and {HELD} in in with the ids (into out). */
+static void fill_ids(const char *in, const char *order, const char *held, char *out, size_t outlen) {
+    size_t k = 0;
+    while (*in && k + 1 < outlen) {
+        const char *id = !strncmp(in, "{ORDER}", 7) ? order : !strncmp(in, "{HELD}", 6) ? held : NULL;
+        if (id) {
+            k += (size_t)snprintf(out + k, outlen - k, "%s", id);
+            in += !strncmp(in, "{ORDER}", 7) ? 7 : 6;
+        } else out[k++] = *in++;
+        if (k >= outlen) k = outlen - 1;
+    }
+    out[k] = '\0';
+}
+
+/* Every case of views_cases.txt: the CLI's --json output is the web body plus "\n", byte
+ * for byte, with the status and exit code the case gives. The web side is a fresh
+ * server on the same database: its run-now worker is idle, as the CLI has none. */
+static void test_views_identical(void) {
+    const char *bin = getenv("SB_BIN");
+    T_CHECK(bin != NULL);
+    if (!bin) return;
+    char err[SB_ERRLEN], vbase[128], path[512], line[1024];
+    /* the data every document shows: stock sent (one refused), a confirmation waiting */
+    T_EQ(sb_store_exec(S, "INSERT OR REPLACE INTO stock_sent(integration_id, sku, quantity, latency, sent_at, status, error) "
+                          "SELECT id, 'MUG-BLK-12', 7, 2, '2026-11-27T10:00:00Z', 'accepted', NULL FROM integrations UNION ALL "
+                          "SELECT id, 'TEA-EARL-100', 0, 2, '2026-11-27T10:00:01Z', 'failed', 'Amazon says: \"quantity\" bad' "
+                          "FROM integrations UNION ALL SELECT id, 'SPOON-SET-4', 3, 1, '2026-11-27T10:00:02Z', 'accepted', NULL "
+                          "FROM integrations;"
+                          "INSERT OR IGNORE INTO outbox(integration_id, kind, key, payload, status, attempts, next_attempt_at, "
+                          "last_error) SELECT id, 'confirm_shipment', 'VIEWS-TEST#1', '{}', 'failed', 3, NULL, "
+                          "'HTTP 400: \"packageReferenceId\" is not valid' FROM integrations", err), 0);
+    char *order = text1("SELECT order_ref FROM sales_orders WHERE source = 'amazon' AND stage = 'open' ORDER BY id LIMIT 1");
+    char *held = text1("SELECT order_ref FROM sales_orders WHERE stage IN ('needs_attention','rule_error','rejected') "
+                       "ORDER BY id LIMIT 1");
+    T_CHECK(order && held);
+    sb_web_options o = {.db_path = db, .listen = "127.0.0.1:0", .threads = 2};
+    sb_web *w = NULL;
+    T_EQ(sb_web_start(&o, &w, err), 0);
+    if (!w || !order || !held) { free(order); free(held); sb_web_stop(w); return; }
+    char saved[128];
+    snprintf(saved, sizeof saved, "%s", base);
+    snprintf(vbase, sizeof vbase, "http://127.0.0.1:%d", sb_web_port(w));
+    snprintf(base, sizeof base, "%s", vbase);
+    snprintf(path, sizeof path, "%s/tests/web/views_cases.txt", getenv("SB_SOURCE_DIR") ? getenv("SB_SOURCE_DIR") : SB_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    T_CHECK(f != NULL);
+    int cases = 0;
+    sb_buf b, cli;
+    sb_buf_init(&b, 1 << 26);
+    sb_buf_init(&cli, 1 << 26);
+    while (f && fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        line[strcspn(line, "\n")] = '\0';
+        char *rpath = strtok(line, "\t"), *status = strtok(NULL, "\t"), *code = strtok(NULL, "\t"), *args = strtok(NULL, "\t");
+        if (!rpath || !status || !code || !args) { t_fail++; fprintf(stderr, "views_cases.txt: a short line\n"); continue; }
+        char url[600], argv[600], cmd[2048];
+        fill_ids(rpath, order, held, url + 7, sizeof url - 7);
+        memcpy(url, "/api/v1", 7);
+        fill_ids(args, order, held, argv, sizeof argv);
+        long st = http("GET", url, NULL, 1, NULL, &b);
+        snprintf(cmd, sizeof cmd, "SELLERBRIDGE_LOG=off '%s' --db '%s' --json %s 2>/dev/null", bin, db, argv);
+        sb_buf_reset(&cli);
+        FILE *p = popen(cmd, "r");
+        char chunk[65536];
+        size_t n;
+        while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0) sb_buf_append(&cli, chunk, n);
+        int rc = p ? pclose(p) : -1;
+        int exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+        sb_buf_append(&b, "\n", 1);
+        cases++;
+        int same = b.len == cli.len && !memcmp(b.data, cli.data, b.len);
+        if (same && st == atol(status) && exit_code == atoi(code)) { t_pass++; continue; }
+        t_fail++;
+        fprintf(stderr, "views case %s (HTTP %ld, want %s) vs `%s` (exit %d, want %s) differ:\n  web: %.400s\n  cli: %.400s\n",
+                url, st, status, argv, exit_code, code, body_of(&b), cli.data ? cli.data : "");
+    }
+    if (f) fclose(f);
+    T_CHECK(cases >= 20);
+    /* what the cases rely on: paging says where it stopped, and the refused SKU is listed */
+    T_EQ(http("GET", "/api/v1/orders?limit=1", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"page\":1,\"limit\":1,\"offset\":0,\"total\":");
+    T_CONTAINS(body_of(&b), "\"has_more\":true");
+    T_EQ(http("GET", "/api/v1/stock?errors=1", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"total\":1,\"total_capped\":false,\"items\":[{\"sku\":\"TEA-EARL-100\"");
+    T_EQ(http("GET", "/api/v1/outbox", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"key\":\"VIEWS-TEST#1\",\"status\":\"failed\",\"attempts\":3");
+    sb_buf_free(&b);
+    sb_buf_free(&cli);
+    snprintf(base, sizeof base, "%s", saved);
+    sb_web_stop(w);
+    free(order);
+    free(held);
+}
+
 static int setup(char *dir, sb_sim **sim) {
     static const char *const kinds[] = {"branches", "customer_groups", "gl_accounts", "products", "boms", "stock",
                                         "customers", "orders", NULL};
@@ -805,6 +900,7 @@ int main(void) {
     test_stored_error_scrubbed();
     test_routing();
     test_orders();
+    test_views_identical();
     test_hostile_pack(dir);
     test_metrics();
     test_settings_api();

@@ -1,0 +1,239 @@
+/* views_orders.c: the order documents: the list (filters, paging, a total), one order's
+ * splits with lines and shipments, its explanation (every rule decision, with a sentence
+ * for what Amazon changed), and the orders needing attention.
+ *
+ * The list is newest first by row id (an index walk whatever the table's size); the
+ * total is a count over the same WHERE (up to SB_VIEW_COUNT_CAP past the offset), so a
+ * list that stops at its limit says how many there are. */
+#include <stdio.h>
+#include <string.h>
+#include "views/views_int.h"
+
+#define ORDER_LIST_COLS \
+    "o.order_ref AS \"order\", o.split_no AS split, o.stage, o.amazon_status AS status, o.branch, " \
+    "o.fulfilled_by, o.total, o.currency, COALESCE(c.name, o.buyer_name) AS customer, o.invoice_no, " \
+    "COALESCE(o.rule_error, o.attention_reason) AS problem, o.ship_country AS country, o.created_time AS created, " \
+    "o.updated_time AS updated, o.dispatched_at "
+
+/* The filters given, and only those, so a filter on the stage walks its index:
+ * ?2 stage, ?3 Amazon status, ?4 search (the order id, the buyer's name or e-mail, or
+ * a SKU of its lines; '%' and '_' taken literally). */
+static void order_where(char *out, size_t outlen, int stage, int status, int search) {
+    snprintf(out, outlen, "WHERE o.integration_id = ?1%s%s%s ", stage ? " AND o.stage = ?2" : "",
+             status ? " AND o.amazon_status = ?3" : "",
+             search ? " AND (o.order_ref LIKE ?4 ESCAPE '\\' OR COALESCE(c.name, o.buyer_name) LIKE ?4 ESCAPE '\\' "
+                      "OR o.buyer_email LIKE ?4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM sales_order_lines l "
+                      "WHERE l.order_id = o.id AND l.sku LIKE ?4 ESCAPE '\\'))" : "");
+}
+
+int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
+    const char *stage, *status = sb_view_args_get(a, "status"), *search = sb_view_args_get(a, "search");
+    long limit, offset, total = 0;
+    int rc = sb_vw_arg_enum(c, a, "stage", sb_vw_stages, &stage, err);
+    if (!rc) rc = sb_vw_paging(c, a, 50, 500, &limit, &offset, err);
+    if (rc) return rc;
+    if (status && !*status) status = NULL;
+    if (search && !*search) search = NULL;
+    if ((status && strlen(status) > 64) || (search && strlen(search) > 200))
+        return sb_seterr(err, SB_EINVAL, "%s%s: longer than %d characters", c->arg_prefix ? c->arg_prefix : "", status && strlen(status) > 64 ?
+                         "status" : "search", status && strlen(status) > 64 ? 64 : 200);
+    char like[420] = "";
+    if (search) {                      /* %term% with the pattern characters escaped */
+        size_t k = 0;
+        like[k++] = '%';
+        for (const char *p = search; *p; p++) {
+            if (*p == '%' || *p == '_' || *p == '\\') like[k++] = '\\';
+            like[k++] = *p;
+        }
+        like[k++] = '%';
+        like[k] = '\0';
+    }
+    sqlite3_stmt *st = NULL;
+    char where[600], sql[1400];
+    order_where(where, sizeof where, stage != NULL, status != NULL, search != NULL);
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        /* the total needs the customer only to search its name */
+        if (pass == 0)
+            snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o %s%sLIMIT ?7)", search ?
+                     "LEFT JOIN customers c ON c.id = o.customer_id " : "", where);
+        else
+            snprintf(sql, sizeof sql, "SELECT " ORDER_LIST_COLS "FROM sales_orders o LEFT JOIN customers c "
+                     "ON c.id = o.customer_id %sORDER BY o.id DESC LIMIT ?5 OFFSET ?6", where);
+        rc = sb_vw_prepare(c, sql, &st, "orders", err);
+        if (rc) break;
+        sqlite3_bind_int64(st, 1, c->integ);
+        if (stage) sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
+        if (status) sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+        if (search) sqlite3_bind_text(st, 4, like, -1, SQLITE_STATIC);
+        if (pass == 0) {
+            sqlite3_bind_int64(st, 7, sb_vw_count_cap(offset));
+            rc = sb_vw_count(c, st, &total, "orders", err);
+        } else {
+            sqlite3_bind_int64(st, 5, limit);
+            sqlite3_bind_int64(st, 6, offset);
+            sb_jw_obj(jw);
+            rc = sb_vw_page(c, st, jw, "orders", limit, offset, total, err);
+            sb_jw_end_obj(jw);
+        }
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+/* The order's splits with their lines and shipments; *found says how many. */
+static int order_splits(const sb_view_ctx *c, sb_jw *jw, const char *ref, int *found, char *err) {
+    sqlite3_stmt *st, *l = NULL, *p = NULL;
+    int rc = sb_vw_prepare(c,
+            "SELECT o.id, o.order_ref AS \"order\", o.split_no AS split, o.stage, o.amazon_status AS status, o.branch, "
+            "o.distribution_branch, o.fulfilled_by, o.service_level, o.programs, o.marketplace_id AS marketplace, "
+            "o.created_time AS created, o.updated_time AS updated, c.ref AS customer_ref, "
+            "COALESCE(c.name, o.buyer_name) AS customer, o.buyer_email, o.gl_account, o.invoice_no, o.invoice_date, "
+            "o.payment_type, o.total, o.shipping_total, o.currency, o.ship_name, o.ship_city, o.ship_state, "
+            "o.ship_postal, o.ship_country, o.etd, o.attention_reason AS attention, o.rule_error, "
+            "o.rule_pack_hash AS pack_hash, o.dispatched_at, o.auto_dispatched "
+            "FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id "
+            "WHERE o.integration_id = ?1 AND o.source IN ('amazon','import') AND o.order_ref = ?2 ORDER BY o.split_no",
+            &st, "order", err);
+    if (!rc) rc = sb_vw_prepare(c, "SELECT line_no AS line, item_id, sku, asin, title, qty, qty_dispatched AS dispatched, "
+                                   "unit_price, line_total, kit_sku, stock_bearing FROM sales_order_lines "
+                                   "WHERE order_id = ? ORDER BY line_no", &l, "order lines", err);
+    if (!rc) rc = sb_vw_prepare(c, "SELECT carrier, service, tracking, shipped_at, confirm_state, lines "
+                                   "FROM shipments WHERE order_id = ? ORDER BY id", &p, "shipments", err);
+    if (rc) goto out;
+    sqlite3_bind_int64(st, 1, c->integ);
+    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+    *found = 0;
+    sb_jw_key(jw, "splits");
+    sb_jw_arr(jw);
+    int r;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        (*found)++;
+        int64_t oid = sqlite3_column_int64(st, 0);
+        sb_jw_obj(jw);
+        sb_vw_row(jw, st);
+        sb_jw_key(jw, "lines");
+        sb_jw_arr(jw);
+        sqlite3_reset(l);
+        sqlite3_bind_int64(l, 1, oid);
+        rc = sb_vw_rows(c, l, jw, "order lines", err);
+        sb_jw_end_arr(jw);
+        sb_jw_key(jw, "shipments");
+        sb_jw_arr(jw);
+        sqlite3_reset(p);
+        sqlite3_bind_int64(p, 1, oid);
+        int pr;
+        while ((pr = sqlite3_step(p)) == SQLITE_ROW) {
+            sb_jw_obj(jw);
+            for (int i = 0; i < 5; i++) sb_vw_col(jw, sqlite3_column_name(p, i), p, i);
+            sb_jw_key(jw, "lines");
+            sb_vw_json_text(jw, (const char *)sqlite3_column_text(p, 5));
+            sb_jw_end_obj(jw);
+        }
+        if (!rc && pr != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "shipments: %s", sqlite3_errmsg(c->s->db));
+        sb_jw_end_arr(jw);
+        sb_jw_end_obj(jw);
+    }
+    if (!rc && r != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "order: %s", sqlite3_errmsg(c->s->db));
+    sb_jw_end_arr(jw);
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(l);
+    sqlite3_finalize(p);
+    return rc;
+}
+
+/* Every rule decision on the order, oldest first; what Amazon changed (hook 'amazon',
+ * written by the download) also as a sentence ("said"). */
+static int decisions(const sb_view_ctx *c, sb_jw *jw, const char *ref, char *err) {
+    sqlite3_stmt *a;
+    int rc = sb_vw_prepare(c, "SELECT at, hook, pack_hash, decision, CASE WHEN hook = 'amazon' AND json_valid(decision) "
+                              "THEN CASE json_extract(decision, '$.action') WHEN 'update' THEN 'updated by Amazon: ' "
+                              "WHEN 'refresh' THEN 'updated by Amazon: ' ELSE 'changed by Amazon, held for a person: ' END "
+                              "|| COALESCE(json_extract(decision, '$.changes'), '') "
+                              "|| COALESCE(' (kept branch ' || json_extract(decision, '$.kept') || ', a person''s choice)', '') "
+                              "|| COALESCE(' (already left: ' || json_extract(decision, '$.left') || ')', '') END "
+                              "FROM audit WHERE integration_id = ?1 AND order_ref = ?2 ORDER BY id", &a, "decisions", err);
+    if (rc) return rc;
+    sqlite3_bind_int64(a, 1, c->integ);
+    sqlite3_bind_text(a, 2, ref, -1, SQLITE_STATIC);
+    sb_jw_key(jw, "decisions");
+    sb_jw_arr(jw);
+    int r;
+    while ((r = sqlite3_step(a)) == SQLITE_ROW) {
+        sb_jw_obj(jw);
+        sb_vw_col(jw, "at", a, 0);
+        sb_vw_col(jw, "hook", a, 1);
+        sb_vw_col(jw, "pack", a, 2);
+        sb_jw_key(jw, "decision");
+        sb_vw_json_text(jw, (const char *)sqlite3_column_text(a, 3));
+        sb_vw_col(jw, "said", a, 4);
+        sb_jw_end_obj(jw);
+    }
+    if (r != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "decisions: %s", sqlite3_errmsg(c->s->db));
+    sb_jw_end_arr(jw);
+    sqlite3_finalize(a);
+    return rc;
+}
+
+static int order_doc(const sb_view_ctx *c, const char *ref, int explain, sb_jw *jw, char *err) {
+    int found = 0;
+    sb_jw_obj(jw);
+    sb_jw_kstr(jw, "order", ref);
+    int rc = order_splits(c, jw, ref, &found, err);
+    if (!rc && !found) return sb_seterr(err, SB_ENOTFOUND, "order %s is not stored for this integration", ref);
+    if (!rc && explain) rc = decisions(c, jw, ref, err);
+    sb_jw_end_obj(jw);
+    return rc;
+}
+
+int sb_view_order(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
+    return order_doc(c, id, 0, jw, err);
+}
+
+int sb_view_explain(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
+    return order_doc(c, id, 1, jw, err);
+}
+
+#define ATTENTION_WHERE "WHERE o.integration_id = ?1 AND o.stage IN ('needs_attention','rule_error','rejected') "
+
+int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
+    long limit, offset, total = 0;
+    int rc = sb_vw_paging(c, a, 200, 1000, &limit, &offset, err);
+    sqlite3_stmt *st = NULL;
+    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o " ATTENTION_WHERE "LIMIT ?2)", &st,
+                                "attention", err);
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, c->integ);
+        sqlite3_bind_int64(st, 2, sb_vw_count_cap(offset));
+        rc = sb_vw_count(c, st, &total, "attention", err);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!rc) rc = sb_vw_prepare(c, "SELECT " ORDER_LIST_COLS ", o.rule_pack_hash AS pack_hash FROM sales_orders o "
+                                   "LEFT JOIN customers c ON c.id = o.customer_id " ATTENTION_WHERE
+                                   "ORDER BY o.id DESC LIMIT ?2 OFFSET ?3", &st, "attention", err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->integ);
+    sqlite3_bind_int64(st, 2, limit);
+    sqlite3_bind_int64(st, 3, offset);
+    sb_jw_obj(jw);
+    rc = sb_vw_page(c, st, jw, "orders", limit, offset, total, err);
+    sqlite3_finalize(st);
+    /* how many of them wait for a product (a line whose SKU is not one yet): importing it
+     * and a Retry releases them (counted to the same cap as the total) */
+    long unknown = 0;
+    st = NULL;
+    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o " ATTENTION_WHERE
+                                   "AND EXISTS (SELECT 1 FROM sales_order_lines l WHERE l.order_id = o.id "
+                                   "AND l.stock_bearing = 1 AND l.product_id IS NULL) LIMIT ?2)", &st, "attention", err);
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, c->integ);
+        sqlite3_bind_int64(st, 2, sb_vw_count_cap(offset));
+        rc = sb_vw_count(c, st, &unknown, "attention", err);
+    }
+    sqlite3_finalize(st);
+    if (!rc) sb_jw_kint(jw, "unknown_sku", unknown);
+    if (!rc) rc = sb_view_choices(c, jw, err);
+    sb_jw_end_obj(jw);
+    return rc;
+}

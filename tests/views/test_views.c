@@ -1,0 +1,143 @@
+/* test_views.c: engine/views on a scratch database, without HTTP or argv.
+ *
+ * Pins: a paged list's total is exact up to SB_VIEW_COUNT_CAP past its offset and says
+ * when it stopped counting; has_more follows; the filters each narrow the list; a bad
+ * argument is SB_EINVAL naming it (with the front end's prefix) and what is allowed; a
+ * query that fails is SB_EIO (never an empty list); an order that is not stored is
+ * SB_ENOTFOUND; unknown documents and missing ids are refused. */
+#include <stdlib.h>
+#include <string.h>
+#include "json/json.h"
+#include "store/store.h"
+#include "views/views.h"
+#include "t.h"
+
+static sb_store *S;
+static int64_t INTEG;
+
+/* Builds doc with "name=value" pairs (NULL-terminated); returns the code, the text in b. */
+static int build(const char *doc, const char *id, const char *const *kv, sb_buf *b, char *err) {
+    sb_view_args a = {0};
+    for (int i = 0; kv && kv[i]; i += 2) sb_view_args_add(&a, kv[i], kv[i + 1], NULL);
+    sb_view_ctx c = {.s = S, .integ = INTEG, .integ_name = "main", .db_path = NULL, .arg_prefix = "--"};
+    sb_buf_reset(b);
+    return sb_view_build(&c, doc, id, &a, b, err);
+}
+
+static long num(sb_buf *b, const char *path) {
+    sb_json *j = NULL;
+    char err[SB_ERRLEN];
+    long v = -1;
+    if (b->data && sb_json_parse(b->data, b->len, &j, err) == 0) v = (long)sb_json_num(j, SB_JSON_ROOT, path, -1);
+    sb_json_free(j);
+    return v;
+}
+
+static int flag(sb_buf *b, const char *path) {
+    sb_json *j = NULL;
+    char err[SB_ERRLEN];
+    int v = -1;
+    if (b->data && sb_json_parse(b->data, b->len, &j, err) == 0) v = sb_json_bool(j, SB_JSON_ROOT, path, -1);
+    sb_json_free(j);
+    return v;
+}
+
+int main(void) {
+    char dir[] = "/tmp/sbviewsXXXXXX", path[128], err[SB_ERRLEN];
+    T_CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/v.db", dir);
+    T_EQ(sb_store_open(path, SB_STORE_CREATE, &S, err), 0);
+    T_EQ(sb_store_integration_add(S, "main", &INTEG, err), 0);
+    /* 10,050 open orders, 7 needing attention (one of them buyer 'Zoë 100%'), 3 cancelled */
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10060) "
+             "INSERT INTO sales_orders(integration_id, source, order_ref, stage, amazon_status, buyer_name) "
+             "SELECT %lld, 'amazon', printf('111-%%07d', i), CASE WHEN i <= 7 THEN 'needs_attention' "
+             "WHEN i <= 10 THEN 'cancelled' ELSE 'open' END, CASE WHEN i <= 10 THEN 'CANCELED' ELSE 'UNSHIPPED' END, "
+             "CASE WHEN i = 3 THEN 'Zoë 100%%' ELSE 'Buyer ' || i END FROM n", (long long)INTEG);
+    T_EQ(sb_store_exec(S, sql, err), 0);
+    sb_buf b;
+    sb_buf_init(&b, 1 << 26);
+
+    /* totals: capped past SB_VIEW_COUNT_CAP, exact near the end */
+    const char *first[] = {"limit", "10", NULL};
+    T_EQ(build("orders", NULL, first, &b, err), 0);
+    T_EQ(num(&b, "total"), SB_VIEW_COUNT_CAP);
+    T_EQ(flag(&b, "total_capped"), 1);
+    T_EQ(flag(&b, "has_more"), 1);
+    T_CONTAINS(b.data, "\"orders\":[{\"order\":\"111-0010060\"");      /* newest first */
+    const char *last[] = {"limit", "10", "offset", "10055", NULL};
+    T_EQ(build("orders", NULL, last, &b, err), 0);
+    T_EQ(num(&b, "total"), 10060);
+    T_EQ(flag(&b, "total_capped"), 0);
+    T_EQ(flag(&b, "has_more"), 0);
+    T_EQ(num(&b, "page"), 1006);
+    T_CONTAINS(b.data, "\"order\":\"111-0000005\"");
+    const char *page[] = {"limit", "25", "page", "3", NULL};
+    T_EQ(build("orders", NULL, page, &b, err), 0);
+    T_EQ(num(&b, "offset"), 50);
+
+    /* filters */
+    const char *held[] = {"stage", "needs_attention", NULL};
+    T_EQ(build("orders", NULL, held, &b, err), 0);
+    T_EQ(num(&b, "total"), 7);
+    T_EQ(flag(&b, "has_more"), 0);
+    const char *status[] = {"status", "CANCELED", "stage", "cancelled", NULL};
+    T_EQ(build("orders", NULL, status, &b, err), 0);
+    T_EQ(num(&b, "total"), 3);
+    const char *search[] = {"search", "100%", NULL};                /* '%' is a character here */
+    T_EQ(build("orders", NULL, search, &b, err), 0);
+    T_EQ(num(&b, "total"), 1);
+    T_CONTAINS(b.data, "\"customer\":\"Zoë 100%\"");
+    const char *search2[] = {"search", "111-000000_", NULL};        /* so is '_' */
+    T_EQ(build("orders", NULL, search2, &b, err), 0);
+    T_EQ(num(&b, "total"), 0);
+    T_EQ(build("attention", NULL, NULL, &b, err), 0);
+    T_EQ(num(&b, "total"), 7);
+    T_CONTAINS(b.data, "\"choices\":{\"branches\":");
+
+    /* refused arguments name the option and what is allowed */
+    const char *bad[][5] = {{"stage", "bogus", NULL}, {"limit", "x", NULL}, {"limit", "501", NULL},
+                            {"page", "0", NULL}, {"offset", "-1", NULL}, {"search", "", "limit", "5x", NULL}};
+    const char *want[] = {"--stage: 'bogus' is not allowed (allowed: open, needs_attention, rule_error, rejected, dispatched, cancelled)",
+                          "--limit: 'x' is not allowed (allowed: a whole number from 1 to 500)",
+                          "--limit: '501' is not allowed (allowed: a whole number from 1 to 500)",
+                          "--page: '0' is not allowed", "--offset: '-1' is not allowed", "--limit: '5x' is not allowed"};
+    for (int i = 0; i < 6; i++) {
+        T_EQ(build("orders", NULL, bad[i], &b, err), SB_EINVAL);
+        T_CONTAINS(err, want[i]);
+    }
+    const char *stock_bad[] = {"errors", "2", NULL};
+    T_EQ(build("stock", NULL, stock_bad, &b, err), SB_EINVAL);
+    T_CONTAINS(err, "--errors: '2' is not allowed (allowed: a whole number from 0 to 1)");
+    T_CHECK(sb_view_takes("orders", "stage") && sb_view_takes("orders", "search") && !sb_view_takes("orders", "stag"));
+    T_CHECK(!sb_view_takes("order", "limit") && !sb_view_takes("nothing", "limit"));
+
+    /* records and documents that are not there */
+    T_EQ(build("order", "NO-SUCH", NULL, &b, err), SB_ENOTFOUND);
+    T_STREQ(err, "order NO-SUCH is not stored for this integration");
+    T_EQ(build("order", NULL, NULL, &b, err), SB_EINVAL);
+    T_EQ(build("nothing", NULL, NULL, &b, err), SB_ENOTFOUND);
+    T_EQ(build("setting", "no.such", NULL, &b, err), SB_ENOTFOUND);
+    T_EQ(build("order", "111-0000003", NULL, &b, err), 0);
+    T_CONTAINS(b.data, "{\"order\":\"111-0000003\",\"splits\":[{\"id\":");
+
+    /* a query that fails is an error, not an empty list */
+    T_EQ(sb_store_exec(S, "DROP TABLE stock_sent", err), 0);
+    T_EQ(build("stock", NULL, NULL, &b, err), SB_EIO);
+    T_CONTAINS(err, "stock: no such table: stock_sent");
+    T_EQ(sb_store_exec(S, "DROP TABLE outbox", err), 0);
+    T_EQ(build("outbox", NULL, NULL, &b, err), SB_EIO);
+
+    /* the error document */
+    sb_buf_reset(&b);
+    sb_view_error_doc(&b, sb_view_code_of(SB_ENOTFOUND), "order \"X\" is not stored");
+    T_STREQ(b.data, "{\"error\":\"order \\\"X\\\" is not stored\",\"code\":\"not_found\"}");
+
+    sb_buf_free(&b);
+    sb_store_close(S);
+    snprintf(sql, sizeof sql, "rm -rf '%s'", dir);
+    if (system(sql)) {}
+    return t_done();
+}
