@@ -22,6 +22,36 @@
 #define CUSTOMER_MODES "id_or_email_update_else_insert|id_or_email_keep_else_insert|" \
     "id_keep_else_selected|email_update_else_insert|email_update_else_selected|selected"
 
+/* The settings page's words for the values of its drop-downs (shared/spec/
+ * amazon-seller-settings.txt), shown beside the stored value by the dashboard and the
+ * CLI; a value without an entry is shown as it is. */
+static const struct { const char *setting, *value, *label; } option_labels[] = {
+    {"stock.formula", "available", "Stock available (stock on hand minus open orders)"},
+    {"stock.formula", "soh", "Stock on Hand (regardless of outstanding orders)"},
+    {"stock.formula", "etd7", "SOH Less Open Orders within 7 days of ETD"},
+    {"stock.formula", "etd30", "SOH Less Open Orders within 30 days of ETD"},
+    {"orders.customer_mode", "id_or_email_update_else_insert", "If Customer ID or email exists update customer or else insert new customer"},
+    {"orders.customer_mode", "id_or_email_keep_else_insert", "If Customer ID or email exists do not update or else insert new customer"},
+    {"orders.customer_mode", "id_keep_else_selected", "If Customer ID exists do not update else assign to selected customer"},
+    {"orders.customer_mode", "email_update_else_insert", "If email exists update customer else insert new customer"},
+    {"orders.customer_mode", "email_update_else_selected", "If email exists update customer else assign to selected customer"},
+    {"orders.customer_mode", "selected", "Assign to selected customer"},
+    {"orders.invoice_mode", "individual", "Import Invoices Individually (an invoice date and number for every new order)"},
+    {"orders.invoice_mode", "batch", "Allow batch invoices (no invoice date or number until a batch of payments)"},
+    {"orders.routing.no_stock", "keep", "Keep the matched branch"},
+    {"orders.routing.no_stock", "default", "Use the merchant-fulfilled branch"},
+    {"integration.region", "na", "North America"},
+    {"integration.region", "eu", "Europe"},
+    {"integration.region", "fe", "Far East"},
+};
+
+const char *sb_settings_option_label(const char *setting, const char *value) {
+    for (size_t i = 0; i < sizeof option_labels / sizeof *option_labels; i++)
+        if (!strcmp(option_labels[i].setting, setting) && !strcmp(option_labels[i].value, value))
+            return option_labels[i].label;
+    return NULL;
+}
+
 static const sb_setting_def defs[] = {
     /* Integration: what the settings page takes for granted */
     {"integration.region", "Integration", SB_ST_ENUM, "na", "na|eu|fe", 0, 0, "Selling Partner API region (North America, Europe, Far East)"},

@@ -26,6 +26,9 @@ typedef struct sb_setting_def {
 } sb_setting_def;
 
 const sb_setting_def *sb_settings_defs(int *n);
+/* The settings page's sentence for one value of a drop-down ("etd7" of stock.formula:
+ * "SOH Less Open Orders within 7 days of ETD"), or NULL when the page has none. */
+const char *sb_settings_option_label(const char *setting, const char *value);
 const sb_setting_def *sb_settings_find(const char *name);
 const char *sb_settings_type_name(sb_setting_type t);
 /* How the rules see a type: 'b', 'i', 's' or 'j' (JSON). */

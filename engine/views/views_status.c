@@ -313,6 +313,21 @@ static void setting_obj(sb_jw *jw, const sb_setting_def *d, const char *value, i
             p += n + (bar ? 1 : 0);
         }
         sb_jw_end_arr(jw);
+        /* the page's words for them, where it has some */
+        int any = 0;
+        for (const char *p = d->allowed; *p;) {
+            const char *bar = strchr(p, '|');
+            size_t n = bar ? (size_t)(bar - p) : strlen(p);
+            char v[128];
+            snprintf(v, sizeof v, "%.*s", (int)n, p);
+            const char *l = sb_settings_option_label(d->name, v);
+            if (l) {
+                if (!any++) { sb_jw_key(jw, "option_labels"); sb_jw_obj(jw); }
+                sb_jw_kstr(jw, v, l);
+            }
+            p += n + (bar ? 1 : 0);
+        }
+        if (any) sb_jw_end_obj(jw);
     }
     if (d->type == SB_ST_INT || d->type == SB_ST_NUMBER) {
         sb_jw_key(jw, "min"); sb_jw_num(jw, d->min);

@@ -38,6 +38,10 @@ expect_rc 0 $SB settings list --json
 python3 -c "import json,sys; d=json.load(open('$T/out'))['settings']; assert any(s['name']=='additional.fulfillment_latency' and s['value']==5 and s['is_set'] for s in d); assert len(d) >= 40" && ok || bad "settings list --json"
 expect_rc 0 $SB --json settings get stock.formula
 expect_out '"value":"available"'
+expect_out '"etd7":"SOH Less Open Orders within 7 days of ETD"'
+# the table speaks the settings page beside each drop-down's value
+expect_rc 0 $SB settings list
+expect_out "orders.customer_mode               id_or_email_update_else_insert: If Customer ID or email exists update customer or else insert new customer"
 expect_rc 0 $SB settings unset additional.fulfillment_latency
 expect_rc 0 $SB settings get additional.fulfillment_latency
 expect_eq "$(cat "$T/out")" 2 "latency default"

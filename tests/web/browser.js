@@ -44,6 +44,11 @@ function check(cond, what) {
           'latency 31 refused with the CLI message: ' + msg);
     check((await page.locator('#msg').innerText()).includes('Not saved'), 'the banner says not saved');
 
+    // the drop-downs speak the settings page
+    check((await page.locator('#set-stock-formula option[value=etd7]').innerText()) === 'SOH Less Open Orders within 7 days of ETD',
+          'stock.formula offers the page\'s words');
+    check((await page.locator('#set-orders-customer_mode').innerText()).includes('Assign to selected customer'),
+          'the customer modes are the page\'s six sentences');
     // a good change
     await page.selectOption('#set-stock-formula', 'soh');
     await page.click('#save-Stock');

@@ -94,7 +94,9 @@ function settingInput(s, choices) {
   const id = 'set-' + s.name.replace(/\./g, '-');
   const k = s.kind;
   if (k === 'bool') return el('input', { type: 'checkbox', id, checked: s.value === true });
-  if (k === 'enum') return el('select', { id }, s.options.map((o) => el('option', { value: o, selected: o === s.value }, o)));
+  /* the page's words for each choice where it has them (the stored value in the tooltip) */
+  const word = (o) => (s.option_labels && s.option_labels[o]) || o;
+  if (k === 'enum') return el('select', { id }, s.options.map((o) => el('option', { value: o, selected: o === s.value, title: o }, word(o))));
   if (k === 'enum_list') {
     const box = el('span', { id, class: 'checks' });
     for (const o of s.options)
