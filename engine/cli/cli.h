@@ -13,6 +13,7 @@ typedef struct sb_cli {
     const char *db_path;        /* --db, else SELLERBRIDGE_DB, else ./sellerbridge.db */
     const char *integration;    /* --integration, else the only/first one */
     int json;                   /* --json */
+    int serve_banner;           /* sb_cli_serve prints where the dashboard is (demo --serve) */
 } sb_cli;
 
 typedef struct sb_command {
@@ -99,6 +100,10 @@ const char *sb_cli_cell(sb_json *j, int node, const char *path);
  * --offset 50 --limit 50 for the next)" when the page stops before the total. key: the
  * document's list, noun: one of its rows. */
 void sb_cli_paging_footer(sb_json *j, const char *key, const char *noun);
+
+/* The engine (`run`, `demo --serve`, cmd_sync.c): every job on its schedule and, when
+ * listen is not NULL, the dashboard, until SIGTERM or SIGINT; returns an exit code. */
+int sb_cli_serve(sb_cli *cli, sb_store *s, const char *listen);
 
 /* `sellerbridge sync products|stock` (cmd_jobs.c); returns an exit code. */
 int sb_cli_sync_job(sb_cli *cli, const char *job);

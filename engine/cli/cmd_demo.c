@@ -1,7 +1,8 @@
 /* cmd_demo.c: `sellerbridge demo`, the README's first command: a demo database in
  * ./sellerbridge-demo/ with the sample master data (compiled in from examples/data), the
  * settings a typical seller chooses, and the main job run against the built-in
- * simulator. Safe to run again: it starts from a fresh demo database each time. */
+ * simulator; `--serve` then keeps the simulator, the engine and the dashboard running on
+ * it. Safe to run again: it starts from a fresh demo database each time. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,9 +115,12 @@ static void print_result(const char *what, const sb_orders_result *r) {
 }
 
 static int run_demo(sb_cli *cli, int argc, char **argv) {
-    const char *dir = "sellerbridge-demo";
+    const char *dir = "sellerbridge-demo", *listen = "127.0.0.1:8080";
+    int serve = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--serve")) serve = 1;
+        else if (!strcmp(argv[i], "--listen") && i + 1 < argc) listen = argv[++i];
         else return sb_cli_usage_error(&sb_cmd_demo, "unknown argument '%s'", argv[i]);
     }
     char db[4096], err[SB_ERRLEN];
@@ -172,6 +176,20 @@ static int run_demo(sb_cli *cli, int argc, char **argv) {
     printf("Amazon calls: %zu (LWA token and searchOrders pages)\n", sb_sim_request_count(sim));
     printf("\nnext: sellerbridge --db %s orders list | orders explain 111-0000004-0000004 | settings list\n", db);
     rc = bad == 0 ? SB_EXIT_OK : SB_EXIT_FAIL;
+    if (!serve) {
+        /* the database points at this simulator, which stops with the demo */
+        printf("the simulator stops with the demo: `sellerbridge demo --serve` keeps it, the engine and the "
+               "dashboard running (then sync, dispatch and the dashboard work on %s)\n", db);
+        goto done;
+    }
+    if (rc) goto done;
+    /* --serve: the engine and the dashboard on the demo database, against this simulator */
+    printf("\nserving: Amazon simulator at %s\n", sb_sim_url(sim));
+    sb_cli dcli = *cli;
+    dcli.db_path = db;
+    dcli.integration = NULL;
+    dcli.serve_banner = 1;
+    rc = sb_cli_serve(&dcli, s, listen);
     goto done;
 fail:
     fprintf(stderr, "sellerbridge demo: %s\n", err);
@@ -185,4 +203,6 @@ done:
 
 const sb_command sb_cmd_demo = {"demo", run_demo,
     "Run the main job end to end on a demo database with the built-in Amazon simulator",
-    "demo [--dir DIR]   (default ./sellerbridge-demo; needs no credentials)"};
+    "demo [--dir DIR] [--serve [--listen ADDR:PORT]]   (default ./sellerbridge-demo; needs no credentials)\n"
+    "  --serve: then keeps the simulator, the engine and the dashboard (127.0.0.1:8080 unless\n"
+    "  --listen) running on the demo database until Ctrl-C, so sync, dispatch and the dashboard go on working"};

@@ -122,19 +122,29 @@ static int run_run(sb_cli *cli, int argc, char **argv) {
         return SB_EXIT_FAIL;
     }
     if (sb_clock_spec()) sb_info("scaled clock %s: %g times real time (simulator only)", sb_clock_spec(), sb_clock_scale());
+    int rc = sb_cli_serve(cli, s, web ? listen : NULL);
+    sb_store_close(s);
+    return rc;
+}
+
+int sb_cli_serve(sb_cli *cli, sb_store *s, const char *listen) {
+    char err[SB_ERRLEN];
     install_signals();
     sb_web *w = NULL;
-    if (web) {
+    if (listen) {
         sb_web_options wo = {.db_path = cli->db_path, .listen = listen, .integration = cli->integration,
                              .run_job = web_run_job};
         if (sb_web_start(&wo, &w, err)) sb_warn("dashboard not started (the engine runs without it): %s", err);
-        else sb_info("dashboard at %s (token in %s)", sb_web_url(w), sb_web_token_path(w));
+        else {
+            sb_info("dashboard at %s (token in %s)", sb_web_url(w), sb_web_token_path(w));
+            if (cli->serve_banner) printf("dashboard at %s (token in %s)\n", sb_web_url(w), sb_web_token_path(w));
+        }
     }
+    if (cli->serve_banner) { printf("the engine runs; Ctrl-C stops it\n"); fflush(stdout); }
     sb_sched_opts o = {.db_path = cli->db_path, .stop = &stop_flag};
     int rc = sb_sched_run(s, &o, err);
-    if (rc) fprintf(stderr, "sellerbridge run: %s\n", err);
+    if (rc) sb_cli_fail("run", rc, "%s", err);
     sb_web_stop(w);
-    sb_store_close(s);
     return rc ? SB_EXIT_FAIL : SB_EXIT_OK;
 }
 
