@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -22,6 +23,15 @@ static void install_signals(void) {
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+}
+
+/* On a terminal, a line that grows with the download: a 20,000-order first run is not
+ * silent for minutes. */
+static void show_progress(void *ud, const sb_orders_result *r) {
+    (void)ud;
+    fprintf(stderr, "\rsync orders: page %ld, %ld order%s read: %ld new, %ld updated, %ld need attention   ", r->pages,
+            r->fetched, r->fetched == 1 ? "" : "s", r->created, r->updated, r->held);
+    fflush(stderr);
 }
 
 static void print_result(sb_cli *cli, const char *name, const sb_orders_result *r) {
@@ -52,10 +62,13 @@ static int run_sync(sb_cli *cli, int argc, char **argv) {
     int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
     sb_orders_result r;
     memset(&r, 0, sizeof r);
+    int tty = !cli->json && isatty(STDERR_FILENO);
     if (!rc) {
         e->stop = &stop_flag;
+        if (tty) e->progress = show_progress;
         rc = sb_sync_orders(e, &r, err);
     }
+    if (tty && r.pages) fputc('\n', stderr);   /* the progress line stays, the result follows */
     if (rc == SB_ELATER) {                      /* paused, not failed: the next run goes on */
         print_result(cli, name, &r);
         if (!cli->json) printf("paused: %s\n", err);

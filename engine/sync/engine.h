@@ -12,6 +12,7 @@
 #include "store/store.h"
 
 typedef struct sb_engine_lookup sb_engine_lookup;
+struct sb_orders_result;
 
 /* The longest wait for Amazon's rate limit a job sleeps inside a call; a longer one ends
  * the call with SB_ELATER and the job comes back when Amazon grants it. */
@@ -34,6 +35,10 @@ typedef struct sb_engine {
     int nbranches;
     char *branch_names;         /* storage for branches */
     volatile int *stop;         /* set by a signal handler: finish the order and return */
+    /* called after each page of orders is stored, with the pass so far (a terminal's
+     * progress line); NULL = none */
+    void (*progress)(void *ud, const struct sb_orders_result *r);
+    void *progress_ud;
     /* the clock the packs it loads measure their time limits by (sb_rules_limits);
      * NULL = the real one. Tests install one to move time and to look at the engine
      * while a rule runs. */

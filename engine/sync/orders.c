@@ -1294,6 +1294,7 @@ static int run_pages(octx *c, const page_source *src, sb_search_orders_params *p
         /* the watermark moves only once every order of the window is stored */
         if (!*next_token && watermark && (rc = set_watermark(e, watermark, err))) goto out;
         if (watermark) resume_save(e, res, *next_token ? next_token : NULL);
+        if (e->progress) e->progress(e->progress_ud, res);
         if (!*next_token) break;
         memcpy(token, next_token, sizeof token);
         if (stopping(e)) {

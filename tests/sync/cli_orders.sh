@@ -160,4 +160,14 @@ expect_err "set api.rate_scale 1"
 $SB settings set api.endpoint "$saved_ep" >/dev/null
 expect_rc 0 $SB sync orders
 $SB settings set api.rate_scale 1 >/dev/null
+
+# on a terminal the download shows its progress page by page (stderr); piped, it does not
+if command -v script >/dev/null; then
+  script -qec "$SB sync orders" /dev/null > "$T/tty.out" 2>&1 && ok || bad "sync orders on a terminal: $(tail -c 300 "$T/tty.out")"
+  grep -q "sync orders: page 1, " "$T/tty.out" && ok || bad "no progress line on a terminal: $(tail -c 300 "$T/tty.out")"
+  expect_rc 0 $SB sync orders
+  grep -q "sync orders: page" "$T/err" && bad "a progress line when not on a terminal" || ok
+else
+  echo "SKIP: script (bsdutils) is not installed: the terminal's progress line is not checked"
+fi
 finish
