@@ -125,7 +125,7 @@ static int run_demo(sb_cli *cli, int argc, char **argv) {
     }
     char db[4096], err[SB_ERRLEN];
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "sellerbridge demo: %s: %s\n", dir, strerror(errno));
+        sb_cli_fail("demo", SB_EIO, "%s: %s", dir, strerror(errno));
         return SB_EXIT_FAIL;
     }
     snprintf(db, sizeof db, "%s/sellerbridge.db", dir);
@@ -192,7 +192,7 @@ static int run_demo(sb_cli *cli, int argc, char **argv) {
     rc = sb_cli_serve(&dcli, s, listen);
     goto done;
 fail:
-    fprintf(stderr, "sellerbridge demo: %s\n", err);
+    sb_cli_fail("demo", SB_ERR, "%s", err);
 done:
     sb_sim_stop(sim);
     sb_store_close(s);

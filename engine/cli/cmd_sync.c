@@ -73,7 +73,7 @@ static int run_sync(sb_cli *cli, int argc, char **argv) {
         print_result(cli, name, &r);
         if (!cli->json) printf("paused: %s\n", err);
         rc = 0;
-    } else if (rc) fprintf(stderr, "sellerbridge sync: %s\n", err);
+    } else if (rc) sb_cli_fail("sync", rc, "%s", err);
     else print_result(cli, name, &r);
     sb_engine_close(e);
     sb_store_close(s);
@@ -130,7 +130,7 @@ static int run_run(sb_cli *cli, int argc, char **argv) {
     char err[SB_ERRLEN];
     if (sb_cli_open(cli, &s, NULL, NULL, 0)) return SB_EXIT_FAIL;
     if (check_clock(s, err)) {
-        fprintf(stderr, "sellerbridge run: %s\n", err);
+        sb_cli_fail("run", SB_EINVAL, "%s", err);
         sb_store_close(s);
         return SB_EXIT_FAIL;
     }

@@ -31,11 +31,11 @@ static int run_web(sb_cli *cli, int argc, char **argv) {
     if (token_path_only) {
         char path[4096];
         if (access(cli->db_path, F_OK) != 0) {
-            fprintf(stderr, "sellerbridge web: %s: no database (run 'sellerbridge init')\n", cli->db_path);
+            sb_cli_fail("web", SB_ENOTFOUND, "%s: no database (run 'sellerbridge init')", cli->db_path);
             return SB_EXIT_FAIL;
         }
         if (sb_web_token(cli->db_path, token_file, 1, NULL, path, sizeof path, err)) {
-            fprintf(stderr, "sellerbridge web: %s\n", err);
+            sb_cli_fail("web", SB_ERR, "%s", err);
             return SB_EXIT_FAIL;
         }
         printf("%s\n", path);
@@ -45,7 +45,7 @@ static int run_web(sb_cli *cli, int argc, char **argv) {
                         .token_file = token_file, .threads = threads};
     sb_web *w;
     if (sb_web_start(&o, &w, err)) {
-        fprintf(stderr, "sellerbridge web: %s\n", err);
+        sb_cli_fail("web", SB_ERR, "%s", err);
         return SB_EXIT_FAIL;
     }
     struct sigaction sa;

@@ -114,6 +114,41 @@ static const sb_setting_def defs[] = {
     {"additional.auto_update_status", "Additional", SB_ST_BOOL, "false", NULL, 0, 0, "Auto Update Order Status: confirm dispatched orders and tracking to Amazon"},
 };
 
+/* The setting whose name is nearest to a mistyped one (edit distance at most a third of
+ * its length), for "did you mean"; NULL when none is that near. */
+static const char *nearest_name(const char *name) {
+    const char *best = NULL;
+    size_t n = strlen(name), bestd = n / 3 + 1;
+    if (n > 64) return NULL;
+    for (size_t k = 0; k < sizeof defs / sizeof *defs; k++) {
+        const char *c = defs[k].name;
+        size_t m = strlen(c), row[65];
+        if (m > 64) continue;
+        for (size_t j = 0; j <= m; j++) row[j] = j;
+        for (size_t i = 1; i <= n; i++) {
+            size_t diag = row[0];
+            row[0] = i;
+            for (size_t j = 1; j <= m; j++) {
+                size_t up = row[j], v = diag + (name[i - 1] != c[j - 1]);
+                if (up + 1 < v) v = up + 1;
+                if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+                diag = up;
+                row[j] = v;
+            }
+        }
+        if (row[m] < bestd) { bestd = row[m]; best = c; }
+    }
+    return best;
+}
+
+static int not_a_setting(const char *name, char *err) {
+    const char *near = nearest_name(name);
+    if (near) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting; did you mean %s? (see 'sellerbridge settings list')",
+                               name, near);
+    return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
+}
+
+
 static const char *const marketplaces[] = {
     "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A2Q3Y263D00KWC",
     "A1F83G8C2ARO7P", "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "APJ6JRA9NG5V4",
@@ -572,7 +607,7 @@ int sb_settings_set_watermark(sb_store *s, int64_t integ, const char *name, cons
 
 static int set_value(sb_store *s, int64_t integ, const char *name, const char *value, int by_engine, char *err) {
     const sb_setting_def *d = sb_settings_find(name);
-    if (!d) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
+    if (!d) return not_a_setting(name, err);
     char *canon = NULL;
     sqlite3_stmt *st = NULL;
     int rc = validate(s, integ, d, value, by_engine, &canon, err);
@@ -593,7 +628,7 @@ out:
 
 int sb_settings_unset(sb_store *s, int64_t integ, const char *name, char *err) {
     const sb_setting_def *d = sb_settings_find(name);
-    if (!d) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
+    if (!d) return not_a_setting(name, err);
     int rc = cross_check(s, integ, name, d->def, err);
     if (rc) return rc;
     sqlite3_stmt *st;
@@ -608,7 +643,7 @@ int sb_settings_unset(sb_store *s, int64_t integ, const char *name, char *err) {
 int sb_settings_get(sb_store *s, int64_t integ, const char *name, char **value,
                     int *is_set, char *err) {
     const sb_setting_def *d = sb_settings_find(name);
-    if (!d) return sb_seterr(err, SB_EINVAL, "'%s' is not a setting (see 'sellerbridge settings list')", name);
+    if (!d) return not_a_setting(name, err);
     sqlite3_stmt *st;
     int rc = sb_store_prepare(s, "SELECT value FROM settings WHERE integration_id = ? AND name = ?", &st, err);
     if (rc) return rc;

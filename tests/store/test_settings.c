@@ -120,6 +120,12 @@ int main(void) {
     /* unknown setting; unset returns to default; the snapshot sees stored values */
     T_EQ(sb_settings_set(s, integ, "orders.nope", "1", err), SB_EINVAL);
     T_CONTAINS(err, "'orders.nope' is not a setting");
+    T_CHECK(strstr(err, "did you mean") == NULL);              /* nothing is that near */
+    /* a mistyped name: the nearest setting is suggested */
+    T_EQ(sb_settings_set(s, integ, "stock.formla", "soh", err), SB_EINVAL);
+    T_CONTAINS(err, "'stock.formla' is not a setting; did you mean stock.formula?");
+    T_EQ(sb_settings_set(s, integ, "orders.auto_dowload", "true", err), SB_EINVAL);
+    T_CONTAINS(err, "did you mean orders.auto_download?");
     T_EQ(sb_settings_set(s, integ, "additional.fulfillment_latency", "7", err), 0);
     sb_settings st;
     T_EQ(sb_settings_load(s, integ, &st, err), 0);
