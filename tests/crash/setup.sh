@@ -100,8 +100,9 @@ consistent() {
 }
 
 # compare_decisions DB REF: per order, the decisions of DB equal those of the reference
-# database REF (one uninterrupted sync of the same scenario). Prints mismatches.
-# Orders listed in $T/dispatched.txt may have moved from open to dispatched.
+# database REF (one uninterrupted sync of the same scenario), and so does the order's JSON
+# as Amazon sent it. Prints mismatches. Orders listed in $T/dispatched.txt may have moved
+# from open to dispatched (and Amazon's JSON of them changed with their packages).
 compare_decisions() {
   local db=$1 ref=$2
   : >> "$T/dispatched.txt"
@@ -111,13 +112,15 @@ compare_decisions() {
                       COALESCE(o.distribution_branch,'') db, COALESCE(o.invoice_no,'') inv,
                       COALESCE(c.email,'') || '|' || COALESCE(c.name,'') || '|' || COALESCE(c.channel_customer_id,'') cu,
                       (SELECT group_concat(l.sku || 'x' || l.qty || '@' || COALESCE(l.product_id,''), ',') FROM
-                        (SELECT * FROM main.sales_order_lines WHERE order_id = o.id ORDER BY line_no) l) ln
+                        (SELECT * FROM main.sales_order_lines WHERE order_id = o.id ORDER BY line_no) l) ln,
+                      (SELECT r.raw_json FROM main.sales_orders_raw r WHERE r.order_id = o.id) rj
                FROM main.sales_orders o LEFT JOIN main.customers c ON c.id = o.customer_id),
          b AS (SELECT o.order_ref r, o.split_no s, o.stage st, COALESCE(o.branch,'') b, COALESCE(o.gl_account,'') gl,
                       COALESCE(o.distribution_branch,'') db, COALESCE(o.invoice_no,'') inv,
                       COALESCE(c.email,'') || '|' || COALESCE(c.name,'') || '|' || COALESCE(c.channel_customer_id,'') cu,
                       (SELECT group_concat(l.sku || 'x' || l.qty || '@' || COALESCE(l.product_id,''), ',') FROM
-                        (SELECT * FROM ref.sales_order_lines WHERE order_id = o.id ORDER BY line_no) l) ln
+                        (SELECT * FROM ref.sales_order_lines WHERE order_id = o.id ORDER BY line_no) l) ln,
+                      (SELECT r.raw_json FROM ref.sales_orders_raw r WHERE r.order_id = o.id) rj
                FROM ref.sales_orders o LEFT JOIN ref.customers c ON c.id = o.customer_id)
     SELECT 'order ' || COALESCE(a.r, b.r) || '#' || COALESCE(a.s, b.s) || ': got ' ||
            COALESCE(a.st || ' ' || a.b || ' gl ' || a.gl || ' inv ' || a.inv || ' cust ' || a.cu || ' lines ' || a.ln, 'nothing') ||
@@ -126,6 +129,7 @@ compare_decisions() {
     FROM a FULL JOIN b ON a.r = b.r AND a.s = b.s
     WHERE a.r IS NULL OR b.r IS NULL OR a.b <> b.b OR a.gl <> b.gl OR a.db <> b.db OR a.cu <> b.cu OR a.ln <> b.ln
        OR a.inv <> b.inv
+       OR (a.rj IS NOT b.rj AND a.r NOT IN (SELECT ref FROM disp))
        OR (a.st <> b.st AND NOT (a.st = 'dispatched' AND b.st = 'open' AND a.r IN (SELECT ref FROM disp)))
     LIMIT 20;" > "$T/decisions.out" 2>&1
   grep -q '[^[:space:]]' "$T/decisions.out" && bad "decisions differ from the uninterrupted reference:
