@@ -26,6 +26,7 @@ static const struct {
     {"attention", sb_view_attention, 0, "limit page offset"},
     {"summary", sb_view_summary, 0, ""},          /* web only so far (the runtime's status will use it) */
     {"dispatch", sb_view_dispatch, 0, "limit"},   /* web only so far */
+    {"orders_per_day", sb_view_orders_per_day, 0, ""},   /* the dashboard's chart */
     {"jobs", sb_view_jobs, 0, ""},
     {"outbox", sb_view_outbox, 0, "all limit page offset"},
     {"stock", sb_view_stock, 0, "errors limit page offset"},

@@ -237,3 +237,52 @@ int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *
     sb_jw_end_obj(jw);
     return rc;
 }
+
+/* Orders per day and stage over the 30 days up to the newest order (the dashboard's
+ * chart): {"days": [...], "stages": {"open": [n per day], ...}}, the days oldest first and
+ * only those with orders. */
+int sb_view_orders_per_day(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
+    (void)id; (void)a;
+    enum { MAXDAYS = 30 };
+    char days[MAXDAYS][11];
+    long counts[MAXDAYS][8];
+    int nd = 0, ns = 0, step;
+    while (sb_vw_stages[ns]) ns++;
+    memset(counts, 0, sizeof counts);
+    sqlite3_stmt *st = NULL;
+    int rc = sb_vw_prepare(c, "SELECT substr(created_time, 1, 10) AS d, stage, COUNT(*) FROM sales_orders "
+                              "WHERE integration_id = ?1 AND created_time IS NOT NULL AND substr(created_time, 1, 10) >= "
+                              "date((SELECT MAX(created_time) FROM sales_orders WHERE integration_id = ?1), '-29 days') "
+                              "GROUP BY d, stage ORDER BY d", &st, "orders per day", err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->integ);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 0), *stage = (const char *)sqlite3_column_text(st, 1);
+        if (!d || !stage) continue;
+        if (!nd || strcmp(days[nd - 1], d)) {
+            if (nd == MAXDAYS) break;               /* bounded by the query: 30 days */
+            snprintf(days[nd++], sizeof days[0], "%s", d);
+        }
+        for (int k = 0; k < ns; k++)
+            if (!strcmp(sb_vw_stages[k], stage)) counts[nd - 1][k] += sqlite3_column_int64(st, 2);
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "orders per day: %s", sqlite3_errmsg(c->s->db));
+    sqlite3_finalize(st);
+    if (rc) return rc;
+    sb_jw_obj(jw);
+    sb_jw_key(jw, "days");
+    sb_jw_arr(jw);
+    for (int i = 0; i < nd; i++) sb_jw_str(jw, days[i]);
+    sb_jw_end_arr(jw);
+    sb_jw_key(jw, "stages");
+    sb_jw_obj(jw);
+    for (int k = 0; k < ns; k++) {
+        sb_jw_key(jw, sb_vw_stages[k]);
+        sb_jw_arr(jw);
+        for (int i = 0; i < nd; i++) sb_jw_int(jw, counts[i][k]);
+        sb_jw_end_arr(jw);
+    }
+    sb_jw_end_obj(jw);
+    sb_jw_end_obj(jw);
+    return 0;
+}

@@ -85,6 +85,11 @@ function check(cond, what) {
     // orders and an order's rule decisions
     await page.click('button[data-tab=orders]');
     await page.waitForSelector('#orders-table tbody tr.clickable');
+    // the orders-per-day chart is drawn, with the demo's orders in it
+    await page.waitForFunction(() => window.Chart && Chart.getChart('orders-chart'));
+    const bars = await page.evaluate(() => Chart.getChart('orders-chart').data.datasets
+      .reduce((n, d) => n + d.data.reduce((a, v) => a + v, 0), 0));
+    check(bars > 0, 'the orders chart is drawn with ' + bars + ' orders');
     await page.locator('#orders-table tbody tr.clickable').first().click();
     await page.waitForSelector('#decisions');
     check(await page.locator('#order-detail h3').count() > 1, 'order detail with its splits and decisions');

@@ -279,7 +279,24 @@ async function saveRouting() {
 
 /* ---- orders ---- */
 let ordersPage = 1;
+/* Orders per day by stage over the last 30 days with orders (Chart.js, embedded from
+ * Debian's libjs-chart.js); the colours follow the stages' meaning. */
+const stageColours = { open: '#3b7dd8', needs_attention: '#e0a020', rule_error: '#c0392b', rejected: '#7f1d1d',
+  dispatched: '#2e8b57', cancelled: '#999999' };
+async function drawOrdersChart() {
+  if (!window.Chart) return;
+  const d = await api('GET', '/charts/orders');
+  const old = Chart.getChart('orders-chart');
+  if (old) old.destroy();
+  new Chart($('#orders-chart'), {
+    type: 'bar',
+    data: { labels: d.days, datasets: Object.entries(d.stages).map(([stage, n]) => ({ label: stage, data: n, backgroundColor: stageColours[stage] })) },
+    options: { animation: false, maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { title: { display: true, text: 'Orders per day (created), by stage' } } },
+  });
+}
 loaders.orders = async function () {
+  await drawOrdersChart();
   const q = new URLSearchParams({ page: ordersPage, limit: $('#f-limit').value });
   if ($('#f-stage').value) q.set('stage', $('#f-stage').value);
   if ($('#f-status').value) q.set('status', $('#f-status').value);
