@@ -17,13 +17,9 @@
 #include "sync/products.h"
 #include "sync/stock.h"
 #include "sync/tracking.h"
+#include "support/fixture.h"
 #include "support/sim_log.h"
 #include "t.h"
-
-static _Atomic int64_t fake_ms;
-static int64_t fake_now(void *ud) { (void)ud; return atomic_load(&fake_ms); }
-static void fake_sleep(void *ud, int64_t ms) { (void)ud; if (ms > 0) atomic_fetch_add(&fake_ms, ms); }
-static const sb_clock fake_clock = {fake_now, fake_sleep, NULL};
 
 #define MP "ATVPDKIKX0DER"
 
@@ -43,61 +39,21 @@ static const char *LISTINGS =
     " {\"sku\":\"N-5\",\"asin\":\"B000000N05\",\"title\":\"New one\",\"quantity\":0,\"open_date\":\"2026-04-05T06:07:08Z\"},"
     " {\"sku\":\"O-6\",\"asin\":\"B000000O06\",\"title\":\"Old one\",\"quantity\":0,\"open_date\":\"2025-01-05T06:07:08Z\"}]";
 
-static void import(fx *f, const char *kind, const char *csv) {
-    sb_csv_result r;
-    char err[SB_ERRLEN];
-    int rc = sb_csv_import_mem(f->s, f->integ, kind, kind, csv, strlen(csv), &r, err);
-    if (rc) fprintf(stderr, "import %s: %s\n", kind, err);
-    T_EQ(rc, 0);
-}
-
-static void set(fx *f, const char *name, const char *value) {
-    char err[SB_ERRLEN];
-    int rc = sb_settings_set(f->s, f->integ, name, value, err);
-    if (rc) fprintf(stderr, "set %s=%s: %s\n", name, value, err);
-    T_EQ(rc, 0);
-}
-
-static void sql(fx *f, const char *q) {
-    char err[SB_ERRLEN];
-    int rc = sb_store_exec(f->s, q, err);
-    if (rc) fprintf(stderr, "%s: %s\n", q, err);
-    T_EQ(rc, 0);
-}
-
-static double qnum(fx *f, const char *q) {
-    sqlite3_stmt *st;
-    double v = -12345;
-    if (sqlite3_prepare_v2(f->s->db, q, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_double(st, 0);
-        sqlite3_finalize(st);
-    } else fprintf(stderr, "%s: %s\n", q, sqlite3_errmsg(f->s->db));
-    return v;
-}
-
-static const char *qtext(fx *f, const char *q) {
-    static char out[1024];
-    sqlite3_stmt *st;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(f->s->db, q, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(out, sizeof out, "%s", sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-    }
-    return out;
-}
+static void import(fx *f, const char *kind, const char *csv) { t_import(f->s, f->integ, kind, csv); }
+static void set(fx *f, const char *name, const char *value) { t_set(f->s, f->integ, name, value); }
+static void sql(fx *f, const char *q) { t_sql(f->s, q); }
+static double qnum(fx *f, const char *q) { return t_qnum(f->s, q); }
+static const char *qtext(fx *f, const char *q) { return t_qtext(f->s, q); }
 
 static void fx_open(fx *f, const char *endpoint) {
     char err[SB_ERRLEN];
-    unsigned char key[SB_KEY_LEN];
     memset(f, 0, sizeof *f);
-    atomic_store(&fake_ms, sb_time_parse("2026-11-27T10:00:00Z") * 1000);
-    sb_clock_set(&fake_clock);
+    atomic_store(&t_fake_ms, sb_time_parse("2026-11-27T10:00:00Z") * 1000);
+    sb_clock_set(&t_fake_clock);
     snprintf(f->dir, sizeof f->dir, "/tmp/sbjobs.XXXXXX");
     if (!mkdtemp(f->dir)) { perror("mkdtemp"); exit(1); }
     snprintf(f->db, sizeof f->db, "%s/sb.db", f->dir);
     T_EQ(sb_store_open(f->db, SB_STORE_CREATE, &f->s, err), 0);
-    T_EQ(sb_secrets_key(f->db, 1, key, err), 0);
     T_EQ(sb_store_integration_add(f->s, "t", &f->integ, err), 0);
     if (!endpoint) {
         char scen[4096];
@@ -106,21 +62,13 @@ static void fx_open(fx *f, const char *endpoint) {
         if (sb_sim_start(&o, &f->sim, err)) { fprintf(stderr, "sim: %s\n", err); exit(1); }
         endpoint = sb_sim_url(f->sim);
     }
-    char lwa[256];
-    snprintf(lwa, sizeof lwa, "%s/auth/o2/token", endpoint);
     import(f, "branches", "name\nLA\nNJ\nFBA\n");
     import(f, "products", "sku,name,buffer_stock,latency\nA-1,Alpha,2,\nB-2,Beta,0,5\nC-3,,0,\nD-4,Delta,0,\n");
     import(f, "stock", "sku,branch,on_hand\nA-1,LA,10\nA-1,NJ,5\nA-1,FBA,100\nB-2,LA,3\nC-3,NJ,7\nD-4,LA,9\n");
-    set(f, "api.endpoint", endpoint);
-    set(f, "api.lwa_endpoint", lwa);
+    t_connect_sim(f->s, f->integ, endpoint);
     set(f, "api.rate_scale", "1000");
-    set(f, "integration.seller_id", SB_SIM_SELLER_ID);
-    set(f, "integration.marketplaces", MP);
     set(f, "orders.fba_branch", "FBA");
     set(f, "additional.mf_branch", "LA");
-    sb_secrets_put(f->s, f->integ, "lwa.client_id", SB_SIM_CLIENT_ID, key, err);
-    sb_secrets_put(f->s, f->integ, "lwa.client_secret", SB_SIM_CLIENT_SECRET, key, err);
-    sb_secrets_put(f->s, f->integ, "lwa.refresh_token", SB_SIM_REFRESH_TOKEN, key, err);
     /* D-4 is Amazon-fulfilled (as the listings report says) */
     sql(f, "UPDATE products SET fulfillment_channel = 'AMAZON_NA' WHERE sku = 'D-4'");
 }
@@ -438,7 +386,7 @@ static void test_stock_feed_stuck(void) {
     T_STREQ(qtext(&f, "SELECT status FROM stock_sent WHERE sku = 'A-1'"), "pending");
     int runs = 1;
     for (; runs < 8 && qnum(&f, "SELECT COUNT(*) FROM stock_sent WHERE pending_feed IS NOT NULL") > 0; runs++) {
-        atomic_fetch_add(&fake_ms, (int64_t)300 * 1000);         /* the next check, five minutes on */
+        atomic_fetch_add(&t_fake_ms, (int64_t)300 * 1000);         /* the next check, five minutes on */
         T_EQ(stock_run(&f, &r), 0);
     }
     T_EQ(qnum(&f, "SELECT COUNT(*) FROM stock_sent WHERE pending_feed IS NOT NULL"), 0);
@@ -732,7 +680,7 @@ static void test_confirm_faults(void) {
     T_EQ(send_all(&f, 0, &t), 0);           /* not due yet */
     T_EQ(t.due, 0);
     T_EQ(nreq(&f, "confirmShipment", 0), 0);
-    atomic_fetch_add(&fake_ms, (int64_t)61 * 1000);
+    atomic_fetch_add(&t_fake_ms, (int64_t)61 * 1000);
     T_EQ(send_all(&f, 0, &t), 0);
     T_EQ(t.sent, 1);
     T_STREQ(qtext(&f, "SELECT status FROM outbox WHERE key = '115-0000000-0000001#1'"), "sent");
@@ -839,7 +787,7 @@ static void test_products(void) {
     sb_sim_requests_clear(f.sim);
     int looks = 0;
     for (rc = SB_ELATER; rc == SB_ELATER && looks < 10; looks++) {
-        atomic_fetch_add(&fake_ms, (int64_t)600 * 1000);       /* the next check, ten minutes on */
+        atomic_fetch_add(&t_fake_ms, (int64_t)600 * 1000);       /* the next check, ten minutes on */
         e = eng(&f);
         rc = sb_sync_products(e, &r, err);
         sb_engine_close(e);
@@ -863,7 +811,7 @@ static void test_products(void) {
                                  "{\"op\":\"createReport\",\"kind\":\"drop\",\"committed\":true}",
                                  "{\"op\":\"createReport\",\"kind\":\"503\"}"};
     for (int k = 0; k < 3; k++) {
-        atomic_fetch_add(&fake_ms, (int64_t)3600 * 1000);   /* an hour after the last run */
+        atomic_fetch_add(&t_fake_ms, (int64_t)3600 * 1000);   /* an hour after the last run */
         T_EQ(sb_sim_fault_add(f.sim, lost[k], err), 0);
         sb_sim_requests_clear(f.sim);
         e = eng(&f);

@@ -5,56 +5,13 @@
 #include <curl/curl.h>
 #include <time.h>
 #include "common.h"
-
-static size_t sink(char *p, size_t sz, size_t n, void *ud) { sb_buf_append(ud, p, sz * n); return sz * n; }
+#include "support/sim_http.h"
 
 /* One raw request; returns the HTTP status, body in out. */
 static long http(sb_sim *sim, const char *method, const char *path, const char *token, const char *body, sb_buf *out) {
-    char url[4096], hdr[256];
-    snprintf(url, sizeof url, "%s%s", sb_sim_url(sim), path);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hl = NULL;
-    if (token) { snprintf(hdr, sizeof hdr, "x-amz-access-token: %s", token); hl = curl_slist_append(hl, hdr); }
-    hl = curl_slist_append(hl, "Content-Type: application/json");
-    sb_buf_reset(out);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    if (body) curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-    long st = 0;
-    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(h);
-    if (!out->data) sb_buf_append(out, "", 0);
-    return st;
+    return t_sim_req(sim, method, path, token, body, 5000, out);
 }
-
-static void get_token(sb_sim *sim, char *tok, size_t n) {
-    sb_buf b;
-    sb_buf_init(&b, 1 << 20);
-    char url[128];
-    snprintf(url, sizeof url, "%s/auth/o2/token", sb_sim_url(sim));
-    CURL *h = curl_easy_init();
-    char *rt = curl_easy_escape(h, SB_SIM_REFRESH_TOKEN, 0), form[1024];
-    snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=%s&client_secret=%s", rt,
-             SB_SIM_CLIENT_ID, SB_SIM_CLIENT_SECRET);
-    curl_free(rt);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_perform(h);
-    curl_easy_cleanup(h);
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    sb_json_parse(b.data ? b.data : "", b.len, &j, err);
-    sb_json_strcpy(j, SB_JSON_ROOT, "access_token", tok, n);
-    sb_json_free(j);
-    sb_buf_free(&b);
-}
+static void get_token(sb_sim *sim, char *tok, size_t n) { t_sim_token(sim, tok, n); }
 
 static const char *code_of(sb_buf *b, char *out, size_t n) {
     sb_json *j = NULL;

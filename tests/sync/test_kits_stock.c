@@ -18,12 +18,8 @@
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync/stock.h"
+#include "support/fixture.h"
 #include "t.h"
-
-static _Atomic int64_t fake_ms;
-static int64_t fake_now(void *ud) { (void)ud; return atomic_load(&fake_ms); }
-static void fake_sleep(void *ud, int64_t ms) { (void)ud; if (ms > 0) atomic_fetch_add(&fake_ms, ms); }
-static const sb_clock fake_clock = {fake_now, fake_sleep, NULL};
 
 #define MP "ATVPDKIKX0DER"
 
@@ -39,55 +35,25 @@ typedef struct fx {
     sb_sim *sim;
 } fx;
 
-static void import(fx *f, const char *kind, const char *csv) {
-    sb_csv_result r;
-    char err[SB_ERRLEN];
-    int rc = sb_csv_import_mem(f->s, f->integ, kind, kind, csv, strlen(csv), &r, err);
-    if (rc) fprintf(stderr, "import %s: %s\n", kind, err);
-    T_EQ(rc, 0);
-}
-
-static void set(fx *f, const char *name, const char *value) {
-    char err[SB_ERRLEN];
-    int rc = sb_settings_set(f->s, f->integ, name, value, err);
-    if (rc) fprintf(stderr, "set %s=%s: %s\n", name, value, err);
-    T_EQ(rc, 0);
-}
-
-static void sql(fx *f, const char *q) {
-    char err[SB_ERRLEN];
-    int rc = sb_store_exec(f->s, q, err);
-    if (rc) fprintf(stderr, "%s: %s\n", q, err);
-    T_EQ(rc, 0);
-}
-
-static double qnum(fx *f, const char *q) {
-    sqlite3_stmt *st;
-    double v = -12345;
-    if (sqlite3_prepare_v2(f->s->db, q, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_double(st, 0);
-        sqlite3_finalize(st);
-    } else fprintf(stderr, "%s: %s\n", q, sqlite3_errmsg(f->s->db));
-    return v;
-}
+static void import(fx *f, const char *kind, const char *csv) { t_import(f->s, f->integ, kind, csv); }
+static void set(fx *f, const char *name, const char *value) { t_set(f->s, f->integ, name, value); }
+static void sql(fx *f, const char *q) { t_sql(f->s, q); }
+static double qnum(fx *f, const char *q) { return t_qnum(f->s, q); }
 
 static void fx_open(fx *f) {
-    char err[SB_ERRLEN], scen[1024], lwa[256];
-    unsigned char key[SB_KEY_LEN];
+    char err[SB_ERRLEN], scen[1024];
     memset(f, 0, sizeof *f);
-    atomic_store(&fake_ms, sb_time_parse("2026-11-27T10:00:00Z") * 1000);
-    sb_clock_set(&fake_clock);
+    atomic_store(&t_fake_ms, sb_time_parse("2026-11-27T10:00:00Z") * 1000);
+    sb_clock_set(&t_fake_clock);
     snprintf(f->dir, sizeof f->dir, "/tmp/sbkits.XXXXXX");
     if (!mkdtemp(f->dir)) { perror("mkdtemp"); exit(1); }
     snprintf(f->db, sizeof f->db, "%s/sb.db", f->dir);
     snprintf(f->log, sizeof f->log, "%s/log", f->dir);
     T_EQ(sb_store_open(f->db, SB_STORE_CREATE, &f->s, err), 0);
-    T_EQ(sb_secrets_key(f->db, 1, key, err), 0);
     T_EQ(sb_store_integration_add(f->s, "t", &f->integ, err), 0);
     snprintf(scen, sizeof scen, "{\"listings\":%s}", LISTINGS);
     sb_sim_options o = {.port = 0, .scenario_json = scen, .time_scale = 1000};
     if (sb_sim_start(&o, &f->sim, err)) { fprintf(stderr, "sim: %s\n", err); exit(1); }
-    snprintf(lwa, sizeof lwa, "%s/auth/o2/token", sb_sim_url(f->sim));
     import(f, "branches", "name\nLA\nNJ\nFBA\n");
     /* A's own buffer is A's: a kit subtracts only its own */
     import(f, "products", "sku,name,order_type,buffer_stock\nA,Alpha,standard,3\nB,Beta,standard,0\nC,Gamma,standard,0\n"
@@ -98,17 +64,11 @@ static void fx_open(fx *f) {
     /* written long ago: a later run looks at what changed since, not at rows of its own
      * second (which a run looks at again, and would hide a missing kit mark) */
     sql(f, "UPDATE products SET updated_at = '2026-01-01T00:00:00Z'; UPDATE stock SET updated_at = '2026-01-01T00:00:00Z'");
-    set(f, "api.endpoint", sb_sim_url(f->sim));
-    set(f, "api.lwa_endpoint", lwa);
+    t_connect_sim(f->s, f->integ, sb_sim_url(f->sim));
     set(f, "api.rate_scale", "1000");
-    set(f, "integration.seller_id", SB_SIM_SELLER_ID);
-    set(f, "integration.marketplaces", MP);
     set(f, "orders.fba_branch", "FBA");
     set(f, "orders.bom_expand", "true");
     set(f, "stock.enabled", "true");
-    sb_secrets_put(f->s, f->integ, "lwa.client_id", SB_SIM_CLIENT_ID, key, err);
-    sb_secrets_put(f->s, f->integ, "lwa.client_secret", SB_SIM_CLIENT_SECRET, key, err);
-    sb_secrets_put(f->s, f->integ, "lwa.refresh_token", SB_SIM_REFRESH_TOKEN, key, err);
 }
 
 static void fx_close(fx *f) {

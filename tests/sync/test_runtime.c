@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync/tracking.h"
+#include "support/fixture.h"
 #include "support/sim_log.h"
 #include "t.h"
 
@@ -91,59 +92,17 @@ static const run *nth(const char *integ, int job, int k) {
     return NULL;
 }
 
-static void set(sb_store *s, int64_t integ, const char *name, const char *value) {
-    char err[SB_ERRLEN];
-    int rc = sb_settings_set(s, integ, name, value, err);
-    if (rc) fprintf(stderr, "set %s=%s: %s\n", name, value, err);
-    T_EQ(rc, 0);
-}
-
-static double qnum(sb_store *s, const char *q) {
-    sqlite3_stmt *st;
-    double v = -12345;
-    if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_double(st, 0);
-        sqlite3_finalize(st);
-    } else fprintf(stderr, "%s: %s\n", q, sqlite3_errmsg(s->db));
-    return v;
-}
-
-static const char *qtext(sb_store *s, const char *q) {
-    static char out[1024];
-    sqlite3_stmt *st;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(out, sizeof out, "%s", sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-    }
-    return out;
-}
+static void set(sb_store *s, int64_t integ, const char *name, const char *value) { t_set(s, integ, name, value); }
+static double qnum(sb_store *s, const char *q) { return t_qnum(s, q); }
+static const char *qtext(sb_store *s, const char *q) { return t_qtext(s, q); }
+static void import(sb_store *s, int64_t integ, const char *kind, const char *csv) { t_import(s, integ, kind, csv); }
 
 static void connect(sb_store *s, int64_t integ, sb_sim *sim) {
-    char lwa[256], err[SB_ERRLEN];
-    unsigned char key[SB_KEY_LEN];
-    T_EQ(sb_secrets_key(s->path, 1, key, err), 0);
-    snprintf(lwa, sizeof lwa, "%s/auth/o2/token", sb_sim_url(sim));
-    set(s, integ, "api.endpoint", sb_sim_url(sim));
-    set(s, integ, "api.lwa_endpoint", lwa);
-    set(s, integ, "integration.seller_id", SB_SIM_SELLER_ID);
-    set(s, integ, "integration.marketplaces", MP);
+    t_connect_sim(s, integ, sb_sim_url(sim));
     set(s, integ, "orders.fba_branch", "FBA");
     set(s, integ, "additional.mf_branch", "LA");
     set(s, integ, "orders.reconcile_hours", "0");
     set(s, integ, "orders.overlap_minutes", "0");
-    T_EQ(sb_secrets_put(s, integ, "lwa.client_id", SB_SIM_CLIENT_ID, key, err), 0);
-    T_EQ(sb_secrets_put(s, integ, "lwa.client_secret", SB_SIM_CLIENT_SECRET, key, err), 0);
-    T_EQ(sb_secrets_put(s, integ, "lwa.refresh_token", SB_SIM_REFRESH_TOKEN, key, err), 0);
-}
-
-static void import(sb_store *s, int64_t integ, const char *kind, const char *csv) {
-    sb_csv_result r;
-    char err[SB_ERRLEN];
-    int rc = sb_csv_import_mem(s, integ, kind, kind, csv, strlen(csv), &r, err);
-    if (rc) fprintf(stderr, "import %s: %s\n", kind, err);
-    T_EQ(rc, 0);
 }
 
 /* the first searchOrders request in sim's log carries a pagination token */
