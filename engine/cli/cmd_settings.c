@@ -24,8 +24,8 @@ static void draw_settings(sb_json *j) {
         char path[160];
         snprintf(path, sizeof path, "option_labels.%s", v);
         const char *word = *v && !strchr(v, '.') ? sb_json_str(j, x, path) : NULL;
-        printf("%-34s %-s%s%s%s%s\n", sb_cli_cell(j, x, "name"), *v ? v : "(not set)", word ? ": " : "",
-               word ? sb_cli_text(word) : "", "", sb_json_bool(j, x, "is_set", 0) ? "" : "  [default]");
+        printf("%-34s %-s%s%s%s\n", sb_cli_cell(j, x, "name"), *v ? v : "(not set)", word ? ": " : "",
+               word ? sb_cli_text(word) : "", sb_json_bool(j, x, "is_set", 0) ? "" : "  [default]");
     }
 }
 

@@ -80,6 +80,7 @@ typedef struct rt_integ {
     int64_t id;
     char name[128];
     int gone;                   /* no longer in the database: freed when its jobs end */
+    int listed;                 /* reload: still in the database (1), or new there (2) */
     char *fingerprint;          /* its settings and credentials as last read */
     rt_job jobs[SB_JOB_KINDS];
     int nrunning;
@@ -126,11 +127,11 @@ static int read_settings(rt *r, rt_integ *in, char *err) {
     int rc = sb_store_integration_fingerprint(r->s, in->id, &fp, err);
     if (rc) return rc;
     if (in->fingerprint && !strcmp(fp, in->fingerprint)) { free(fp); return 0; }
+    sb_settings st;
+    if ((rc = sb_settings_load(r->s, in->id, &st, err))) { free(fp); return rc; }   /* read again next time */
     if (in->fingerprint && in->api) in->api_stale = 1;
     free(in->fingerprint);
     in->fingerprint = fp;
-    sb_settings st;
-    if ((rc = sb_settings_load(r->s, in->id, &st, err))) return rc;
     in->orders_on = sb_settings_bool(&st, "orders.enabled") && sb_settings_bool(&st, "orders.auto_download");
     in->stock_on = sb_settings_bool(&st, "stock.enabled");
     in->tracking_auto = sb_settings_bool(&st, "additional.auto_update_status");
@@ -176,11 +177,13 @@ static int reload(rt *r, char *err) {
     int added = 0;
     for (int i = 0; i < n; i++) {
         rt_integ *in = NULL;
-        for (int k = 0; k < r->n; k++)
-            if (r->in[k] && r->in[k]->id == rows[i].id && !r->in[k]->gone) { in = r->in[k]; r->in[k] = NULL; break; }
-        if (!in) {
+        for (int k = 0; k < r->n && !in; k++)
+            if (r->in[k] && r->in[k]->id == rows[i].id && !r->in[k]->gone) in = r->in[k];
+        if (in) in->listed = 1;
+        else {
             if (!(in = calloc(1, sizeof *in))) { rc = SB_ENOMEM; break; }
             in->id = rows[i].id;
+            in->listed = 2;
             uv_mutex_init(&in->api_mu);
             for (int k = 0; k < SB_JOB_KINDS; k++) {
                 in->jobs[k].rt = r;
@@ -191,29 +194,36 @@ static int reload(rt *r, char *err) {
         }
         snprintf(in->name, sizeof in->name, "%s", rows[i].name);
         out[i] = in;
-        char e2[SB_ERRLEN];
-        if (read_settings(r, in, e2)) sb_error("engine: integration %s: %s", in->name, e2);
-        confirmation_due(r, in);
     }
     free(rows);
-    if (rc) {
-        for (int i = 0; i < n; i++) if (out[i] && !out[i]->nrunning) integ_free(out[i]);
+    if (rc) {   /* nothing changes: the new ones go, the kept ones stay where they were */
+        for (int i = 0; i < n && out[i]; i++) {
+            if (out[i]->listed == 2) integ_free(out[i]);
+            else out[i]->listed = 0;
+        }
         free(out);
         return sb_seterr(err, rc, "engine: out of memory reading the integrations");
+    }
+    for (int i = 0; i < n; i++) {
+        char e2[SB_ERRLEN];
+        if (read_settings(r, out[i], e2)) sb_error("engine: integration %s: %s", out[i]->name, e2);
+        confirmation_due(r, out[i]);
     }
     /* gone from the database: the ones with running jobs stay (marked) until they end */
     int keep = n;
     for (int k = 0; k < r->n; k++) {
         rt_integ *in = r->in[k];
         if (!in) continue;
+        if (in->listed) { in->listed = 0; continue; }
         if (!in->gone) sb_info("integration %s is no longer in the database; its jobs stop", in->name);
         in->gone = 1;
-        if (in->nrunning) {
-            rt_integ **g = realloc(out, (size_t)(keep + 2) * sizeof *out);
-            if (g) { out = g; out[keep++] = in; continue; }
-        }
-        if (!in->nrunning) integ_free(in);
+        if (!in->nrunning) { integ_free(in); continue; }
+        rt_integ **g = realloc(out, (size_t)(keep + 2) * sizeof *out);
+        if (!g) { sb_error("engine: out of memory keeping integration %s until its jobs end", in->name); continue; }
+        out = g;
+        out[keep++] = in;
     }
+    for (int i = 0; i < n; i++) out[i]->listed = 0;
     free(r->in);
     r->in = out;
     r->n = keep;

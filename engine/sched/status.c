@@ -21,6 +21,14 @@ static const char *skew_warning(int64_t skew, char *out, size_t n) {
     return out;
 }
 
+/* Amazon's clock as measured for the integration whose rows start at rows[i] (the orders
+ * job's row carries it): 1 and *skew, or 0 when not measured yet. */
+static int integ_skew(const sb_store_job_status *rows, int n, int i, int64_t *skew) {
+    for (int k = i; k < n && !strcmp(rows[k].integration, rows[i].integration); k++)
+        if (rows[k].has_skew) { *skew = rows[k].clock_skew_ms; return 1; }
+    return 0;
+}
+
 int sb_status_json(sb_store *s, int64_t integ, sb_buf *out, char *err) {
     sb_store_job_status *rows;
     int n, rc = sb_store_jobs_status(s, integ, &rows, &n, err);
@@ -43,9 +51,7 @@ int sb_status_json(sb_store *s, int64_t integ, sb_buf *out, char *err) {
         sb_jw_obj(&w);
         sb_jw_kstr(&w, "integration", name);
         int64_t skew = 0;
-        int has = 0;
-        for (int k = i; k < n && !strcmp(rows[k].integration, name); k++)
-            if (rows[k].has_skew) { skew = rows[k].clock_skew_ms; has = 1; }
+        int has = integ_skew(rows, n, i, &skew);
         sb_jw_key(&w, "amazon_clock_skew_ms");
         if (has) sb_jw_int(&w, skew); else sb_jw_null(&w);
         char warn[200];
@@ -95,13 +101,12 @@ int sb_status_print(sb_store *s, int64_t integ, FILE *f, char *err) {
             cur = r->integration;
             char nm[300];
             fprintf(f, "\nintegration %s", safe(cur, nm, sizeof nm));
-            for (int k = i; k < n && !strcmp(rows[k].integration, cur); k++)
-                if (rows[k].has_skew) {
-                    char warn[200];
-                    const char *wt = skew_warning(rows[k].clock_skew_ms, warn, sizeof warn);
-                    fprintf(f, " (Amazon's clock %+lld ms%s%s)", (long long)rows[k].clock_skew_ms, wt ? ": " : "", wt ? wt : "");
-                    break;
-                }
+            int64_t skew;
+            if (integ_skew(rows, n, i, &skew)) {
+                char warn[200];
+                const char *wt = skew_warning(skew, warn, sizeof warn);
+                fprintf(f, " (Amazon's clock %+lld ms%s%s)", (long long)skew, wt ? ": " : "", wt ? wt : "");
+            }
             fprintf(f, "\n  %-9s %-10s %-21s %-21s %s\n", "JOB", "STATE", "LAST RUN", "NEXT DUE", "NOTE");
         }
         char note[700] = "";
