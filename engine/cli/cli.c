@@ -124,12 +124,12 @@ int sb_cli_view_args(const sb_command *cmd, const char *doc, int argc, char **ar
 
 /* The stored credentials, registered with the scrubber while a document is printed (as
  * the web server does), so no output carries one however it was stored. */
-static int scrub_secrets(sb_store *s, int64_t integ, const char *db_path, char *held[3]) {
+static int scrub_secrets(sb_store *s, int64_t integ, const char *db_path, char *held[SB_CREDENTIALS_MAX]) {
     unsigned char key[SB_KEY_LEN];
     char err[SB_ERRLEN];
     int n = 0;
     if (sb_secrets_key(db_path, 0, key, err)) return 0;
-    for (int i = 0; sb_credential_names[i] && n < 3; i++) {
+    for (int i = 0; sb_credential_names[i] && n < SB_CREDENTIALS_MAX; i++) {
         char *v = NULL;
         if (sb_secrets_get(s, integ, sb_credential_names[i], &v, key, err) == 0 && v) {
             if (sb_scrub_add(v) == 0) held[n++] = v;
@@ -153,7 +153,7 @@ int sb_cli_view(sb_cli *cli, const sb_command *cmd, const char *doc, const char 
     if (rc == SB_EINVAL) ex = sb_cli_usage_error(cmd, "%s", err);
     else if (rc) ex = sb_cli_fail(cmd->name, rc, "%s", err);
     else if (b.data) {
-        char *held[3];
+        char *held[SB_CREDENTIALS_MAX];
         int nheld = scrub_secrets(s, integ, cli->db_path, held);
         sb_scrub_all(b.data);
         b.len = strlen(b.data);

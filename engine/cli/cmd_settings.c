@@ -81,7 +81,7 @@ static int run_credentials(sb_cli *cli, int argc, char **argv) {
           (!strcmp(sub, "delete") && argc == 3)))
         return sb_cli_usage_error(&sb_cmd_credentials, "wrong subcommand or arguments");
     if (argc >= 3 && !sb_credential_known(argv[2]))
-        return sb_cli_usage_error(&sb_cmd_credentials, "'%s' is not a credential (allowed: lwa.client_id, lwa.client_secret, lwa.refresh_token)", argv[2]);
+        return sb_cli_usage_error(&sb_cmd_credentials, "'%s' is not a credential (allowed: lwa.client_id, lwa.client_secret, lwa.refresh_token, aws.access_key_id, aws.secret_access_key, aws.session_token)", argv[2]);
     sb_store *s;
     int64_t integ;
     char err[SB_ERRLEN];

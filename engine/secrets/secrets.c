@@ -15,7 +15,8 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 
-const char *const sb_credential_names[] = {"lwa.client_id", "lwa.client_secret", "lwa.refresh_token", NULL};
+const char *const sb_credential_names[] = {"lwa.client_id", "lwa.client_secret", "lwa.refresh_token",
+                                             "aws.access_key_id", "aws.secret_access_key", "aws.session_token", NULL};
 
 int sb_credential_known(const char *name) {
     for (int i = 0; sb_credential_names[i]; i++)

@@ -10,7 +10,10 @@
 
 #define SB_KEY_LEN 32
 
-/* The credentials an integration can hold. */
+/* The credentials an integration can hold: Login with Amazon's three, and the AWS keys
+ * that read the seller's SQS queue of notifications (Signature V4; the session token only
+ * for temporary keys). */
+#define SB_CREDENTIALS_MAX 8
 extern const char *const sb_credential_names[];   /* NULL-terminated */
 int sb_credential_known(const char *name);
 

@@ -108,6 +108,19 @@ static const sb_setting_def defs[] = {
     {"orders.invoice_mode", "Orders", SB_ST_ENUM, "individual", "individual|batch", 0, 0, "Invoice Options: import invoices individually, or allow batch invoices"},
     {"orders.gl_account", "Orders", SB_ST_GL, "", NULL, 0, 0, "Order GL Account (optional)"},
 
+    /* Notifications: not on the settings page. Amazon's ORDER_CHANGE notifications, read
+     * from the seller's own SQS queue, bring an order within seconds; the schedule above
+     * stays the safety net (README, "Orders in near real time"). */
+    {"notifications.enabled", "Notifications", SB_ST_BOOL, "false", NULL, 0, 0, "Read Amazon's ORDER_CHANGE notifications from the SQS queue below and download each order as it changes"},
+    {"notifications.queue_url", "Notifications", SB_ST_URL, "", NULL, 0, 0, "The SQS queue's URL (a Standard queue, not FIFO), e.g. https://sqs.us-east-1.amazonaws.com/123456789012/sellerbridge; read with the aws.* credentials"},
+    {"notifications.region", "Notifications", SB_ST_STRING, "us-east-1", NULL, 0, 0, "The AWS region of the queue (it may differ from the SP-API region)"},
+    {"notifications.wait_seconds", "Notifications", SB_ST_INT, "20", NULL, 0, 20, "How long one read of the queue waits for a message (SQS long polling, seconds)"},
+    {"notifications.visibility_seconds", "Notifications", SB_ST_INT, "120", NULL, 30, 43200, "How long a message read stays hidden from other readers while its order is downloaded (seconds)"},
+    {"notifications.max_tries", "Notifications", SB_ST_INT, "5", NULL, 1, 100, "Reads of one message that fail before it is set aside for a person (and left to the queue's redrive policy)"},
+    {"notifications.sweep_minutes", "Notifications", SB_ST_INT, "30", NULL, 0, 1440, "While notifications arrive, the scheduled download runs at most this often (0 = keep the schedule as it is)"},
+    {"notifications.destination_id", "Notifications", SB_ST_STRING, "", NULL, 0, 0, "Amazon's destination for the queue (set by 'notifications setup')"},
+    {"notifications.subscription_id", "Notifications", SB_ST_STRING, "", NULL, 0, 0, "Amazon's ORDER_CHANGE subscription (set by 'notifications setup')"},
+
     /* Additional Settings */
     {"additional.mf_branch", "Additional", SB_ST_BRANCH, "", NULL, 0, 0, "Download Merchant Fulfilled Orders Into This Branch"},
     {"additional.fulfillment_latency", "Additional", SB_ST_INT, "2", NULL, 1, 30, "Fulfillment Latency (handling days) sent with stock"},
@@ -218,6 +231,18 @@ void sb_settings_describe_allowed(const sb_setting_def *d, char *out, size_t out
     case SB_ST_PATH: snprintf(out, outlen, "'default' (the built-in pack) or the folder of a rule pack that loads"); break;
     default: snprintf(out, outlen, "text"); break;
     }
+}
+
+/* An AWS region name: two letters, words, a number (us-east-1, us-gov-west-1,
+ * ap-southeast-2). */
+static int aws_region(const char *v) {
+    size_t n = strlen(v), parts = 0, i = 0;
+    if (n < 9 || n > 32 || !islower((unsigned char)v[0]) || !islower((unsigned char)v[1]) || v[2] != '-') return 0;
+    for (i = 0; i < n; i++) {
+        if (v[i] == '-') parts++;
+        else if (!islower((unsigned char)v[i]) && !isdigit((unsigned char)v[i])) return 0;
+    }
+    return parts >= 2 && isdigit((unsigned char)v[n - 1]) && v[n - 2] == '-';
 }
 
 /* ---- JSON in ------------------------------------------------------------------- */
@@ -411,6 +436,8 @@ static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const c
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_STRING:
+        if (!strcmp(d->name, "notifications.region") && !aws_region(value))
+            REFUSE("not an AWS region (such as us-east-1, eu-west-1 or ap-southeast-2)");
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_PATH: {
@@ -482,6 +509,8 @@ static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const c
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_URL: {
+        if (!strcmp(value, "sandbox") && !strcmp(d->name, "notifications.queue_url"))
+            REFUSE("'sandbox' is for api.endpoint; give the queue's URL");
         if (!*value || !strcmp(value, "sandbox")) { sb_buf_printf(&b, "%s", value); break; }
         int https = 0, loopback = 0;
         if (url_parts(value, &https, &loopback, NULL, 0)) REFUSE("not an http(s) URL");

@@ -17,7 +17,7 @@ typedef enum sb_setting_type {
 
 typedef struct sb_setting_def {
     const char *name;           /* "orders.customer_mode" */
-    const char *section;        /* Products, Stock, Orders, Additional, Integration */
+    const char *section;        /* Products, Stock, Orders, Additional, Notifications, Integration */
     sb_setting_type type;
     const char *def;            /* canonical default ("" = not set) */
     const char *allowed;        /* ENUM / ENUM_LIST: "a|b|c"; else NULL */

@@ -349,8 +349,8 @@ int sb_view_settings(const sb_view_ctx *c, const char *id, const sb_view_args *a
     sb_jw_kstr(jw, "integration", c->integ_name);
     sb_jw_key(jw, "sections");
     sb_jw_arr(jw);
-    static const char *const sections[] = {"Products", "Stock", "Orders", "Additional", "Integration"};
-    for (int i = 0; i < 5; i++) sb_jw_str(jw, sections[i]);
+    static const char *const sections[] = {"Products", "Stock", "Orders", "Additional", "Notifications", "Integration"};
+    for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) sb_jw_str(jw, sections[i]);
     sb_jw_end_arr(jw);
     sb_jw_key(jw, "settings");
     sb_jw_arr(jw);

@@ -85,7 +85,8 @@ function showTab(name) {
 
 /* ---- settings ---- */
 const SECTION_TITLES = { Products: 'Products', Stock: 'Stock', Orders: 'Orders',
-                         Additional: 'Additional Settings', Integration: 'Integration' };
+                         Additional: 'Additional Settings', Notifications: 'Notifications (near real time)',
+                         Integration: 'Integration' };
 let settingsData = null;
 
 function listText(v) { return Array.isArray(v) ? v.join(', ') : txt(v); }
