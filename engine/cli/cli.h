@@ -107,6 +107,10 @@ int sb_cli_serve(sb_cli *cli, sb_store *s, const char *listen);
 
 /* `sellerbridge sync products|stock` (cmd_jobs.c); returns an exit code. */
 int sb_cli_sync_job(sb_cli *cli, const char *job);
+/* cmd_notify_run.c: `sync notifications` (one read of the queue) and `notifications status`
+ * (argv[0] "notifications", argv[1] "status"). */
+int sb_cli_notifications_sync(sb_cli *cli);
+int sb_cli_notifications_status(sb_cli *cli, const sb_command *cmd, int argc, char **argv);
 
 /* `rules use PACK` and `rules dry-run PACK` (cmd_rules_store.c); return exit codes. */
 int sb_cli_rules_use(sb_cli *cli, const char *pack);

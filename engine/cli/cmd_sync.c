@@ -51,8 +51,9 @@ static void print_result(sb_cli *cli, const char *name, const sb_orders_result *
 static int run_sync(sb_cli *cli, int argc, char **argv) {
     if (argc == 2 && (!strcmp(argv[1], "products") || !strcmp(argv[1], "stock")))
         return sb_cli_sync_job(cli, argv[1]);
+    if (argc == 2 && !strcmp(argv[1], "notifications")) return sb_cli_notifications_sync(cli);
     if (argc != 2 || strcmp(argv[1], "orders"))
-        return sb_cli_usage_error(&sb_cmd_sync, "expected a job: orders, products or stock");
+        return sb_cli_usage_error(&sb_cmd_sync, "expected a job: orders, notifications, products or stock");
     sb_store *s;
     int64_t integ;
     char err[SB_ERRLEN], name[128];
@@ -81,9 +82,11 @@ static int run_sync(sb_cli *cli, int argc, char **argv) {
 }
 
 const sb_command sb_cmd_sync = {"sync", run_sync,
-    "Run one job now: orders, products or stock",
-    "sync orders|products|stock [--integration NAME] [--json]\n"
+    "Run one job now: orders, notifications, products or stock",
+    "sync orders|notifications|products|stock [--integration NAME] [--json]\n"
     "  orders: download orders updated since orders.last_updated, run the rules, store them\n"
+    "  notifications: read Amazon's ORDER_CHANGE notifications from the SQS queue once and store\n"
+    "    each order they name (getOrder), deleting each message after its order is stored\n"
     "  products: import listings opened after products.last_updated (merchant listings report)\n"
     "  stock: send changed stock levels with the handling time (patchListingsItem or a feed)"};
 

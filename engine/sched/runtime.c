@@ -30,6 +30,7 @@
 #include "settings/settings.h"
 #include "store/jobs.h"
 #include "sync/engine.h"
+#include "sync/notify.h"
 #include "sync/orders.h"
 #include "sync/products.h"
 #include "sync/stock.h"
@@ -39,6 +40,15 @@
  * Amazon is still making, is looked at again this much later (seconds on the clock). */
 #define RT_FEED_RECHECK_S 120
 #define RT_REPORT_RECHECK_S 60
+/* The notifications job after a failed read: 5 s, doubled each time, at most 5 minutes;
+ * after a read that waited nothing (notifications.wait_seconds 0), a second. */
+#define RT_NOTIFY_BACKOFF_MS 5000
+#define RT_NOTIFY_BACKOFF_MAX_MS 300000
+#define RT_NOTIFY_IDLE_MS 1000
+/* Notifications count as arriving while the queue was read without error within this
+ * long and one has come since the engine started (proof that Amazon delivers): only then
+ * does notifications.sweep_minutes stretch the scheduled download. */
+#define RT_NOTIFY_HEALTHY_MS 300000
 
 static atomic_int want_orders, want_dispatched;
 
@@ -50,7 +60,7 @@ int sb_sched_request(const char *job) {
 }
 
 const char *sb_job_name(int kind) {
-    static const char *names[SB_JOB_KINDS] = {"tracking", "orders", "stock", "products"};
+    static const char *names[SB_JOB_KINDS] = {"tracking", "notifications", "orders", "stock", "products"};
     return kind >= 0 && kind < SB_JOB_KINDS ? names[kind] : "?";
 }
 
@@ -70,7 +80,8 @@ typedef struct rt_job {
     /* written by the job's thread, read by the loop once `finished` is set */
     atomic_int finished;
     int rc;
-    long fetched;               /* orders: created + updated */
+    long fetched;               /* orders, notifications: orders created + updated */
+    long received;              /* notifications: messages read */
     int64_t come_back_ms;       /* SB_ELATER or a waiting feed: when to look again */
     char err[SB_ERRLEN];
     char why[256];              /* waiting: for what, in a person's words */
@@ -88,8 +99,12 @@ typedef struct rt_integ {
     uv_mutex_t api_mu;          /* held while it is built (reading and decrypting the credentials) */
     int api_stale;              /* settings or credentials changed: rebuild when idle */
     int streak;                 /* orders: consecutive empty checks */
+    int notify_failures;        /* notifications: consecutive failed reads */
+    int64_t notify_ok_ms;       /* the last read without error, 0 = none */
+    int notify_delivered;       /* a notification came since the engine started */
     /* the settings the schedule follows, read on the loop thread */
     int orders_on, stock_on, tracking_auto, products_on, start;
+    int notify_on, notify_wait_s, sweep_min;
     char tz[64];
 } rt_integ;
 
@@ -136,6 +151,9 @@ static int read_settings(rt *r, rt_integ *in, char *err) {
     in->stock_on = sb_settings_bool(&st, "stock.enabled");
     in->tracking_auto = sb_settings_bool(&st, "additional.auto_update_status");
     in->products_on = sb_settings_bool(&st, "products.enabled");
+    in->notify_on = sb_settings_bool(&st, "notifications.enabled") && *sb_settings_str(&st, "notifications.queue_url");
+    in->notify_wait_s = (int)sb_settings_int(&st, "notifications.wait_seconds");
+    in->sweep_min = (int)sb_settings_int(&st, "notifications.sweep_minutes");
     in->start = sb_sched_parse_start(sb_settings_str(&st, "orders.auto_download_start"));
     if (in->start < 0) in->start = 0;
     snprintf(in->tz, sizeof in->tz, "%s", sb_settings_str(&st, "integration.timezone"));
@@ -144,6 +162,10 @@ static int read_settings(rt *r, rt_integ *in, char *err) {
     rt_job *oj = &in->jobs[SB_JOB_ORDERS];
     if (!in->orders_on && !oj->manual) oj->due_ms = 0;
     else if (in->orders_on && !oj->due_ms) oj->due_ms = sb_sched_first(sb_now(), in->start, in->tz) * 1000;
+    /* notifications: read as soon as they are on, and after every read */
+    rt_job *nj = &in->jobs[SB_JOB_NOTIFY];
+    if (!in->notify_on) { nj->due_ms = 0; in->notify_delivered = 0; in->notify_ok_ms = 0; }
+    else if (!nj->due_ms && !nj->running) nj->due_ms = sb_now_ms();
     /* products: once a local day, from the day's start time */
     rt_job *pj = &in->jobs[SB_JOB_PRODUCTS];
     if (!in->products_on) pj->due_ms = 0;
@@ -246,6 +268,27 @@ static int run_orders(rt_job *j, sb_engine *e, char *err) {
     return rc;
 }
 
+static int run_notify(rt_job *j, sb_engine *e, char *err) {
+    sb_notify_result r;
+    int rc = sb_sync_notifications(e, &r, err);
+    char counts[320], e2[SB_ERRLEN];
+    snprintf(counts, sizeof counts, "{\"received\":%ld,\"orders\":%ld,\"new\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
+             "\"duplicates\":%ld,\"ignored\":%ld,\"failed\":%ld,\"poison\":%ld,\"deleted\":%ld,\"lag_ms\":%lld}",
+             r.received, r.orders, r.created, r.updated, r.unchanged, r.duplicates, r.ignored, r.failed, r.poison,
+             r.deleted, (long long)r.max_lag_ms);
+    /* an empty read is recorded too: it is what says the queue answers */
+    if (rc != SB_EINTR && sb_engine_record_run(e, "notifications", rc == 0 || rc == SB_ELATER,
+                                               rc && rc != SB_ELATER ? err : NULL, counts, NULL, e2))
+        sb_error("engine: %s", e2);
+    j->fetched = r.created + r.updated;
+    j->received = r.received;
+    if (rc == SB_ELATER) {
+        j->come_back_ms = r.paused_until;
+        snprintf(j->why, sizeof j->why, "Amazon's rate limit for getOrder");
+    }
+    return rc;
+}
+
 static int run_stock(rt_job *j, sb_engine *e, char *err) {
     sb_stock_result r;
     int rc = sb_sync_stock(e, &r, err);
@@ -297,6 +340,7 @@ static void job_main(void *arg) {
         uv_mutex_unlock(&in->api_mu);
         switch (j->kind) {
         case SB_JOB_ORDERS: rc = run_orders(j, e, err); break;
+        case SB_JOB_NOTIFY: rc = run_notify(j, e, err); break;
         case SB_JOB_STOCK: rc = run_stock(j, e, err); break;
         case SB_JOB_PRODUCTS: rc = run_products(j, e, err); break;
         default: rc = run_tracking(j, e, err); break;
@@ -331,7 +375,7 @@ static int start(rt *r, rt_job *j, int64_t now_ms) {
     }
     atomic_store(&j->finished, 0);
     j->rc = 0;
-    j->fetched = 0;
+    j->fetched = j->received = 0;
     j->come_back_ms = 0;
     j->why[0] = j->err[0] = '\0';
     j->started_ms = now_ms;
@@ -374,6 +418,11 @@ static void finish(rt *r, rt_job *j) {
     case SB_JOB_ORDERS: {
         int brought = rc == 0 && j->fetched > 0;
         int64_t next = sb_sched_next(at, brought, &in->streak, in->start, in->tz);
+        /* notifications bring the orders: the download is the safety net, at most every
+         * notifications.sweep_minutes */
+        if (in->notify_on && in->sweep_min > 0 && in->notify_delivered && in->notify_ok_ms &&
+            now_ms - in->notify_ok_ms <= RT_NOTIFY_HEALTHY_MS && next < at + in->sweep_min * 60LL)
+            next = at + in->sweep_min * 60LL;
         if (rc == SB_ELATER) {      /* back as soon as Amazon grants the next page */
             int64_t t = (j->come_back_ms + 999) / 1000;
             next = t > at ? t : at + 1;
@@ -394,6 +443,26 @@ static void finish(rt *r, rt_job *j) {
         }
         break;
     }
+    case SB_JOB_NOTIFY:
+        if (rc == 0 || rc == SB_ELATER) {
+            in->notify_failures = 0;
+            in->notify_ok_ms = now_ms;
+            if (j->received) in->notify_delivered = 1;
+        } else if (rc != SB_EINTR && in->notify_failures < 16) in->notify_failures++;
+        if (!in->notify_on) j->due_ms = 0;
+        else if (rc == SB_ELATER) j->due_ms = wait_until = j->come_back_ms > now_ms ? j->come_back_ms : now_ms + 1000;
+        else if (rc && rc != SB_EINTR) {
+            int64_t back = (int64_t)RT_NOTIFY_BACKOFF_MS << (in->notify_failures - 1);
+            j->due_ms = now_ms + (back < RT_NOTIFY_BACKOFF_MAX_MS ? back : RT_NOTIFY_BACKOFF_MAX_MS);
+            sb_error("notifications failed integration=%s (read again at %s): %s", in->name,
+                     sb_time_format(j->due_ms / 1000, ts, sizeof ts), j->err);
+        } else j->due_ms = j->received || in->notify_wait_s > 0 ? now_ms : now_ms + RT_NOTIFY_IDLE_MS;
+        /* an order stored or changed: stock sends what changed */
+        if (j->fetched && rc != SB_EINTR) {
+            rt_job *sj = &in->jobs[SB_JOB_STOCK];
+            if (in->stock_on && !sj->running && (!sj->due_ms || sj->due_ms > now_ms)) sj->due_ms = now_ms;
+        }
+        break;
     case SB_JOB_STOCK:
         j->due_ms = j->come_back_ms;
         wait_until = j->come_back_ms;

@@ -27,10 +27,11 @@ int sb_sched_parse_start(const char *hhmm);
 struct sb_engine;
 
 /* The jobs of an integration, in the order they start when several are due at once:
- * a late shipment confirmation costs the seller most on Amazon, then orders, stock and
- * the daily products download. */
-enum sb_job_kind { SB_JOB_TRACKING, SB_JOB_ORDERS, SB_JOB_STOCK, SB_JOB_PRODUCTS, SB_JOB_KINDS };
-const char *sb_job_name(int kind);     /* "tracking", "orders", "stock", "products" */
+ * a late shipment confirmation costs the seller most on Amazon, then the notifications
+ * (an order within seconds), the scheduled orders download, stock and the daily products
+ * download. */
+enum sb_job_kind { SB_JOB_TRACKING, SB_JOB_NOTIFY, SB_JOB_ORDERS, SB_JOB_STOCK, SB_JOB_PRODUCTS, SB_JOB_KINDS };
+const char *sb_job_name(int kind);     /* "tracking", "notifications", "orders", "stock", "products" */
 
 typedef struct sb_sched_opts {
     const char *db_path;

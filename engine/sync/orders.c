@@ -28,7 +28,7 @@ enum {
     S_FIND, S_INSERT, S_LINE, S_PRODUCT, S_BOM, S_CUST_INSERT, S_CUST_UPDATE,
     S_UPDATE_SEEN, S_OPEN_LINES, S_SET_STAGE, S_INVOICE_NO, S_STOCK_AVAIL, S_DISPATCH_LINE,
     S_ON_HAND, S_DELETE, S_SPLIT_LINES, S_RAW_PAGE, S_COMPACT_PAGES, S_PRUNE_PAGES,
-    S_ROWS, S_KEPT, S_TOP_LINES, S_PERSON, S_LEFT_LINES, S_COUNT
+    S_ROWS, S_KEPT, S_TOP_LINES, S_PERSON, S_LEFT_LINES, S_CAME_BY, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -103,6 +103,9 @@ static const char *const sql[S_COUNT] = {
                  "COALESCE(json_extract(decision, '$.resolved'), 0) FROM audit WHERE integration_id = ?1 "
                  "AND order_ref = ?2 AND hook = 'person' ORDER BY id",
     /* the lines that already left the warehouse */
+    /* which path brought a new order: the scheduled download or a notification */
+    [S_CAME_BY] = "UPDATE sales_orders SET came_by = ?3 WHERE integration_id = ?1 AND source = 'amazon' "
+                  "AND order_ref = ?2 AND came_by IS NULL",
     [S_LEFT_LINES] = "SELECT l.sku, SUM(l.qty_dispatched), SUM(l.qty) FROM sales_order_lines l "
                      "JOIN sales_orders o ON o.id = l.order_id WHERE o.integration_id = ?1 AND o.source = 'amazon' "
                      "AND o.order_ref = ?2 AND l.kit_sku IS NULL AND l.qty_dispatched > 0 GROUP BY 1 ORDER BY 1",
@@ -128,6 +131,7 @@ typedef struct octx {
     int keep_open;                /* a person released it: it stays open */
     const char *note;             /* added to its attention reason: what a person's choice overrode */
     const char *relink;           /* stored again by a retry because its SKUs are now products: why */
+    const char *came_by;          /* "download" or "notification": recorded on the orders it stores first */
     char err[SB_ERRLEN];
 } octx;
 
@@ -575,6 +579,8 @@ typedef struct order_diff {
     int fields;                   /* another field the engine keeps changed */
     int lines;                    /* lines or quantities changed */
     int time;                     /* lastUpdatedTime changed */
+    int older;                    /* Amazon's answer is older than what is stored (a stale replica, a
+                                   * notification's getOrder overtaken by a later download) */
     char text[768];               /* "qty MUG-BLK-12 2 -> 1; city Austin -> Dallas" */
 } order_diff;
 
@@ -618,7 +624,12 @@ static int order_diff_of(octx *c, int64_t first, const sb_order *o, order_diff *
         if (i == 0) df->status = 1; else df->fields = 1;
         diff_add(df, "%s %.60s -> %.60s", label[i], was && *was ? was : "(none)", now[i] && *now[i] ? now[i] : "(none)");
     }
-    df->time = !same((const char *)sqlite3_column_text(st, 20), o->updated);
+    const char *was_updated = (const char *)sqlite3_column_text(st, 20);
+    df->time = !same(was_updated, o->updated);
+    if (df->time && was_updated && o->updated) {
+        int64_t was_ms = sb_time_parse_ms(was_updated), now_ms = sb_time_parse_ms(o->updated);
+        df->older = was_ms >= 0 && now_ms >= 0 && now_ms < was_ms;
+    }
     sqlite3_reset(st);
     /* the lines, matched on Amazon's orderItemId (the SKU when it has none) */
     stored_line *sl = NULL;
@@ -841,6 +852,12 @@ static int update_seen(octx *c, const sb_order *o, const sb_decision *d, int dec
     if (n == 0) return 0;
     order_diff df;
     if ((rc = order_diff_of(c, rows[0].id, o, &df))) return rc;
+    if (df.older) {
+        /* what is stored is newer: the answer is not followed back in time */
+        c->res->unchanged++;
+        c->res->stale++;
+        return 0;
+    }
     if (!df.status && !df.fields && !df.lines) {
         /* nothing the engine keeps changed: no write at all, or only Amazon's time */
         c->res->unchanged++;
@@ -984,7 +1001,16 @@ static int apply_order(octx *c, const sb_order *o, const sb_decision *d, int nor
     else if (d->error) sb_warn("order held for a rule error integration=%s order=%s hook=%s: %s",
                                c->e->name, o->order_id, d->error_hook ? d->error_hook : "?", d->error);
     if (existing == 0) note_late(c, o, "");
-    return store_new(c, o, d, norm_rc, norm_err, ref ? ref : "");
+    int rc = store_new(c, o, d, norm_rc, norm_err, ref ? ref : "");
+    if (!rc && c->came_by && ref) {
+        sqlite3_stmt *st = S(c, S_CAME_BY);
+        if (!st) return SB_EIO;
+        sqlite3_bind_int64(st, 1, c->e->integ);
+        bt(st, 2, ref);
+        bt(st, 3, c->came_by);
+        rc = step_done(c, st, "record how the order came");
+    }
+    return rc;
 }
 
 static int stopping(const sb_engine *e) { return e->stop && *e->stop; }
@@ -1324,6 +1350,32 @@ int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, 
     return rc;
 }
 
+int sb_orders_apply_order(sb_engine *e, const char *body, size_t len, sb_orders_result *res, char *err) {
+    memset(res, 0, sizeof *res);
+    sb_json *j = NULL;
+    sb_buf page;
+    sb_buf_init(&page, (size_t)SB_JSON_MAX_BYTES + 64);
+    int rc = sb_json_parse(body, len, &j, err);
+    int node = rc ? 0 : sb_json_get(j, SB_JSON_ROOT, "order");
+    if (!rc && sb_json_type(j, node, NULL) != SB_JSON_OBJ)
+        rc = sb_seterr(err, SB_EINVAL, "getOrder's answer has no order object");
+    if (!rc && (sb_buf_append(&page, "{\"orders\":[", 11) || sb_json_encode(j, node, &page, err) ||
+                sb_buf_append(&page, "]}", 2)))
+        rc = rc ? rc : sb_seterr(err, SB_ENOMEM, "getOrder's order does not fit a page");
+    sb_json_free(j);
+    if (!rc) rc = sb_engine_rules(e, err);
+    if (!rc) {
+        octx c = {.e = e, .res = res, .came_by = "notification"};
+        memory_pages m = {&page.data, &page.len, 1, 0};
+        page_source src = {fetch_memory, &m, 0};
+        sb_search_orders_params p = {.max_results = 1};
+        rc = run_pages(&c, &src, &p, NULL, NULL, err);
+        octx_done(&c);
+    }
+    sb_buf_free(&page);
+    return rc;
+}
+
 const char *sb_orders_counts(const sb_orders_result *r, char *buf, size_t n) {
     snprintf(buf, n, "%ld order%s in %ld page%s: %ld new, %ld updated, %ld skipped by status, %ld need attention, "
              "%ld rule error%s, %ld rejected, %ld cancelled, %ld auto-dispatched, %ld unchanged", r->fetched,
@@ -1361,7 +1413,7 @@ static int64_t window_start(sb_engine *e, int64_t now, int64_t before, int64_t *
 }
 
 int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
-    octx c = {.e = e, .res = res};
+    octx c = {.e = e, .res = res, .came_by = "download"};
     char **mkts = NULL;
     int rc = 0;
     memset(res, 0, sizeof *res);

@@ -23,6 +23,7 @@ typedef struct sb_orders_result {
     long dispatched;            /* auto-dispatched on download */
     long late;                  /* new or changed, but last updated before the watermark: found by the overlap */
     long missed;                /* the same before the overlap's start: found only by the reconciliation */
+    long stale;                 /* seen again older than stored (lastUpdatedTime): left as stored */
     int reconciled;             /* this pass was the daily reconciliation (orders.reconcile_hours) */
     char after[32], before[32]; /* the window */
     long resumed_at_page;       /* > 0: the window was resumed from a kept page token */
@@ -41,6 +42,13 @@ const char *sb_orders_counts(const sb_orders_result *r, char *buf, size_t n);
  * read-ahead included, with the pages in place of Amazon. For the benchmark. */
 int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, int npages,
                           sb_orders_result *res, char *err);
+
+/* Applies one order as getOrder answered it ({"order":{...}}) exactly as a download's page
+ * applies its orders (the hooks, the same idempotency, audit and lifecycle: an order seen
+ * again follows what Amazon changed, an answer older than what is stored is left), with
+ * no window and no watermark; a new order records that a notification brought it. For
+ * the notifications job (engine/sync/notify.c). */
+int sb_orders_apply_order(sb_engine *e, const char *body, size_t len, sb_orders_result *res, char *err);
 
 /* Re-runs the hooks on stored orders held for a rule error or rejected (all of them when
  * order_ref is NULL), e.g. after the rule pack was fixed. *fixed counts the ones that

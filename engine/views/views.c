@@ -28,6 +28,7 @@ static const struct {
     {"dispatch", sb_view_dispatch, 0, "limit"},   /* web only so far */
     {"orders_per_day", sb_view_orders_per_day, 0, ""},   /* the dashboard's chart */
     {"jobs", sb_view_jobs, 0, ""},
+    {"notifications", sb_view_notifications, 0, ""},   /* notifications status */
     {"outbox", sb_view_outbox, 0, "all limit page offset"},
     {"stock", sb_view_stock, 0, "errors limit page offset"},
     {"settings", sb_view_settings, 0, ""},

@@ -346,6 +346,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     else if (IS(0, "attention") && n == 1 && get) sb_web_view(rq, rs, "attention", NULL);
     else if (IS(0, "attention") && n == 2 && IS(1, "retry") && post) sb_web_retry_run(rq, NULL, rs);
     else if (IS(0, "jobs") && n == 1 && get) sb_web_view(rq, rs, "jobs", NULL);
+    else if (IS(0, "notifications") && n == 1 && get) sb_web_view(rq, rs, "notifications", NULL);
     else if (IS(0, "status") && n == 1 && get) sb_web_status_get(rq, rs);
     else if (IS(0, "charts") && n == 2 && IS(1, "orders") && get) sb_web_view(rq, rs, "orders_per_day", NULL);
     else if (IS(0, "jobs") && n == 3 && IS(2, "run") && post) sb_web_jobs_run(rq, seg[1], rs);
