@@ -41,10 +41,10 @@
 #define RT_FEED_RECHECK_S 120
 #define RT_REPORT_RECHECK_S 60
 /* The notifications job after a failed read: 5 s, doubled each time, at most 5 minutes;
- * after a read that waited nothing (notifications.wait_seconds 0), a second. */
+ * after a read that waited nothing (notifications.wait_seconds 0), 5 seconds. */
 #define RT_NOTIFY_BACKOFF_MS 5000
 #define RT_NOTIFY_BACKOFF_MAX_MS 300000
-#define RT_NOTIFY_IDLE_MS 1000
+#define RT_NOTIFY_IDLE_MS 5000
 /* Notifications count as arriving while the queue was read without error within this
  * long and one has come since the engine started (proof that Amazon delivers): only then
  * does notifications.sweep_minutes stretch the scheduled download. */

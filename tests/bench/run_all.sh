@@ -6,7 +6,7 @@ set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${1:-$SRC/build-rel}
 cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$B" -j2 --target bench_orders bench_stock bench_spapi bench_web bench_rules bench_runtime >/dev/null
+cmake --build "$B" -j2 --target bench_orders bench_stock bench_spapi bench_web bench_rules bench_runtime bench_notify >/dev/null
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== orders (goal: >= 20000 orders/s, ratio to the bare baseline <= 2.5, <= 64 MiB, 1 call per 100 orders)"
 "$B/tests/bench/bench_orders" "${ORDERS:-100000}"
@@ -20,3 +20,5 @@ echo "== dashboard API with 1,000,000 orders while a sync runs (goal: p99 < 50 m
 "$B/tests/bench/bench_web"
 echo "== runtime: 50 integrations at Amazon's rates x60, feeds of 1-10 Amazon minutes (goals: lateness <= 1 s, dispatch to confirmShipment <= 5 s, idle CPU <= 1% of a core)"
 "$B/tests/bench/bench_runtime" "${INTEGRATIONS:-50}" 60 60 60
+echo "== notifications: ORDER_CHANGE to the committed order at the simulator's pace (goal: under 2 s; getOrder calls per order)"
+"$B/tests/bench/bench_notify" "${NOTIFY_ORDERS:-25}" 200 5
