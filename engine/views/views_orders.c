@@ -9,11 +9,13 @@
 #include <string.h>
 #include "views/views_int.h"
 
+/* which path brought the order: the scheduled download, a notification, an import */
+#define CAME_BY "CASE WHEN o.source = 'import' THEN 'import' ELSE COALESCE(o.came_by, 'download') END AS came_by"
 #define ORDER_LIST_COLS \
     "o.order_ref AS \"order\", o.split_no AS split, o.stage, o.amazon_status AS status, o.branch, " \
     "o.fulfilled_by, o.total, o.currency, COALESCE(c.name, o.buyer_name) AS customer, o.invoice_no, " \
     "COALESCE(o.rule_error, o.attention_reason) AS problem, o.ship_country AS country, o.created_time AS created, " \
-    "o.updated_time AS updated, o.dispatched_at "
+    "o.updated_time AS updated, o.dispatched_at, " CAME_BY " "
 
 /* The filters given, and only those, so a filter on the stage walks its index:
  * ?2 stage, ?3 Amazon status, ?4 search (the order id, the buyer's name or e-mail, or
@@ -90,7 +92,7 @@ static int order_splits(const sb_view_ctx *c, sb_jw *jw, const char *ref, int *f
             "COALESCE(c.name, o.buyer_name) AS customer, o.buyer_email, o.gl_account, o.invoice_no, o.invoice_date, "
             "o.payment_type, o.total, o.shipping_total, o.currency, o.ship_name, o.ship_city, o.ship_state, "
             "o.ship_postal, o.ship_country, o.etd, o.attention_reason AS attention, o.rule_error, "
-            "o.rule_pack_hash AS pack_hash, o.dispatched_at, o.auto_dispatched "
+            "o.rule_pack_hash AS pack_hash, o.dispatched_at, o.auto_dispatched, " CAME_BY " "
             "FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id "
             "WHERE o.integration_id = ?1 AND o.source IN ('amazon','import') AND o.order_ref = ?2 ORDER BY o.split_no",
             &st, "order", err);

@@ -306,8 +306,8 @@ loaders.orders = async function () {
   tb.replaceChildren(...d.orders.map((o) => el('tr', { class: 'clickable', onclick: () => guarded(() => showOrder(o.order)) },
     el('td', {}, o.order), el('td', {}, o.split), el('td', {}, o.stage), el('td', {}, txt(o.status)), el('td', {}, txt(o.branch)),
     el('td', {}, o.total ? txt(o.total) + ' ' + txt(o.currency) : ''), el('td', {}, txt(o.customer)), el('td', {}, txt(o.country)),
-    el('td', {}, txt(o.problem)), el('td', {}, txt(o.updated)))));
-  if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 10 }, 'No orders match.')));
+    el('td', {}, txt(o.problem)), el('td', {}, txt(o.updated)), el('td', {}, txt(o.came_by)))));
+  if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 11 }, 'No orders match.')));
   $('#orders-page').textContent = 'page ' + d.page;
   $('#orders-prev').disabled = d.page <= 1;
   $('#orders-next').disabled = !d.has_more;
@@ -326,7 +326,8 @@ async function showOrder(ref) {
     box.append(el('h3', {}, 'Split ' + s.split + ': ' + s.stage),
       kv(s, ['status', 'branch', 'distribution_branch', 'fulfilled_by', 'service_level', 'marketplace', 'customer', 'customer_ref',
              'buyer_email', 'ship_name', 'ship_city', 'ship_state', 'ship_country', 'total', 'currency', 'gl_account',
-             'invoice_no', 'invoice_date', 'attention', 'rule_error', 'pack_hash', 'created', 'updated', 'dispatched_at']),
+             'invoice_no', 'invoice_date', 'attention', 'rule_error', 'pack_hash', 'created', 'updated', 'dispatched_at',
+             'came_by']),
       el('table', {}, el('thead', {}, el('tr', {}, ['Line', 'SKU', 'Title', 'Qty', 'Dispatched', 'Kit'].map((h) => el('th', {}, h)))),
         el('tbody', {}, s.lines.map((l) => el('tr', {}, el('td', {}, l.line), el('td', {}, l.sku), el('td', {}, txt(l.title)),
           el('td', {}, l.qty), el('td', {}, l.dispatched), el('td', {}, l.kit_sku ? 'component of ' + l.kit_sku : (l.stock_bearing ? '' : 'kit')))))));
