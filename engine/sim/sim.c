@@ -251,14 +251,14 @@ static int fault_parse(sb_sim *sim, sb_json *j, int n, char *err) {
         if (k > 0) { snprintf(f.kind, sizeof f.kind, "%d", (int)k); kind = f.kind; }
     }
     static const char *kinds[] = {"500", "503", "429", "delay", "drop", "truncate", "badjson", "badtoken",
-                                  "expiredtoken", "stuck", "stale", NULL};
+                                  "expiredtoken", "stuck", "stale", "403", "html", NULL};
     int ok = 0;
     for (int i = 0; kind && kinds[i]; i++) ok |= !strcmp(kinds[i], kind);
     if (!ok) return sb_seterr(err, SB_EINVAL, "sim: fault kind '%s' is not one of 500, 503, 429, delay, drop, "
-                                               "truncate, badjson, badtoken, expiredtoken, stuck, stale", kind ? kind : "");
+                                               "truncate, badjson, badtoken, expiredtoken, stuck, stale, 403, html", kind ? kind : "");
     if (!strcmp(kind, "stale") && (!op || strcmp(op, "getOrder")))
         return sb_seterr(err, SB_EINVAL, "sim: a stale fault is for getOrder only");
-    if (op && strcmp(op, "*") && op_index(op) < 0)
+    if (op && strcmp(op, "*") && op_index(op) < 0 && !sim_sqs_known_op(op))
         return sb_seterr(err, SB_EINVAL, "sim: fault op '%s' is not an operation name", op);
     /* a pre-signed document URL (upload or download) has no token, pages or feed status */
     if (op && !strcmp(op, "document") && strcmp(kind, "500") && strcmp(kind, "503") && strcmp(kind, "drop") &&
@@ -506,6 +506,7 @@ static int apply_config(sb_sim *sim, sb_json *j, int node, char *err) {
     if ((n = sb_json_get(j, node, "processing")) && (rc = sim_processing_load(sim, j, n, err))) return rc;
     if ((n = sb_json_get(j, node, "schedule")) && (rc = sim_changes_load(sim, j, n, err))) return rc;
     if ((n = sb_json_get(j, node, "listings")) && (rc = sim_listings_load(sim, j, n, err))) return rc;
+    if ((rc = sim_sqs_load(sim, j, node, err))) return rc;   /* "sqs" and "notifications" */
     const char *rep = sb_json_str(j, node, "repeat_confirmation");
     if (rep) {
         if (strcmp(rep, "replace") && strcmp(rep, "invalid_input"))
@@ -670,6 +671,21 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
         h_admin(sim, rq, rs);
         goto out;   /* admin calls are not recorded */
     }
+    char sqsop[48];
+    if (sim_sqs_target(rq, sqsop, sizeof sqsop)) {   /* the simulator's SQS queue (sim_sqs.c) */
+        rq->op = -1;
+        if (take_fault(sim, sqsop, 0, fault)) {
+            *has_fault = 1;
+            const char *k = fault->kind;
+            if (!strcmp(k, "500")) { sim_sqs_error(rs, 500, "InternalError", "We encountered an internal error. Please try again."); goto sqsrec; }
+            if (!strcmp(k, "503")) { sim_sqs_error(rs, 503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."); goto sqsrec; }
+            if (!strcmp(k, "403")) { sim_sqs_error(rs, 403, "AccessDenied", "Access to the resource https://sqs.us-east-1.amazonaws.com/ is denied."); goto sqsrec; }
+        }
+        sim_sqs_handle(sim, rq, rs, sqsop);
+    sqsrec:
+        record(sim, rq, sqsop, rs->status, NULL);
+        goto out;
+    }
     int op = route(rq, id, sizeof id, id2, sizeof id2);
     rq->op = op;
     const char *opname = op >= 0 ? ops[op].name : "unknown";
@@ -825,6 +841,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rs.body.data[rs.body.len] = '\0';
     }
     if (has_fault && !strcmp(f.kind, "badjson")) sim_json(&rs, rs.status, "{\"orders\": [ {\"orderId\": ");
+    if (has_fault && !strcmp(f.kind, "html")) {   /* a proxy's or load balancer's page instead of the service */
+        rs.status = 502;
+        rs.ctype = "text/html";
+        sb_buf_reset(&rs.body);
+        sb_buf_printf(&rs.body, "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>");
+    }
     struct MHD_Response *resp;
     if (has_fault && !strcmp(f.kind, "drop")) {
         drop_ctx *d = calloc(1, sizeof *d);
@@ -930,6 +952,7 @@ static void free_state(sb_sim *sim) {
     sim_changes_free(sim);
     memset(sim->tokens, 0, sizeof sim->tokens);
     memset(sim->throttled, 0, sizeof sim->throttled);
+    sim_sqs_reset(sim);
 }
 
 int sb_sim_start(const sb_sim_options *o, sb_sim **out, char *err) {
@@ -939,6 +962,7 @@ int sb_sim_start(const sb_sim_options *o, sb_sim **out, char *err) {
     if (!sim) return sb_seterr(err, SB_ENOMEM, "sim: out of memory");
     if (o) sim->opt = *o;
     pthread_mutex_init(&sim->mu, NULL);
+    if (sim_sqs_init(sim)) { rc = sb_seterr(err, SB_ENOMEM, "sim: out of memory"); goto fail; }
     if (sim->opt.scenario_path) {
         if ((rc = sb_file_read(sim->opt.scenario_path, &sim->scenario_text, NULL, 256u << 20, err))) goto fail;
     } else if (sim->opt.scenario_json) {
@@ -966,6 +990,7 @@ int sb_sim_start(const sb_sim_options *o, sb_sim **out, char *err) {
     return 0;
 fail:
     free_state(sim);
+    sim_sqs_free(sim);
     free(sim->log);
     free(sim->scenario_text);
     pthread_mutex_destroy(&sim->mu);
@@ -979,8 +1004,10 @@ const char *sb_sim_url(sb_sim *sim) { return sim->url; }
 void sb_sim_stop(sb_sim *sim) {
     if (!sim) return;
     sim->stopping = 1;
+    sim_sqs_wake(sim);   /* long polls end */
     if (sim->d) MHD_stop_daemon(sim->d);
     free_state(sim);
+    sim_sqs_free(sim);
     free(sim->log);
     free(sim->scenario_text);
     pthread_mutex_destroy(&sim->mu);

@@ -134,6 +134,10 @@ struct sb_sim {
 
     char **log; size_t nlog;
     long seq;
+
+    struct sim_sqs *sqs;              /* the SQS queue and its knobs (sim_sqs.c) */
+    int order_change_subscribed;      /* an ORDER_CHANGE subscription exists */
+    char order_change_arn[256];       /* its destination's SQS ARN */
 };
 
 typedef struct sim_req {
@@ -207,6 +211,41 @@ sim_listing *sim_listing_find(sb_sim *sim, const char *sku);
 /* GET /_sim/state's detail: "feed_list" (each feed as getFeed shows it, oldest first, with
  * its inputFeedDocumentId) and "listing_quantities" ({sku: quantity}), into an open object */
 void sim_docs_state(sb_sim *sim, sb_jw *w);
+
+/* sim_orders.c: the order as getOrder shows it with every section (an open writer) */
+void sim_order_write(sb_sim *sim, const sim_order *o, sb_jw *w);
+
+/* sim_sqs.c: the simulator's SQS queue (SQS's JSON protocol, a POST with X-Amz-Target:
+ * AmazonSQS.*), and the ORDER_CHANGE notifications Amazon would put into it. */
+#define SIM_SQS_ACCOUNT "000000000000"
+#define SIM_SQS_NAME "sellerbridge-sim"
+#define SIM_SQS_ARN "arn:aws:sqs:us-east-1:" SIM_SQS_ACCOUNT ":" SIM_SQS_NAME
+#define SIM_SQS_MAX_MESSAGES 100000
+int sim_sqs_init(sb_sim *sim);        /* 0 or SB_ENOMEM; at start */
+void sim_sqs_reset(sb_sim *sim);      /* messages and knobs back to the defaults (state rebuilt) */
+void sim_sqs_free(sb_sim *sim);       /* at stop */
+void sim_sqs_wake(sb_sim *sim);       /* ends long polls (the simulator stops) */
+/* scenario keys "sqs": {...knobs} and "notifications": {"subscribed": bool} */
+int sim_sqs_load(sb_sim *sim, sb_json *j, int node, char *err);
+/* The operation of an SQS request (X-Amz-Target AmazonSQS.<op>) into op; 0 if not one. */
+int sim_sqs_target(sim_req *rq, char *op, size_t n);
+int sim_sqs_known_op(const char *op);
+/* Handles one SQS request; may wait on sim->mu (long polling). */
+void sim_sqs_handle(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *op);
+void sim_sqs_error(sim_resp *rs, int status, const char *type, const char *msg);
+/* An order was created (prev_status NULL) or changed: an ORDER_CHANGE notification when
+ * subscribed to the simulator's queue. buyer_cancel: a buyer asked to cancel. */
+void sim_sqs_order_event(sb_sim *sim, const sim_order *o, const char *prev_status, int buyer_cancel);
+/* Amazon delivers body into the queue, with the delivery knobs (loss, duplicates,
+ * reordering, delay, a policy that does not allow Amazon). Takes sim->mu. 0, or SB_EINVAL
+ * for a body over 256 KiB. */
+int sim_sqs_push(sb_sim *sim, const char *body);
+/* Test views (take sim->mu): messages in the queue (visible or not), in the dead-letter
+ * list, long polls waiting now, notifications sent, lost by the "lost" knob. */
+typedef struct sim_sqs_stats { long queued, dead, waiting, notified, lost, duplicated, refused; } sim_sqs_stats;
+void sim_sqs_stats_get(sb_sim *sim, sim_sqs_stats *out);
+/* A copy of the body of message i (0 = first in the queue, visible or not); free it. */
+char *sim_sqs_body(sb_sim *sim, size_t i);
 
 /* sim_sandbox.c: 1 when the request is one of Amazon's static sandbox cases (rs filled) */
 int sim_sandbox(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *opname, const char *pathid);

@@ -170,13 +170,16 @@ static int upsert_one(sb_sim *sim, sb_json *j, int n, char *err) {
     int rc = order_from_json(sim, j, n, &o, err);
     if (rc) return rc;
     sim_order *old = find(sim, o->id, &idx);
+    char prev[24] = "";
     if (old) {
+        snprintf(prev, sizeof prev, "%s", old->status);
         if (!sb_json_get(j, n, "createdTime")) o->created = old->created;
         if (o->listing_delay_ms < 0) o->listing_delay_ms = old->listing_delay_ms;
         unlink_at(sim, idx);
         order_free(old);
     }
     if ((rc = insert_sorted(sim, o))) { order_free(o); return sb_seterr(err, rc, "sim: out of memory"); }
+    sim_sqs_order_event(sim, o, prev[0] ? prev : NULL, 0);
     return 0;
 }
 
@@ -508,6 +511,8 @@ static void write_order(sb_sim *sim, const sim_order *o, unsigned mask, sb_jw *w
     if (mask & MASK_FULFILLMENT) write_fulfillment(w, o);
     sb_jw_end_obj(w);
 }
+
+void sim_order_write(sb_sim *sim, const sim_order *o, sb_jw *w) { write_order(sim, o, ~0u, w); }
 
 /* ---- includedData ---- */
 
@@ -841,9 +846,12 @@ void sim_h_confirm_shipment(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *
     free(o->sec[SEC_PACKAGES]);
     o->sec[SEC_PACKAGES] = pk.data;
     unlink_at(sim, idx);
+    char prev[24];
+    snprintf(prev, sizeof prev, "%s", o->status);
     snprintf(o->status, sizeof o->status, "SHIPPED");
     o->updated = sim_now_ms(sim);
     insert_sorted(sim, o);
+    sim_sqs_order_event(sim, o, prev, 0);
     rs->status = 204;
     sb_buf_reset(&rs->body);
 out:
@@ -915,6 +923,7 @@ static int order_change(sb_sim *sim, sb_json *j, int n, int64_t at_ms, char *err
         if (!sb_json_get(j, n, "createdTime")) no->created = at_ms;
         if (!sb_json_get(j, n, "lastUpdatedTime")) no->updated = at_ms;
         if ((rc = insert_sorted(sim, no))) { order_free(no); return sb_seterr(err, rc, "sim: out of memory"); }
+        sim_sqs_order_event(sim, no, NULL, 0);
         return 0;
     }
     if (!o) return sb_seterr(err, SB_ENOTFOUND, "sim: no order %s", id ? id : "(no orderId)");
@@ -932,6 +941,10 @@ static int order_change(sb_sim *sim, sb_json *j, int n, int64_t at_ms, char *err
         o = sim->orders[idx];
     }
     unlink_at(sim, idx);
+    char prev[24];
+    snprintf(prev, sizeof prev, "%s", o->status);
+    /* a buyer's cancellation request: the cancellation section given (not removed) */
+    int buyer_cancel = sb_json_get(j, n, "cancellation") && sb_json_type(j, n, "cancellation") != SB_JSON_NULL;
     if (st) snprintf(o->status, sizeof o->status, "%s", st);
     const char *fb = sb_json_str(j, n, "fulfillment.fulfilledBy"), *svc = sb_json_str(j, n, "fulfillment.fulfillmentServiceLevel");
     if (fb && *fb) snprintf(o->fb, sizeof o->fb, "%s", fb);
@@ -959,6 +972,7 @@ static int order_change(sb_sim *sim, sb_json *j, int n, int64_t at_ms, char *err
     sb_buf_free(&v);
     o->updated = at_ms;
     int irc = insert_sorted(sim, o);
+    if (!rc && !irc) sim_sqs_order_event(sim, o, prev, buyer_cancel);
     return rc ? rc : irc;
 }
 
