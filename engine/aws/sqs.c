@@ -28,6 +28,7 @@
 #define SQS_MAX_REQUEST ((size_t)SB_SQS_MAX_BODY * 6 + 8192)
 
 struct sb_sqs {
+    char *endpoint;                   /* the queue URL's scheme://host[:port]/: where the JSON protocol posts */
     char *url, *region, *akid, *secret, *token, *ca_file;
     long connect_timeout_ms, timeout_ms, retry_base_ms;
     int max_retries;
@@ -37,6 +38,19 @@ struct sb_sqs {
 };
 
 /* ---- construction ---- */
+
+/* scheme://host[:port]/ of a URL (malloc'd), or NULL. */
+static char *endpoint_of(const char *url) {
+    CURLU *u = curl_url();
+    char *e = NULL, *out = NULL;
+    if (u && !curl_url_set(u, CURLUPART_URL, url, 0) && !curl_url_set(u, CURLUPART_PATH, "/", 0) &&
+        !curl_url_set(u, CURLUPART_QUERY, NULL, 0) && !curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) &&
+        !curl_url_get(u, CURLUPART_URL, &e, 0))
+        out = sb_strdup(e);
+    curl_free(e);
+    curl_url_cleanup(u);
+    return out;
+}
 
 /* https, or http to a loopback host (the simulator, local test servers). */
 static int url_ok(const char *url, char *why, size_t n) {
@@ -87,13 +101,14 @@ sb_sqs *sb_sqs_new(const sb_sqs_config *c, char *err) {
     sb_sqs *q = calloc(1, sizeof *q);
     if (!q) { sb_seterr(err, SB_ENOMEM, "sqs: out of memory"); return NULL; }
     q->url = sb_strdup(c->queue_url);
+    q->endpoint = endpoint_of(c->queue_url);
     q->region = sb_strdup(c->region);
     q->akid = sb_strdup(c->access_key_id);
     q->secret = sb_strdup(c->secret_access_key);
     q->token = c->session_token && *c->session_token ? sb_strdup(c->session_token) : NULL;
     q->ca_file = c->ca_file ? sb_strdup(c->ca_file) : NULL;
     q->h = curl_easy_init();
-    if (!q->url || !q->region || !q->akid || !q->secret || !q->h || (c->session_token && *c->session_token && !q->token) ||
+    if (!q->url || !q->endpoint || !q->region || !q->akid || !q->secret || !q->h || (c->session_token && *c->session_token && !q->token) ||
         (c->ca_file && !q->ca_file)) {
         sb_sqs_free(q);
         sb_seterr(err, SB_ENOMEM, "sqs: out of memory");
@@ -115,7 +130,7 @@ void sb_sqs_free(sb_sqs *q) {
     if (q->secret) { sb_scrub_remove(q->secret); memset(q->secret, 0, strlen(q->secret)); }
     if (q->token) { sb_scrub_remove(q->token); memset(q->token, 0, strlen(q->token)); }
     if (q->h) curl_easy_cleanup(q->h);
-    free(q->url); free(q->region); free(q->akid); free(q->secret); free(q->token); free(q->ca_file);
+    free(q->endpoint); free(q->url); free(q->region); free(q->akid); free(q->secret); free(q->token); free(q->ca_file);
     free(q);
 }
 
@@ -264,7 +279,7 @@ static int sqs_call(sb_sqs *q, const char *op, const sb_buf *req, int idempotent
         a.over = 0;
         a.ctype[0] = '\0';
         cerr[0] = '\0';
-        curl_easy_setopt(h, CURLOPT_URL, q->url);
+        curl_easy_setopt(h, CURLOPT_URL, q->endpoint);   /* POST /, the queue named by QueueUrl in the body */
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         sb_sqs_sign_setup(h, q->region, "sqs", q->akid, q->secret, req->data, req->len);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, q->connect_timeout_ms);

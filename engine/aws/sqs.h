@@ -1,7 +1,7 @@
 /* sqs.h: a client of Amazon SQS for the seller's queue of SP-API notifications (libcurl).
  *
- * SQS's JSON protocol (AWS JSON 1.0): every call is a POST of a JSON body to the queue's
- * host, with X-Amz-Target: AmazonSQS.<Operation> and Content-Type exactly
+ * SQS's JSON protocol (AWS JSON 1.0): every call is a POST of a JSON body (naming the
+ * queue in QueueUrl) to / of the queue's host, with X-Amz-Target: AmazonSQS.<Operation> and Content-Type exactly
  * application/x-amz-json-1.0, signed with Signature V4 by libcurl (CURLOPT_AWS_SIGV4,
  * provider "aws:amz:REGION:sqs", the body through CURLOPT_POSTFIELDS so its hash is
  * signed; the keys through CURLOPT_USERNAME/CURLOPT_PASSWORD, which is CURLOPT_USERPWD

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include "core/clock.h"
 #include "core/log.h"
 #include "sim/sim_int.h"
@@ -38,7 +39,9 @@ struct sim_sqs {
     sqs_msg *dead; size_t ndead, capdead;
     pthread_cond_t cv;
     long waiting;
-    long next;
+    uint64_t idrng;                   /* ids: seeded from the real time and pid, never the scenario's
+                                       * seed, so a restarted simulator repeats no MessageId or
+                                       * NotificationId (a consumer dedupes on them for days) */
     /* knobs (scenario "sqs") */
     int visibility_s, max_receive, policy_allows, down;
     long retention_s;
@@ -76,6 +79,9 @@ int sim_sqs_init(sb_sim *sim) {
     pthread_cond_init(&q->cv, &a);
     pthread_condattr_destroy(&a);
     knobs_default(q);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    q->idrng = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)q;
     sim->sqs = q;
     return 0;
 }
@@ -199,9 +205,16 @@ static int chance(sb_sim *sim, double p) {
     return p > 0 && (p >= 1 || (double)(sim_rand(sim) % 1000000) / 1e6 < p);
 }
 
-/* A UUID-like id from the simulator's random numbers. */
+static uint64_t id_rand(struct sim_sqs *q) {   /* splitmix64 */
+    uint64_t z = (q->idrng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A UUID-like (version 4 layout) id. */
 static void uuid(sb_sim *sim, char *out, size_t n) {
-    uint64_t a = sim_rand(sim), b = sim_rand(sim);
+    uint64_t a = id_rand(sim->sqs), b = id_rand(sim->sqs);
     snprintf(out, n, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
              (unsigned)a & 0xfff, (unsigned)(0x8000 | ((b >> 48) & 0x3fff)), (unsigned long long)(b & 0xffffffffffffULL));
 }

@@ -189,6 +189,15 @@ static void test_basics(void) {
                   "{\"QueueUrl\":\"http://127.0.0.1/1/other\"}", &log), 400);
     T_CONTAINS(log.data, "QueueDoesNotExist");
     sb_buf_free(&log);
+    /* a restarted simulator (same scenario, same seed) repeats no MessageId: consumers
+     * dedupe on ids for days */
+    sb_sim *sim2 = start_sim("{}");
+    sb_sqs *q2 = client(sb_sim_url(sim2), NULL);
+    char id2[64];
+    T_EQ(sb_sqs_send(q2, "again", id2, sizeof id2, err), 0);
+    T_CHECK(strcmp(id, id2) != 0);
+    sb_sqs_free(q2);
+    sb_sim_stop(sim2);
     sb_sim_stop(sim);
 }
 
