@@ -482,6 +482,26 @@ int sb_sqs_delete(sb_sqs *q, const char *handle, char *err) {
     return rc;
 }
 
+int sb_sqs_change_visibility(sb_sqs *q, const char *handle, int visibility_s, char *err) {
+    sb_buf b;
+    sb_jw w;
+    sb_json *j = NULL;
+    int rc;
+    if (!handle || !*handle || strlen(handle) >= SB_SQS_HANDLE_MAX)
+        return sb_seterr(err, SB_EINVAL, "SQS ChangeMessageVisibility: the receipt handle is empty or longer than %d",
+                         SB_SQS_HANDLE_MAX - 1);
+    if (visibility_s < 0 || visibility_s > 43200)
+        return sb_seterr(err, SB_EINVAL, "SQS ChangeMessageVisibility: %d s is not within 0..43200", visibility_s);
+    req_begin(q, &b, &w);
+    sb_jw_kstr(&w, "ReceiptHandle", handle);
+    sb_jw_kint(&w, "VisibilityTimeout", visibility_s);
+    if (!(rc = req_end(&w, "ChangeMessageVisibility", err)))
+        rc = sqs_call(q, "ChangeMessageVisibility", &b, 1, 0, &j, err);
+    sb_json_free(j);
+    sb_buf_free(&b);
+    return rc;
+}
+
 int sb_sqs_send(sb_sqs *q, const char *body, char *id, size_t idlen, char *err) {
     sb_buf b;
     sb_jw w;

@@ -68,6 +68,11 @@ void sb_sqs_messages_free(sb_sqs_message *m, int n);
 /* DeleteMessage by receipt handle. */
 int sb_sqs_delete(sb_sqs *q, const char *handle, char *err);
 
+/* ChangeMessageVisibility: the message of handle becomes visible again visibility_s
+ * (0..43200) seconds from now: a reader that cannot act on it yet (getOrder's rate limit)
+ * gives it back for when it can, instead of holding it for its whole visibility timeout. */
+int sb_sqs_change_visibility(sb_sqs *q, const char *handle, int visibility_s, char *err);
+
 /* SendMessage (the simulator's notifier and the tests; the engine never sends). id gets
  * the MessageId when not NULL. Not repeated after an ambiguous answer (SB_EAMBIG). */
 int sb_sqs_send(sb_sqs *q, const char *body, char *id, size_t idlen, char *err);

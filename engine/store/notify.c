@@ -32,6 +32,7 @@ int sb_store_notice_seen(sb_store *s, int64_t integ, const sb_notice *n, int64_t
         "INSERT INTO notifications(integration_id, notification_id, message_id, order_ref, change_type, event_time, "
         "first_seen_ms, last_seen_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 'new') "
         "ON CONFLICT(integration_id, notification_id) DO UPDATE SET deliveries = deliveries + 1, last_seen_ms = ?7, "
+        "copies = copies + (?3 IS NOT NULL AND message_id IS NOT NULL AND ?3 <> message_id), "
         "message_id = COALESCE(?3, message_id)";
     sqlite3_stmt *st;
     int rc = sb_store_cached(s, get, &st, err);
@@ -117,7 +118,7 @@ int sb_store_notice_stats(sb_store *s, int64_t integ, sb_notice_stats *out, char
     static const char *sql =
         "SELECT COUNT(*), COALESCE(SUM(state = 'done'), 0), COALESCE(SUM(state = 'failed'), 0), "
         "COALESCE(SUM(state = 'poison'), 0), COALESCE(SUM(state = 'ignored'), 0), COALESCE(SUM(state = 'new'), 0), "
-        "COALESCE(SUM(deliveries - 1), 0), COALESCE(MAX(last_seen_ms), 0), "
+        "COALESCE(SUM(copies), 0), COALESCE(MAX(last_seen_ms), 0), "
         "COALESCE((SELECT lag_ms FROM notifications WHERE integration_id = ?1 AND state = 'done' "
         "          ORDER BY done_ms DESC LIMIT 1), -1), COALESCE(MAX(lag_ms), -1), "
         "(SELECT COUNT(*) FROM sales_orders WHERE integration_id = ?1 AND source = 'amazon' AND split_no = 0 "

@@ -42,7 +42,7 @@ int sb_store_notice_prune(sb_store *s, int64_t integ, int64_t before_ms, long *n
 /* How notifications arrive, for `notifications status` and the sweep's schedule. */
 typedef struct sb_notice_stats {
     long total, done, failed, poison, ignored, waiting;   /* rows by state (waiting = new) */
-    long duplicates;                /* deliveries beyond the first, over all rows */
+    long duplicates;                /* copies Amazon sent again (another message, the same NotificationId) */
     int64_t last_seen_ms;           /* the latest delivery, 0 = none */
     int64_t last_lag_ms;            /* EventTime to done of the latest done one, -1 = unknown */
     int64_t max_lag_ms;             /* the largest over the rows kept */

@@ -306,7 +306,8 @@ static const char *const migrations[] = {
 "  notification_id TEXT NOT NULL,"
 "  message_id TEXT, order_ref TEXT, change_type TEXT, event_time TEXT,"
 "  first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
-"  deliveries INTEGER NOT NULL DEFAULT 1,"
+"  deliveries INTEGER NOT NULL DEFAULT 1,"    /* reads of it, the queue's redeliveries included */
+"  copies INTEGER NOT NULL DEFAULT 0,"        /* other messages Amazon sent with the same NotificationId */
 "  tries INTEGER NOT NULL DEFAULT 0,"
 "  state TEXT NOT NULL CHECK (state IN ('new','done','failed','poison','ignored')),"
 "  error TEXT, body TEXT, done_ms INTEGER, lag_ms INTEGER,"

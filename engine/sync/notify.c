@@ -249,6 +249,18 @@ int sb_sync_notifications(sb_engine *e, sb_notify_result *res, char *err) {
         if (e->stop && *e->stop) { rc = sb_seterr(err, SB_EINTR, "stopped; the messages left come back from the queue"); break; }
         if ((rc = fetch_and_store(e, q, m, k, n, i, max_tries, &body, res, err))) break;
     }
+    /* getOrder's rate limit: the messages not fetched are given back for when Amazon
+     * grants the call, rather than hidden for their whole visibility timeout */
+    if (rc == SB_ELATER) {
+        int64_t wait_ms = res->paused_until - sb_now_ms();
+        int vis = wait_ms > 0 ? (int)((wait_ms + 999) / 1000) : 0;
+        for (int i = 0; i < n; i++) {
+            char e3[SB_ERRLEN];
+            if (k[i].fetch && sb_sqs_change_visibility(q, m[i].handle, vis, e3))
+                sb_warn("notifications: message %s comes back at its visibility timeout integration=%s: %s", m[i].id,
+                        e->name, e3);
+        }
+    }
     long pruned = 0;
     char e2[SB_ERRLEN];
     if (!rc && sb_store_notice_prune(e->store, e->integ, now - NOTIFY_KEEP_MS, &pruned, e2))

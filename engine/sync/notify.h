@@ -26,7 +26,7 @@ typedef struct sb_notify_result {
     long orders;                /* distinct orders fetched with getOrder */
     long created, updated;      /* what storing them did (sb_orders_result's counts) */
     long unchanged;             /* fetched and already as stored */
-    long duplicates;            /* a NotificationId seen before: deleted, nothing fetched */
+    long duplicates;            /* a NotificationId already done: deleted, nothing fetched */
     long ignored;               /* another notification type: deleted */
     long failed;                /* a try that failed: left on the queue for its next delivery */
     long poison;                /* set aside (now or before) after its tries */

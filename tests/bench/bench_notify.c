@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
     }
     qsort(lag, (size_t)n, sizeof *lag, cmp);
     long stored = (long)t_qnum(s, "SELECT COUNT(*) FROM sales_orders WHERE came_by = 'notification'");
-    long dups = (long)t_qnum(s, "SELECT COALESCE(SUM(deliveries - 1), 0) FROM notifications");
+    long dups = (long)t_qnum(s, "SELECT COALESCE(SUM(copies), 0) FROM notifications");
     long gets = t_sim_calls(sim, "getOrder", 0);
     printf("bench_notify: %d orders, one notification every %d ms (every %dth sent twice), simulator at Amazon's rates, "
            "SQS long polling 20 s\n", n_orders, interval_ms, dup_every);
