@@ -1,7 +1,7 @@
 /* sim_int.h: the simulator's internal state, shared by sim.c (server, auth, buckets,
  * faults, request log, admin), sim_orders.c (orders, generator, searchOrders),
- * sim_docs.c (feeds, reports, listings, documents) and sim_sandbox.c (Amazon's static
- * sandbox cases). Every handler runs with sim->mu held. */
+ * sim_docs.c (feeds, reports, listings, documents), sim_notify.c (Notifications API
+ * destinations and subscriptions) and sim_sandbox.c (Amazon's static sandbox cases). Every handler runs with sim->mu held. */
 #ifndef SB_SIM_INT_H
 #define SB_SIM_INT_H
 #include <microhttpd.h>
@@ -121,6 +121,7 @@ struct sb_sim {
     sim_job *feeds; size_t nfeeds;
     sim_job *reports; size_t nreports;
     long next_id;
+    struct sim_notify *notify;        /* sim_notify.c: destinations and subscriptions (NULL = none yet) */
 
     struct { char tok[96]; int64_t exp_ms; } tokens[SIM_MAX_TOKENS];
     int ntok_next;
@@ -134,6 +135,9 @@ struct sb_sim {
 
     char **log; size_t nlog;
     long seq;
+
+    int order_change_subscribed;
+    char order_change_arn[256];
 };
 
 typedef struct sim_req {
@@ -207,6 +211,13 @@ sim_listing *sim_listing_find(sb_sim *sim, const char *sku);
 /* GET /_sim/state's detail: "feed_list" (each feed as getFeed shows it, oldest first, with
  * its inputFeedDocumentId) and "listing_quantities" ({sku: quantity}), into an open object */
 void sim_docs_state(sb_sim *sim, sb_jw *w);
+
+/* sim_notify.c: the Notifications API v1 (the grantless token is checked by sim.c) */
+void sim_h_create_destination(sb_sim *sim, sim_req *rq, sim_resp *rs);
+void sim_h_get_destinations(sb_sim *sim, sim_req *rq, sim_resp *rs);
+void sim_h_create_subscription(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *type);
+void sim_h_get_subscription(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *type);
+void sim_notify_free(sb_sim *sim);   /* also clears order_change_subscribed and order_change_arn */
 
 /* sim_sandbox.c: 1 when the request is one of Amazon's static sandbox cases (rs filled) */
 int sim_sandbox(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *opname, const char *pathid);

@@ -17,6 +17,7 @@ typedef struct sp_req {
     int once;                 /* not idempotent (confirmShipment, createFeed, createReport):
                                * sent on a fresh connection and never again after it may
                                * have reached Amazon; such an outcome is SB_EAMBIG */
+    int grantless;            /* an SP-API call with the grantless token (Notifications destinations) */
     sb_buf *out;              /* response body (reset first); may be NULL */
     long status;              /* out: final HTTP status */
 } sp_req;
