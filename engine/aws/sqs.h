@@ -4,8 +4,10 @@
  * host, with X-Amz-Target: AmazonSQS.<Operation> and Content-Type exactly
  * application/x-amz-json-1.0, signed with Signature V4 by libcurl (CURLOPT_AWS_SIGV4,
  * provider "aws:amz:REGION:sqs", the body through CURLOPT_POSTFIELDS so its hash is
- * signed; no header-removal entries and no X-Amz-Date of our own, which curl 7.88 signs
- * wrongly). A session token, when set, goes as X-Amz-Security-Token.
+ * signed; the keys through CURLOPT_USERNAME/CURLOPT_PASSWORD, which is CURLOPT_USERPWD
+ * without a string holding both; no header-removal entries and no X-Amz-Date of our own,
+ * which curl 7.88 sends twice). A session token, when set, goes as X-Amz-Security-Token
+ * (signed: curl 7.88 signs every header given to it).
  *
  * Every call has the client's timeouts (a receive's own is its wait + 10 s), bounded
  * retries of what SQS cannot have acted on or what is safe to repeat (receive, delete and
@@ -83,5 +85,22 @@ typedef struct sb_sqs_attributes {
 } sb_sqs_attributes;
 int sb_sqs_get_attributes(sb_sqs *q, sb_sqs_attributes *out, char *err);
 void sb_sqs_attributes_free(sb_sqs_attributes *a);
+/* The same from the text of a GetQueueAttributes answer ({"Attributes": {...}}): what
+ * sb_sqs_get_attributes does with the answer, for tests and saved answers. */
+int sb_sqs_attributes_parse(const char *json, size_t len, sb_sqs_attributes *out, char *err);
+
+/* Amazon's SP-API account: the principal that sends notifications into the queue. */
+#define SB_SQS_AMAZON_ACCOUNT "437568002678"
+
+/* What is missing on the AWS side for Amazon to deliver into the queue of a: one problem
+ * a line into report (n bytes, cut to fit), each naming the attribute and starting with
+ * "blocking: " (nothing is delivered: a FIFO queue; a Policy missing, not JSON, or not
+ * allowing principal 437568002678 ("437568002678", "arn:aws:iam::437568002678:root", "*",
+ * alone or in a list) both sqs:SendMessage and sqs:GetQueueAttributes (or sqs:*, *) on
+ * the queue's ARN), "check: " (a KMS key: its key policy must grant Amazon
+ * kms:GenerateDataKey and kms:Decrypt, which cannot be read from here) or "advice: " (no
+ * RedrivePolicy: a dead-letter queue with maxReceiveCount 3; MessageRetentionPeriod
+ * under 14 days). Returns the number of blocking problems: 0 = Amazon can deliver. */
+int sb_sqs_check_for_amazon(const sb_sqs_attributes *a, char *report, size_t n);
 
 #endif
