@@ -934,7 +934,8 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
     count_end(s, q->op, 0, retried);
     if (err) {
         scrub(s, err);
-        sb_error("%s", err);
+        if (q->answer && q->status == q->answer) sb_info("%s", err);
+        else sb_error("%s", err);
     }
 done:
     memset(tok, 0, sizeof tok);

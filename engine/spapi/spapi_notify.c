@@ -30,12 +30,12 @@ int sb_spapi_sqs_arn_valid(const char *arn) {
 
 /* One call; *j gets the parsed 2xx body, *status Amazon's status (0: no answer). */
 static int notify_call(sb_spapi *s, int op, const char *method, const char *url, const char *body, int once,
-                       int grantless, sb_json **j, long *status, char *err) {
+                       int grantless, long answer, sb_json **j, long *status, char *err) {
     sb_buf resp;
     sb_buf_init(&resp, MAX_NOTIFY_BODY);
     sp_req r = {.op = op, .method = method, .url = url, .body = body, .body_len = body ? strlen(body) : 0,
                 .content_type = body ? "application/json" : NULL, .sp = 1, .want_json = 1, .once = once,
-                .grantless = grantless, .out = &resp};
+                .grantless = grantless, .answer = answer, .out = &resp};
     int rc = sp_call(s, &r, err);
     if (status) *status = r.status;
     if (!rc && (rc = sb_json_parse(resp.data, resp.len, j, err)))
@@ -96,7 +96,7 @@ int sb_spapi_create_destination(sb_spapi *s, const char *name, const char *arn, 
         rc = sb_seterr(err, SB_ENOMEM, "createDestination: out of memory");
         goto out;
     }
-    if ((rc = notify_call(s, SB_OP_CREATE_DESTINATION, "POST", u.data, b.data, 1, 1, &j, status, err))) goto out;
+    if ((rc = notify_call(s, SB_OP_CREATE_DESTINATION, "POST", u.data, b.data, 1, 1, 409, &j, status, err))) goto out;
     read_destination(j, sb_json_get(j, SB_JSON_ROOT, "payload"), out);
     /* a 2xx without an id: it exists, which one is not known */
     if (!out->id[0])
@@ -120,7 +120,7 @@ int sb_spapi_get_destinations(sb_spapi *s, sb_spapi_destination *out, int max, i
         rc = sb_seterr(err, SB_ENOMEM, "getDestinations: out of memory");
         goto out;
     }
-    if ((rc = notify_call(s, SB_OP_GET_DESTINATIONS, "GET", u.data, NULL, 0, 1, &j, NULL, err))) goto out;
+    if ((rc = notify_call(s, SB_OP_GET_DESTINATIONS, "GET", u.data, NULL, 0, 1, 0, &j, NULL, err))) goto out;
     int list = sb_json_get(j, SB_JSON_ROOT, "payload");
     if (sb_json_type(j, list, NULL) != SB_JSON_ARR) {
         rc = sb_seterr(err, SB_EHTTP, "getDestinations: the answer's payload is not a list");
@@ -164,7 +164,7 @@ int sb_spapi_create_order_change_subscription(sb_spapi *s, const char *destinati
         rc = sb_seterr(err, SB_ENOMEM, "createSubscription: out of memory");
         goto out;
     }
-    if ((rc = notify_call(s, SB_OP_CREATE_SUBSCRIPTION, "POST", u.data, b.data, 1, 0, &j, status, err))) goto out;
+    if ((rc = notify_call(s, SB_OP_CREATE_SUBSCRIPTION, "POST", u.data, b.data, 1, 0, 409, &j, status, err))) goto out;
     if ((rc = read_subscription(j, SB_OP_CREATE_SUBSCRIPTION, out, err)))
         rc = sb_seterr(err, SB_EAMBIG, "createSubscription: the answer has no subscription id - "
                        "get the subscription to find it");
@@ -186,7 +186,7 @@ int sb_spapi_get_order_change_subscription(sb_spapi *s, sb_spapi_subscription *o
         rc = sb_seterr(err, SB_ENOMEM, "getSubscription: out of memory");
         goto out;
     }
-    if ((rc = notify_call(s, SB_OP_GET_SUBSCRIPTION, "GET", u.data, NULL, 0, 0, &j, status, err))) goto out;
+    if ((rc = notify_call(s, SB_OP_GET_SUBSCRIPTION, "GET", u.data, NULL, 0, 0, 404, &j, status, err))) goto out;
     rc = read_subscription(j, SB_OP_GET_SUBSCRIPTION, out, err);
 out:
     sb_json_free(j);
