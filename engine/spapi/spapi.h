@@ -1,7 +1,8 @@
 /* spapi.h: the Amazon Selling Partner API client (libcurl).
  *
  * One sb_spapi per seller account. It owns the LWA access token (refresh-token grant,
- * cached, refreshed 60 s before expiry, one refresh at a time), a token bucket per
+ * cached, refreshed 60 s before expiry, one refresh at a time) and, for the Notifications
+ * API's grantless operations, a second one of the application (client_credentials), a token bucket per
  * operation at Amazon's published default rate and burst (adjusted by
  * x-amzn-RateLimit-Limit, multiplied by rate_scale), bounded retries (5xx, timeouts,
  * dropped connections, invalid JSON: exponential backoff with jitter; 429: wait for the
