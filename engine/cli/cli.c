@@ -16,6 +16,7 @@ int sb_cli_json_mode;
 static int error_printed;
 
 int sb_cli_error_printed(void) { return error_printed; }
+void sb_cli_failure_documented(void) { error_printed = 1; }
 
 void sb_cli_json_error(const char *code, const char *msg) {
     if (!sb_cli_json_mode) return;

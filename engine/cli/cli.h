@@ -50,6 +50,9 @@ void sb_cli_json_error(const char *code, const char *msg);
 /* 1 once an error document has been printed (main prints one for a command that failed
  * without saying why in JSON). */
 int sb_cli_error_printed(void);
+/* A command whose --json document itself says what failed (notifications setup's
+ * "ok": false) marks it printed, so main adds no error document after it. */
+void sb_cli_failure_documented(void);
 
 #define SB_CMD(name) extern const sb_command sb_cmd_##name
 SB_CMD(init);
@@ -69,6 +72,7 @@ SB_CMD(products); SB_CMD(stock); SB_CMD(dispatch); SB_CMD(update_dispatched); SB
 SB_CMD(web);
 SB_CMD(status);
 SB_CMD(jobs);
+SB_CMD(notifications);
 
 #endif
 

@@ -26,14 +26,20 @@ static const struct { const char *name; double rate, burst; } ops[] = {
     {"getReportDocument", 0.0167, 15}, {"searchListingsItems", 5, 5}, {"patchListingsItem", 5, 5},
     {"getListingsItem", 5, 10}, {"lwaToken", 0, 0}, {"document", 0, 0}, {"getFeeds", 0.0222, 10},
     {"getReports", 0.0222, 10},
+    {"createDestination", 1, 5}, {"getDestinations", 1, 5}, {"createSubscription", 1, 5}, {"getSubscription", 1, 5},
 };
 enum { OP_SEARCH, OP_GET_ORDER, OP_CONFIRM, OP_CFD, OP_CF, OP_GF, OP_GFD, OP_CR, OP_GR, OP_GRD, OP_SLI, OP_PLI,
-       OP_GLI, OP_LWA, OP_DOC, OP_GFS, OP_GRS, NOPS };
+       OP_GLI, OP_LWA, OP_DOC, OP_GFS, OP_GRS, OP_CDST, OP_GDST, OP_CSUB, OP_GSUB, NOPS };
+
+/* Grantless operations (Notifications API destinations): they take the application's
+ * client_credentials token and refuse the seller's; every other operation the reverse. */
+static int op_grantless(int op) { return op == OP_CDST || op == OP_GDST; }
 
 /* The operations that change something at Amazon (POST, PATCH, PUT): the ones a
  * post-commit fault applies to. "document" is the PUT of a feed upload. */
 static int op_writes(int op) {
-    return op == OP_CONFIRM || op == OP_CFD || op == OP_CF || op == OP_CR || op == OP_PLI || op == OP_LWA || op == OP_DOC;
+    return op == OP_CONFIRM || op == OP_CFD || op == OP_CF || op == OP_CR || op == OP_PLI || op == OP_LWA || op == OP_DOC ||
+           op == OP_CDST || op == OP_CSUB;
 }
 
 static const char *marketplaces[][2] = {
@@ -156,10 +162,12 @@ int sim_gzip(const char *in, size_t len, sb_buf *out) {
 
 /* ---- access tokens ---- */
 
-static void issue_token(sb_sim *sim, char *out, size_t n) {
+/* A grantless token (client_credentials) is told from a seller's by its prefix. */
+#define GRANTLESS_PREFIX "Atza|simg-"
+static void issue_token(sb_sim *sim, int grantless, char *out, size_t n) {
     int i = sim->ntok_next++ % SIM_MAX_TOKENS;
-    snprintf(sim->tokens[i].tok, sizeof sim->tokens[i].tok, "Atza|sim-%ld-%016llx", sim->seq,
-             (unsigned long long)sim_rand(sim));
+    snprintf(sim->tokens[i].tok, sizeof sim->tokens[i].tok, "%s%ld-%016llx", grantless ? GRANTLESS_PREFIX : "Atza|sim-",
+             sim->seq, (unsigned long long)sim_rand(sim));
     sim->tokens[i].exp_ms = sim_now_ms(sim) + (int64_t)sim->token_ttl * 1000;
     snprintf(out, n, "%s", sim->tokens[i].tok);
 }
@@ -430,26 +438,27 @@ void sb_sim_requests_clear(sb_sim *sim) {
 
 /* ---- LWA ---- */
 
-typedef struct form { sb_buf f[4]; } form;
-static const char *form_keys[] = {"grant_type", "refresh_token", "client_id", "client_secret"};
+typedef struct form { sb_buf f[5]; } form;
+static const char *form_keys[] = {"grant_type", "refresh_token", "client_id", "client_secret", "scope"};
+#define NFORM 5
 
 static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
                                  const char *ctype, const char *enc, const char *data, uint64_t off, size_t size) {
     form *f = cls;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NFORM; i++)
         if (!strcmp(key, form_keys[i])) sb_buf_append(&f->f[i], data ? data : "", size);
     return MHD_YES;
 }
 
 static void h_lwa(sb_sim *sim, sim_req *rq, sim_resp *rs, sb_buf *logged) {
     form f;
-    for (int i = 0; i < 4; i++) { sb_buf_init(&f.f[i], 8192); sb_buf_append(&f.f[i], "", 0); }
+    for (int i = 0; i < NFORM; i++) { sb_buf_init(&f.f[i], 8192); sb_buf_append(&f.f[i], "", 0); }
     const char *ct = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Content-Type");
     if (ct && strstr(ct, "json")) {
         sb_json *j = NULL;
         char e[SB_ERRLEN];
         if (rq->body.len && !sb_json_parse(rq->body.data, rq->body.len, &j, e)) {
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < NFORM; i++) {
                 const char *v = sb_json_str(j, SB_JSON_ROOT, form_keys[i]);
                 if (v) sb_buf_append(&f.f[i], v, strlen(v));
             }
@@ -462,11 +471,31 @@ static void h_lwa(sb_sim *sim, sim_req *rq, sim_resp *rs, sb_buf *logged) {
             MHD_destroy_post_processor(pp);
         }
     }
-    const char *grant = f.f[0].data, *rt = f.f[1].data, *cid = f.f[2].data, *cs = f.f[3].data;
+    const char *grant = f.f[0].data, *rt = f.f[1].data, *cid = f.f[2].data, *cs = f.f[3].data, *scope = f.f[4].data;
     sb_buf_printf(logged, "grant_type=%s&refresh_token=%s&client_id=%s&client_secret=%s", grant, *rt ? "****" : "",
                   cid, *cs ? "****" : "");
+    if (*scope) sb_buf_printf(logged, "&scope=%s", scope);
+    int grantless = !strcmp(grant, "client_credentials");
     rs->status = 400;
-    if (strcmp(grant, "refresh_token"))
+    if (grantless && (!*cid || !*cs || strcmp(cid, sim->client_id) || strcmp(cs, sim->client_secret)))
+        sim_json(rs, 401, "{\"error_description\":\"Client authentication failed\",\"error\":\"invalid_client\"}");
+    else if (grantless && strcmp(scope, "sellingpartnerapi::notifications") &&
+             strcmp(scope, "sellingpartnerapi::client_credential:rotation"))
+        sim_json(rs, 400, "{\"error_description\":\"The request has an invalid parameter : scope\",\"error\":\"invalid_scope\"}");
+    else if (grantless) {
+        char tok[96];
+        issue_token(sim, 1, tok, sizeof tok);
+        sb_jw w;
+        rs->status = 200;
+        sb_buf_reset(&rs->body);
+        sb_jw_init(&w, &rs->body);
+        sb_jw_obj(&w);
+        sb_jw_kstr(&w, "access_token", tok);
+        sb_jw_kstr(&w, "scope", scope);
+        sb_jw_kstr(&w, "token_type", "bearer");
+        sb_jw_kint(&w, "expires_in", sim->token_ttl);
+        sb_jw_end_obj(&w);
+    } else if (strcmp(grant, "refresh_token"))
         sim_json(rs, 400, "{\"error_description\":\"The authorization grant type is not supported by the "
                           "authorization server\",\"error\":\"unsupported_grant_type\"}");
     else if (!*cid || !*cs || strcmp(cid, sim->client_id) || strcmp(cs, sim->client_secret))
@@ -476,7 +505,7 @@ static void h_lwa(sb_sim *sim, sim_req *rq, sim_resp *rs, sb_buf *logged) {
                           "\"error\":\"invalid_grant\"}");
     else {
         char tok[96];
-        issue_token(sim, tok, sizeof tok);
+        issue_token(sim, 0, tok, sizeof tok);
         sb_jw w;
         rs->status = 200;
         sb_buf_reset(&rs->body);
@@ -488,7 +517,7 @@ static void h_lwa(sb_sim *sim, sim_req *rq, sim_resp *rs, sb_buf *logged) {
         sb_jw_kint(&w, "expires_in", sim->token_ttl);
         sb_jw_end_obj(&w);
     }
-    for (int i = 0; i < 4; i++) sb_buf_free(&f.f[i]);
+    for (int i = 0; i < NFORM; i++) sb_buf_free(&f.f[i]);
 }
 
 /* ---- Amazon's time and behaviour (scenario keys, POST /_sim/config, sb_sim_configure) ---- */
@@ -656,6 +685,9 @@ static int route_raw(const char *m, const char *p, char *id, size_t idn, char *i
         }
     }
     if (under(p, "/_sim/docs/", &r) && segment(r, id, idn)) return OP_DOC;
+    if (post && !strcmp(p, "/notifications/v1/destinations")) return OP_CDST;
+    if (get && !strcmp(p, "/notifications/v1/destinations")) return OP_GDST;
+    if (under(p, "/notifications/v1/subscriptions/", &r) && segment(r, id, idn)) return post ? OP_CSUB : get ? OP_GSUB : -1;
     return -1;
 }
 
@@ -716,6 +748,15 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
         if (t == 1) { sim_error(rs, 403, "Unauthorized", "Access to requested resource is denied.", "Access token is missing in the request header."); goto rec; }
         if (t == 2) { sim_error(rs, 403, "Unauthorized", "Access to requested resource is denied.", "The access token you provided is revoked, malformed or invalid."); goto rec; }
         if (t == 3) { sim_error(rs, 403, "Unauthorized", "Access to requested resource is denied.", "The access token you provided has expired."); goto rec; }
+        int grantless_tok = !strncmp(tok, GRANTLESS_PREFIX, strlen(GRANTLESS_PREFIX));
+        if (grantless_tok != op_grantless(op)) {
+            sim_error(rs, 403, "Unauthorized", "Access to requested resource is denied.",
+                      grantless_tok ? "A grantless access token cannot call this operation: it needs the selling "
+                                      "partner's authorization (a token from the refresh token)."
+                                    : "This is a grantless operation: it needs an access token from grant_type "
+                                      "client_credentials with scope sellingpartnerapi::notifications.");
+            goto rec;
+        }
         if (!bucket_take(sim, op)) {
             sim_error(rs, 429, "QuotaExceeded", "You exceeded your quota for the requested resource.", NULL);
             goto rec;
@@ -740,6 +781,10 @@ static void handle(sb_sim *sim, sim_req *rq, sim_resp *rs, sim_fault *fault, int
     case OP_DOC: sim_h_doc_url(sim, rq, rs, id); break;
     case OP_GFS: sim_h_list_jobs(sim, rq, rs, 0); break;
     case OP_GRS: sim_h_list_jobs(sim, rq, rs, 1); break;
+    case OP_CDST: sim_h_create_destination(sim, rq, rs); break;
+    case OP_GDST: sim_h_get_destinations(sim, rq, rs); break;
+    case OP_CSUB: sim_h_create_subscription(sim, rq, rs, id); break;
+    case OP_GSUB: sim_h_get_subscription(sim, rq, rs, id); break;
     }
     /* post-commit: the operation took effect; the answer is lost or an error */
     if (op_writes(op) && rs->status >= 200 && rs->status < 300 && !*has_fault && take_fault(sim, opname, 1, fault)) {
@@ -950,6 +995,7 @@ static void free_state(sb_sim *sim) {
     sim->nfaults = 0;
     sim->nproc = 0;
     sim_changes_free(sim);
+    sim_notify_free(sim);
     memset(sim->tokens, 0, sizeof sim->tokens);
     memset(sim->throttled, 0, sizeof sim->throttled);
     sim_sqs_reset(sim);

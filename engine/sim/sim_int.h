@@ -1,7 +1,7 @@
 /* sim_int.h: the simulator's internal state, shared by sim.c (server, auth, buckets,
  * faults, request log, admin), sim_orders.c (orders, generator, searchOrders),
- * sim_docs.c (feeds, reports, listings, documents) and sim_sandbox.c (Amazon's static
- * sandbox cases). Every handler runs with sim->mu held. */
+ * sim_docs.c (feeds, reports, listings, documents), sim_notify.c (Notifications API
+ * destinations and subscriptions) and sim_sandbox.c (Amazon's static sandbox cases). Every handler runs with sim->mu held. */
 #ifndef SB_SIM_INT_H
 #define SB_SIM_INT_H
 #include <microhttpd.h>
@@ -121,6 +121,7 @@ struct sb_sim {
     sim_job *feeds; size_t nfeeds;
     sim_job *reports; size_t nreports;
     long next_id;
+    struct sim_notify *notify;        /* sim_notify.c: destinations and subscriptions (NULL = none yet) */
 
     struct { char tok[96]; int64_t exp_ms; } tokens[SIM_MAX_TOKENS];
     int ntok_next;
@@ -246,6 +247,12 @@ typedef struct sim_sqs_stats { long queued, dead, waiting, notified, lost, dupli
 void sim_sqs_stats_get(sb_sim *sim, sim_sqs_stats *out);
 /* A copy of the body of message i (0 = first in the queue, visible or not); free it. */
 char *sim_sqs_body(sb_sim *sim, size_t i);
+/* sim_notify.c: the Notifications API v1 (the grantless token is checked by sim.c) */
+void sim_h_create_destination(sb_sim *sim, sim_req *rq, sim_resp *rs);
+void sim_h_get_destinations(sb_sim *sim, sim_req *rq, sim_resp *rs);
+void sim_h_create_subscription(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *type);
+void sim_h_get_subscription(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *type);
+void sim_notify_free(sb_sim *sim);   /* also clears order_change_subscribed and order_change_arn */
 
 /* sim_sandbox.c: 1 when the request is one of Amazon's static sandbox cases (rs filled) */
 int sim_sandbox(sb_sim *sim, sim_req *rq, sim_resp *rs, const char *opname, const char *pathid);

@@ -42,7 +42,15 @@ static const struct { const char *name; double rate, burst; } op_table[SB_OP_COU
     [SB_OP_PATCH_LISTINGS] = {"patchListingsItem", 5, 5},
     [SB_OP_GET_FEEDS] = {"getFeeds", 0.0222, 10},
     [SB_OP_GET_REPORTS] = {"getReports", 0.0222, 10},
+    [SB_OP_CREATE_DESTINATION] = {"createDestination", 1, 5},
+    [SB_OP_GET_DESTINATIONS] = {"getDestinations", 1, 5},
+    [SB_OP_CREATE_SUBSCRIPTION] = {"createSubscription", 1, 5},
+    [SB_OP_GET_SUBSCRIPTION] = {"getSubscription", 1, 5},
+    [SB_OP_LWA_GRANTLESS] = {"lwaGrantlessToken", 0, 0},
 };
+
+/* The grantless token's scope (Notifications API destinations). */
+#define GRANTLESS_SCOPE "sellingpartnerapi::notifications"
 
 typedef struct bucket {
     double rate, burst, tokens;   /* rate already scaled; rate 0 = no bucket */
@@ -67,6 +75,10 @@ struct sb_spapi {
     char token[4096];
     int64_t token_exp_ms;
     long refreshes;
+    /* the grantless token (client_credentials), under tok_mu too */
+    char gtoken[4096];
+    int64_t gtoken_exp_ms;
+    long grefreshes;
 
     pthread_mutex_t mu;           /* buckets, stats, rng, clock */
     bucket buckets[SB_OP_COUNT];
@@ -199,10 +211,12 @@ void sb_spapi_free(sb_spapi *s) {
         sb_scrub_remove(s->refresh_token);
     }
     if (s->token[0]) sb_scrub_remove(s->token);
+    if (s->gtoken[0]) sb_scrub_remove(s->gtoken);
     /* wipe secrets before freeing */
     if (s->client_secret) memset(s->client_secret, 0, strlen(s->client_secret));
     if (s->refresh_token) memset(s->refresh_token, 0, strlen(s->refresh_token));
     memset(s->token, 0, sizeof s->token);
+    memset(s->gtoken, 0, sizeof s->gtoken);
     free(s->endpoint); free(s->lwa_endpoint); free(s->client_id); free(s->client_secret);
     free(s->refresh_token); free(s->ca_file);
     free(s);
@@ -217,6 +231,7 @@ static void scrub(sb_spapi *s, char *text) {
     sb_scrub_text(text, s->client_secret);
     sb_scrub_text(text, s->refresh_token);
     sb_scrub_text(text, s->token);
+    sb_scrub_text(text, s->gtoken);
     sb_scrub_all(text);
 }
 
@@ -637,14 +652,19 @@ static int form_add(sb_buf *b, const char *k, const char *v) {
     return rc;
 }
 
-/* Refresh-token grant. Called with tok_mu held. */
-static int lwa_refresh(sb_spapi *s, char *err) {
+/* Refresh-token grant, or (grantless) the client_credentials grant with the
+ * Notifications scope and no refresh token. Called with tok_mu held. */
+static int lwa_refresh(sb_spapi *s, int grantless, char *err) {
+    char *token = grantless ? s->gtoken : s->token;
+    size_t toklen = grantless ? sizeof s->gtoken : sizeof s->token;
+    int op = grantless ? SB_OP_LWA_GRANTLESS : SB_OP_LWA_TOKEN;
     sb_buf form, body;
     sb_buf_init(&form, 16384);
     sb_buf_init(&body, 1 << 20);
     struct curl_slist *h = NULL;
     int rc = 0;
-    if (form_add(&form, "grant_type", "refresh_token") || form_add(&form, "refresh_token", s->refresh_token) ||
+    if ((grantless ? form_add(&form, "grant_type", "client_credentials") || form_add(&form, "scope", GRANTLESS_SCOPE)
+                   : form_add(&form, "grant_type", "refresh_token") || form_add(&form, "refresh_token", s->refresh_token)) ||
         form_add(&form, "client_id", s->client_id) || form_add(&form, "client_secret", s->client_secret)) {
         rc = sb_seterr(err, SB_ENOMEM, "LWA token: out of memory");
         goto out;
@@ -652,7 +672,7 @@ static int lwa_refresh(sb_spapi *s, char *err) {
     h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded;charset=UTF-8");
     h = curl_slist_append(h, "Accept: application/json");
     h = curl_slist_append(h, "Expect:");
-    sp_req q = {.op = SB_OP_LWA_TOKEN, .method = "POST", .url = s->lwa_endpoint,
+    sp_req q = {.op = op, .method = "POST", .url = s->lwa_endpoint,
                 .body = form.data, .body_len = form.len};
     char cerr[CURL_ERROR_SIZE], what[SB_ERRLEN], urllog[256];
     url_for_log(s->lwa_endpoint, urllog, sizeof urllog);
@@ -661,7 +681,7 @@ static int lwa_refresh(sb_spapi *s, char *err) {
         sb_buf_reset(&body);
         CURLcode cc = http_once(s, &q, h, &r, cerr);
         note_date(s, &r);
-        count(s, SB_OP_LWA_TOKEN, r.status, cc != CURLE_OK);
+        count(s, op, r.status, cc != CURLE_OK);
         int retry = 0;
         if (cc != CURLE_OK) {
             snprintf(what, sizeof what, "%s", cerr);
@@ -670,37 +690,39 @@ static int lwa_refresh(sb_spapi *s, char *err) {
             int64_t ttl_ms = 0;
             char old[sizeof s->token];
             if (r.status != 200) scrub_body(s, &body);
-            memcpy(old, s->token, sizeof old);
-            int a = sp_lwa_token_response(r.status, &body, s->token, sizeof s->token, &ttl_ms, what, sizeof what);
-            if (a == SP_DONE && strcmp(old, s->token)) {
+            memcpy(old, token, sizeof old);
+            int a = sp_lwa_token_response(r.status, &body, token, toklen, &ttl_ms, what, sizeof what);
+            if (a == SP_DONE && strcmp(old, token)) {
                 if (old[0]) sb_scrub_remove(old);
-                sb_scrub_add(s->token);
+                sb_scrub_add(token);
             }
             OPENSSL_cleanse(old, sizeof old);
             if (a == SP_DONE) {
-                s->token_exp_ms = sb_now_ms() + ttl_ms;
-                s->refreshes++;
-                count_end(s, SB_OP_LWA_TOKEN, 1, attempt);
+                if (grantless) { s->gtoken_exp_ms = sb_now_ms() + ttl_ms; s->grefreshes++; }
+                else { s->token_exp_ms = sb_now_ms() + ttl_ms; s->refreshes++; }
+                count_end(s, op, 1, attempt);
                 char masked[64];
-                sb_info("LWA access token refreshed expires_in=%llds client_id=%s", (long long)(ttl_ms / 1000),
-                        sb_mask(s->client_id, masked, sizeof masked));
+                sb_info("LWA %saccess token refreshed expires_in=%llds client_id=%s", grantless ? "grantless " : "",
+                        (long long)(ttl_ms / 1000), sb_mask(s->client_id, masked, sizeof masked));
                 goto out;
             }
             retry = a == SP_RETRY;
         }
         scrub(s, what);
         if (!retry || attempt >= s->max_retries) {
-            count_end(s, SB_OP_LWA_TOKEN, 0, attempt);
+            count_end(s, op, 0, attempt);
             rc = sb_seterr(err, cc == CURLE_OK && r.status >= 400 && r.status < 500 ? SB_EAUTH : SB_EHTTP,
-                           "LWA token (%s): %s%s", urllog, what,
+                           "LWA %stoken (%s): %s%s", grantless ? "grantless " : "", urllog, what,
                            cc == CURLE_OK && r.status >= 400 && r.status < 500
-                               ? " - check the client id, client secret and refresh token" : "");
+                               ? grantless ? " - check the client id and client secret (a grantless token of scope "
+                                             GRANTLESS_SCOPE " is asked for the Notifications API's destinations)"
+                                           : " - check the client id, client secret and refresh token" : "");
             sb_error("%s", err ? err : what);
             goto out;
         }
         int64_t w = backoff_ms(s, attempt + 1);
-        sb_warn("LWA token call failed, retrying attempt=%d/%d wait_ms=%lld error=\"%s\"", attempt + 1,
-                s->max_retries, (long long)w, what);
+        sb_warn("LWA %stoken call failed, retrying attempt=%d/%d wait_ms=%lld error=\"%s\"", grantless ? "grantless " : "",
+                attempt + 1, s->max_retries, (long long)w, what);
         nap(s, w);
     }
 out:
@@ -711,15 +733,22 @@ out:
     return rc;
 }
 
-/* Copies a valid access token into tok. force: the token `stale` was refused. */
-static int get_token(sb_spapi *s, char *tok, size_t toklen, const char *stale, char *err) {
+/* Copies a valid access token into tok: the seller's, or the grantless one. stale: the
+ * token that was refused (it is refreshed unless another thread already did). */
+static int get_token_of(sb_spapi *s, int grantless, char *tok, size_t toklen, const char *stale, char *err) {
     int rc = 0;
+    char *cur = grantless ? s->gtoken : s->token;
+    int64_t *exp = grantless ? &s->gtoken_exp_ms : &s->token_exp_ms;
     pthread_mutex_lock(&s->tok_mu);
-    if (stale && !strcmp(stale, s->token)) s->token_exp_ms = 0;
-    if (!s->token[0] || sb_now_ms() >= s->token_exp_ms - TOKEN_EARLY_MS) rc = lwa_refresh(s, err);
-    if (!rc) snprintf(tok, toklen, "%s", s->token);
+    if (stale && !strcmp(stale, cur)) *exp = 0;
+    if (!cur[0] || sb_now_ms() >= *exp - TOKEN_EARLY_MS) rc = lwa_refresh(s, grantless, err);
+    if (!rc) snprintf(tok, toklen, "%s", cur);
     pthread_mutex_unlock(&s->tok_mu);
     return rc;
+}
+
+static int get_token(sb_spapi *s, char *tok, size_t toklen, const char *stale, char *err) {
+    return get_token_of(s, 0, tok, toklen, stale, err);
 }
 
 int sb_spapi_measure_clock(sb_spapi *s, char *err) {
@@ -734,7 +763,17 @@ void sb_spapi_forget_token(sb_spapi *s) {
     if (s->token[0]) sb_scrub_remove(s->token);
     memset(s->token, 0, sizeof s->token);
     s->token_exp_ms = 0;
+    if (s->gtoken[0]) sb_scrub_remove(s->gtoken);
+    memset(s->gtoken, 0, sizeof s->gtoken);
+    s->gtoken_exp_ms = 0;
     pthread_mutex_unlock(&s->tok_mu);
+}
+
+long sb_spapi_grantless_refreshes(sb_spapi *s) {
+    pthread_mutex_lock(&s->tok_mu);
+    long n = s->grefreshes;
+    pthread_mutex_unlock(&s->tok_mu);
+    return n;
 }
 
 long sb_spapi_token_refreshes(sb_spapi *s) {
@@ -776,7 +815,7 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
                 sb_info("%s", err ? err : name);
                 goto done;                      /* not a call: nothing counted */
             }
-            if ((rc = get_token(s, tok, sizeof tok, stale[0] ? stale : NULL, err)) < 0) {
+            if ((rc = get_token_of(s, q->grantless, tok, sizeof tok, stale[0] ? stale : NULL, err)) < 0) {
                 /* err already names LWA; prefix the operation */
                 if (err) {
                     char tmp[SB_ERRLEN];
@@ -895,7 +934,8 @@ int sp_call(sb_spapi *s, sp_req *q, char *err) {
     count_end(s, q->op, 0, retried);
     if (err) {
         scrub(s, err);
-        sb_error("%s", err);
+        if (q->answer && q->status == q->answer) sb_info("%s", err);
+        else sb_error("%s", err);
     }
 done:
     memset(tok, 0, sizeof tok);

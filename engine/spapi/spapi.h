@@ -1,7 +1,8 @@
 /* spapi.h: the Amazon Selling Partner API client (libcurl).
  *
  * One sb_spapi per seller account. It owns the LWA access token (refresh-token grant,
- * cached, refreshed 60 s before expiry, one refresh at a time), a token bucket per
+ * cached, refreshed 60 s before expiry, one refresh at a time) and, for the Notifications
+ * API's grantless operations, a second one of the application (client_credentials), a token bucket per
  * operation at Amazon's published default rate and burst (adjusted by
  * x-amzn-RateLimit-Limit, multiplied by rate_scale), bounded retries (5xx, timeouts,
  * dropped connections, invalid JSON: exponential backoff with jitter; 429: wait for the
@@ -74,6 +75,9 @@ enum sb_spapi_op {
     SB_OP_DOWNLOAD_DOCUMENT,    /* GET of a pre-signed document URL (no bucket) */
     SB_OP_SEARCH_LISTINGS, SB_OP_PATCH_LISTINGS,
     SB_OP_GET_FEEDS, SB_OP_GET_REPORTS,
+    /* Notifications API v1 (1 request/s, burst 5 each) and the grantless LWA token call */
+    SB_OP_CREATE_DESTINATION, SB_OP_GET_DESTINATIONS, SB_OP_CREATE_SUBSCRIPTION, SB_OP_GET_SUBSCRIPTION,
+    SB_OP_LWA_GRANTLESS,        /* client_credentials token call (no bucket) */
     SB_OP_COUNT
 };
 const char *sb_spapi_op_name(int op);     /* "searchOrders", ... */
@@ -203,6 +207,48 @@ int sb_spapi_patch_listings_quantity(sb_spapi *s, const char *seller_id, const c
 int sb_spapi_patch_listings_item(sb_spapi *s, const char *seller_id, const char *sku,
                                  const char *const *marketplace_ids, int nmarketplaces,
                                  const char *json, sb_buf *body, char *err);
+
+/* ---- Notifications API v1 ----
+ * createDestination and getDestinations are grantless: they carry a second access token
+ * of the application itself (grant_type=client_credentials,
+ * scope=sellingpartnerapi::notifications, the client id and secret, no refresh token),
+ * cached and refreshed beside the seller's and never logged. createSubscription and
+ * getSubscription carry the seller's token. createDestination and createSubscription go
+ * out at most once (SB_EAMBIG after an answer that may hide a success: the caller lists
+ * the destinations or gets the subscription to see what Amazon has). status (may be
+ * NULL) gets Amazon's HTTP status: 409 = the destination or subscription exists, 404 from
+ * getSubscription = none. */
+#define SB_SPAPI_NOTIFY_ID_MAX 128
+#define SB_SPAPI_NOTIFY_ARN_MAX 256
+typedef struct sb_spapi_destination {
+    char id[SB_SPAPI_NOTIFY_ID_MAX];      /* destinationId */
+    char name[256];
+    char arn[SB_SPAPI_NOTIFY_ARN_MAX];    /* resource.sqs.arn ("" for an EventBridge destination) */
+} sb_spapi_destination;
+
+typedef struct sb_spapi_subscription {
+    char id[SB_SPAPI_NOTIFY_ID_MAX];      /* subscriptionId */
+    char destination_id[SB_SPAPI_NOTIFY_ID_MAX];
+    char payload_version[16];
+    char event_filter_type[48];           /* processingDirective.eventFilter.eventFilterType */
+} sb_spapi_subscription;
+
+/* 1 when arn has the shape Amazon's SqsResource requires (arn:aws:sqs:REGION:ACCOUNT:NAME). */
+int sb_spapi_sqs_arn_valid(const char *arn);
+/* POST /notifications/v1/destinations {"name", "resourceSpecification":{"sqs":{"arn"}}}. */
+int sb_spapi_create_destination(sb_spapi *s, const char *name, const char *arn, sb_spapi_destination *out,
+                                long *status, char *err);
+/* GET /notifications/v1/destinations: at most max into out, *n of them. */
+int sb_spapi_get_destinations(sb_spapi *s, sb_spapi_destination *out, int max, int *n, char *err);
+/* POST /notifications/v1/subscriptions/ORDER_CHANGE with payloadVersion "1.0", the
+ * destination and processingDirective.eventFilter.eventFilterType "ORDER_CHANGE" (never
+ * marketplaceIds: Amazon refuses them for ORDER_CHANGE). */
+int sb_spapi_create_order_change_subscription(sb_spapi *s, const char *destination_id, sb_spapi_subscription *out,
+                                              long *status, char *err);
+/* GET /notifications/v1/subscriptions/ORDER_CHANGE?payloadVersion=1.0. */
+int sb_spapi_get_order_change_subscription(sb_spapi *s, sb_spapi_subscription *out, long *status, char *err);
+/* Number of grantless token calls that succeeded so far. */
+long sb_spapi_grantless_refreshes(sb_spapi *s);
 
 /* ---- counters ---- */
 typedef struct sb_spapi_stats {

@@ -17,6 +17,9 @@ typedef struct sp_req {
     int once;                 /* not idempotent (confirmShipment, createFeed, createReport):
                                * sent on a fresh connection and never again after it may
                                * have reached Amazon; such an outcome is SB_EAMBIG */
+    long answer;              /* a 4xx that is an answer here, not a failure (404: there is none,
+                               * 409: it exists): still an error code, logged at INFO, not ERROR */
+    int grantless;            /* an SP-API call with the grantless token (Notifications destinations) */
     sb_buf *out;              /* response body (reset first); may be NULL */
     long status;              /* out: final HTTP status */
 } sp_req;

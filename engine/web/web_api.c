@@ -19,6 +19,7 @@
 #include "sync/engine.h"
 #include "sync/orders.h"
 #include "sync/fix.h"
+#include "sync/notify_setup.h"
 #include "sync/tracking.h"
 #include "views/views.h"
 #include "web/web_int.h"
@@ -318,6 +319,22 @@ static void update_dispatched(sb_web_req *rq, sb_web_resp *rs) {
     sb_info("web: update dispatched orders integration=%s sent=%ld failed=%ld", w->integ_name, r.sent, r.failed);
 }
 
+/* ---- notifications ---- */
+
+/* The Notifications section's "Set up" button: the same steps and document as
+ * `sellerbridge notifications setup --json` (engine/sync/notify_setup.c). 200 with the
+ * document whether or not every step passed ("ok" says); an error only when the steps
+ * could not run. */
+static void notifications_setup(sb_web_req *rq, sb_web_resp *rs) {
+    char err[SB_ERRLEN] = "";
+    sb_notify_setup_result r;
+    int rc = sb_notify_setup(rq->s, rq->w->db_path, rq->w->integ, &r, err);
+    if (rc) { sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
+    sb_web_begin_ok(rs, NULL);
+    if (sb_notify_setup_json(&r, &rs->body)) { sb_web_error(rs, 500, "out of memory"); return; }
+    sb_info("web: notifications setup integration=%s ok=%d changed=%d", rq->w->integ_name, r.ok, r.changed);
+}
+
 /* ---- routing of requests ---- */
 
 void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
@@ -355,6 +372,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     else if (IS(0, "stock") && n == 1 && get) sb_web_view(rq, rs, "stock", NULL);
     else if (IS(0, "outbox") && n == 1 && get) sb_web_view(rq, rs, "outbox", NULL);
     else if (IS(0, "rules") && n == 1 && get) sb_web_rules_get(rq, rs);
+    else if (IS(0, "notifications") && n == 2 && IS(1, "setup") && post) notifications_setup(rq, rs);
     else sb_web_error(rs, 404, "no such API call: %s /api/v1%s", m, rq->path);
 #undef IS
 }

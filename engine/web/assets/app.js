@@ -164,6 +164,45 @@ async function saveSection(section, errBox) {
   }
 }
 
+/* The Notifications section's setup: POST /notifications/setup (what `sellerbridge
+ * notifications setup` does) and each step's result with what to do. */
+let lastNotifySetup = null;   /* kept across the reload of the settings it changed */
+function notifySetupResult(d) {
+  return [
+    el('p', { class: d.ok ? 'ok' : 'error', id: 'notify-setup-message' }, d.message),
+    el('table', { class: 'notify-steps' },
+      el('tr', {}, el('th', {}, 'step'), el('th', {}, 'result'), el('th', {}, 'what was found or done'), el('th', {}, 'what to do')),
+      d.steps.map((st) => el('tr', { 'data-step': st.step },
+        el('td', {}, st.step),
+        el('td', { class: st.status === 'ok' ? 'ok' : st.status === 'failed' ? 'error' : 'muted' },
+           st.status === 'ok' ? (st.changed ? 'OK (changed)' : 'OK') : st.status === 'failed' ? 'FAILED' : 'not run'),
+        el('td', {}, st.message),
+        el('td', {}, st.fix ? el('pre', {}, st.fix) : ''))))];
+}
+function notificationsSetupPanel() {
+  const out = el('div', { id: 'notify-setup-result', 'aria-live': 'polite' }, lastNotifySetup ? notifySetupResult(lastNotifySetup) : []);
+  const run = async (btn) => {
+    btn.disabled = true;
+    out.replaceChildren(el('p', { class: 'muted' }, 'Setting up: asking AWS and Amazon...'));
+    try {
+      const d = await api('POST', '/notifications/setup');
+      lastNotifySetup = d;
+      out.replaceChildren(...notifySetupResult(d));
+      if (d.changed) await loadSettings();   /* the stored ids and notifications.enabled */
+    } catch (e) {
+      if (e.status !== 401) out.replaceChildren(el('p', { class: 'error' }, 'Setup did not run: ' + e.message));
+    }
+    btn.disabled = false;
+  };
+  const btn = el('button', { type: 'button', id: 'notify-setup', onclick: () => run(btn) }, 'Set up notifications');
+  return el('div', { class: 'notify-setup' },
+    el('h3', {}, 'Set up on Amazon'),
+    el('p', { class: 'muted' }, 'Checks the queue (a Standard queue whose policy lets Amazon\'s account 437568002678 send), ' +
+       'finds or creates the destination and the ORDER_CHANGE subscription, and turns notifications on when every step passes. ' +
+       'Safe to run again. Save the settings above first; the AWS keys are set with: sellerbridge credentials set aws.access_key_id'),
+    btn, out);
+}
+
 loaders.settings = async function loadSettings() {
   const d = await api('GET', '/settings');
   settingsData = d;
@@ -181,6 +220,7 @@ loaders.settings = async function loadSettings() {
     const errBox = el('div', { class: 'error', hidden: true });
     fs.append(el('button', { type: 'button', class: 'primary', id: 'save-' + sec, onclick: () => saveSection(sec, errBox) },
                  'Save ' + (SECTION_TITLES[sec] || sec)), errBox);
+    if (sec === 'Notifications') fs.append(notificationsSetupPanel());
     if (sec === 'Integration') {
       fs.append(el('h3', {}, 'Credentials (masked)'),
         el('dl', { class: 'kv' }, d.credentials.map((c) => [el('dt', {}, c.name), el('dd', {}, c.masked)])),
