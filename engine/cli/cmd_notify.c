@@ -1,6 +1,6 @@
 /* cmd_notify.c: `sellerbridge notifications SUBCOMMAND`: Amazon's ORDER_CHANGE
  * notifications through the seller's SQS queue. Sub-commands come from the table below
- * (`setup` here; `status` is added beside it by the notifications job). setup runs
+ * (`setup`, and `status`: the notifications document, cmd_notify_run.c). setup runs
  * engine/sync/notify_setup.c, the same as the dashboard's POST /api/v1/notifications/setup,
  * and --json prints that endpoint's document. */
 #include <stdio.h>
@@ -48,8 +48,13 @@ static int run_setup(sb_cli *cli, int argc, char **argv) {
     return r.ok ? SB_EXIT_OK : SB_EXIT_FAIL;
 }
 
+static int run_status(sb_cli *cli, int argc, char **argv) {
+    return sb_cli_notifications_status(cli, &sb_cmd_notifications, argc, argv);
+}
+
 static const struct { const char *name; int (*run)(sb_cli *, int, char **); } subs[] = {
     {"setup", run_setup},
+    {"status", run_status},
 };
 
 static int run_notifications(sb_cli *cli, int argc, char **argv) {
@@ -60,8 +65,8 @@ static int run_notifications(sb_cli *cli, int argc, char **argv) {
 }
 
 const sb_command sb_cmd_notifications = {"notifications", run_notifications,
-    "Connect the seller's SQS queue to Amazon's ORDER_CHANGE notifications (setup)",
-    "notifications setup [--integration NAME] [--json]\n"
+    "Connect the seller's SQS queue to Amazon's ORDER_CHANGE notifications (setup) and see how they arrive (status)",
+    "notifications setup|status [--integration NAME] [--json]\n"
     "  Checks the settings (notifications.queue_url, notifications.region, the aws.* credentials),\n"
     "  reads the queue's attributes with the reader's keys and says what Amazon needs that is\n"
     "  missing (a Standard queue, a policy letting 437568002678 sqs:SendMessage and\n"
@@ -69,4 +74,8 @@ const sb_command sb_cmd_notifications = {"notifications", run_notifications,
     "  destination (getDestinations, createDestination) and the ORDER_CHANGE subscription, stores\n"
     "  notifications.destination_id and subscription_id and turns notifications.enabled on when\n"
     "  every step passed. Safe to run again: a second run changes nothing. Exit 1 when a step\n"
-    "  failed (each says what to do). --json prints POST /api/v1/notifications/setup's document."};
+    "  failed (each says what to do). --json prints POST /api/v1/notifications/setup's document.\n"
+    "  status: whether notifications arrive (off, no queue, not subscribed, waiting for the first,\n"
+    "  arriving, failing), the last one and its lag, copies Amazon sent again, failed and set-aside\n"
+    "  ones with why, the orders each path brought, the last read of the queue. --json prints\n"
+    "  GET /api/v1/notifications."};
