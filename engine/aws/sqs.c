@@ -246,8 +246,8 @@ static int throttling(const char *type) {
 
 /* One operation: POST body, answer parsed into *doc (NULL for an empty 200 body).
  * idempotent: may be repeated after any failure; otherwise only when nothing was sent.
- * extra_ms: added to the timeout (a long poll's wait). */
-static int sqs_call(sb_sqs *q, const char *op, const sb_buf *req, int idempotent, long extra_ms, sb_json **doc,
+ * timeout_ms: this call's total timeout instead of the client's (a long poll's wait + 10 s), 0 = the client's. */
+static int sqs_call(sb_sqs *q, const char *op, const sb_buf *req, int idempotent, long timeout_ms, sb_json **doc,
                     char *err) {
     char target[80], cerr[CURL_ERROR_SIZE], what[SB_ERRLEN], type[128], msg[256];
     struct curl_slist *hdrs = NULL, *t;
@@ -283,7 +283,7 @@ static int sqs_call(sb_sqs *q, const char *op, const sb_buf *req, int idempotent
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         sb_sqs_sign_setup(h, q->region, "sqs", q->akid, q->secret, req->data, req->len);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, q->connect_timeout_ms);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, q->timeout_ms + extra_ms);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : q->timeout_ms);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -350,6 +350,10 @@ static int sqs_call(sb_sqs *q, const char *op, const sb_buf *req, int idempotent
             }
         }
         scrub(q, what);
+        if (!idempotent && status >= 500) {   /* SQS may have taken it: not repeated, and said so */
+            rc = sb_seterr(err, SB_EAMBIG, "SQS %s: %s; SQS may have taken the request: not repeated", op, what);
+            goto out;
+        }
         if (!retry || attempt >= q->max_retries || stopped(q)) {
             int code = status == 403 || status == 401 ? SB_EAUTH : SB_EHTTP;
             rc = sb_seterr(err, code, "SQS %s: %s%s", op, what,
@@ -491,12 +495,11 @@ int sb_sqs_change_visibility(sb_sqs *q, const char *handle, int visibility_s, ch
         return sb_seterr(err, SB_EINVAL, "SQS ChangeMessageVisibility: the receipt handle is empty or longer than %d",
                          SB_SQS_HANDLE_MAX - 1);
     if (visibility_s < 0 || visibility_s > 43200)
-        return sb_seterr(err, SB_EINVAL, "SQS ChangeMessageVisibility: %d s is not within 0..43200", visibility_s);
+        return sb_seterr(err, SB_EINVAL, "SQS ChangeMessageVisibility: VisibilityTimeout %d is not 0..43200", visibility_s);
     req_begin(q, &b, &w);
     sb_jw_kstr(&w, "ReceiptHandle", handle);
     sb_jw_kint(&w, "VisibilityTimeout", visibility_s);
-    if (!(rc = req_end(&w, "ChangeMessageVisibility", err)))
-        rc = sqs_call(q, "ChangeMessageVisibility", &b, 1, 0, &j, err);
+    if (!(rc = req_end(&w, "ChangeMessageVisibility", err))) rc = sqs_call(q, "ChangeMessageVisibility", &b, 1, 0, &j, err);
     sb_json_free(j);
     sb_buf_free(&b);
     return rc;
@@ -637,7 +640,7 @@ static int policy_allows(sb_json *j, const char *action, const char *arn) {
         if (!any_of(j, sb_json_get(j, s, "Action"), m_action, action)) continue;
         int res = sb_json_get(j, s, "Resource");
         if (res && !any_of(j, res, m_resource, arn)) continue;
-        return 1;
+        return sb_json_get(j, s, "Condition") ? 2 : 1;   /* 2: only under a Condition */
     }
     return 0;
 }
@@ -684,7 +687,9 @@ int sb_sqs_check_for_amazon(const sb_sqs_attributes *a, char *report, size_t n) 
                                            "Amazon's subscription is created but nothing arrives",
                          SB_SQS_AMAZON_ACCOUNT, send ? "" : "sqs:SendMessage", !send && !get ? " and " : "",
                          get ? "" : "sqs:GetQueueAttributes", arn[0] ? arn : "the queue");
-            }
+            } else if (send == 2 || get == 2)
+                add_line(report, n, &used, "check: Policy: the statement allowing Amazon's account has a Condition "
+                                           "(not evaluated here): Amazon's requests must meet it");
             sb_json_free(j);
         }
     }

@@ -27,7 +27,7 @@ typedef struct sb_sqs_config {
     const char *region;             /* e.g. us-east-1; signs as aws:amz:REGION:sqs */
     const char *access_key_id, *secret_access_key;
     const char *session_token;      /* NULL or "" = long-term keys */
-    long connect_timeout_ms, timeout_ms;   /* 0 = 10 s / 30 s (a receive adds its wait) */
+    long connect_timeout_ms, timeout_ms;   /* 0 = 10 s / 30 s (a receive's total is its wait + 10 s) */
     int max_retries;                /* 0 = 3, < 0 = none */
     long retry_base_ms;             /* first backoff step; 0 = 200 ms (AWS: 200 then 400 ms) */
     const char *ca_file;            /* optional CA bundle; TLS verification is always on */
@@ -68,13 +68,14 @@ void sb_sqs_messages_free(sb_sqs_message *m, int n);
 /* DeleteMessage by receipt handle. */
 int sb_sqs_delete(sb_sqs *q, const char *handle, char *err);
 
-/* ChangeMessageVisibility: the message of handle becomes visible again visibility_s
- * (0..43200) seconds from now: a reader that cannot act on it yet (getOrder's rate limit)
- * gives it back for when it can, instead of holding it for its whole visibility timeout. */
+/* ChangeMessageVisibility: the message of handle stays hidden visibility_s (0..43200)
+ * more seconds from now (a lease extended), or 0: visible again at once (given back). */
 int sb_sqs_change_visibility(sb_sqs *q, const char *handle, int visibility_s, char *err);
 
-/* SendMessage (the simulator's notifier and the tests; the engine never sends). id gets
- * the MessageId when not NULL. Not repeated after an ambiguous answer (SB_EAMBIG). */
+/* SendMessage (tests and tools; the engine never sends, and the simulator puts its
+ * notifications into its own queue directly). id gets the MessageId when not NULL. Not
+ * repeated after an ambiguous answer, a 5xx or a failure once the request went out
+ * (SB_EAMBIG); a body over SB_SQS_MAX_BODY is refused before anything is sent. */
 int sb_sqs_send(sb_sqs *q, const char *body, char *id, size_t idlen, char *err);
 
 /* GetQueueAttributes All: what `notifications setup` checks. Strings are "" when SQS did
@@ -103,7 +104,8 @@ int sb_sqs_attributes_parse(const char *json, size_t len, sb_sqs_attributes *out
  * allowing principal 437568002678 ("437568002678", "arn:aws:iam::437568002678:root", "*",
  * alone or in a list) both sqs:SendMessage and sqs:GetQueueAttributes (or sqs:*, *) on
  * the queue's ARN), "check: " (a KMS key: its key policy must grant Amazon
- * kms:GenerateDataKey and kms:Decrypt, which cannot be read from here) or "advice: " (no
+ * kms:GenerateDataKey and kms:Decrypt, which cannot be read from here; a Condition on the
+ * statement allowing Amazon, not evaluated) or "advice: " (no
  * RedrivePolicy: a dead-letter queue with maxReceiveCount 3; MessageRetentionPeriod
  * under 14 days). Returns the number of blocking problems: 0 = Amazon can deliver. */
 int sb_sqs_check_for_amazon(const sb_sqs_attributes *a, char *report, size_t n);

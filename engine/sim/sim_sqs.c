@@ -429,6 +429,7 @@ static void h_receive(sb_sim *sim, sim_req *rq, sim_resp *rs, sb_json *j) {
         ts.tv_sec += (time_t)(real / 1000) + ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
         pthread_cond_timedwait(&q->cv, &sim->mu, &ts);
+        sim_changes_apply_due(sim);   /* a scheduled change due meanwhile notifies now */
         got = take_visible(sim, max, (int)vis, idx);
     }
     q->waiting--;

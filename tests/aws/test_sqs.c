@@ -120,6 +120,21 @@ static void test_basics(void) {
     T_EQ(n, 1);
     T_EQ(m[0].receive_count, 2);
     T_CHECK(strcmp(first, m[0].handle) != 0);
+    /* a lease extended, then given back at once */
+    T_EQ(sb_sqs_change_visibility(q, m[0].handle, 120, err), 0);
+    atomic_fetch_add(&fake_ms, 60000);
+    sb_sqs_message m2[10];
+    int n2 = -1;
+    T_EQ(sb_sqs_receive(q, 10, 0, 30, m2, &n2, err), 0);
+    T_EQ(n2, 0);
+    T_EQ(sb_sqs_change_visibility(q, m[0].handle, 0, err), 0);
+    T_EQ(sb_sqs_receive(q, 10, 0, 30, m2, &n2, err), 0);
+    T_EQ(n2, 1);
+    if (n2 == 1) T_EQ(m2[0].receive_count, 3);
+    T_EQ(sb_sqs_change_visibility(q, m2[0].handle, 43201, err), SB_EINVAL);
+    sb_sqs_messages_free(m, n);
+    memcpy(m, m2, sizeof m2);
+    n = n2;
     /* the older handle is a no-op; the newest deletes */
     T_EQ(sb_sqs_delete(q, first, err), 0);
     sb_sqs_attributes a;
@@ -318,8 +333,9 @@ static void test_faults(void) {
     T_EQ(sb_sim_request_count(sim) - before, 3);   /* 1 + max_retries 2 */
     /* SendMessage is not repeated after an answer that may mean it was taken */
     before = sb_sim_request_count(sim);
-    T_EQ(sb_sqs_send(q, "x", NULL, 0, err), SB_EHTTP);
-    T_CONTAINS(err, "SQS SendMessage: HTTP 503");
+    T_EQ(sb_sqs_send(q, "x", NULL, 0, err), SB_EAMBIG);
+    T_CONTAINS(err, "SQS SendMessage: HTTP 503 ServiceUnavailable");
+    T_CONTAINS(err, "not repeated");
     T_EQ(sb_sim_request_count(sim) - before, 1);
     /* redrive: after maxReceiveCount receives the message goes to the dead-letter list */
     configure(sim, "{\"sqs\":{\"max_receive_count\":2}}");
@@ -461,6 +477,18 @@ static void test_order_change(void) {
     T_EQ(n, 2);
     if (n == 2) T_CONTAINS(m[1].body, "\"OrderStatus\":\"Shipped\"");
     sb_sqs_messages_free(m, n);
+    /* an order the schedule places while a long poll waits reaches it (no other request) */
+    T_EQ(sb_sim_configure(sim, "{\"schedule\":[{\"after_s\":10,\"order\":{\"orderId\":\"114-0000004-0000004\",\"orderItems\":[]}}]}", err), 0);
+    poll_arg pa = {.q = q, .wait_s = 20};
+    pthread_t th;
+    pthread_create(&th, NULL, poller, &pa);
+    T_CHECK(wait_for_pollers(sim, 1));
+    atomic_fetch_add(&fake_ms, 10000);
+    pthread_join(th, NULL);
+    T_EQ(pa.rc, 0);
+    T_EQ(pa.n, 1);
+    if (pa.n == 1) T_CONTAINS(pa.m[0].body, "\"AmazonOrderId\":\"114-0000004-0000004\"");
+    sb_sqs_messages_free(pa.m, pa.n);
     sb_sqs_free(q);
     sb_sim_stop(sim);
 }
