@@ -137,6 +137,7 @@ function check(cond, what) {
     await page.waitForSelector('#jobs-table tbody tr');
     check((await page.locator('#jobs-schedule').innerText()).includes('Orders download'), 'sync status shows the schedule');
     check(/engine is (not )?running/.test(await page.locator('#jobs-engine').innerText()), 'sync status says whether the engine runs');
+    check(/^Notifications: off/.test(await page.locator('#jobs-notify').innerText()), 'sync status says the notifications are off on the demo');
     check((await page.locator('#jobs-table thead').innerText()).includes('State'), 'each job shows its state');
 
     await page.click('button[data-tab=settings]');

@@ -480,6 +480,15 @@ loaders.jobs = async function () {
   $('#jobs-schedule').replaceChildren(el('p', {},
     'Orders download ' + (s['orders.enabled'] ? 'on' : 'off') + '; automatic checks ' + (s['orders.auto_download'] ? 'on, starting daily at ' +
     s['orders.auto_download_start'] + ' (' + s['integration.timezone'] + ')' : 'off') + '. Watermark: ' + (s['orders.last_updated'] || 'not set') + '.'));
+  /* Amazon's notifications: whether they arrive (the same as `sellerbridge notifications status`) */
+  const nt = await api('GET', '/notifications');
+  const nn = nt.notifications;
+  $('#jobs-notify').replaceChildren(el('p', { class: nt.health === 'failing' ? 'error' : nt.health === 'arriving' ? 'ok' : '' },
+    'Notifications: ' + nt.health + (nt.enabled ? '. Last received ' + (nn.last_received || 'never') +
+      (nn.last_lag_ms !== null ? ', ' + nn.last_lag_ms + ' ms from Amazon to the stored order' : '') + '; ' +
+      nn.duplicates + ' sent twice by Amazon, ' + nn.failed + ' failed, ' + nn.poison + ' set aside. Orders by notification ' +
+      nt.orders_by.notification + ', by the scheduled download ' + nt.orders_by.download +
+      (nt.last_read.error ? '. Last read: ' + nt.last_read.error : '') : ' (see Settings, Notifications).')));
   /* what each job is doing now: the engine's status (the same as `sellerbridge status`) */
   const stat = await api('GET', '/status');
   const mine = (stat.integrations || []).find((x) => x.integration === integrationName) || (stat.integrations || [])[0] || { jobs: [] };
