@@ -108,6 +108,9 @@ int sb_cli_serve(sb_cli *cli, sb_store *s, const char *listen);
 /* `sellerbridge sync products|stock` (cmd_jobs.c); returns an exit code. */
 int sb_cli_sync_job(sb_cli *cli, const char *job);
 
+/* `products list|aliases|alias` (cmd_products.c); argv[1] is the subcommand; returns an exit code. */
+int sb_cli_products(sb_cli *cli, int argc, char **argv);
+
 /* `rules use PACK` and `rules dry-run PACK` (cmd_rules_store.c); return exit codes. */
 int sb_cli_rules_use(sb_cli *cli, const char *pack);
 int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit);
