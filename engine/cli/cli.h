@@ -69,6 +69,7 @@ SB_CMD(products); SB_CMD(stock); SB_CMD(dispatch); SB_CMD(update_dispatched); SB
 SB_CMD(web);
 SB_CMD(status);
 SB_CMD(jobs);
+SB_CMD(connect);
 
 #endif
 

@@ -17,6 +17,8 @@
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "store/aliases.h"
+#include "core/scrub.h"
+#include "sync/connect.h"
 #include "sync/engine.h"
 #include "sync/orders.h"
 #include "sync/fix.h"
@@ -321,6 +323,49 @@ static void alias_delete(sb_web_req *rq, sb_web_resp *rs, const char *sku) {
     sb_jw_end_obj(&jw);
 }
 
+/* ---- connect ---- */
+
+/* POST /connect {"client_id", "client_secret", "refresh_token"}: the CLI's `connect`
+ * (sync/connect.h): stored encrypted when Amazon accepts them, else the earlier ones
+ * stay. The answer says what Amazon answered and shows the values masked only; while the
+ * call runs the values are registered with the scrubber, so no log line can carry them. */
+static void connect_post(sb_web_req *rq, sb_web_resp *rs) {
+    static const char *const keys[3] = {"client_id", "client_secret", "refresh_token"};
+    char *v[3] = {NULL, NULL, NULL}, err[SB_ERRLEN];
+    for (int i = 0; i < 3; i++) {
+        const char *x = sb_json_str(rq->json, SB_JSON_ROOT, keys[i]);
+        if (!x || !*x) {
+            sb_web_error(rs, 400, "connect needs {\"client_id\", \"client_secret\", \"refresh_token\"}: %s is missing", keys[i]);
+            goto out;
+        }
+        if (!(v[i] = strdup(x))) { sb_web_error(rs, 500, "out of memory"); goto out; }
+        if (i) sb_scrub_add(v[i]);
+    }
+    sb_connect_result res;
+    int rc = sb_connect(rq->s, rq->w->db_path, rq->w->integ, v[0], v[1], v[2], &res, err);
+    if (rc) {
+        sb_web_error(rs, rc == SB_EAUTH ? 400 : sb_web_status_of(rc), "%s", err);
+        goto out;
+    }
+    sb_info("web: connect: Amazon accepted the LWA credentials integration=%s", rq->w->integ_name);
+    char m[3][64];
+    sb_jw jw;
+    sb_web_begin_ok(rs, &jw);
+    sb_jw_obj(&jw);
+    sb_jw_kbool(&jw, "accepted", 1);
+    sb_jw_kstr(&jw, "said", res.said);
+    sb_jw_key(&jw, "credentials");
+    sb_jw_obj(&jw);
+    for (int i = 0; i < 3; i++) sb_jw_kstr(&jw, keys[i], sb_mask(v[i], m[i], sizeof m[i]));
+    sb_jw_end_obj(&jw);
+    sb_jw_end_obj(&jw);
+out:
+    for (int i = 0; i < 3; i++) {
+        if (i && v[i]) sb_scrub_remove(v[i]);
+        sb_secrets_wipe(v[i]);
+    }
+}
+
 /* ---- dispatch ---- */
 
 /* "Update Dispatched Orders": queue every unconfirmed eligible package and send the due
@@ -396,6 +441,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
         if ((reason && *reason) || (sku && *sku)) sb_web_retry_bulk(rq, reason, sku, 0, rs);
         else sb_web_retry_run(rq, NULL, rs);
     }
+    else if (IS(0, "connect") && n == 1 && post) connect_post(rq, rs);
     else if (IS(0, "products") && n == 1 && get) sb_web_view(rq, rs, "products", NULL);
     else if (IS(0, "aliases") && n == 1 && get) sb_web_view(rq, rs, "aliases", NULL);
     else if (IS(0, "aliases") && n == 1 && post) alias_post(rq, rs);

@@ -591,6 +591,33 @@ static void write_file(const char *path, const char *text) {
     if (f) { fputs(text, f); fclose(f); }
 }
 
+/* The dashboard's connect form (POST /connect) against the simulator's LWA endpoint: a
+ * bad refresh token is refused in plain words and the working credentials stay (a
+ * download still gets its token); the good values are accepted and shown masked only. */
+static void test_connect(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    char body[512];
+    snprintf(body, sizeof body, "{\"client_id\":\"%s\",\"client_secret\":\"%s\",\"refresh_token\":\"Atzr|wrong-token\"}",
+             SB_SIM_CLIENT_ID, SB_SIM_CLIENT_SECRET);
+    T_EQ(http("POST", "/api/v1/connect", body, 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "Amazon refused the refresh token (invalid_grant)");
+    T_CONTAINS(error_of(&b), "the earlier credentials stay");
+    T_EQ(http("POST", "/api/v1/connect", "{\"client_id\":\"x\"}", 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "client_secret is missing");
+    snprintf(body, sizeof body, "{\"client_id\":\"%s\",\"client_secret\":\"%s\",\"refresh_token\":\"%s\"}",
+             SB_SIM_CLIENT_ID, SB_SIM_CLIENT_SECRET, SB_SIM_REFRESH_TOKEN);
+    T_EQ(http("POST", "/api/v1/connect", body, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"accepted\":true,\"said\":\"Amazon accepted the credentials: it issued an access token\"");
+    T_CONTAINS(body_of(&b), "\"refresh_token\":\"Atzr****");
+    /* the stored ones work: the download gets a token */
+    T_EQ(http("POST", "/api/v1/jobs/orders/run", "{}", 1, NULL, &b), 202);
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "\"run_now\":{\"running\":false,\"job\":\"orders\"");
+    T_CONTAINS(body_of(&b), "\"error\":null,\"result\"");
+    sb_buf_free(&b);
+}
+
 /* SKU aliases from the dashboard (issue 18): two orders of a SKU of Amazon's that no
  * product has are held; the attention list counts them by reason and SKU; linking the SKU
  * to a product (POST /aliases) releases both in the worker: lines linked, stock reserved
@@ -978,6 +1005,7 @@ int main(void) {
     test_routing();
     test_orders();
     test_aliases();
+    test_connect();
     test_views_identical();
     test_hostile_pack(dir);
     test_metrics();

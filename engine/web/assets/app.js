@@ -188,12 +188,40 @@ loaders.settings = async function loadSettings() {
     if (sec === 'Integration') {
       fs.append(el('h3', {}, 'Credentials (masked)'),
         el('dl', { class: 'kv' }, d.credentials.map((c) => [el('dt', {}, c.name), el('dd', {}, c.masked)])),
-        el('p', { class: 'muted' }, 'Credentials are set with: sellerbridge credentials set NAME'));
+        el('h3', {}, 'Connect to Amazon'),
+        el('p', { class: 'muted' }, 'The three Login with Amazon values of your app (Seller Central, Developer Console). ' +
+          'They are checked with Amazon before they are kept; values Amazon refuses change nothing.'),
+        el('form', { id: 'connect-form', autocomplete: 'off', onsubmit: (ev) => { ev.preventDefault(); connect(); } },
+          el('div', { class: 'row' },
+            el('label', {}, 'Client id ', el('input', { id: 'connect-client-id', size: 40, autocomplete: 'off' })),
+            el('label', {}, 'Client secret ', el('input', { id: 'connect-client-secret', type: 'password', size: 30, autocomplete: 'new-password' })),
+            el('label', {}, 'Refresh token ', el('input', { id: 'connect-refresh-token', type: 'password', size: 30, autocomplete: 'new-password' })),
+            el('button', { type: 'submit', class: 'primary', id: 'connect-go' }, 'Connect'))),
+        el('div', { id: 'connect-result' }));
     }
     root.append(fs);
   }
 };
 const loadSettings = loaders.settings;
+/* The values go to the server once and are cleared from the form whatever the answer;
+ * the server answers what Amazon said and the values masked. */
+async function connect() {
+  const ids = ['connect-client-id', 'connect-client-secret', 'connect-refresh-token'];
+  const [client_id, client_secret, refresh_token] = ids.map((i) => document.getElementById(i).value.trim());
+  for (const i of ids.slice(1)) document.getElementById(i).value = '';
+  const out = $('#connect-result');
+  out.replaceChildren(el('p', { class: 'muted' }, 'Asking Amazon...'));
+  try {
+    const d = await api('POST', '/connect', { client_id, client_secret, refresh_token });
+    await loadSettings();
+    $('#connect-result').replaceChildren(el('p', { class: 'ok' }, d.said + '.'));
+    say(d.said + '.');
+  } catch (e) {
+    if (e.status === 401) return;
+    out.replaceChildren(el('p', { class: 'error' }, e.message));
+    fail('Not connected: ' + e.message);
+  }
+}
 
 /* ---- routing grid ---- */
 let routingBranches = [];
