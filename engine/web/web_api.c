@@ -429,6 +429,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     else if (IS(0, "settings") && n == 2 && (put || del)) settings_put(rq, rs, seg[1], del);
     else if (IS(0, "routing") && n == 1 && get) routing_get(rq, rs);
     else if (IS(0, "routing") && n == 1 && put) routing_put(rq, rs);
+    else if (IS(0, "routing") && n == 2 && IS(1, "try") && post) sb_web_route_try(rq, sb_json_str(rq->json, SB_JSON_ROOT, "order"), rs);
     else if (IS(0, "settings") && n == 2 && get) sb_web_view(rq, rs, "setting", seg[1]);
     else if (IS(0, "orders") && n == 1 && get) sb_web_view(rq, rs, "orders", NULL);
     else if (IS(0, "orders") && n == 2 && get) sb_web_view(rq, rs, "order", seg[1]);

@@ -112,6 +112,9 @@ void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs);
  * stored releases (every integration). 202 at once, 400 for a bad reason, 409 while a
  * job runs. */
 void sb_web_retry_bulk(sb_web_req *rq, const char *reason, const char *sku, int release, sb_web_resp *rs);
+/* The routing grid's "try it": the rules route stored order ref in the worker (nothing is
+ * stored); 202 at once, the branch and the reason in the jobs view's result. */
+void sb_web_route_try(sb_web_req *rq, const char *ref, sb_web_resp *rs);
 /* web_rules.c: GET /rules from the last check; starts a check when the pack changed. */
 void sb_web_rules_get(sb_web_req *rq, sb_web_resp *rs);
 void sb_web_rules_stop(sb_web *w);

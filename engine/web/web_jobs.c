@@ -264,6 +264,87 @@ void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
     started(rs, "retry", ref);
 }
 
+/* ---- the routing grid's "try it": the rules' routing of one stored order ---- */
+
+/* The order's JSON as Amazon sent it (malloc'd), or NULL. */
+static char *raw_of(sb_store *s, int64_t integ, const char *ref) {
+    sqlite3_stmt *st;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT raw_json FROM sales_orders_raw WHERE integration_id = ?1 AND order_ref = ?2 "
+                                  "ORDER BY split_no LIMIT 1", -1, &st, NULL) != SQLITE_OK) return NULL;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Runs the rule pack on the stored order, as a download would decide it now (nothing is
+ * stored): the branch of each split and the routing's reason ("grid row 2", "no grid row
+ * matched", ...) go to the jobs view's result. */
+static void *try_main(void *p) {
+    job_arg *a = p;
+    sb_web *w = a->w;
+    char err[SB_ERRLEN] = "", result[sizeof w->job_result] = "";
+    sb_store *s = NULL;
+    sb_engine *e = NULL;
+    char *raw = NULL;
+    int rc = sb_store_open(w->db_path, 0, &s, err);
+    if (!rc) rc = sb_engine_open(s, w->db_path, w->integ, &e, err);
+    if (!rc) { e->stop = &w->stopping; rc = sb_engine_rules(e, err); }
+    if (!rc && !(raw = raw_of(s, w->integ, a->ref)))
+        rc = sb_seterr(err, SB_ENOTFOUND, "order %s has no Amazon JSON to route", a->ref);
+    if (!rc) {
+        sb_order o;
+        sb_decision d;
+        memset(&o, 0, sizeof o);
+        memset(&d, 0, sizeof d);
+        rc = sb_rules_order_json(e->rules, raw, strlen(raw), &o, &d, err);
+        sb_buf b;
+        sb_buf_init(&b, sizeof result - 1);
+        sb_jw jw;
+        sb_jw_init(&jw, &b);
+        sb_jw_obj(&jw);
+        sb_jw_kstr(&jw, "order", a->ref);
+        if (!rc && !d.error) {
+            char msg[512];
+            size_t n = (size_t)snprintf(msg, sizeof msg, "order %s lands on %s", a->ref,
+                                        d.nsplits > 0 && d.splits[0].branch ? d.splits[0].branch : "(no branch)");
+            for (int i = 1; i < d.nsplits && n < sizeof msg; i++)
+                n += (size_t)snprintf(msg + n, sizeof msg - n, " + %s", d.splits[i].branch ? d.splits[i].branch : "?");
+            if (n < sizeof msg) snprintf(msg + n, sizeof msg - n, " (%s)", d.route_reason ? d.route_reason : "no reason given");
+            sb_jw_kstr(&jw, "branch", d.nsplits > 0 ? d.splits[0].branch : NULL);
+            sb_jw_kstr(&jw, "reason", d.route_reason);
+            sb_jw_kint(&jw, "splits", d.nsplits);
+            sb_jw_kbool(&jw, "download", d.download);
+            sb_jw_kstr(&jw, "message", msg);
+        } else sb_jw_kstr(&jw, "message", rc ? err : d.error);
+        sb_jw_end_obj(&jw);
+        if (b.data && b.len < sizeof result) snprintf(result, sizeof result, "%s", b.data);
+        sb_buf_free(&b);
+        if (!rc && d.error) rc = sb_seterr(err, SB_ERULE, "%s", d.error);
+    }
+    free(raw);
+    sb_engine_close(e);
+    sb_store_close(s);
+    job_done(w, rc, err, *result ? result : NULL);
+    free(a->ref);
+    free(a);
+    return NULL;
+}
+
+void sb_web_route_try(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
+    sb_web *w = rq->w;
+    if (!ref || !*ref || strlen(ref) > 64) { sb_web_error(rs, 400, "try needs {\"order\": ORDER_ID} (at most 64 characters)"); return; }
+    char *raw = raw_of(rq->s, w->integ, ref);
+    if (!raw) { sb_web_error(rs, 404, "order %s is not stored with its Amazon JSON for this integration", ref); return; }
+    free(raw);
+    job_arg *a = calloc(1, sizeof *a);
+    if (a && !(a->ref = strdup(ref))) { free(a); a = NULL; }
+    if (start_job(w, "try", try_main, a, rs)) return;
+    started(rs, "try", ref);
+}
+
 void sb_web_retry_bulk(sb_web_req *rq, const char *reason, const char *sku, int release, sb_web_resp *rs) {
     sb_web *w = rq->w;
     int kinds = 0;

@@ -72,6 +72,12 @@ function check(cond, what) {
     await page.click('#routing-save');
     await page.locator('#msg', { hasText: 'Routing saved' }).waitFor();
     check(true, 'routing row edited and saved');
+    // try it: the saved routing on a stored order says the row and the branch it lands on
+    await page.fill('#try-order', '250-0000007-0000007');
+    await page.click('#routing-try button[type=submit]');
+    await page.locator('#try-result', { hasText: 'lands on' }).waitFor({ timeout: 60000 });
+    const landed = await page.locator('#try-result').innerText();
+    check(/order 250-0000007-0000007 lands on Sydney \(grid row \d+/.test(landed), 'try it routes the Australian order: ' + landed);
     // a refused grid: states with a country that has none
     await row.locator('input.countries').fill('DE');
     await row.locator('input.states').fill('BY');

@@ -687,6 +687,12 @@ static void test_aliases(void) {
     T_EQ(http("POST", "/api/v1/attention/retry?sku=AMZ-KETTLE-1", "{}", 1, NULL, &b), 202);
     T_CHECK(wait_job(&b));
     T_CONTAINS(body_of(&b), "\"tried\":0");
+    /* the routing grid's try-it: the rules route a stored order in the worker */
+    T_EQ(http("POST", "/api/v1/routing/try", "{\"order\":\"111-0000091-0000091\"}", 1, NULL, &b), 202);
+    T_CONTAINS(body_of(&b), "\"job\":\"try\"");
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "\"message\":\"order 111-0000091-0000091 lands on ");
+    T_EQ(http("POST", "/api/v1/routing/try", "{\"order\":\"NO-SUCH\"}", 1, NULL, &b), 404);
     T_EQ(http("DELETE", "/api/v1/aliases/AMZ-KETTLE-1", NULL, 1, NULL, &b), 200);
     T_CONTAINS(body_of(&b), "\"removed\":true");
     T_EQ(http("DELETE", "/api/v1/aliases/AMZ-KETTLE-1", NULL, 1, NULL, &b), 404);

@@ -286,7 +286,33 @@ loaders.routing = async function () {
   tb.replaceChildren(...(d.grid || []).map(routingRow));
   number();
   $('#routing-error').hidden = true;
+  await loadTryOrders();
 };
+/* "Try it": the saved routing run on a stored order in the server's worker (rules never
+ * run in a request), then the row and branch it lands on, from the jobs view. */
+let tryTimer = null;
+async function routingTry() {
+  const ref = $('#try-order').value.trim();
+  if (!ref) { fail('Name a stored order to route.'); return; }
+  await guarded(async () => {
+    await api('POST', '/routing/try', { order: ref });
+    $('#try-result').textContent = 'routing order ' + ref + '...';
+    clearTimeout(tryTimer);
+    tryTimer = setTimeout(tryPoll, 300);
+  });
+}
+async function tryPoll() {
+  let r;
+  try { r = (await api('GET', '/jobs')).run_now; } catch (e) { if (e.status !== 401) fail('Try: ' + e.message); return; }
+  if (r.running && r.job === 'try') { tryTimer = setTimeout(tryPoll, 500); return; }
+  const text = (r.result && r.result.message) || r.error || 'done';
+  $('#try-result').textContent = text;
+  $('#try-result').className = r.error ? 'error' : 'ok';
+}
+async function loadTryOrders() {
+  const d = await api('GET', '/orders?limit=50');
+  $('#try-orders').replaceChildren(...d.orders.map((o) => el('option', { value: o.order }, txt(o.country) + ' ' + txt(o.stage))));
+}
 async function saveRouting() {
   const grid = [...document.querySelectorAll('#routing-table tbody tr')].map((tr) => {
     const row = { countries: split(tr.querySelector('.countries').value), states: split(tr.querySelector('.states').value),
@@ -669,6 +695,7 @@ document.addEventListener('DOMContentLoaded', () => {
     number();
   });
   $('#routing-save').addEventListener('click', saveRouting);
+  $('#routing-try').addEventListener('submit', (ev) => { ev.preventDefault(); routingTry(); });
   $('#orders-filter').addEventListener('submit', (ev) => { ev.preventDefault(); ordersPage = 1; guarded(loaders.orders); });
   $('#orders-prev').addEventListener('click', () => { ordersPage = Math.max(1, ordersPage - 1); guarded(loaders.orders); });
   $('#orders-next').addEventListener('click', () => { ordersPage++; guarded(loaders.orders); });
