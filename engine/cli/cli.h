@@ -73,6 +73,7 @@ SB_CMD(web);
 SB_CMD(status);
 SB_CMD(jobs);
 SB_CMD(notifications);
+SB_CMD(connect);
 
 #endif
 
@@ -115,6 +116,9 @@ int sb_cli_sync_job(sb_cli *cli, const char *job);
  * (argv[0] "notifications", argv[1] "status"). */
 int sb_cli_notifications_sync(sb_cli *cli);
 int sb_cli_notifications_status(sb_cli *cli, const sb_command *cmd, int argc, char **argv);
+
+/* `products list|aliases|alias` (cmd_products.c); argv[1] is the subcommand; returns an exit code. */
+int sb_cli_products(sb_cli *cli, int argc, char **argv);
 
 /* `rules use PACK` and `rules dry-run PACK` (cmd_rules_store.c); return exit codes. */
 int sb_cli_rules_use(sb_cli *cli, const char *pack);

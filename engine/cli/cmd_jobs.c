@@ -104,13 +104,22 @@ int sb_cli_sync_job(sb_cli *cli, const char *job) {
 }
 
 static int run_products(sb_cli *cli, int argc, char **argv) {
-    if (argc != 2 || strcmp(argv[1], "sync")) return sb_cli_usage_error(&sb_cmd_products, "expected: products sync");
+    if (argc >= 2 && (!strcmp(argv[1], "list") || !strcmp(argv[1], "alias") || !strcmp(argv[1], "aliases")))
+        return sb_cli_products(cli, argc, argv);   /* cmd_products.c */
+    if (argc != 2 || strcmp(argv[1], "sync"))
+        return sb_cli_usage_error(&sb_cmd_products, "expected: products sync | list | aliases | alias SKU PRODUCT_SKU");
     return run_products_sync(cli);
 }
 
 const sb_command sb_cmd_products = {"products", run_products,
-    "Download products from Amazon (listings report) into the inventory",
-    "products sync   (listings opened after products.last_updated: new SKUs become products, known SKUs get ASIN/title)"};
+    "Download products from Amazon (listings report); list products; link Amazon SKUs to products",
+    "products sync   (listings opened after products.last_updated: new SKUs become products, known SKUs get ASIN/title)\n"
+    "       products list [--search TEXT] [--limit 1..500] [--offset N | --page N]   (TEXT: SKU, name or linked SKU)\n"
+    "       products alias AMAZON_SKU PRODUCT_SKU   (link a SKU of Amazon's to a product once: the orders waiting on\n"
+    "                                                it are stored again, lines linked, stock reserved, holds released;\n"
+    "                                                the stock upload sends the product's stock under AMAZON_SKU)\n"
+    "       products alias AMAZON_SKU --remove\n"
+    "       products aliases [--limit 1..500] [--offset N | --page N]"};
 
 static void draw_stock(sb_json *j) {
     printf("%-24s %-9s %8s %7s %-20s %s\n", "SKU", "STATUS", "QTY", "LATENCY", "SENT AT", "ERROR (attempts)");

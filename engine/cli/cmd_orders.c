@@ -122,13 +122,15 @@ static int fix_order(sb_cli *cli, sb_store *s, int64_t integ, int argc, char **a
     return SB_EXIT_OK;
 }
 
-/* orders retry [ID | --all] [--reason rule_error|unknown_sku]: re-runs held orders, one
- * transaction each (a held order is never half fixed); without an ID every held order. */
+/* orders retry [ID | --all] [--reason rule_error|unknown_sku] [--sku SKU]: re-runs held
+ * orders, one transaction each (a held order is never half fixed); without an ID every
+ * held order, with --sku those with a line of that SKU. */
 static int retry_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char **argv) {
-    const char *ref = NULL;
+    const char *ref = NULL, *sku = NULL;
     int kinds = SB_RETRY_RULE_ERROR | SB_RETRY_UNKNOWN_SKU, all = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--all")) all = 1;
+        else if (!strcmp(argv[i], "--sku") && i + 1 < argc) sku = argv[++i];
         else if (!strcmp(argv[i], "--reason") && i + 1 < argc) {
             const char *r = argv[++i];
             if (!strcmp(r, "rule_error")) kinds = SB_RETRY_RULE_ERROR;
@@ -138,14 +140,17 @@ static int retry_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char 
         else return sb_cli_usage_error(&sb_cmd_orders, "unknown argument '%s'", argv[i]);
     }
     if (all && ref) return sb_cli_usage_error(&sb_cmd_orders, "retry takes an order id or --all, not both");
+    if (sku && ref) return sb_cli_usage_error(&sb_cmd_orders, "retry takes an order id or --sku, not both");
+    if (sku && !*sku) return sb_cli_usage_error(&sb_cmd_orders, "--sku needs a SKU");
     char err[SB_ERRLEN];
     sb_engine *e = NULL;
     sb_orders_retry_result r;
     memset(&r, 0, sizeof r);
     int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
-    if (!rc) rc = sb_orders_retry_for(e, ref, kinds, &r, err);
+    if (!rc) rc = sku ? sb_orders_retry_sku(e, sku, kinds, &r, err) : sb_orders_retry_for(e, ref, kinds, &r, err);
     sb_engine_close(e);
     if (rc) return sb_cli_fail("orders", rc, "%s", err);
+    if (sku && !r.tried && !r.held) printf("no held order has a line of SKU %s\n", sb_cli_text(sku));
     printf("%ld held %s\n", r.fixed, r.fixed == 1 ? "order now passes the rules and is stored"
                                                  : "orders now pass the rules and are stored");
     if (r.held) {
@@ -221,10 +226,12 @@ const sb_command sb_cmd_orders = {"orders", run_orders,
     "List, show and explain orders; fix and retry held orders; check stock reservations",
     "orders list [--stage open|needs_attention|rule_error|rejected|dispatched|cancelled] [--status S]\n"
     "            [--search TEXT] [--limit 1..500] [--offset N | --page N]   (TEXT: order id, buyer, e-mail or SKU)\n"
-    "       orders attention [--limit 1..1000] [--offset N | --page N]   (needs attention, rule errors, rejected)\n"
+    "            [--from YYYY-MM-DD] [--to YYYY-MM-DD]                    (the days the orders were made)\n"
+    "       orders attention [--reason unknown_sku|rule_error|rejected|other] [--sku SKU]\n"
+    "            [--limit 1..1000] [--offset N | --page N]   (needs attention, rule errors, rejected)\n"
     "       orders show ID | explain ID | raw ID          (raw: the order's JSON as Amazon sent it)\n"
     "       orders fix ID [--branch NAME] [--resolve]     (an order needing attention)\n"
-    "       orders retry [ID | --all] [--reason rule_error|unknown_sku]\n"
+    "       orders retry [ID | --all] [--reason rule_error|unknown_sku] [--sku SKU]\n"
     "                                                      (re-run held orders after fixing the rule pack, or after\n"
     "                                                       importing the products their SKUs lacked: lines linked,\n"
     "                                                       stock reserved; without ID every held order)\n"

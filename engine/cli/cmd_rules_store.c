@@ -3,6 +3,7 @@
  * recorded, changing nothing; `rules use` deploys a pack to the integration after it
  * loads cleanly (every decision it makes is recorded with its content hash). */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -17,6 +18,44 @@ static void pack_path(const char *pack, char *out, size_t len) {
     else snprintf(out, len, "%s", abs);
 }
 
+/* What the pack's `needs` file (lines "branch NAME", "gl CODE", "group NAME"; # comments)
+ * names that the database lacks, said on stderr: the pack is deployed all the same (a
+ * branch may be imported next), but a person knows why orders would be held. Returns how
+ * many are missing. */
+static int pack_needs(sb_store *s, const char *path) {
+    char file[PATH_MAX + 8], line[320], missing[3][1024] = {"", "", ""};
+    static const char *const kinds[3] = {"branch", "gl", "group"};
+    static const char *const what[3] = {"branches", "GL accounts", "customer groups"};
+    static const char *const how[3] = {"import branches FILE", "import gl_accounts FILE", "import customer_groups FILE"};
+    snprintf(file, sizeof file, "%s/needs", path);
+    FILE *f = fopen(file, "r");
+    if (!f) return 0;
+    int n = 0, no = 0;
+    while (no < 1000 && fgets(line, sizeof line, f)) {
+        no++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!*line || *line == '#') continue;
+        char *sp = strchr(line, ' ');
+        int k = -1;
+        for (int i = 0; sp && i < 3; i++)
+            if ((size_t)(sp - line) == strlen(kinds[i]) && !strncmp(line, kinds[i], (size_t)(sp - line))) k = i;
+        if (k < 0) { fprintf(stderr, "sellerbridge rules: warning: %s:%d: '%s' is not 'branch NAME', 'gl CODE' or 'group NAME'\n",
+                             file, no, sb_cli_text(line)); continue; }
+        const char *name = sp + 1;
+        int have = k == 0 ? sb_store_branch_exists(s, name) : k == 1 ? sb_store_gl_exists(s, name) : sb_store_group_exists(s, name);
+        if (have) continue;
+        size_t l = strlen(missing[k]);
+        snprintf(missing[k] + l, sizeof missing[k] - l, "%s'%s'", l ? ", " : "", name);
+        n++;
+    }
+    fclose(f);
+    for (int k = 0; k < 3; k++)
+        if (*missing[k])
+            fprintf(stderr, "sellerbridge rules: warning: the pack names %s the database lacks: %s (sellerbridge %s); "
+                    "orders it sends there are held until they exist\n", what[k], sb_cli_text(missing[k]), how[k]);
+    return n;
+}
+
 int sb_cli_rules_use(sb_cli *cli, const char *pack) {
     sb_store *s;
     int64_t integ;
@@ -29,7 +68,12 @@ int sb_cli_rules_use(sb_cli *cli, const char *pack) {
     if (!rc) rc = sb_engine_load_pack(e, path, &r, err);
     if (!rc) rc = sb_settings_set(s, integ, "rules.pack", path, err);
     if (rc) sb_cli_fail("rules", SB_ERR, "%s; integration '%s' keeps its current pack", err, name);
-    else printf("integration '%s' now uses rule pack %s (sha256 %s)\n", name, path, sb_rules_hash(r));
+    else {
+        printf("integration '%s' now uses rule pack %s (sha256 %s)\n", name, path, sb_rules_hash(r));
+        int missing = pack_needs(s, path);
+        if (missing) printf("%d thing%s the pack names %s missing: see the warning%s above\n", missing, missing == 1 ? "" : "s",
+                            missing == 1 ? "is" : "are", missing == 1 ? "" : "s");
+    }
     sb_rules_free(r);
     sb_engine_close(e);
     sb_store_close(s);

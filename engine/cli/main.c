@@ -15,7 +15,7 @@ static const sb_command *commands[] = {
     &sb_cmd_rules, &sb_cmd_sim,
     &sb_cmd_products, &sb_cmd_stock, &sb_cmd_dispatch, &sb_cmd_update_dispatched, &sb_cmd_outbox, &sb_cmd_jobs,
     &sb_cmd_notifications,
-    &sb_cmd_web,
+    &sb_cmd_web, &sb_cmd_connect,
     NULL
 };
 

@@ -314,6 +314,16 @@ static const char *const migrations[] = {
 "  PRIMARY KEY (integration_id, notification_id)) WITHOUT ROWID;"
 "CREATE INDEX notifications_state ON notifications(integration_id, state, last_seen_ms);"
 "ALTER TABLE sales_orders ADD COLUMN came_by TEXT;",
+
+/* 15: SKU aliases: a SKU Amazon knows (a listing's seller SKU) linked by a person to a
+ * product of the inventory whose own SKU differs; order lines, the stock upload and the
+ * products download look here after products.sku (engine/store/aliases.h). A channel
+ * SKU that is a product's own SKU needs none, which sb_store_alias_set checks. */
+"CREATE TABLE sku_aliases ("
+"  channel_sku TEXT NOT NULL PRIMARY KEY,"
+"  product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
+"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))) WITHOUT ROWID;"
+"CREATE INDEX sku_aliases_product ON sku_aliases(product_id);",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -12,6 +12,7 @@
 #include <math.h>
 #include "core/util.h"
 #include "sync/engine.h"
+#include "store/aliases.h"
 
 enum { Q_STOCK, Q_KIT, Q_PRODUCT, Q_CUST_ID, Q_CUST_EMAIL, Q_CUST_REF, Q_GL, Q_GROUP, Q_COUNT };
 
@@ -26,7 +27,7 @@ static const char *const sql[Q_COUNT] = {
     "LEFT JOIN stock s ON s.product_id = c.component_id AND s.branch_id = (SELECT id FROM branches WHERE name = ?2) "
     "WHERE k.sku = ?1 AND k.order_type = 'kit'",
     "SELECT sku, asin, name, batch_tracked, serial_tracked, order_type = 'kit', buffer_stock, COALESCE(latency, 0) "
-    "FROM products WHERE sku = ?1",
+    "FROM products WHERE id = " SB_STORE_SKU_PRODUCT("?1"),   /* own SKU, else an alias */
     "SELECT c.id, c.ref, c.channel_customer_id, c.email, c.name, g.name FROM customers c "
     "LEFT JOIN customer_groups g ON g.id = c.group_id WHERE c.channel_customer_id = ?1 AND " SCOPE " ORDER BY c.id LIMIT 1",
     "SELECT c.id, c.ref, c.channel_customer_id, c.email, c.name, g.name FROM customers c "

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "json/json.h"
+#include "store/aliases.h"
 #include "sync/orders.h"
 
 #define SEARCH_PAGE_SIZE 100
@@ -44,7 +45,8 @@ static const char *const sql[S_COUNT] = {
                  "?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?40)",
     [S_LINE] = "INSERT INTO sales_order_lines(order_id, line_no, item_id, sku, asin, title, product_id, qty, unit_price, "
                "line_total, kit_sku, stock_bearing) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-    [S_PRODUCT] = "SELECT id, batch_tracked OR serial_tracked, order_type = 'kit' FROM products WHERE sku = ?1",
+    /* its own SKU first, else a person's alias of it (store/aliases.h) */
+    [S_PRODUCT] = "SELECT id, batch_tracked OR serial_tracked, order_type = 'kit' FROM products WHERE id = " SB_STORE_SKU_PRODUCT("?1"),
     [S_BOM] = "SELECT p.id, p.sku, p.name, c.qty, p.batch_tracked OR p.serial_tracked FROM bom_components c "
               "JOIN products p ON p.id = c.component_id WHERE c.kit_id = ?1 ORDER BY p.sku",
     [S_CUST_INSERT] = "INSERT INTO customers(integration_id, channel_customer_id, email, name, company, phone, address1, "
@@ -1588,7 +1590,7 @@ int sb_orders_retry_for(sb_engine *e, const char *order_ref, int kinds, sb_order
                                          "EXISTS (SELECT 1 FROM sales_orders o2 JOIN sales_order_lines l ON l.order_id = o2.id "
                                          "WHERE o2.integration_id = o.integration_id AND o2.order_ref = o.order_ref "
                                          "AND o2.stage IN ('needs_attention','open') AND l.stock_bearing = 1 AND l.product_id IS NULL "
-                                         "AND EXISTS (SELECT 1 FROM products p WHERE p.sku = l.sku)))) "
+                                         "AND " SB_STORE_SKU_PRODUCT("l.sku") " IS NOT NULL))) "
                                          "AND (?2 IS NULL OR o.order_ref = ?2) "
                                          "AND (o.raw_json IS NOT NULL OR o.raw_page_id IS NOT NULL) ORDER BY o.id", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, e->integ);
@@ -1626,7 +1628,7 @@ int sb_orders_retry_for(sb_engine *e, const char *order_ref, int kinds, sb_order
         char sku[128];
         if (unknown_sku_of(e->store, e->integ, order_ref, sku, sizeof sku))
             rc = sb_seterr(err, SB_EINVAL, "order %s: SKU '%s' is still not a product: import it "
-                           "(sellerbridge import products FILE), then retry", order_ref, sku);
+                           "(sellerbridge import products FILE) or link it to one (sellerbridge products alias SKU PRODUCT_SKU), then retry", order_ref, sku);
         else
             rc = sb_seterr(err, SB_ENOTFOUND, "order %s is not held for a rule error or for a SKU that was not a product", order_ref);
     }

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "store/aliases.h"
 #include "sync/products.h"
 
 #define REPORT_MAX_POLLS 120    /* an hour */
@@ -187,7 +188,7 @@ static int import_one(sb_engine *e, char *text, const char *mp, int64_t wm, int6
 /* Imports n report texts (modified in place) in one transaction with the watermark. */
 static int import_all(sb_engine *e, char **texts, const char *const *mps, int n, sb_products_result *res, char *err) {
     static const char *const sql[4] = {
-        "SELECT id FROM products WHERE sku = ?1",
+        "SELECT id FROM products WHERE id = " SB_STORE_SKU_PRODUCT("?1"),   /* its own SKU, else an alias */
         "INSERT INTO products(sku, asin, name, created_date, fulfillment_channel) VALUES (?1, NULLIF(?2, ''), NULLIF(?3, ''), ?4, ?5)",
         "UPDATE products SET asin = COALESCE(NULLIF(?2, ''), asin), "
         "name = CASE WHEN COALESCE(name, '') = '' THEN NULLIF(?3, '') ELSE name END, "

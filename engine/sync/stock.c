@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "json/json.h"
+#include "store/aliases.h"
 #include "sync/stock.h"
 
 #define FEED_MAX_POLLS 120      /* an hour; the next run sends the same pairs again */
@@ -197,19 +198,19 @@ int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
      * schema 9); a changed BOM marks its kit in stock_dirty (triggers, schema 9) */
 #define CHANGED_IDS "SELECT product_id FROM stock WHERE updated_at > ?2 " \
         " UNION SELECT id FROM products WHERE updated_at > ?2 " \
-        " UNION SELECT p2.id FROM stock_dirty d JOIN products p2 ON p2.sku = d.sku WHERE d.integration_id = ?1 "
+        " UNION SELECT " SB_STORE_SKU_PRODUCT("d.sku") " FROM stock_dirty d WHERE d.integration_id = ?1 "
     snprintf(sql, sizeof sql,
-        "SELECT p.id, p.sku, p.buffer_stock, COALESCE(p.latency, 0), ss.quantity IS NOT NULL AND ss.latency IS NOT NULL, "
+        "SELECT p.id, " SB_STORE_LISTING_SKU("p.id", "p.sku") ", p.buffer_stock, COALESCE(p.latency, 0), ss.quantity IS NOT NULL AND ss.latency IS NOT NULL, "
         "COALESCE(ss.quantity, 0), COALESCE(ss.latency, 0), COALESCE(ss.status, '') = 'failed', "
         "MAX(p.updated_at, COALESCE((SELECT MAX(updated_at) FROM stock s WHERE s.product_id = p.id), ''), "
         "    CASE WHEN p.order_type = 'kit' THEN COALESCE((SELECT MAX(s.updated_at) FROM bom_components c "
         "    JOIN stock s ON s.product_id = c.component_id WHERE c.kit_id = p.id), '') ELSE '' END), "
         "ss.pending_feed IS NOT NULL OR ss.pending_document IS NOT NULL, p.order_type = 'kit' "
-        "FROM products p LEFT JOIN stock_sent ss ON ss.integration_id = ?1 AND ss.sku = p.sku "
+        "FROM products p LEFT JOIN stock_sent ss ON ss.integration_id = ?1 AND ss.sku = " SB_STORE_LISTING_SKU("p.id", "p.sku") " "
         "WHERE COALESCE(p.fulfillment_channel, 'DEFAULT') = 'DEFAULT' %s ORDER BY p.id",
         full ? "" :
         "AND p.id IN (" CHANGED_IDS
-        " UNION SELECT p3.id FROM stock_sent x JOIN products p3 ON p3.sku = x.sku WHERE x.integration_id = ?1 "
+        " UNION SELECT " SB_STORE_SKU_PRODUCT("x.sku") " FROM stock_sent x WHERE x.integration_id = ?1 "
         "   AND (status IS NOT 'accepted' OR quantity IS NULL) "   /* products never sent are marked in
                                                                     * stock_dirty by triggers (schema 5) */
         " UNION SELECT c.kit_id FROM bom_components c WHERE c.component_id IN (" CHANGED_IDS "))");
@@ -832,7 +833,9 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
             "INSERT INTO stock_sent(integration_id, sku, status, error, attempts) VALUES (?1, ?2, 'failed', ?3, 1) "
             "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'failed', error = excluded.error, "
             "attempts = attempts + 1, pending_feed = NULL, pending_document = NULL", &bad, err))) goto out;
-    if ((rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1 AND sku = ?2", &undirty, err))) goto out;
+    if ((rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1 AND (sku = ?2 OR sku IN "   /* an alias: its product's own too */
+                                         "(SELECT p.sku FROM sku_aliases a JOIN products p ON p.id = a.product_id WHERE a.channel_sku = ?2))",
+                               &undirty, err))) goto out;
     /* the watermark: the run's snapshot, held back to the oldest change of a failed SKU */
     snprintf(wm, sizeof wm, "%s", plan->snapshot);
     for (size_t i = 0; i < plan->n && !rc; i++) {

@@ -20,10 +20,10 @@ static const struct {
     int needs_id;
     const char *args;           /* the arguments it takes, space-separated */
 } docs[] = {
-    {"orders", sb_view_orders, 0, "stage status search limit page offset"},
+    {"orders", sb_view_orders, 0, "stage status search from to limit page offset"},
     {"order", sb_view_order, 1, ""},
     {"explain", sb_view_explain, 1, ""},
-    {"attention", sb_view_attention, 0, "limit page offset"},
+    {"attention", sb_view_attention, 0, "reason sku limit page offset"},
     {"summary", sb_view_summary, 0, ""},          /* web only so far (the runtime's status will use it) */
     {"dispatch", sb_view_dispatch, 0, "limit"},   /* web only so far */
     {"orders_per_day", sb_view_orders_per_day, 0, ""},   /* the dashboard's chart */
@@ -31,6 +31,8 @@ static const struct {
     {"notifications", sb_view_notifications, 0, ""},   /* notifications status */
     {"outbox", sb_view_outbox, 0, "all limit page offset"},
     {"stock", sb_view_stock, 0, "errors limit page offset"},
+    {"products", sb_view_products, 0, "search limit page offset"},
+    {"aliases", sb_view_aliases, 0, "limit page offset"},
     {"settings", sb_view_settings, 0, ""},
     {"setting", sb_view_setting, 1, ""},
 };

@@ -12,6 +12,9 @@ int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
 int sb_view_order(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 int sb_view_explain(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
+/* views_products.c */
+int sb_view_products(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
+int sb_view_aliases(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 /* views_status.c */
 int sb_view_summary(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 int sb_view_dispatch(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);

@@ -19,13 +19,27 @@
 
 /* The filters given, and only those, so a filter on the stage walks its index:
  * ?2 stage, ?3 Amazon status, ?4 search (the order id, the buyer's name or e-mail, or
- * a SKU of its lines; '%' and '_' taken literally). */
-static void order_where(char *out, size_t outlen, int stage, int status, int search) {
-    snprintf(out, outlen, "WHERE o.integration_id = ?1%s%s%s ", stage ? " AND o.stage = ?2" : "",
+ * a SKU of its lines; '%' and '_' taken literally), ?8 and ?9 the first and last day
+ * the order was made (YYYY-MM-DD, Amazon's purchase date). */
+static void order_where(char *out, size_t outlen, int stage, int status, int search, int from, int to) {
+    snprintf(out, outlen, "WHERE o.integration_id = ?1%s%s%s%s%s ", stage ? " AND o.stage = ?2" : "",
+             from ? " AND substr(o.created_time, 1, 10) >= ?8" : "", to ? " AND substr(o.created_time, 1, 10) <= ?9" : "",
              status ? " AND o.amazon_status = ?3" : "",
              search ? " AND (o.order_ref LIKE ?4 ESCAPE '\\' OR COALESCE(c.name, o.buyer_name) LIKE ?4 ESCAPE '\\' "
                       "OR o.buyer_email LIKE ?4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM sales_order_lines l "
                       "WHERE l.order_id = o.id AND l.sku LIKE ?4 ESCAPE '\\'))" : "");
+}
+
+/* 0 when d is a calendar day YYYY-MM-DD, else -1. */
+static int day_check(const char *d) {
+    int y, m, dd;
+    char tail;
+    if (strlen(d) != 10 || d[4] != '-' || d[7] != '-' || sscanf(d, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) != 3) return -1;
+    for (int i = 0; i < 10; i++) if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9')) return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || dd < 1 || dd > mdays[m - 1]) return -1;
+    if (m == 2 && dd == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return -1;
+    return 0;
 }
 
 int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
@@ -39,6 +53,18 @@ int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
     if ((status && strlen(status) > 64) || (search && strlen(search) > 200))
         return sb_seterr(err, SB_EINVAL, "%s%s: longer than %d characters", c->arg_prefix ? c->arg_prefix : "", status && strlen(status) > 64 ?
                          "status" : "search", status && strlen(status) > 64 ? 64 : 200);
+    const char *from = sb_view_args_get(a, "from"), *to = sb_view_args_get(a, "to");
+    if (from && !*from) from = NULL;
+    if (to && !*to) to = NULL;
+    for (int k = 0; k < 2; k++) {
+        const char *d = k ? to : from;
+        if (d && day_check(d) != 0)
+            return sb_seterr(err, SB_EINVAL, "%s%s: '%.40s' is not a day (YYYY-MM-DD, e.g. 2026-11-30)",
+                             c->arg_prefix ? c->arg_prefix : "", k ? "to" : "from", d);
+    }
+    if (from && to && strcmp(from, to) > 0)
+        return sb_seterr(err, SB_EINVAL, "%sfrom %s is after %sto %s", c->arg_prefix ? c->arg_prefix : "", from,
+                         c->arg_prefix ? c->arg_prefix : "", to);
     char like[420] = "";
     if (search) {                      /* %term% with the pattern characters escaped */
         size_t k = 0;
@@ -51,8 +77,8 @@ int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
         like[k] = '\0';
     }
     sqlite3_stmt *st = NULL;
-    char where[600], sql[1400];
-    order_where(where, sizeof where, stage != NULL, status != NULL, search != NULL);
+    char where[800], sql[1600];
+    order_where(where, sizeof where, stage != NULL, status != NULL, search != NULL, from != NULL, to != NULL);
     for (int pass = 0; pass < 2 && !rc; pass++) {
         /* the total needs the customer only to search its name */
         if (pass == 0)
@@ -67,6 +93,8 @@ int sb_view_orders(const sb_view_ctx *c, const char *id, const sb_view_args *a, 
         if (stage) sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
         if (status) sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
         if (search) sqlite3_bind_text(st, 4, like, -1, SQLITE_STATIC);
+        if (from) sqlite3_bind_text(st, 8, from, -1, SQLITE_STATIC);
+        if (to) sqlite3_bind_text(st, 9, to, -1, SQLITE_STATIC);
         if (pass == 0) {
             sqlite3_bind_int64(st, 7, sb_vw_count_cap(offset));
             rc = sb_vw_count(c, st, &total, "orders", err);
@@ -197,44 +225,112 @@ int sb_view_explain(const sb_view_ctx *c, const char *id, const sb_view_args *a,
 }
 
 #define ATTENTION_WHERE "WHERE o.integration_id = ?1 AND o.stage IN ('needs_attention','rule_error','rejected') "
+/* a line of it with no product, stock-bearing: the order waits for a product or an alias */
+#define UNKNOWN_LINE "EXISTS (SELECT 1 FROM sales_order_lines l WHERE l.order_id = o.id AND l.stock_bearing = 1 " \
+    "AND l.product_id IS NULL%s) "
+
+/* What the list can be narrowed to (bulk actions act on the same sets): the reason they
+ * are held for, and a SKU of their lines (?9). */
+static const char *const reasons[] = {"unknown_sku", "rule_error", "rejected", "other", NULL};
+
+static void attention_where(char *out, size_t n, const char *reason, int sku) {
+    char unknown[300];
+    snprintf(unknown, sizeof unknown, UNKNOWN_LINE, "");
+    snprintf(out, n, ATTENTION_WHERE "%s%s%s%s",
+             !reason ? "" : !strcmp(reason, "unknown_sku") ? "AND o.stage = 'needs_attention' AND " :
+             !strcmp(reason, "rule_error") ? "AND o.stage = 'rule_error' " :
+             !strcmp(reason, "rejected") ? "AND o.stage = 'rejected' " : "AND o.stage = 'needs_attention' AND NOT ",
+             reason && (!strcmp(reason, "unknown_sku") || !strcmp(reason, "other")) ? unknown : "",
+             sku ? "AND EXISTS (SELECT 1 FROM sales_order_lines l2 WHERE l2.order_id = o.id AND l2.sku = ?9) " : "", "");
+}
 
 int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
+    (void)id;
     long limit, offset, total = 0;
+    const char *reason = NULL, *sku = sb_view_args_get(a, "sku");
     int rc = sb_vw_paging(c, a, 200, 1000, &limit, &offset, err);
+    if (!rc) rc = sb_vw_arg_enum(c, a, "reason", reasons, &reason, err);
+    if (rc) return rc;
+    if (sku && !*sku) sku = NULL;
+    if (sku && strlen(sku) > 120)
+        return sb_seterr(err, SB_EINVAL, "%ssku: longer than 120 characters", c->arg_prefix ? c->arg_prefix : "");
+    char where[1200], sql[2000];
+    attention_where(where, sizeof where, reason, sku != NULL);
     sqlite3_stmt *st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o " ATTENTION_WHERE "LIMIT ?2)", &st,
-                                "attention", err);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o %sLIMIT ?2)", where);
+    if (!rc) rc = sb_vw_prepare(c, sql, &st, "attention", err);
     if (!rc) {
         sqlite3_bind_int64(st, 1, c->integ);
         sqlite3_bind_int64(st, 2, sb_vw_count_cap(offset));
+        if (sku) sqlite3_bind_text(st, 9, sku, -1, SQLITE_STATIC);
         rc = sb_vw_count(c, st, &total, "attention", err);
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT " ORDER_LIST_COLS ", o.rule_pack_hash AS pack_hash FROM sales_orders o "
-                                   "LEFT JOIN customers c ON c.id = o.customer_id " ATTENTION_WHERE
-                                   "ORDER BY o.id DESC LIMIT ?2 OFFSET ?3", &st, "attention", err);
+    snprintf(sql, sizeof sql, "SELECT " ORDER_LIST_COLS ", o.rule_pack_hash AS pack_hash, "
+             "(SELECT l.sku FROM sales_order_lines l WHERE l.order_id = o.id AND l.stock_bearing = 1 "
+             "AND l.product_id IS NULL ORDER BY l.line_no LIMIT 1) AS unknown_sku FROM sales_orders o "
+             "LEFT JOIN customers c ON c.id = o.customer_id %sORDER BY o.id DESC LIMIT ?2 OFFSET ?3", where);
+    if (!rc) rc = sb_vw_prepare(c, sql, &st, "attention", err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, c->integ);
     sqlite3_bind_int64(st, 2, limit);
     sqlite3_bind_int64(st, 3, offset);
+    if (sku) sqlite3_bind_text(st, 9, sku, -1, SQLITE_STATIC);
     sb_jw_obj(jw);
+    if (reason) sb_jw_kstr(jw, "reason", reason);
+    if (sku) sb_jw_kstr(jw, "sku", sku);
     rc = sb_vw_page(c, st, jw, "orders", limit, offset, total, err);
     sqlite3_finalize(st);
-    /* how many of them wait for a product (a line whose SKU is not one yet): importing it
-     * and a Retry releases them (counted to the same cap as the total) */
+    /* how many of them wait for a product (a line whose SKU is not one yet): importing it,
+     * or linking the SKU to a product (an alias), releases them (counted to the same cap
+     * as the total) */
     long unknown = 0;
     st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o " ATTENTION_WHERE
-                                   "AND EXISTS (SELECT 1 FROM sales_order_lines l WHERE l.order_id = o.id "
-                                   "AND l.stock_bearing = 1 AND l.product_id IS NULL) LIMIT ?2)", &st, "attention", err);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o " ATTENTION_WHERE "AND " UNKNOWN_LINE
+             "LIMIT ?2)", "");
+    if (!rc) rc = sb_vw_prepare(c, sql, &st, "attention", err);
     if (!rc) {
         sqlite3_bind_int64(st, 1, c->integ);
         sqlite3_bind_int64(st, 2, sb_vw_count_cap(offset));
         rc = sb_vw_count(c, st, &unknown, "attention", err);
     }
     sqlite3_finalize(st);
+    st = NULL;
     if (!rc) sb_jw_kint(jw, "unknown_sku", unknown);
+    /* the sets a bulk action can take, each with how many orders it would change: by
+     * reason, and the SKUs no product has with the orders waiting on each (the first 20) */
+    if (!rc) {
+        sb_jw_key(jw, "reasons");
+        sb_jw_obj(jw);
+        for (int i = 0; reasons[i] && !rc; i++) {
+            long n = 0;
+            attention_where(where, sizeof where, reasons[i], 0);
+            snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM (SELECT 1 FROM sales_orders o %sLIMIT ?2)", where);
+            if (!(rc = sb_vw_prepare(c, sql, &st, "attention", err))) {
+                sqlite3_bind_int64(st, 1, c->integ);
+                sqlite3_bind_int64(st, 2, SB_VIEW_COUNT_CAP);
+                rc = sb_vw_count(c, st, &n, "attention", err);
+            }
+            sqlite3_finalize(st);
+            st = NULL;
+            sb_jw_kint(jw, reasons[i], n);
+        }
+        sb_jw_end_obj(jw);
+    }
+    if (!rc) rc = sb_vw_prepare(c, "SELECT l.sku, COUNT(DISTINCT o.order_ref) AS orders FROM sales_orders o "
+                                   "JOIN sales_order_lines l ON l.order_id = o.id WHERE o.integration_id = ?1 "
+                                   "AND o.stage = 'needs_attention' AND l.stock_bearing = 1 AND l.product_id IS NULL "
+                                   "AND l.sku IS NOT NULL GROUP BY l.sku ORDER BY orders DESC, l.sku LIMIT 20",
+                                &st, "attention", err);
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, c->integ);
+        sb_jw_key(jw, "unknown_skus");
+        sb_jw_arr(jw);
+        rc = sb_vw_rows(c, st, jw, "attention", err);
+        sb_jw_end_arr(jw);
+    }
+    sqlite3_finalize(st);
     if (!rc) rc = sb_view_choices(c, jw, err);
     sb_jw_end_obj(jw);
     return rc;

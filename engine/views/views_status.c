@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
+#include "settings/help.h"
 #include "views/views_int.h"
 
 /* ---- summary and dispatch (the dashboard's header and its Dispatch tab) ---- */
@@ -302,6 +303,9 @@ static void setting_obj(sb_jw *jw, const sb_setting_def *d, const char *value, i
     sb_jw_kstr(jw, "type", sb_settings_type_name(d->type));
     sb_jw_kstr(jw, "kind", kind_name(d->type));
     sb_jw_kstr(jw, "label", d->label);
+    /* the page's own label and help beside the option, where the page has the setting */
+    if (sb_settings_page_label(d->name)) sb_jw_kstr(jw, "page_label", sb_settings_page_label(d->name));
+    if (sb_settings_help(d->name)) sb_jw_kstr(jw, "help", sb_settings_help(d->name));
     sb_jw_kstr(jw, "allowed", allowed);
     if (d->allowed) {
         sb_jw_key(jw, "options");

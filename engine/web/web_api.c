@@ -16,6 +16,9 @@
 #include "core/log.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
+#include "store/aliases.h"
+#include "core/scrub.h"
+#include "sync/connect.h"
 #include "sync/engine.h"
 #include "sync/orders.h"
 #include "sync/fix.h"
@@ -275,6 +278,95 @@ static void order_fix(sb_web_req *rq, sb_web_resp *rs, const char *ref) {
     sb_web_view(rq, rs, "order", ref);
 }
 
+/* ---- SKU aliases ---- */
+
+/* POST /aliases {"sku": AMAZON_SKU, "product": PRODUCT_SKU}: links them (the CLI's
+ * `products alias`), then releases the orders waiting on the SKU in the worker (202 with
+ * the job; 200 when none waited). */
+static void alias_post(sb_web_req *rq, sb_web_resp *rs) {
+    const char *sku = sb_json_str(rq->json, SB_JSON_ROOT, "sku"), *product = sb_json_str(rq->json, SB_JSON_ROOT, "product");
+    if (!sku || !product) { sb_web_error(rs, 400, "link needs {\"sku\": AMAZON_SKU, \"product\": PRODUCT_SKU}"); return; }
+    char err[SB_ERRLEN];
+    sb_alias_change ch;
+    int rc = sb_store_alias_set(rq->s, sku, product, &ch, err);
+    if (rc) { sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
+    sb_info("web: SKU alias stored sku=%s product=%s waiting=%ld", sku, product, ch.waiting);
+    if (ch.waiting) {
+        sb_web_retry_bulk(rq, "unknown_sku", NULL, 1, rs);
+        if (rs->status != 202) return;      /* the alias stays; the job's refusal says why */
+    }
+    if (!ch.waiting) rs->status = 200;
+    rs->ctype = "application/json";
+    sb_buf_reset(&rs->body);
+    sb_jw jw;
+    sb_jw_init(&jw, &rs->body);
+    sb_jw_obj(&jw);
+    sb_jw_kstr(&jw, "sku", sku);
+    sb_jw_kstr(&jw, "product", product);
+    sb_jw_kint(&jw, "waiting", ch.waiting);
+    sb_jw_kbool(&jw, "started", ch.waiting > 0);
+    if (ch.waiting) sb_jw_kstr(&jw, "job", "retry");
+    sb_jw_end_obj(&jw);
+}
+
+static void alias_delete(sb_web_req *rq, sb_web_resp *rs, const char *sku) {
+    char err[SB_ERRLEN];
+    sb_alias_change ch;
+    int rc = sb_store_alias_remove(rq->s, sku, &ch, err);
+    if (rc) { sb_web_error(rs, sb_web_status_of(rc), "%s", err); return; }
+    sb_info("web: SKU alias removed sku=%s product=%s", sku, ch.product_sku);
+    sb_jw jw;
+    sb_web_begin_ok(rs, &jw);
+    sb_jw_obj(&jw);
+    sb_jw_kstr(&jw, "sku", sku);
+    sb_jw_kstr(&jw, "product", ch.product_sku);
+    sb_jw_kbool(&jw, "removed", 1);
+    sb_jw_end_obj(&jw);
+}
+
+/* ---- connect ---- */
+
+/* POST /connect {"client_id", "client_secret", "refresh_token"}: the CLI's `connect`
+ * (sync/connect.h): stored encrypted when Amazon accepts them, else the earlier ones
+ * stay. The answer says what Amazon answered and shows the values masked only; while the
+ * call runs the values are registered with the scrubber, so no log line can carry them. */
+static void connect_post(sb_web_req *rq, sb_web_resp *rs) {
+    static const char *const keys[3] = {"client_id", "client_secret", "refresh_token"};
+    char *v[3] = {NULL, NULL, NULL}, err[SB_ERRLEN];
+    for (int i = 0; i < 3; i++) {
+        const char *x = sb_json_str(rq->json, SB_JSON_ROOT, keys[i]);
+        if (!x || !*x) {
+            sb_web_error(rs, 400, "connect needs {\"client_id\", \"client_secret\", \"refresh_token\"}: %s is missing", keys[i]);
+            goto out;
+        }
+        if (!(v[i] = strdup(x))) { sb_web_error(rs, 500, "out of memory"); goto out; }
+        if (i) sb_scrub_add(v[i]);
+    }
+    sb_connect_result res;
+    int rc = sb_connect(rq->s, rq->w->db_path, rq->w->integ, v[0], v[1], v[2], &res, err);
+    if (rc) {
+        sb_web_error(rs, rc == SB_EAUTH ? 400 : sb_web_status_of(rc), "%s", err);
+        goto out;
+    }
+    sb_info("web: connect: Amazon accepted the LWA credentials integration=%s", rq->w->integ_name);
+    char m[3][64];
+    sb_jw jw;
+    sb_web_begin_ok(rs, &jw);
+    sb_jw_obj(&jw);
+    sb_jw_kbool(&jw, "accepted", 1);
+    sb_jw_kstr(&jw, "said", res.said);
+    sb_jw_key(&jw, "credentials");
+    sb_jw_obj(&jw);
+    for (int i = 0; i < 3; i++) sb_jw_kstr(&jw, keys[i], sb_mask(v[i], m[i], sizeof m[i]));
+    sb_jw_end_obj(&jw);
+    sb_jw_end_obj(&jw);
+out:
+    for (int i = 0; i < 3; i++) {
+        if (i && v[i]) sb_scrub_remove(v[i]);
+        sb_secrets_wipe(v[i]);
+    }
+}
+
 /* ---- dispatch ---- */
 
 /* "Update Dispatched Orders": queue every unconfirmed eligible package and send the due
@@ -347,13 +439,14 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     int get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), post = !strcmp(m, "POST"), put = !strcmp(m, "PUT"),
         del = !strcmp(m, "DELETE");
 #define IS(i, s) (n > (i) && !strcmp(seg[i], s))
-    if (n == 0) { sb_web_error(rs, 404, "see /api/v1/summary, settings, routing, orders, attention, jobs, status, dispatch, outbox, stock, rules"); return; }
+    if (n == 0) { sb_web_error(rs, 404, "see /api/v1/summary, settings, routing, orders, attention, products, aliases, jobs, status, dispatch, outbox, stock, rules"); return; }
     if (IS(0, "summary") && n == 1 && get) sb_web_view(rq, rs, "summary", NULL);
     else if (IS(0, "settings") && n == 1 && get) settings_get(rq, rs);
     else if (IS(0, "settings") && n == 1 && put) settings_put(rq, rs, NULL, 0);
     else if (IS(0, "settings") && n == 2 && (put || del)) settings_put(rq, rs, seg[1], del);
     else if (IS(0, "routing") && n == 1 && get) routing_get(rq, rs);
     else if (IS(0, "routing") && n == 1 && put) routing_put(rq, rs);
+    else if (IS(0, "routing") && n == 2 && IS(1, "try") && post) sb_web_route_try(rq, sb_json_str(rq->json, SB_JSON_ROOT, "order"), rs);
     else if (IS(0, "settings") && n == 2 && get) sb_web_view(rq, rs, "setting", seg[1]);
     else if (IS(0, "orders") && n == 1 && get) sb_web_view(rq, rs, "orders", NULL);
     else if (IS(0, "orders") && n == 2 && get) sb_web_view(rq, rs, "order", seg[1]);
@@ -361,7 +454,16 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     else if (IS(0, "orders") && n == 3 && IS(2, "fix") && post) order_fix(rq, rs, seg[1]);
     else if (IS(0, "orders") && n == 3 && IS(2, "retry") && post) sb_web_retry_run(rq, seg[1], rs);
     else if (IS(0, "attention") && n == 1 && get) sb_web_view(rq, rs, "attention", NULL);
-    else if (IS(0, "attention") && n == 2 && IS(1, "retry") && post) sb_web_retry_run(rq, NULL, rs);
+    else if (IS(0, "attention") && n == 2 && IS(1, "retry") && post) {
+        const char *reason = sb_web_arg(rq, "reason"), *sku = sb_web_arg(rq, "sku");
+        if ((reason && *reason) || (sku && *sku)) sb_web_retry_bulk(rq, reason, sku, 0, rs);
+        else sb_web_retry_run(rq, NULL, rs);
+    }
+    else if (IS(0, "connect") && n == 1 && post) connect_post(rq, rs);
+    else if (IS(0, "products") && n == 1 && get) sb_web_view(rq, rs, "products", NULL);
+    else if (IS(0, "aliases") && n == 1 && get) sb_web_view(rq, rs, "aliases", NULL);
+    else if (IS(0, "aliases") && n == 1 && post) alias_post(rq, rs);
+    else if (IS(0, "aliases") && n == 2 && del) alias_delete(rq, rs, seg[1]);
     else if (IS(0, "jobs") && n == 1 && get) sb_web_view(rq, rs, "jobs", NULL);
     else if (IS(0, "notifications") && n == 1 && get) sb_web_view(rq, rs, "notifications", NULL);
     else if (IS(0, "status") && n == 1 && get) sb_web_status_get(rq, rs);

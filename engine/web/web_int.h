@@ -107,6 +107,14 @@ void sb_web_jobs_stop(sb_web *w);
 /* Starts the retry of held orders (all when ref is NULL) in the worker: 202 at once, 409
  * while a job runs; the result shows in the jobs view (run_now). */
 void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs);
+/* The same for the bulk actions: every held order of a reason (unknown_sku, rule_error,
+ * rejected; NULL any) and/or with a line of sku; release: the orders a SKU alias just
+ * stored releases (every integration). 202 at once, 400 for a bad reason, 409 while a
+ * job runs. */
+void sb_web_retry_bulk(sb_web_req *rq, const char *reason, const char *sku, int release, sb_web_resp *rs);
+/* The routing grid's "try it": the rules route stored order ref in the worker (nothing is
+ * stored); 202 at once, the branch and the reason in the jobs view's result. */
+void sb_web_route_try(sb_web_req *rq, const char *ref, sb_web_resp *rs);
 /* web_rules.c: GET /rules from the last check; starts a check when the pack changed. */
 void sb_web_rules_get(sb_web_req *rq, sb_web_resp *rs);
 void sb_web_rules_stop(sb_web *w);

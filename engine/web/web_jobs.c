@@ -14,7 +14,9 @@
 #include <string.h>
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/aliases.h"
 #include "sync/engine.h"
+#include "sync/fix.h"
 #include "sync/orders.h"
 #include "json/json.h"
 #include "web/web_int.h"
@@ -23,6 +25,9 @@ typedef struct job_arg {
     sb_web *w;
     sb_store *s;                /* owned by the worker; holds the engine lock (orders) */
     char *ref;                  /* retry: the one order, or NULL for all held */
+    char *sku;                  /* retry: only the orders held with a line of this SKU */
+    int kinds;                  /* retry: SB_RETRY_* (0: both) */
+    int release;                /* retry: the orders a new SKU alias releases, every integration */
 } job_arg;
 
 void sb_web_add_stats(sb_web *w, sb_spapi *api) {
@@ -150,7 +155,10 @@ static void *retry_main(void *p) {
     if (!rc) rc = sb_engine_open(s, w->db_path, w->integ, &e, err);
     if (!rc) {
         e->stop = &w->stopping;
-        rc = sb_orders_retry_ex(e, a->ref, &r, err);
+        int kinds = a->kinds ? a->kinds : SB_RETRY_RULE_ERROR | SB_RETRY_UNKNOWN_SKU;
+        if (a->release) rc = sb_orders_release_linked(s, w->db_path, &w->stopping, &r, err);
+        else if (a->sku) rc = sb_orders_retry_sku(e, a->sku, kinds, &r, err);
+        else rc = sb_orders_retry_for(e, a->ref, kinds, &r, err);
     }
     if (rc && !r.tried && s) r.held = count_held(s, w->integ, a->ref);    /* none was re-run */
     sb_engine_close(e);
@@ -161,6 +169,7 @@ static void *retry_main(void *p) {
     else sb_info("web: retry done integration=%s order=%s tried=%ld fixed=%ld", w->integ_name,
                  a->ref ? a->ref : "(all)", r.tried, r.fixed);
     free(a->ref);
+    free(a->sku);
     free(a);
     return NULL;
 }
@@ -173,7 +182,7 @@ static int start_job(sb_web *w, const char *job, void *(*fn)(void *), job_arg *a
         char running[32];
         snprintf(running, sizeof running, "%s", w->job_name);
         pthread_mutex_unlock(&w->mu);
-        if (a) { sb_store_close(a->s); free(a->ref); free(a); }
+        if (a) { sb_store_close(a->s); free(a->ref); free(a->sku); free(a); }
         if (!strcmp(running, "retry"))
             sb_web_error(rs, 409, "a retry of held orders is already running; its result will show in Sync status");
         else
@@ -197,6 +206,7 @@ static int start_job(sb_web *w, const char *job, void *(*fn)(void *), job_arg *a
         pthread_mutex_unlock(&w->mu);
         sb_store_close(a->s);
         free(a->ref);
+        free(a->sku);
         free(a);
         sb_web_error(rs, 500, "cannot start a worker thread");
         return -1;
@@ -229,7 +239,7 @@ void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
         if (sqlite3_prepare_v2(rq->s->db, "SELECT 1 FROM sales_orders o WHERE o.integration_id = ?1 AND o.order_ref = ?2 "
                                           "AND o.source = 'amazon' AND o.split_no = 0 AND (o.stage IN ('rule_error','rejected') "
                                           "OR EXISTS (SELECT 1 FROM sales_orders o2 JOIN sales_order_lines l ON l.order_id = o2.id "
-                                          "JOIN products p ON p.sku = l.sku WHERE o2.integration_id = o.integration_id "
+                                          "WHERE " SB_STORE_SKU_PRODUCT("l.sku") " IS NOT NULL AND o2.integration_id = o.integration_id "
                                           "AND o2.order_ref = o.order_ref AND o2.stage IN ('needs_attention','open') "
                                           "AND l.stock_bearing = 1 AND l.product_id IS NULL))",
                                -1, &st, NULL) == SQLITE_OK) {
@@ -241,8 +251,8 @@ void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
         if (held < 0) { sb_web_error(rs, 500, "retry: %s", sqlite3_errmsg(rq->s->db)); return; }
         char sku[128];
         if (!held && sb_orders_unknown_sku(rq->s, w->integ, ref, sku, sizeof sku)) {
-            sb_web_error(rs, 409, "order %s: SKU '%s' is still not a product: import it (sellerbridge import products FILE), "
-                         "then Retry links the line and reserves the stock", ref, sku);
+            sb_web_error(rs, 409, "order %s: SKU '%s' is still not a product: import it (sellerbridge import products FILE) "
+                         "or link it to a product (Link SKU), then Retry links the line and reserves the stock", ref, sku);
             return;
         }
         if (!held) { sb_web_error(rs, 404, "order %s is not held for a rule error or for a SKU that was not a product", ref); return; }
@@ -252,6 +262,109 @@ void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
     if (start_job(w, "retry", retry_main, a, rs)) return;
     sb_info("web: retry started integration=%s order=%s", w->integ_name, ref ? ref : "(all)");
     started(rs, "retry", ref);
+}
+
+/* ---- the routing grid's "try it": the rules' routing of one stored order ---- */
+
+/* The order's JSON as Amazon sent it (malloc'd), or NULL. */
+static char *raw_of(sb_store *s, int64_t integ, const char *ref) {
+    sqlite3_stmt *st;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT raw_json FROM sales_orders_raw WHERE integration_id = ?1 AND order_ref = ?2 "
+                                  "ORDER BY split_no LIMIT 1", -1, &st, NULL) != SQLITE_OK) return NULL;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Runs the rule pack on the stored order, as a download would decide it now (nothing is
+ * stored): the branch of each split and the routing's reason ("grid row 2", "no grid row
+ * matched", ...) go to the jobs view's result. */
+static void *try_main(void *p) {
+    job_arg *a = p;
+    sb_web *w = a->w;
+    char err[SB_ERRLEN] = "", result[sizeof w->job_result] = "";
+    sb_store *s = NULL;
+    sb_engine *e = NULL;
+    char *raw = NULL;
+    int rc = sb_store_open(w->db_path, 0, &s, err);
+    if (!rc) rc = sb_engine_open(s, w->db_path, w->integ, &e, err);
+    if (!rc) { e->stop = &w->stopping; rc = sb_engine_rules(e, err); }
+    if (!rc && !(raw = raw_of(s, w->integ, a->ref)))
+        rc = sb_seterr(err, SB_ENOTFOUND, "order %s has no Amazon JSON to route", a->ref);
+    if (!rc) {
+        sb_order o;
+        sb_decision d;
+        memset(&o, 0, sizeof o);
+        memset(&d, 0, sizeof d);
+        rc = sb_rules_order_json(e->rules, raw, strlen(raw), &o, &d, err);
+        sb_buf b;
+        sb_buf_init(&b, sizeof result - 1);
+        sb_jw jw;
+        sb_jw_init(&jw, &b);
+        sb_jw_obj(&jw);
+        sb_jw_kstr(&jw, "order", a->ref);
+        if (!rc && !d.error) {
+            char msg[512];
+            size_t n = (size_t)snprintf(msg, sizeof msg, "order %s lands on %s", a->ref,
+                                        d.nsplits > 0 && d.splits[0].branch ? d.splits[0].branch : "(no branch)");
+            for (int i = 1; i < d.nsplits && n < sizeof msg; i++)
+                n += (size_t)snprintf(msg + n, sizeof msg - n, " + %s", d.splits[i].branch ? d.splits[i].branch : "?");
+            if (n < sizeof msg) snprintf(msg + n, sizeof msg - n, " (%s)", d.route_reason ? d.route_reason : "no reason given");
+            sb_jw_kstr(&jw, "branch", d.nsplits > 0 ? d.splits[0].branch : NULL);
+            sb_jw_kstr(&jw, "reason", d.route_reason);
+            sb_jw_kint(&jw, "splits", d.nsplits);
+            sb_jw_kbool(&jw, "download", d.download);
+            sb_jw_kstr(&jw, "message", msg);
+        } else sb_jw_kstr(&jw, "message", rc ? err : d.error);
+        sb_jw_end_obj(&jw);
+        if (b.data && b.len < sizeof result) snprintf(result, sizeof result, "%s", b.data);
+        sb_buf_free(&b);
+        if (!rc && d.error) rc = sb_seterr(err, SB_ERULE, "%s", d.error);
+    }
+    free(raw);
+    sb_engine_close(e);
+    sb_store_close(s);
+    job_done(w, rc, err, *result ? result : NULL);
+    free(a->ref);
+    free(a);
+    return NULL;
+}
+
+void sb_web_route_try(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
+    sb_web *w = rq->w;
+    if (!ref || !*ref || strlen(ref) > 64) { sb_web_error(rs, 400, "try needs {\"order\": ORDER_ID} (at most 64 characters)"); return; }
+    char *raw = raw_of(rq->s, w->integ, ref);
+    if (!raw) { sb_web_error(rs, 404, "order %s is not stored with its Amazon JSON for this integration", ref); return; }
+    free(raw);
+    job_arg *a = calloc(1, sizeof *a);
+    if (a && !(a->ref = strdup(ref))) { free(a); a = NULL; }
+    if (start_job(w, "try", try_main, a, rs)) return;
+    started(rs, "try", ref);
+}
+
+void sb_web_retry_bulk(sb_web_req *rq, const char *reason, const char *sku, int release, sb_web_resp *rs) {
+    sb_web *w = rq->w;
+    int kinds = 0;
+    if (reason && *reason) {
+        if (!strcmp(reason, "unknown_sku")) kinds = SB_RETRY_UNKNOWN_SKU;
+        else if (!strcmp(reason, "rule_error") || !strcmp(reason, "rejected")) kinds = SB_RETRY_RULE_ERROR;
+        else {
+            sb_web_error(rs, 400, "reason '%.60s' cannot be retried (allowed: unknown_sku, rule_error, rejected)", reason);
+            return;
+        }
+    }
+    if (sku && !*sku) sku = NULL;
+    if (sku && strlen(sku) > SB_ALIAS_SKU_MAX) { sb_web_error(rs, 400, "sku: longer than %d characters", SB_ALIAS_SKU_MAX); return; }
+    job_arg *a = calloc(1, sizeof *a);
+    if (a && sku && !(a->sku = strdup(sku))) { free(a); a = NULL; }
+    if (a) { a->kinds = kinds; a->release = release; }
+    if (start_job(w, "retry", retry_main, a, rs)) return;
+    sb_info("web: retry started integration=%s reason=%s sku=%s%s", w->integ_name, reason && *reason ? reason : "(any)",
+            sku ? sku : "(any)", release ? " (a SKU alias was stored)" : "");
+    started(rs, "retry", NULL);
 }
 
 void sb_web_jobs_run(sb_web_req *rq, const char *job, sb_web_resp *rs) {

@@ -2,7 +2,8 @@
 # demo_serve.sh: the demo is not a dead end (issue 18 item 5). Without --serve it says the
 # simulator stops with it and how to keep it; `demo --serve` keeps the simulator, the
 # engine and the dashboard running on the demo database, so a person's `sync orders`,
-# `status` and the dashboard work on it, and SIGTERM ends it cleanly.
+# `status`, `sync stock` (its products have listings) and the dashboard work on it, and
+# SIGTERM ends it cleanly.
 . "$SB_SOURCE_DIR/tests/lib.sh"
 cd "$T"
 expect_rc 0 $SB demo --dir "$T/d1"
@@ -19,6 +20,12 @@ DB="$T/d2/sellerbridge.db"
 expect_rc 0 $SB --db "$DB" sync orders
 expect_rc 0 $SB --db "$DB" status
 expect_out "engine: running (pid $pid)"
+# the demo's products have listings on its simulator: the stock upload goes through
+# (sent by this command or already by the engine beside it), none refused
+expect_rc 0 $SB --db "$DB" sync stock
+expect_rc 0 $SB --db "$DB" --json stock status --all
+python3 -c "import json; d=json.load(open('$T/out')); a=[i['sku'] for i in d['items'] if i['status']=='accepted']; assert len(a)==6 and d['counts'].get('failed',0)==0, d" \
+  && ok || bad "demo stock upload: $(head -c 600 "$T/out")"
 code=$(curl -s -o "$T/st.json" -w '%{http_code}' -H "Authorization: Bearer $(cat "$DB.web-token")" "${url}api/v1/status")
 expect_eq "$code" 200 "dashboard status answer"
 grep -q '"running":true' "$T/st.json" && ok || bad "dashboard status: $(head -c 300 "$T/st.json")"

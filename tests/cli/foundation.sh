@@ -25,7 +25,7 @@ expect_err "additional.fulfillment_latency: '31' is not allowed: out of range (a
 expect_rc 0 $SB settings get additional.fulfillment_latency
 expect_eq "$(cat "$T/out")" 5 "latency after refusal"
 expect_rc 1 $SB settings set orders.fba_branch Sydny
-expect_err "orders.fba_branch: branch 'Sydny' does not exist (branches: 3PL Prime, Amazon FBA, LA Warehouse, Melbourne, NJ Warehouse, Sydney)"
+expect_err "orders.fba_branch: branch 'Sydny' does not exist (branches: 3PL, 3PL Prime, Amazon FBA, East, LA Warehouse, Melbourne, NJ Warehouse, Sydney, West)"
 expect_rc 1 $SB settings set orders.routing.grid '[{"countries":["NZ"],"states":["AUK"],"branch":"Sydney"}]'
 expect_err "state codes are only allowed for US, AU or CA, not 'NZ'"
 expect_rc 0 $SB settings get orders.routing.grid

@@ -15,6 +15,7 @@
 #include "json/json.h"
 #include "secrets/secrets.h"
 #include "sim/sim.h"
+#include "store/aliases.h"
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync/stock.h"
@@ -26,7 +27,8 @@
 /* KIT-AB starts at 50 and KIT-NB at 9 on Amazon: a kit nobody updates keeps those */
 static const char *LISTINGS =
     "[{\"sku\":\"A\",\"quantity\":0},{\"sku\":\"B\",\"quantity\":0},{\"sku\":\"C\",\"quantity\":0},"
-    " {\"sku\":\"KIT-AB\",\"quantity\":50},{\"sku\":\"KIT-AC\",\"quantity\":4},{\"sku\":\"KIT-NB\",\"quantity\":9}]";
+    " {\"sku\":\"KIT-AB\",\"quantity\":50},{\"sku\":\"KIT-AC\",\"quantity\":4},{\"sku\":\"KIT-NB\",\"quantity\":9},"
+    " {\"sku\":\"AMZ-D\",\"quantity\":1}]";   /* a SKU of Amazon's, linked to product D by an alias */
 
 typedef struct fx {
     char dir[128], db[192], log[256];
@@ -238,8 +240,35 @@ static void test_kit_quantity(void) {
     fx_close(&f);
 }
 
+/* A product Amazon lists under another SKU (an alias, store/aliases.h): its stock goes
+ * to the listing's SKU, not the product's own, and a change of its stock sends it again. */
+static void test_alias_listing(void) {
+    fx f;
+    sb_stock_result r;
+    char err[SB_ERRLEN];
+    fx_open(&f);
+    T_EQ(stock_run(&f, &r), 0);
+    patched(&f);
+    import(&f, "products", "sku,name\nD,Delta\n");
+    T_EQ(sb_store_alias_set(f.s, "AMZ-D", "D", NULL, err), 0);
+    import(&f, "stock", "sku,branch,on_hand\nD,LA,6\n");
+    T_EQ(stock_run(&f, &r), 0);
+    T_STREQ(patched(&f), "AMZ-D");
+    T_EQ(sb_sim_listing_quantity(f.sim, "AMZ-D"), 6);
+    T_EQ(qnum(&f, "SELECT quantity FROM stock_sent WHERE sku = 'AMZ-D' AND status = 'accepted'"), 6);
+    T_EQ(qnum(&f, "SELECT COUNT(*) FROM stock_sent WHERE sku = 'D'"), 0);
+    T_EQ(stock_run(&f, &r), 0);
+    T_STREQ(patched(&f), "");                  /* nothing changed: nothing sent */
+    import(&f, "stock", "sku,branch,on_hand\nD,LA,4\n");
+    T_EQ(stock_run(&f, &r), 0);
+    T_STREQ(patched(&f), "AMZ-D");
+    T_EQ(sb_sim_listing_quantity(f.sim, "AMZ-D"), 4);
+    fx_close(&f);
+}
+
 int main(void) {
     sb_log_set_level(SB_LOG_WARN);
     test_kit_quantity();
+    test_alias_listing();
     return t_done();
 }

@@ -49,8 +49,14 @@ function check(cond, what) {
           'stock.formula offers the page\'s words');
     check((await page.locator('#set-orders-customer_mode').innerText()).includes('Assign to selected customer'),
           'the customer modes are the page\'s six sentences');
-    // a good change
-    await page.selectOption('#set-stock-formula', 'soh');
+    // labels and help are the page's; the daily start is a time picker
+    const formula = page.locator('.field[data-name="stock.formula"]');
+    check((await formula.locator('label').innerText()).startsWith('Stock Levels To Update To Amazon'), 'stock.formula has the page\'s label');
+    check((await formula.locator('.help').innerText()).includes('stock you can dispatch without disappointing other customers'),
+          'the page\'s help text is beside the option');
+    check(await page.locator('#set-orders-auto_download_start').getAttribute('type') === 'time', 'the daily start is a time picker');
+    // a good change, found by the page's label
+    await page.getByLabel('Stock Levels To Update To Amazon').selectOption('soh');
     await page.click('#save-Stock');
     await page.locator('#msg', { hasText: 'Saved stock.formula' }).waitFor();
     check(true, 'stock.formula saved');
@@ -74,6 +80,12 @@ function check(cond, what) {
     await page.click('#routing-save');
     await page.locator('#msg', { hasText: 'Routing saved' }).waitFor();
     check(true, 'routing row edited and saved');
+    // try it: the saved routing on a stored order says the row and the branch it lands on
+    await page.fill('#try-order', '250-0000007-0000007');
+    await page.click('#routing-try button[type=submit]');
+    await page.locator('#try-result', { hasText: 'lands on' }).waitFor({ timeout: 60000 });
+    const landed = await page.locator('#try-result').innerText();
+    check(/order 250-0000007-0000007 lands on Sydney \(grid row \d+/.test(landed), 'try it routes the Australian order: ' + landed);
     // a refused grid: states with a country that has none
     await row.locator('input.countries').fill('DE');
     await row.locator('input.states').fill('BY');
@@ -105,17 +117,31 @@ function check(cond, what) {
     await page.click('#orders-filter button[type=submit]');
     await page.waitForTimeout(300);
 
-    // needs attention
+    // needs attention: the list with its total
     await page.click('button[data-tab=attention]');
     await page.waitForSelector('#attention-table tbody tr');
-    check(true, 'needs-attention queue: ' + (await page.locator('#attention-table tbody tr').count()) + ' rows');
-    // retry all: the page says it started, then (from the jobs view) what it did
+    check(/^1-\d+ of \d+ held orders/.test(await page.locator('#attention-shown').innerText()),
+          'the attention list says what it shows of how many: ' + await page.locator('#attention-shown').innerText());
+    // link the unknown SKU to a product: its order is released
+    const held = page.locator('#attention-table tbody tr[data-order="' + env('SB_UNKNOWN_ORDER') + '"]');
+    await held.locator('input.link-product').fill('MUG-BLK-12');
+    await held.locator('button.link-button').click();
+    await page.locator('#msg', { hasText: 'Retry finished: ' }).waitFor({ timeout: 60000 });
+    check(/1 of 1 held order now passes/.test(await page.locator('#msg').innerText()),
+          'the link released its order: ' + await page.locator('#msg').innerText());
+    check(await held.count() === 0, 'the released order left the list');
+    // bulk-fix a reason: the count of what will change first, then the change
+    await page.selectOption('#a-reason', 'rule_error');
+    await page.click('#attention-filter button[type=submit]');
+    await page.locator('#attention-retry-all', { hasText: 'Retry the 1 held order selected (rule error)' }).waitFor();
     await page.click('#attention-retry-all');
-    await page.locator('#msg', { hasText: 'Retry of all held orders started' }).waitFor();
-    check(true, 'the retry started in the background');
+    const ask = await page.locator('#attention-bulk-text').innerText();
+    check(ask.includes('This retries 1 held order (rule error)'), 'the bulk action says what it will change: ' + ask);
+    await page.click('#attention-bulk-go');
     await page.locator('#msg', { hasText: 'Retry finished: ' }).waitFor({ timeout: 60000 });
     const retried = await page.locator('#msg').innerText();
-    check(/held orders? now pass/.test(retried), 'the retry result is shown: ' + retried);
+    check(/held orders? now pass/.test(retried), 'the bulk retry result is shown: ' + retried);
+    check((await page.locator('#a-reason option[value=rule_error]').innerText()).includes('(0)'), 'no rule error is left');
 
     // the rule pack: checked in the background, then shown
     await page.click('button[data-tab=rules]');
@@ -143,7 +169,14 @@ function check(cond, what) {
     await page.click('button[data-tab=settings]');
     await page.waitForSelector('#section-Additional');
     check(!(await page.content()).includes(env('SB_SECRET')), 'still no secret on the page');
-    await page.screenshot({ path: env('SB_SHOT'), fullPage: true });
+    // the picture for the README: the orders with their chart
+    await page.click('button[data-tab=orders]');
+    await page.selectOption('#f-stage', '');
+    await page.click('#orders-filter button[type=submit]');
+    await page.evaluate(() => { document.getElementById('order-detail').hidden = true; });
+    await page.waitForFunction(() => window.Chart && Chart.getChart('orders-chart'));
+    await page.locator('#orders-page', { hasText: 'of 7 orders' }).waitFor();
+    await page.screenshot({ path: env('SB_SHOT') });
     check(true, 'screenshot ' + env('SB_SHOT'));
     check(errors.length === 0, 'no script errors on the page' + (errors.length ? ': ' + errors.join('; ') : ''));
   } finally {

@@ -13,6 +13,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@
 #include "settings/settings.h"
 #include "sim/sim.h"
 #include "sync/engine.h"
+#include "sync/orders.h"
 #include "sync/tracking.h"
 #include "web/web.h"
 #include "t.h"
@@ -589,6 +591,114 @@ static void write_file(const char *path, const char *text) {
     if (f) { fputs(text, f); fclose(f); }
 }
 
+/* The dashboard's connect form (POST /connect) against the simulator's LWA endpoint: a
+ * bad refresh token is refused in plain words and the working credentials stay (a
+ * download still gets its token); the good values are accepted and shown masked only. */
+static void test_connect(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 20);
+    char body[512];
+    snprintf(body, sizeof body, "{\"client_id\":\"%s\",\"client_secret\":\"%s\",\"refresh_token\":\"Atzr|wrong-token\"}",
+             SB_SIM_CLIENT_ID, SB_SIM_CLIENT_SECRET);
+    T_EQ(http("POST", "/api/v1/connect", body, 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "Amazon refused the refresh token (invalid_grant)");
+    T_CONTAINS(error_of(&b), "the earlier credentials stay");
+    T_EQ(http("POST", "/api/v1/connect", "{\"client_id\":\"x\"}", 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "client_secret is missing");
+    snprintf(body, sizeof body, "{\"client_id\":\"%s\",\"client_secret\":\"%s\",\"refresh_token\":\"%s\"}",
+             SB_SIM_CLIENT_ID, SB_SIM_CLIENT_SECRET, SB_SIM_REFRESH_TOKEN);
+    T_EQ(http("POST", "/api/v1/connect", body, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"accepted\":true,\"said\":\"Amazon accepted the credentials: it issued an access token\"");
+    T_CONTAINS(body_of(&b), "\"refresh_token\":\"Atzr****");
+    /* the stored ones work: the download gets a token */
+    T_EQ(http("POST", "/api/v1/jobs/orders/run", "{}", 1, NULL, &b), 202);
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "\"run_now\":{\"running\":false,\"job\":\"orders\"");
+    T_CONTAINS(body_of(&b), "\"error\":null,\"result\"");
+    sb_buf_free(&b);
+}
+
+/* SKU aliases from the dashboard (issue 18): two orders of a SKU of Amazon's that no
+ * product has are held; the attention list counts them by reason and SKU; linking the SKU
+ * to a product (POST /aliases) releases both in the worker: lines linked, stock reserved
+ * (the reservations match the open lines again). Bulk retries take a reason or a SKU. */
+static void test_aliases(void) {
+    sb_buf b;
+    sb_buf_init(&b, 1 << 24);
+    char err[SB_ERRLEN];
+    static const char order[] =
+        "{\"orderId\":\"%s\",\"createdTime\":\"2026-11-05T10:00:00Z\",\"lastUpdatedTime\":\"%s\",\"programs\":[],"
+        "\"salesChannel\":{\"channelName\":\"AMAZON\",\"marketplaceId\":\"ATVPDKIKX0DER\"},"
+        "\"fulfillment\":{\"fulfillmentStatus\":\"UNSHIPPED\",\"fulfilledBy\":\"MERCHANT\",\"fulfillmentServiceLevel\":\"STANDARD\"},"
+        "\"proceeds\":{\"grandTotal\":{\"amount\":\"30.00\",\"currencyCode\":\"USD\"}},"
+        "\"orderItems\":[{\"orderItemId\":\"%s1\",\"quantityOrdered\":2,\"product\":{\"asin\":\"B0C3KETSS1\",\"sellerSku\":\"AMZ-KETTLE-1\","
+        "\"price\":{\"unitPrice\":{\"amount\":\"15.00\",\"currencyCode\":\"USD\"}}}}],"
+        "\"buyer\":{\"buyerName\":\"Kim Lee\",\"buyerEmail\":\"kim@marketplace.amazon.com\"},"
+        "\"recipient\":{\"deliveryAddress\":{\"name\":\"Kim Lee\",\"addressLine1\":\"2 Elm St\",\"city\":\"Austin\","
+        "\"stateOrRegion\":\"TX\",\"postalCode\":\"78701\",\"countryCode\":\"US\"}}}";
+    const char *ids[2] = {"111-0000091-0000091", "111-0000092-0000092"};
+    char upd[32];                       /* inside the next window, which ends 2 minutes ago */
+    sb_time_format(time(NULL) - 240, upd, sizeof upd);
+    for (int i = 0; i < 2; i++) {
+        char js[2048];
+        snprintf(js, sizeof js, order, ids[i], upd, ids[i]);
+        T_EQ(sb_sim_orders_upsert(SIM, js, err), 0);
+    }
+    T_EQ(http("POST", "/api/v1/jobs/orders/run", "{}", 1, NULL, &b), 202);
+    T_CHECK(wait_job(&b));
+    T_EQ(scalar("SELECT COUNT(*) FROM sales_orders WHERE order_ref IN ('111-0000091-0000091','111-0000092-0000092') "
+                "AND stage = 'needs_attention'"), 2);
+    T_EQ(http("GET", "/api/v1/attention?sku=AMZ-KETTLE-1", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"total\":2,");
+    T_CONTAINS(body_of(&b), "{\"sku\":\"AMZ-KETTLE-1\",\"orders\":2}");
+    T_EQ(http("GET", "/api/v1/attention?reason=unknown_sku&sku=AMZ-KETTLE-1", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"total\":2,");
+    T_EQ(http("GET", "/api/v1/attention?reason=rule_error&sku=AMZ-KETTLE-1", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"total\":0,");
+    T_EQ(http("GET", "/api/v1/attention?reason=bogus", NULL, 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "reason: 'bogus' is not allowed");
+    /* the picker */
+    T_EQ(http("GET", "/api/v1/products?search=kettle", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"sku\":\"KETTLE-SS\"");
+    /* refusals: nothing stored */
+    T_EQ(http("POST", "/api/v1/aliases", "{\"sku\":\"AMZ-KETTLE-1\",\"product\":\"NO-SUCH\"}", 1, NULL, &b), 404);
+    T_CONTAINS(error_of(&b), "no product has SKU 'NO-SUCH'");
+    T_EQ(http("POST", "/api/v1/aliases", "{\"sku\":\"KETTLE-SS\",\"product\":\"MUG-BLK-12\"}", 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "is a product's own SKU");
+    T_EQ(http("POST", "/api/v1/aliases", "{\"product\":\"KETTLE-SS\"}", 1, NULL, &b), 400);
+    T_EQ(scalar("SELECT COUNT(*) FROM sku_aliases"), 0);
+    /* the link releases both */
+    T_EQ(http("POST", "/api/v1/aliases", "{\"sku\":\"AMZ-KETTLE-1\",\"product\":\"KETTLE-SS\"}", 1, NULL, &b), 202);
+    T_CONTAINS(body_of(&b), "\"waiting\":2,\"started\":true,\"job\":\"retry\"");
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "\"fixed\":2");
+    T_EQ(scalar("SELECT COUNT(*) FROM sales_orders WHERE order_ref IN ('111-0000091-0000091','111-0000092-0000092') "
+                "AND stage = 'open'"), 2);
+    T_EQ(scalar("SELECT COUNT(*) FROM sales_order_lines l JOIN products p ON p.id = l.product_id "
+                "WHERE l.sku = 'AMZ-KETTLE-1' AND p.sku = 'KETTLE-SS'"), 2);
+    char report[1024];
+    T_EQ(sb_orders_check_reserved(S, report, sizeof report), 0);
+    T_EQ(http("GET", "/api/v1/aliases", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"sku\":\"AMZ-KETTLE-1\",\"product\":\"KETTLE-SS\"");
+    T_CONTAINS(body_of(&b), "\"waiting\":0");
+    /* bulk retries: a bad reason is refused, a reason or a SKU starts the worker */
+    T_EQ(http("POST", "/api/v1/attention/retry?reason=other", "{}", 1, NULL, &b), 400);
+    T_CONTAINS(error_of(&b), "reason 'other' cannot be retried");
+    T_EQ(http("POST", "/api/v1/attention/retry?sku=AMZ-KETTLE-1", "{}", 1, NULL, &b), 202);
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "\"tried\":0");
+    /* the routing grid's try-it: the rules route a stored order in the worker */
+    T_EQ(http("POST", "/api/v1/routing/try", "{\"order\":\"111-0000091-0000091\"}", 1, NULL, &b), 202);
+    T_CONTAINS(body_of(&b), "\"job\":\"try\"");
+    T_CHECK(wait_job(&b));
+    T_CONTAINS(body_of(&b), "\"message\":\"order 111-0000091-0000091 lands on ");
+    T_EQ(http("POST", "/api/v1/routing/try", "{\"order\":\"NO-SUCH\"}", 1, NULL, &b), 404);
+    T_EQ(http("DELETE", "/api/v1/aliases/AMZ-KETTLE-1", NULL, 1, NULL, &b), 200);
+    T_CONTAINS(body_of(&b), "\"removed\":true");
+    T_EQ(http("DELETE", "/api/v1/aliases/AMZ-KETTLE-1", NULL, 1, NULL, &b), 404);
+    sb_buf_free(&b);
+}
+
 /* A hostile rule pack (Redis's tests/unit/scripting.tcl idea): route.lua loops forever
  * for every order, then, rewritten, in its top level too. The retry and the pack check
  * run it in the background within the limits; meanwhile every request answers and the
@@ -900,6 +1010,8 @@ int main(void) {
     test_stored_error_scrubbed();
     test_routing();
     test_orders();
+    test_aliases();
+    test_connect();
     test_views_identical();
     test_hostile_pack(dir);
     test_metrics();

@@ -110,6 +110,7 @@ function settingInput(s, choices) {
     if (s.value && !pick.includes(s.value)) opts.push(el('option', { value: s.value, selected: true }, s.value));
     return el('select', { id }, opts);
   }
+  if (k === 'time') return el('input', { type: 'time', id, value: txt(s.value) });   /* the daily start, HH:MM */
   if (k === 'int' || k === 'number')
     return el('input', { type: 'number', id, value: s.value === null ? '' : s.value, step: k === 'int' ? 1 : 'any' });
   if (k === 'grid') return el('span', { id }, el('a', { href: '#routing' }, 'edit in the Routing grid tab'));
@@ -211,11 +212,14 @@ loaders.settings = async function loadSettings() {
   for (const sec of d.sections) {
     const fs = el('fieldset', { id: 'section-' + sec }, el('legend', {}, SECTION_TITLES[sec] || sec));
     for (const s of d.settings.filter((x) => x.section === sec)) {
+      /* the page's label, and its help beside the option (the engine's sentence for the
+       * settings the page does not have) */
       fs.append(el('div', { class: 'field', 'data-name': s.name },
-        el('label', { for: 'set-' + s.name.replace(/\./g, '-') }, s.label, el('br'), el('span', { class: 'name' }, s.name)),
+        el('label', { for: 'set-' + s.name.replace(/\./g, '-') }, s.page_label || s.label, el('br'), el('span', { class: 'name' }, s.name)),
         el('div', {}, settingInput(s, d.choices),
           el('div', { class: 'hint' }, 'allowed: ' + s.allowed + (s.is_set ? '' : ' (default)')),
-          el('div', { class: 'error' }))));
+          el('div', { class: 'error' })),
+        el('div', { class: 'help' }, s.help || (s.page_label ? '' : s.label))));
     }
     const errBox = el('div', { class: 'error', hidden: true });
     fs.append(el('button', { type: 'button', class: 'primary', id: 'save-' + sec, onclick: () => saveSection(sec, errBox) },
@@ -224,12 +228,40 @@ loaders.settings = async function loadSettings() {
     if (sec === 'Integration') {
       fs.append(el('h3', {}, 'Credentials (masked)'),
         el('dl', { class: 'kv' }, d.credentials.map((c) => [el('dt', {}, c.name), el('dd', {}, c.masked)])),
-        el('p', { class: 'muted' }, 'Credentials are set with: sellerbridge credentials set NAME'));
+        el('h3', {}, 'Connect to Amazon'),
+        el('p', { class: 'muted' }, 'The three Login with Amazon values of your app (Seller Central, Developer Console). ' +
+          'They are checked with Amazon before they are kept; values Amazon refuses change nothing.'),
+        el('form', { id: 'connect-form', autocomplete: 'off', onsubmit: (ev) => { ev.preventDefault(); connect(); } },
+          el('div', { class: 'row' },
+            el('label', {}, 'Client id ', el('input', { id: 'connect-client-id', size: 40, autocomplete: 'off' })),
+            el('label', {}, 'Client secret ', el('input', { id: 'connect-client-secret', type: 'password', size: 30, autocomplete: 'new-password' })),
+            el('label', {}, 'Refresh token ', el('input', { id: 'connect-refresh-token', type: 'password', size: 30, autocomplete: 'new-password' })),
+            el('button', { type: 'submit', class: 'primary', id: 'connect-go' }, 'Connect'))),
+        el('div', { id: 'connect-result' }));
     }
     root.append(fs);
   }
 };
 const loadSettings = loaders.settings;
+/* The values go to the server once and are cleared from the form whatever the answer;
+ * the server answers what Amazon said and the values masked. */
+async function connect() {
+  const ids = ['connect-client-id', 'connect-client-secret', 'connect-refresh-token'];
+  const [client_id, client_secret, refresh_token] = ids.map((i) => document.getElementById(i).value.trim());
+  for (const i of ids.slice(1)) document.getElementById(i).value = '';
+  const out = $('#connect-result');
+  out.replaceChildren(el('p', { class: 'muted' }, 'Asking Amazon...'));
+  try {
+    const d = await api('POST', '/connect', { client_id, client_secret, refresh_token });
+    await loadSettings();
+    $('#connect-result').replaceChildren(el('p', { class: 'ok' }, d.said + '.'));
+    say(d.said + '.');
+  } catch (e) {
+    if (e.status === 401) return;
+    out.replaceChildren(el('p', { class: 'error' }, e.message));
+    fail('Not connected: ' + e.message);
+  }
+}
 
 /* ---- routing grid ---- */
 let routingBranches = [];
@@ -294,7 +326,33 @@ loaders.routing = async function () {
   tb.replaceChildren(...(d.grid || []).map(routingRow));
   number();
   $('#routing-error').hidden = true;
+  await loadTryOrders();
 };
+/* "Try it": the saved routing run on a stored order in the server's worker (rules never
+ * run in a request), then the row and branch it lands on, from the jobs view. */
+let tryTimer = null;
+async function routingTry() {
+  const ref = $('#try-order').value.trim();
+  if (!ref) { fail('Name a stored order to route.'); return; }
+  await guarded(async () => {
+    await api('POST', '/routing/try', { order: ref });
+    $('#try-result').textContent = 'routing order ' + ref + '...';
+    clearTimeout(tryTimer);
+    tryTimer = setTimeout(tryPoll, 300);
+  });
+}
+async function tryPoll() {
+  let r;
+  try { r = (await api('GET', '/jobs')).run_now; } catch (e) { if (e.status !== 401) fail('Try: ' + e.message); return; }
+  if (r.running && r.job === 'try') { tryTimer = setTimeout(tryPoll, 500); return; }
+  const text = (r.result && r.result.message) || r.error || 'done';
+  $('#try-result').textContent = text;
+  $('#try-result').className = r.error ? 'error' : 'ok';
+}
+async function loadTryOrders() {
+  const d = await api('GET', '/orders?limit=50');
+  $('#try-orders').replaceChildren(...d.orders.map((o) => el('option', { value: o.order }, txt(o.country) + ' ' + txt(o.stage))));
+}
 async function saveRouting() {
   const grid = [...document.querySelectorAll('#routing-table tbody tr')].map((tr) => {
     const row = { countries: split(tr.querySelector('.countries').value), states: split(tr.querySelector('.states').value),
@@ -341,6 +399,9 @@ loaders.orders = async function () {
   const q = new URLSearchParams({ page: ordersPage, limit: $('#f-limit').value });
   if ($('#f-stage').value) q.set('stage', $('#f-stage').value);
   if ($('#f-status').value) q.set('status', $('#f-status').value);
+  if ($('#f-search').value.trim()) q.set('search', $('#f-search').value.trim());
+  if ($('#f-from').value) q.set('from', $('#f-from').value);
+  if ($('#f-to').value) q.set('to', $('#f-to').value);
   const d = await api('GET', '/orders?' + q);
   const tb = $('#orders-table tbody');
   tb.replaceChildren(...d.orders.map((o) => el('tr', { class: 'clickable', onclick: () => guarded(() => showOrder(o.order)) },
@@ -348,10 +409,18 @@ loaders.orders = async function () {
     el('td', {}, o.total ? txt(o.total) + ' ' + txt(o.currency) : ''), el('td', {}, txt(o.customer)), el('td', {}, txt(o.country)),
     el('td', {}, txt(o.problem)), el('td', {}, txt(o.updated)), el('td', {}, txt(o.came_by)))));
   if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 11 }, 'No orders match.')));
-  $('#orders-page').textContent = 'page ' + d.page;
+  $('#orders-page').textContent = shown(d, d.orders.length, 'order');
   $('#orders-prev').disabled = d.page <= 1;
   $('#orders-next').disabled = !d.has_more;
 };
+
+/* "1-50 of 10,925 orders" (a capped total: "of at least ..."), as the CLI's footer says */
+function shown(d, n, noun) {
+  const total = d.total === undefined ? n : d.total, plural = total === 1 ? noun : noun + 's';
+  if (!n) return total ? 'none on this page of ' + total.toLocaleString('en') + ' ' + plural : '';
+  return (d.offset + 1).toLocaleString('en') + '-' + (d.offset + n).toLocaleString('en') + ' of ' +
+    (d.total_capped ? 'at least ' : '') + total.toLocaleString('en') + ' ' + plural;
+}
 
 function kv(obj, keys) {
   return el('dl', { class: 'kv' }, keys.filter((k) => obj[k] !== null && obj[k] !== undefined && obj[k] !== '')
@@ -384,13 +453,39 @@ async function showOrder(ref) {
 }
 
 /* ---- needs attention ---- */
+/* The list narrowed by reason and/or SKU, a page at a time with its total; the bulk
+ * action acts on everything the filter selects (not only the page shown) and says how
+ * many orders it will change before it does. An order waiting for a product offers
+ * "Link SKU to product": the alias releases every order waiting on that SKU. */
+let attentionPage = 1, attentionData = null, productSkus = null;
+const REASONS = { unknown_sku: 'waiting for a product (unknown SKU)', rule_error: 'rule error', rejected: 'rejected', other: 'other holds' };
+async function loadProducts() {
+  if (productSkus) return;
+  const d = await api('GET', '/products?limit=500');
+  productSkus = d.products;
+  $('#product-skus').replaceChildren(...d.products.map((p) => el('option', { value: p.sku }, txt(p.name))));
+}
 loaders.attention = async function () {
-  const d = await api('GET', '/attention');
-  $('#attention-count').textContent = d.orders.length ? String(d.orders.length) : '';
+  const q = new URLSearchParams({ page: attentionPage, limit: 50 });
+  const reason = $('#a-reason').value, sku = $('#a-sku').value.trim();
+  if (reason) q.set('reason', reason);
+  if (sku) q.set('sku', sku);
+  const d = await api('GET', '/attention?' + q);
+  attentionData = d;
+  if (d.unknown_sku) await loadProducts();
+  /* the filter's choices, each with its count */
+  const rsel = $('#a-reason');
+  rsel.replaceChildren(el('option', { value: '' }, 'any reason'), ...Object.entries(REASONS).map(([k, w]) =>
+    el('option', { value: k, selected: k === reason }, w + ' (' + (d.reasons[k] || 0).toLocaleString('en') + ')')));
+  $('#a-skus').replaceChildren(...d.unknown_skus.map((u) => el('option', { value: u.sku }, u.orders + ' waiting')));
   const tb = $('#attention-table tbody');
   tb.replaceChildren(...d.orders.map((o) => {
     const sel = el('select', {}, d.choices.branches.map((b) => el('option', { value: b, selected: b === o.branch }, b)));
     const fixable = o.stage === 'needs_attention';
+    const link = fixable && o.unknown_sku ? el('span', { class: 'link-sku' }, ' ',
+      el('input', { class: 'link-product', list: 'product-skus', size: 14, placeholder: 'product SKU', 'aria-label': 'product for ' + o.unknown_sku }),
+      el('button', { type: 'button', class: 'link-button', onclick: (ev) => linkSku(o.unknown_sku, ev.target.previousElementSibling.value) },
+        'Link SKU ' + o.unknown_sku + ' to product')) : null;
     return el('tr', { 'data-order': o.order },
       el('td', {}, el('a', { href: '#orders', onclick: () => { showTab('orders'); guarded(() => showOrder(o.order)); } }, o.order)),
       el('td', {}, o.stage), el('td', {}, txt(o.problem)), el('td', {}, txt(o.branch)), el('td', {}, txt(o.customer)),
@@ -398,18 +493,63 @@ loaders.attention = async function () {
         fixable ? [sel, ' ',
           el('button', { type: 'button', onclick: () => fix(o.order, { branch: sel.value }) }, 'Set branch'), ' ',
           el('button', { type: 'button', onclick: () => fix(o.order, { branch: sel.value, resolve: true }) }, 'Resolve')] : null,
-        ' ', el('button', { type: 'button', onclick: () => retry(o.order) }, 'Retry')));
+        ' ', el('button', { type: 'button', onclick: () => retry(o.order) }, 'Retry'), link));
   }));
-  if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 6 }, 'Nothing needs attention.')));
+  if (!d.orders.length) tb.append(el('tr', {}, el('td', { colspan: 6 }, reason || sku ? 'No held order matches.' : 'Nothing needs attention.')));
   /* a list that stops says so; the bulk retry covers what is not shown */
-  const total = d.total === undefined ? d.orders.length : d.total;
-  $('#attention-count').textContent = total ? String(total) : '';
-  $('#attention-shown').textContent = total > d.orders.length
-    ? 'Showing ' + d.orders.length + ' of ' + total.toLocaleString('en') + ' held orders (the newest first).'
-    : (total ? total + ' held order' + (total === 1 ? '' : 's') + '.' : '');
+  const all = Object.values(d.reasons).reduce((a, b) => a + b, 0);
+  $('#attention-count').textContent = all ? String(all) : '';
+  $('#attention-shown').textContent = shown(d, d.orders.length, 'held order') + (d.orders.length ? ' (the newest first).' : '');
   if (d.unknown_sku) $('#attention-shown').textContent += ' ' + d.unknown_sku.toLocaleString('en') +
-    ' wait for a product (an unknown SKU): import it, then Retry links their lines and reserves the stock.';
+    ' wait for a product (an unknown SKU): link the SKU to a product, or import it and Retry.';
+  $('#attention-prev').disabled = d.page <= 1;
+  $('#attention-next').disabled = !d.has_more;
+  bulkReset();
 };
+/* The bulk action: what it will change, then the change. Rule errors and unknown SKUs
+ * can be retried; the other holds need a person (branch, Resolve). */
+function bulkWhat() {
+  const d = attentionData, reason = $('#a-reason').value, sku = $('#a-sku').value.trim();
+  if (!d) return null;
+  if (reason === 'other') return { n: 0, why: 'these need a person (Set branch or Resolve); a retry would not change them' };
+  return { n: d.total, reason, sku,
+           words: (reason ? REASONS[reason] : 'every reason') + (sku ? ', SKU ' + sku : '') };
+}
+function bulkReset() {
+  $('#attention-bulk-confirm').hidden = true;
+  const w = bulkWhat();
+  $('#attention-retry-all').textContent = w && w.n ? 'Retry the ' + d_total(w.n) + ' selected (' + w.words + ')' : 'Retry held orders';
+  $('#attention-retry-all').disabled = !w || !w.n;
+}
+const d_total = (n) => n.toLocaleString('en') + ' held order' + (n === 1 ? '' : 's');
+function bulkAsk() {
+  const w = bulkWhat();
+  if (!w || !w.n) { say(w ? w.why : 'Nothing to retry.'); return; }
+  $('#attention-bulk-text').textContent = 'This retries ' + d_total(w.n) + ' (' + w.words + '): each is stored again through the rules; ' +
+    'those that pass are released. ';
+  $('#attention-bulk-confirm').hidden = false;
+}
+async function bulkGo() {
+  const w = bulkWhat();
+  $('#attention-bulk-confirm').hidden = true;
+  const q = new URLSearchParams();
+  if (w.reason) q.set('reason', w.reason);
+  if (w.sku) q.set('sku', w.sku);
+  await retryStart('/attention/retry' + (q.toString() ? '?' + q : ''), 'Retry of ' + d_total(w.n) + ' (' + w.words + ')');
+}
+async function linkSku(sku, product) {
+  product = (product || '').trim();
+  if (!product) { fail('Choose the product that Amazon SKU ' + sku + ' is.'); return; }
+  await guarded(async () => {
+    const d = await api('POST', '/aliases', { sku, product });
+    productSkus = null;
+    if (!d.started) { await loaders.attention(); say('Amazon SKU ' + sku + ' linked to product ' + product + '; no order waited on it.'); return; }
+    say('Amazon SKU ' + sku + ' linked to product ' + product + ': releasing the ' + d_total(d.waiting) + ' waiting on it...');
+    $('#attention-retry-all').disabled = true;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(retryPoll, 500);
+  });
+}
 async function fix(ref, body) {
   await guarded(async () => {
     const d = await api('POST', '/orders/' + encodeURIComponent(ref) + '/fix', body);
@@ -422,10 +562,13 @@ async function fix(ref, body) {
  * the result is said, as after a save. */
 let retryTimer = null;
 async function retry(ref) {
+  await retryStart(ref ? '/orders/' + encodeURIComponent(ref) + '/retry' : '/attention/retry', 'Retry of ' + (ref ? 'order ' + ref : 'all held orders'));
+}
+async function retryStart(path, what) {
   await guarded(async () => {
-    await api('POST', ref ? '/orders/' + encodeURIComponent(ref) + '/retry' : '/attention/retry', {});
+    await api('POST', path, {});
     $('#attention-retry-all').disabled = true;
-    say('Retry of ' + (ref ? 'order ' + ref : 'all held orders') + ' started: the rules run in the background...');
+    say(what + ' started: the rules run in the background...');
     clearTimeout(retryTimer);
     retryTimer = setTimeout(retryPoll, 500);
   });
@@ -438,7 +581,7 @@ async function retryPoll() {
     return;
   }
   if (r.running && r.job === 'retry') { retryTimer = setTimeout(retryPoll, 1000); return; }
-  $('#attention-retry-all').disabled = false;
+  bulkReset();
   if (current !== 'attention') return;         /* the result stays in Sync status */
   await guarded(loaders.attention);
   const text = 'Retry finished: ' + ((r.result && r.result.message) || r.error || 'done');
@@ -602,11 +745,17 @@ document.addEventListener('DOMContentLoaded', () => {
     number();
   });
   $('#routing-save').addEventListener('click', saveRouting);
+  $('#routing-try').addEventListener('submit', (ev) => { ev.preventDefault(); routingTry(); });
   $('#orders-filter').addEventListener('submit', (ev) => { ev.preventDefault(); ordersPage = 1; guarded(loaders.orders); });
   $('#orders-prev').addEventListener('click', () => { ordersPage = Math.max(1, ordersPage - 1); guarded(loaders.orders); });
   $('#orders-next').addEventListener('click', () => { ordersPage++; guarded(loaders.orders); });
   $('#f-open').addEventListener('click', () => { const r = $('#f-ref').value.trim(); if (r) guarded(() => showOrder(r)); });
-  $('#attention-retry-all').addEventListener('click', () => retry(null));
+  $('#attention-retry-all').addEventListener('click', bulkAsk);
+  $('#attention-bulk-go').addEventListener('click', bulkGo);
+  $('#attention-bulk-cancel').addEventListener('click', bulkReset);
+  $('#attention-filter').addEventListener('submit', (ev) => { ev.preventDefault(); attentionPage = 1; guarded(loaders.attention); });
+  $('#attention-prev').addEventListener('click', () => { attentionPage = Math.max(1, attentionPage - 1); guarded(loaders.attention); });
+  $('#attention-next').addEventListener('click', () => { attentionPage++; guarded(loaders.attention); });
   $('#update-dispatched').addEventListener('click', updateDispatched);
   $('#jobs-run').addEventListener('click', runNow);
   $('#stock-errors').addEventListener('change', () => guarded(loaders.stock));
