@@ -53,3 +53,61 @@ int sb_store_record_run(sb_store *s, int64_t integ, const char *job, int64_t now
     sqlite3_finalize(st);
     return rc;
 }
+
+int sb_store_integrations_each(sb_store *s, sb_store_integ_fn fn, void *ud, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s, "SELECT id, name, created_at FROM integrations ORDER BY id", &st, err);
+    if (rc) return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = fn(ud, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                     (const char *)sqlite3_column_text(st, 2)))) break;
+    if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "reading the integrations", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sb_store_integration_counts(sb_store *s, int64_t integ, sb_store_integ_counts *out, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s,
+        "SELECT (SELECT count(DISTINCT order_ref) FROM sales_orders WHERE integration_id = ?1), "
+        "(SELECT count(DISTINCT order_ref) FROM sales_orders WHERE integration_id = ?1 "
+        "AND stage IN ('open','needs_attention','rule_error','rejected')), "
+        "(SELECT count(*) FROM outbox WHERE integration_id = ?1 AND status IN ('pending','failed')), "
+        "(SELECT count(*) FROM settings WHERE integration_id = ?1)", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, integ);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->orders = (long)sqlite3_column_int64(st, 0);
+        out->open = (long)sqlite3_column_int64(st, 1);
+        out->queued = (long)sqlite3_column_int64(st, 2);
+        out->settings = (long)sqlite3_column_int64(st, 3);
+    } else {
+        rc = sb_store_error(s, "counting what the integration holds", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sb_store_integration_remove(sb_store *s, int64_t integ, char *err) {
+    sqlite3_stmt *st = NULL;
+    int rc = sb_store_begin(s, err);
+    if (rc) return rc;
+    if ((rc = sb_store_prepare(s, "SELECT id FROM sales_orders WHERE integration_id = ?1 "
+                                  "AND stage IN ('open','needs_attention')", &st, err))) goto out;
+    sqlite3_bind_int64(st, 1, integ);
+    int step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = sb_store_reserve_order(s, sqlite3_column_int64(st, 0), NULL, -1, err);
+    if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "reading the integration's open orders", err);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc || (rc = sb_store_prepare(s, "DELETE FROM integrations WHERE id = ?1", &st, err))) goto out;
+    sqlite3_bind_int64(st, 1, integ);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "deleting the integration", err);
+out:
+    sqlite3_finalize(st);
+    if (!rc) rc = sb_store_commit(s, err);
+    else sb_store_rollback(s);
+    return rc;
+}
