@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 #include "sellerbridge.h"
 
-#define SB_STORE_CACHE 16
+#define SB_STORE_CACHE 32
 
 typedef struct sb_store {
     sqlite3 *db;
@@ -79,13 +79,9 @@ int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double
  * releases. Call inside the transaction that changes the order. */
 int sb_store_reserve_order(sb_store *s, int64_t order_id, const char *branch, int sign, char *err);
 
-/* Row look-ups used by several modules. */
+/* Row look-ups used by several modules (engine/store/lookup.h has the ones that tell a
+ * failed read from "not found"). sb_store_branch_exists reads a failure as 0. */
 int sb_store_branch_exists(sb_store *s, const char *name);
 int sb_store_branch_names(sb_store *s, char *out, size_t outlen);   /* "A, B, C" */
-/* A customer integ may use: its own, an imported one (no integration), or any when
- * integ's orders.shared_customers is on (engine/sync/lookup.c's wall). */
-int sb_store_customer_ref_exists(sb_store *s, int64_t integ, const char *ref);
-int sb_store_group_exists(sb_store *s, const char *name);
-int sb_store_gl_exists(sb_store *s, const char *code);
 
 #endif
