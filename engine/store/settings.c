@@ -19,14 +19,7 @@ int sb_store_setting_put(sb_store *s, int64_t integ, const char *name, const cha
 }
 
 int sb_store_setting_delete(sb_store *s, int64_t integ, const char *name, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(s, "DELETE FROM settings WHERE integration_id = ? AND name = ?", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, name, err);
-    sqlite3_finalize(st);
-    return rc;
+    return sb_store_run_named(s, "DELETE FROM settings WHERE integration_id = ?1 AND name = ?2", integ, name, name, err);
 }
 
 int sb_store_setting_get(sb_store *s, int64_t integ, const char *name, char **value, char *err) {

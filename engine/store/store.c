@@ -50,6 +50,17 @@ int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err) 
     return 0;
 }
 
+int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *name, const char *what, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s, sql, &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, what, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* BEGIN and COMMIT run once per order: prepared once, like the per-order statements. */
 static const char begin_sql[] = "BEGIN IMMEDIATE", commit_sql[] = "COMMIT";
 

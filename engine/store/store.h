@@ -47,6 +47,10 @@ int sb_store_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, char *err)
  * address of sql (a static string), finalized by sb_store_close. *st comes reset with
  * its bindings cleared; the caller resets it when done and never finalizes it. */
 int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err);
+/* Runs sql (a write that returns no row) with ?1 = integ and ?2 = name; a failure is
+ * SB_EIO with "what: message". For the per-(integration, name) rows: settings,
+ * credentials. */
+int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *name, const char *what, char *err);
 /* The wall clock as "2026-11-27T11:03:07Z", exactly what strftime('%Y-%m-%dT%H:%M:%SZ',
  * 'now') gives (the stock job compares the two), formatted once a second: statements run
  * per order or line bind it instead of evaluating strftime for every row, which cost
