@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "cli/cli.h"
+#include "store/integrations.h"
+#include "store/jobs.h"
 #include "core/util.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
@@ -118,13 +120,13 @@ static int run_init(sb_cli *cli, int argc, char **argv) {
      * every command would then ask which one */
     if (!named) {
         char names[512] = "";
-        sqlite3_stmt *st;
         size_t n = 0;
-        if (sb_store_prepare(s, "SELECT name FROM integrations ORDER BY id", &st, err) == 0) {
-            while (sqlite3_step(st) == SQLITE_ROW && n < sizeof names)
-                n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", n ? ", " : "", sqlite3_column_text(st, 0));
-            sqlite3_finalize(st);
-        }
+        sb_store_integ *all = NULL;
+        int nall = 0;
+        if (sb_store_integrations(s, &all, &nall, err)) goto fail;
+        for (int i = 0; i < nall && n < sizeof names; i++)
+            n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", n ? ", " : "", all[i].name);
+        free(all);
         if (n) {
             snprintf(err, SB_ERRLEN, "database %s already has integration %s; nothing changed (to add another seller "
                      "account: sellerbridge init --name NAME, or integration add NAME)", cli->db_path, names);
@@ -157,16 +159,6 @@ const sb_command sb_cmd_init = {"init", run_init,
     "Create the database (schema, key file) and the first integration",
     "init [--name NAME] [--region na|eu|fe] [--marketplace ID[,ID...]] [--seller-id ID]"};
 
-static long count_of(sb_store *s, const char *sql, int64_t id) {
-    sqlite3_stmt *st;
-    long n = -1;
-    if (sb_store_prepare(s, sql, &st, NULL)) return -1;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* integration remove NAME [--yes] [--force]: says what it deletes; deletes only with
  * --yes, and while orders are not yet confirmed to Amazon only with --force. The stock
  * its open orders reserve is released first; the customers it made stay, unassigned. */
@@ -184,11 +176,12 @@ static int remove_integration(sb_store *s, int argc, char **argv) {
         fprintf(stderr, "sellerbridge integration: no integration '%s' (see 'sellerbridge integration list')\n", name);
         return SB_EXIT_FAIL;
     }
-    long orders = count_of(s, "SELECT count(DISTINCT order_ref) FROM sales_orders WHERE integration_id = ?1", id);
-    long open = count_of(s, "SELECT count(DISTINCT order_ref) FROM sales_orders WHERE integration_id = ?1 "
-                            "AND stage IN ('open','needs_attention','rule_error','rejected')", id);
-    long queued = count_of(s, "SELECT count(*) FROM outbox WHERE integration_id = ?1 AND status IN ('pending','failed')", id);
-    long settings = count_of(s, "SELECT count(*) FROM settings WHERE integration_id = ?1", id);
+    sb_store_integ_counts c;
+    if (sb_store_integration_counts(s, id, &c, err)) {
+        fprintf(stderr, "sellerbridge integration: %s; nothing deleted\n", err);
+        return SB_EXIT_FAIL;
+    }
+    long orders = c.orders, open = c.open, queued = c.queued, settings = c.settings;
     printf("integration '%s' would be deleted with its %ld stored setting%s, its credentials, %ld order%s (their lines, "
            "invoices and audit rows; %ld not yet dispatched and confirmed), %ld confirmation%s queued for Amazon; the "
            "stock its open orders reserve is released; customers it made stay, unassigned\n",
@@ -203,27 +196,30 @@ static int remove_integration(sb_store *s, int argc, char **argv) {
         fprintf(stderr, "sellerbridge integration: nothing deleted; run again with --yes to delete '%s'\n", name);
         return SB_EXIT_FAIL;
     }
-    int rc = sb_store_begin(s, err);
-    sqlite3_stmt *st = NULL;
-    if (!rc && !(rc = sb_store_prepare(s, "SELECT id FROM sales_orders WHERE integration_id = ?1 "
-                                          "AND stage IN ('open','needs_attention')", &st, err))) {
-        sqlite3_bind_int64(st, 1, id);
-        while (!rc && sqlite3_step(st) == SQLITE_ROW) rc = sb_store_reserve_order(s, sqlite3_column_int64(st, 0), NULL, -1, err);
-        sqlite3_finalize(st);
-    }
-    if (!rc && !(rc = sb_store_prepare(s, "DELETE FROM integrations WHERE id = ?1", &st, err))) {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "deleting the integration", err);
-        sqlite3_finalize(st);
-    }
-    if (!rc) rc = sb_store_commit(s, err);
-    else sb_store_rollback(s);
+    int rc = sb_store_integration_remove(s, id, err);
     if (rc) {
         fprintf(stderr, "sellerbridge integration: %s; nothing deleted\n", err);
         return SB_EXIT_FAIL;
     }
     printf("integration '%s' deleted\n", name);
     return SB_EXIT_OK;
+}
+
+typedef struct list_arg {
+    sb_cli *cli;
+    int n;
+} list_arg;
+
+/* One row of `integration list` (sb_store_integ_fn). */
+static int list_one(void *ud, int64_t id, const char *name, const char *created_at) {
+    list_arg *a = ud;
+    if (a->cli->json) {
+        printf("%s{\"id\":%lld,\"name\":", a->n ? "," : "", (long long)id);
+        sb_cli_json_str(stdout, name);
+        printf("}");
+    } else printf("%-4lld %-20s %s\n", (long long)id, name, created_at ? created_at : "");
+    a->n++;
+    return 0;
 }
 
 static int run_integration(sb_cli *cli, int argc, char **argv) {
@@ -233,20 +229,11 @@ static int run_integration(sb_cli *cli, int argc, char **argv) {
     if (sb_cli_open(cli, &s, NULL, NULL, 0)) return SB_EXIT_FAIL;
     int rc = SB_EXIT_OK;
     if (!strcmp(argv[1], "list")) {
-        sqlite3_stmt *st;
-        if (sb_store_prepare(s, "SELECT id, name, created_at FROM integrations ORDER BY id", &st, err) == 0) {
-            if (cli->json) printf("[");
-            for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-                if (cli->json) {
-                    printf("%s{\"id\":%lld,\"name\":", n ? "," : "", (long long)sqlite3_column_int64(st, 0));
-                    sb_cli_json_str(stdout, (const char *)sqlite3_column_text(st, 1));
-                    printf("}");
-                } else printf("%-4lld %-20s %s\n", (long long)sqlite3_column_int64(st, 0),
-                              sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
-            }
-            if (cli->json) printf("]\n");
-            sqlite3_finalize(st);
-        }
+        list_arg a = {cli, 0};
+        if (cli->json) printf("[");
+        int lrc = sb_store_integrations_each(s, list_one, &a, err);
+        if (cli->json) printf("]\n");
+        if (lrc) { sb_cli_fail("integration", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; }
     } else if (!strcmp(argv[1], "add") && argc == 3) {
         int64_t id;
         if (sb_store_integration_add(s, argv[2], &id, err)) { sb_cli_fail("integration", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; }

@@ -9,6 +9,8 @@
 #include "cli/cli.h"
 #include "core/util.h"
 #include "settings/settings.h"
+#include "store/lookup.h"
+#include "store/rulepacks.h"
 #include "sync/engine.h"
 
 /* Pack names are kept as absolute paths, so the daemon finds them from any directory. */
@@ -42,7 +44,10 @@ static int pack_needs(sb_store *s, const char *path) {
         if (k < 0) { fprintf(stderr, "sellerbridge rules: warning: %s:%d: '%s' is not 'branch NAME', 'gl CODE' or 'group NAME'\n",
                              file, no, sb_cli_text(line)); continue; }
         const char *name = sp + 1;
-        int have = k == 0 ? sb_store_branch_exists(s, name) : k == 1 ? sb_store_gl_exists(s, name) : sb_store_group_exists(s, name);
+        char lerr[SB_ERRLEN];
+        int have = k == 0 ? sb_store_has_branch(s, name, lerr) : k == 1 ? sb_store_has_gl(s, name, lerr)
+                 : sb_store_has_group(s, name, lerr);
+        if (have < 0) { fprintf(stderr, "sellerbridge rules: warning: %s:%d: %s\n", file, no, lerr); continue; }
         if (have) continue;
         size_t l = strlen(missing[k]);
         snprintf(missing[k] + l, sizeof missing[k] - l, "%s'%s'", l ? ", " : "", name);
@@ -81,37 +86,79 @@ int sb_cli_rules_use(sb_cli *cli, const char *pack) {
 }
 
 /* A customer the recorded decision inserted is found by the same rule now: "update" or
- * "keep" of that very customer is no change. */
-static int same_customer(sb_store *s, int64_t integ, const char *ref, const char *old, const char *now) {
+ * "keep" of that very customer is no change. *same 1 when so. */
+static int same_customer(sb_store *s, int64_t integ, const char *ref, const char *old, const char *now, int *same,
+                         char *err) {
+    int64_t id;
+    *same = 0;
     if (!strstr(old, "\"action\":\"insert\"")) return 0;
-    sqlite3_stmt *st;
-    int same = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT customer_id FROM sales_orders WHERE integration_id = ?1 AND order_ref = ?2 "
-                                  "AND split_no = 0", -1, &st, NULL) != SQLITE_OK) return 0;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        char id[48];
-        snprintf(id, sizeof id, "\"id\":%lld", (long long)sqlite3_column_int64(st, 0));
-        const char *p = strstr(now, id);
-        same = p && (p[strlen(id)] == ',' || p[strlen(id)] == '}');
-    }
-    sqlite3_finalize(st);
-    return same;
+    int rc = sb_store_order_customer(s, integ, ref, &id, err);
+    if (rc || !id) return rc;
+    char key[48];
+    snprintf(key, sizeof key, "\"id\":%lld", (long long)id);
+    const char *p = strstr(now, key);
+    *same = p && (p[strlen(key)] == ',' || p[strlen(key)] == '}');
+    return 0;
 }
 
-/* The decision recorded last for (order, hook), or NULL. */
-static char *recorded(sb_store *s, int64_t integ, const char *ref, const char *hook) {
-    sqlite3_stmt *st;
-    char *v = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT decision FROM audit WHERE integration_id = ?1 AND order_ref = ?2 "
-                                  "AND hook = ?3 ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) return NULL;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, hook, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) v = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return v;
+typedef struct dry_run {
+    sb_cli *cli;
+    sb_store *s;
+    int64_t integ;
+    sb_rules *r;
+    long seen, changed, errors;
+    char *err;
+} dry_run;
+
+/* One stored order through the pack, printed when a decision differs from the one
+ * recorded (sb_store_replay_fn). */
+static int dry_run_order(void *ud, const char *ref, const char *raw) {
+    dry_run *x = ud;
+    sb_cli *cli = x->cli;
+    if (!raw) return 0;                     /* its page is gone: nothing to run */
+    sb_order o;
+    sb_decision d;
+    char nerr[SB_ERRLEN] = "";
+    memset(&o, 0, sizeof o);
+    memset(&d, 0, sizeof d);
+    x->seen++;
+    int nrc = sb_rules_order_json(x->r, raw, strlen(raw), &o, &d, nerr);
+    if (nrc || d.error) {
+        x->errors++;
+        if (cli->json) {
+            printf("%s{\"order\":", x->changed + x->errors > 1 ? "," : "");
+            sb_cli_json_str(stdout, ref);
+            printf(",\"error\":");
+            sb_cli_json_str(stdout, nrc ? nerr : d.error);
+            printf("}");
+        } else printf("%s  error: %s\n", ref, nrc ? nerr : d.error);
+        return 0;
+    }
+    int diff = 0, rc = 0;
+    for (int i = 0; i < d.naudit && !rc; i++) {
+        char *old = NULL;
+        int same = 0;
+        if ((rc = sb_store_decision_recorded(x->s, x->integ, ref, d.audit[i].hook, &old, x->err))) break;
+        if (old && !strcmp(old, d.audit[i].decision_json)) same = 1;
+        else if (old && !strcmp(d.audit[i].hook, "customer"))
+            rc = same_customer(x->s, x->integ, ref, old, d.audit[i].decision_json, &same, x->err);
+        if (rc || same) {
+            free(old);
+            continue;
+        }
+        if (!diff++) x->changed++;
+        if (cli->json) {
+            printf("%s{\"order\":", x->changed + x->errors > 1 || diff > 1 ? "," : "");
+            sb_cli_json_str(stdout, ref);
+            printf(",\"hook\":\"%s\",\"recorded\":%s,\"would_be\":%s}", d.audit[i].hook, old ? old : "null",
+                   d.audit[i].decision_json);
+        } else {
+            printf("%s  %-9s %s\n%*s -> %s\n", ref, d.audit[i].hook, old ? old : "(none recorded)",
+                   (int)strlen(ref) + 11, "", d.audit[i].decision_json);
+        }
+        free(old);
+    }
+    return rc;
 }
 
 int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit) {
@@ -121,74 +168,22 @@ int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit) {
     if (sb_cli_open(cli, &s, &integ, NULL, 0)) return SB_EXIT_FAIL;
     sb_engine *e = NULL;
     sb_rules *r = NULL;
-    sqlite3_stmt *st = NULL;
-    long seen = 0, changed = 0, errors = 0;
     pack_path(pack, path, sizeof path);
     int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
     if (!rc) rc = sb_engine_load_pack(e, path, &r, err);
-    /* the orders are chosen first (a materialised set) and only their JSON is taken from
-     * the pages: a page is parsed per order, so never for the rows the limit leaves out */
-    if (!rc) rc = sb_store_prepare(s, "WITH pick AS MATERIALIZED (SELECT id, order_ref, updated_time FROM sales_orders "
-                                      "WHERE integration_id = ?1 AND source = 'amazon' AND split_no = 0 "
-                                      "AND (raw_json IS NOT NULL OR raw_page_id IS NOT NULL) AND stage <> 'cancelled' "
-                                      "ORDER BY updated_time DESC LIMIT ?2) "
-                                      "SELECT p.order_ref, (SELECT r.raw_json FROM sales_orders_raw r WHERE r.order_id = p.id) "
-                                      "FROM pick p ORDER BY p.updated_time DESC", &st, err);
     if (rc) goto out;
     /* read-only from here: a transaction that is rolled back guards against any write */
     sb_store_exec(s, "BEGIN", NULL);
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+    dry_run x = {cli, s, integ, r, 0, 0, 0, err};
     if (cli->json) printf("[");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *ref = (const char *)sqlite3_column_text(st, 0), *raw = (const char *)sqlite3_column_text(st, 1);
-        if (!raw) continue;                     /* its page is gone: nothing to run */
-        sb_order o;
-        sb_decision d;
-        char nerr[SB_ERRLEN] = "";
-        memset(&o, 0, sizeof o);
-        memset(&d, 0, sizeof d);
-        seen++;
-        int nrc = sb_rules_order_json(r, raw, strlen(raw), &o, &d, nerr);
-        if (nrc || d.error) {
-            errors++;
-            if (cli->json) {
-                printf("%s{\"order\":", changed + errors > 1 ? "," : "");
-                sb_cli_json_str(stdout, ref);
-                printf(",\"error\":");
-                sb_cli_json_str(stdout, nrc ? nerr : d.error);
-                printf("}");
-            } else printf("%s  error: %s\n", ref, nrc ? nerr : d.error);
-            continue;
-        }
-        int diff = 0;
-        for (int i = 0; i < d.naudit; i++) {
-            char *old = recorded(s, integ, ref, d.audit[i].hook);
-            if (old && (!strcmp(old, d.audit[i].decision_json) ||
-                        (!strcmp(d.audit[i].hook, "customer") && same_customer(s, integ, ref, old, d.audit[i].decision_json)))) {
-                free(old);
-                continue;
-            }
-            if (!diff++) changed++;
-            if (cli->json) {
-                printf("%s{\"order\":", changed + errors > 1 || diff > 1 ? "," : "");
-                sb_cli_json_str(stdout, ref);
-                printf(",\"hook\":\"%s\",\"recorded\":%s,\"would_be\":%s}", d.audit[i].hook, old ? old : "null",
-                       d.audit[i].decision_json);
-            } else {
-                printf("%s  %-9s %s\n%*s -> %s\n", ref, d.audit[i].hook, old ? old : "(none recorded)",
-                       (int)strlen(ref) + 11, "", d.audit[i].decision_json);
-            }
-            free(old);
-        }
-    }
+    rc = sb_store_replay_orders(s, integ, limit, dry_run_order, &x, err);
     if (cli->json) printf("]\n");
-    else printf("%ld orders run through %s (sha256 %.12s): %ld would change, %ld would be held for a rule error; "
-                "nothing was changed\n", seen, path, sb_rules_hash(r), changed, errors);
+    else if (!rc)
+        printf("%ld orders run through %s (sha256 %.12s): %ld would change, %ld would be held for a rule error; "
+               "nothing was changed\n", x.seen, path, sb_rules_hash(r), x.changed, x.errors);
     sb_store_rollback(s);
 out:
     if (rc) sb_cli_fail("rules", SB_ERR, "%s", err);
-    sqlite3_finalize(st);
     sb_rules_free(r);
     sb_engine_close(e);
     sb_store_close(s);

@@ -18,7 +18,7 @@ static void sb_setfield_str(lua_State *L, const char *k, const char *v) {
 
 /* [-0, +0] raises unless the look-up callback succeeded or reported not-found */
 static void sb_lookup_check(lua_State *L, int rc, const char *what) {
-    if (rc != 0 && rc != SB_ENOTFOUND) luaL_error(L, "look-up %s failed (%d)", what, rc);
+    if (rc != 0 && rc != SB_ENOTFOUND) luaL_error(L, "look-up %s failed: the database could not be read (code %d)", what, rc);
 }
 
 /* Argument i as a string the callbacks can take as C text: one with a NUL in it would be

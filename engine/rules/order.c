@@ -288,7 +288,12 @@ static int sb_take_customer(sb_rules *r, int t, const char *order_key, sb_decisi
             return SB_ERULE;
         }
     }
-    if (group && r->lookup && r->lookup->group_exists && !r->lookup->group_exists(r->lookup->ud, group)) {
+    int found = group && r->lookup && r->lookup->group_exists ? r->lookup->group_exists(r->lookup->ud, group) : 1;
+    if (found < 0) {
+        snprintf(msg, ml, "%s: customer group '%s' could not be looked up: the database could not be read", F, group);
+        return found;
+    }
+    if (!found) {
         snprintf(msg, ml, "%s: customer group '%s' does not exist", F, group);
         return SB_ERULE;
     }
@@ -505,7 +510,12 @@ static int sb_take_gl(sb_rules *r, int t, sb_decision *d, char *msg, size_t ml) 
         snprintf(msg, ml, "%s: the decision must be a table, a string or nil, got %s", F, luaL_typename(L, t));
         return SB_ERULE;
     }
-    if (acct && r->lookup && r->lookup->gl_exists && !r->lookup->gl_exists(r->lookup->ud, acct)) {
+    int found = acct && r->lookup && r->lookup->gl_exists ? r->lookup->gl_exists(r->lookup->ud, acct) : 1;
+    if (found < 0) {
+        snprintf(msg, ml, "%s: GL account '%s' could not be looked up: the database could not be read", F, acct);
+        return found;
+    }
+    if (!found) {
         snprintf(msg, ml, "%s: GL account '%s' does not exist", F, acct);
         return SB_ERULE;
     }

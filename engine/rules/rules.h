@@ -42,8 +42,10 @@ typedef struct sb_customer_info {
     const char *ref, *channel_id, *email, *name, *group;
 } sb_customer_info;
 
-/* Read-only look-ups. Each returns 0 when found, SB_ENOTFOUND when not; the strings
- * it fills stay valid until the next call of the same callback. */
+/* Read-only look-ups. Each returns 0 when found, SB_ENOTFOUND when not, another
+ * negative code when it could not look (the database could not be read: the rule fails,
+ * never reads it as "not found"); the strings it fills stay valid until the next call of
+ * the same callback. */
 typedef struct sb_lookup {
     void *ud;
     /* stock of sku at branch: on hand, and quantity on open (undispatched) orders */
@@ -52,7 +54,8 @@ typedef struct sb_lookup {
     int (*customer_by_id)(void *ud, const char *channel_id, sb_customer_info *out);
     int (*customer_by_email)(void *ud, const char *email, sb_customer_info *out);
     int (*customer_by_ref)(void *ud, const char *ref, sb_customer_info *out);
-    /* these two answer 1 when the GL account / customer group exists, 0 when not */
+    /* these two answer 1 when the GL account / customer group exists, 0 when not, a
+     * negative code when they could not look */
     int (*gl_exists)(void *ud, const char *code);
     int (*group_exists)(void *ud, const char *name);
 } sb_lookup;

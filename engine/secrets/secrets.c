@@ -11,9 +11,10 @@
 #include <openssl/rand.h>
 #include "core/util.h"
 #include "secrets/secrets.h"
+#include "store/credentials.h"
 
-#define NONCE_LEN 12
-#define TAG_LEN 16
+#define NONCE_LEN SB_CRED_NONCE_LEN
+#define TAG_LEN SB_CRED_TAG_LEN
 
 const char *const sb_credential_names[] = {"lwa.client_id", "lwa.client_secret", "lwa.refresh_token",
                                              "aws.access_key_id", "aws.secret_access_key", "aws.session_token", NULL};
@@ -84,35 +85,26 @@ static void make_aad(char *aad, size_t len, int64_t integ, const char *name) {
 
 int sb_secrets_put(sb_store *s, int64_t integ, const char *name, const char *value,
                    const unsigned char key[SB_KEY_LEN], char *err) {
-    unsigned char nonce[NONCE_LEN], tag[TAG_LEN];
+    sb_store_sealed v = {0};
     int len = (int)strlen(value), outl = 0, fin = 0, rc = 0;
     unsigned char *ct = malloc((size_t)len + 16);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    sqlite3_stmt *st = NULL;
     char aad[128];
     if (!ct || !c) { rc = SB_ENOMEM; goto out; }
     make_aad(aad, sizeof aad, integ, name);
-    if (RAND_bytes(nonce, NONCE_LEN) != 1 ||
-        EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+    if (RAND_bytes(v.nonce, NONCE_LEN) != 1 ||
+        EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, v.nonce) != 1 ||
         EVP_EncryptUpdate(c, NULL, &outl, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
         EVP_EncryptUpdate(c, ct, &outl, (const unsigned char *)value, len) != 1 ||
         EVP_EncryptFinal_ex(c, ct + outl, &fin) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) != 1) {
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, v.tag) != 1) {
         rc = sb_seterr(err, SB_ERR, "%s: encryption failed", name);
         goto out;
     }
-    if ((rc = sb_store_prepare(s, "INSERT INTO credentials(integration_id, name, nonce, ciphertext, tag) "
-                                  "VALUES (?,?,?,?,?) ON CONFLICT(integration_id, name) DO UPDATE SET "
-                                  "nonce = excluded.nonce, ciphertext = excluded.ciphertext, tag = excluded.tag, "
-                                  "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')", &st, err))) goto out;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, nonce, NONCE_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, ct, outl + fin, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 5, tag, TAG_LEN, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, name, err);
+    v.ct = ct;
+    v.ctlen = (size_t)(outl + fin);
+    rc = sb_store_credential_put(s, integ, name, &v, err);
 out:
-    sqlite3_finalize(st);
     EVP_CIPHER_CTX_free(c);
     if (ct) { OPENSSL_cleanse(ct, (size_t)len + 16); free(ct); }
     return rc;
@@ -120,32 +112,22 @@ out:
 
 int sb_secrets_get(sb_store *s, int64_t integ, const char *name, char **value,
                    const unsigned char key[SB_KEY_LEN], char *err) {
-    sqlite3_stmt *st = NULL;
+    sb_store_sealed v;
     EVP_CIPHER_CTX *c = NULL;
     char *pt = NULL, aad[128];
-    int rc = sb_store_prepare(s, "SELECT nonce, ciphertext, tag FROM credentials WHERE integration_id = ? AND name = ?", &st, err);
+    int outl = 0, fin = 0;
     *value = NULL;
+    /* SB_ENOTFOUND (not set) and a database that cannot be read come apart here */
+    int rc = sb_store_credential_get(s, integ, name, &v, err);
     if (rc) return rc;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = sb_seterr(err, SB_ENOTFOUND, "credential %s is not set (use 'sellerbridge credentials set %s')", name, name);
-        goto out;
-    }
-    const unsigned char *nonce = sqlite3_column_blob(st, 0), *ct = sqlite3_column_blob(st, 1), *tag = sqlite3_column_blob(st, 2);
-    int ctl = sqlite3_column_bytes(st, 1), outl = 0, fin = 0;
-    if (sqlite3_column_bytes(st, 0) != NONCE_LEN || sqlite3_column_bytes(st, 2) != TAG_LEN) {
-        rc = sb_seterr(err, SB_EINVAL, "credential %s is damaged in the database", name);
-        goto out;
-    }
     make_aad(aad, sizeof aad, integ, name);
-    pt = malloc((size_t)ctl + 1);
+    pt = malloc(v.ctlen + 1);
     c = EVP_CIPHER_CTX_new();
     if (!pt || !c) { rc = SB_ENOMEM; goto out; }
-    if (EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+    if (EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, v.nonce) != 1 ||
         EVP_DecryptUpdate(c, NULL, &outl, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
-        EVP_DecryptUpdate(c, (unsigned char *)pt, &outl, ct ? ct : (const unsigned char *)"", ctl) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, (void *)tag) != 1 ||
+        EVP_DecryptUpdate(c, (unsigned char *)pt, &outl, v.ct, (int)v.ctlen) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, v.tag) != 1 ||
         EVP_DecryptFinal_ex(c, (unsigned char *)pt + outl, &fin) != 1) {
         rc = sb_seterr(err, SB_EAUTH, "credential %s cannot be decrypted: wrong key (SELLERBRIDGE_KEY or "
                        "the key file) or the value was tampered with", name);
@@ -155,21 +137,14 @@ int sb_secrets_get(sb_store *s, int64_t integ, const char *name, char **value,
     *value = pt;
     pt = NULL;
 out:
-    if (pt) { OPENSSL_cleanse(pt, (size_t)sqlite3_column_bytes(st, 1)); free(pt); }
+    if (pt) { OPENSSL_cleanse(pt, v.ctlen + 1); free(pt); }
     EVP_CIPHER_CTX_free(c);
-    sqlite3_finalize(st);
+    free(v.ct);
     return rc;
 }
 
 int sb_secrets_delete(sb_store *s, int64_t integ, const char *name, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(s, "DELETE FROM credentials WHERE integration_id = ? AND name = ?", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, name, err);
-    sqlite3_finalize(st);
-    return rc;
+    return sb_store_credential_delete(s, integ, name, err);
 }
 
 void sb_secrets_wipe(char *value) {

@@ -15,6 +15,7 @@
 #include "core/util.h"
 #include "json/json.h"
 #include "settings/grid.h"
+#include "store/lookup.h"
 
 /* ISO 3166-1 alpha-2, the 249 officially assigned codes. */
 static const char countries[] =
@@ -151,7 +152,10 @@ static int check_row(sb_store *s, const char *fba, sb_json *j, int node, int row
     }
     const char *br = sb_json_str(j, node, "branch");
     if (!br || !*br) FAIL("row %d has no branch", row);
-    if (!sb_store_branch_exists(s, br)) FAIL("row %d: branch '%.60s' does not exist", row, br);
+    char dberr[SB_ERRLEN];
+    int exists = sb_store_has_branch(s, br, dberr);
+    if (exists < 0) FAIL("row %d: %s", row, dberr);
+    if (!exists) FAIL("row %d: branch '%.60s' does not exist", row, br);
     if (fba && *fba && !strcmp(br, fba))
         FAIL("row %d: branch '%.60s' is the FBA branch (orders.fba_branch); merchant-fulfilled orders cannot be "
              "routed there (allowed: a merchant branch)", row, br);
@@ -191,7 +195,8 @@ static int check_row(sb_store *s, const char *fba, sb_json *j, int node, int row
     int nb = read_list(j, node, row, "backups", 2, bk, msg, msglen);
     if (nb < 0) return -1;
     for (int i = 0; i < nb; i++) {
-        if (!sb_store_branch_exists(s, bk[i])) FAIL("row %d: backup branch '%s' does not exist", row, bk[i]);
+        if ((exists = sb_store_has_branch(s, bk[i], dberr)) < 0) FAIL("row %d: %s", row, dberr);
+        if (!exists) FAIL("row %d: backup branch '%s' does not exist", row, bk[i]);
         if (!strcmp(bk[i], br)) FAIL("row %d: backup branch '%s' is the row's branch", row, bk[i]);
         if (fba && *fba && !strcmp(bk[i], fba))
             FAIL("row %d: backup branch '%s' is the FBA branch (orders.fba_branch); merchant-fulfilled orders "

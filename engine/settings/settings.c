@@ -17,6 +17,8 @@
 #include "rules/rules.h"
 #include "settings/grid.h"
 #include "settings/settings.h"
+#include "store/lookup.h"
+#include "store/settings.h"
 
 #define STATUSES "PENDING_AVAILABILITY|PENDING|UNSHIPPED|PARTIALLY_SHIPPED|SHIPPED|CANCELLED|UNFULFILLABLE"
 #define CUSTOMER_MODES "id_or_email_update_else_insert|id_or_email_keep_else_insert|" \
@@ -403,7 +405,7 @@ int sb_settings_validate(sb_store *s, int64_t integ, const sb_setting_def *d,
 static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const char *value, int by_engine,
                     char **canon, char *err) {
     char allowed[600], msg[SB_ERRLEN];
-    int rc = 0;
+    int rc = 0, found = 0;
     char **list = NULL;
     sb_buf b;
     sb_buf_init(&b, 1 << 20);
@@ -485,7 +487,8 @@ static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const c
     }
     case SB_ST_BRANCH:
         if (!*value) break;
-        if (!sb_store_branch_exists(s, value)) {
+        if ((found = sb_store_has_branch(s, value, err)) < 0) { rc = found; goto out; }
+        if (!found) {
             char names[400];
             sb_store_branch_names(s, names, sizeof names);
             rc = sb_seterr(err, SB_EINVAL, "%s: branch '%s' does not exist (branches: %s)", d->name, value, names);
@@ -495,17 +498,20 @@ static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const c
         break;
     case SB_ST_CUSTOMER:
         if (!*value) break;
-        if (!sb_store_customer_ref_exists(s, integ, value)) REFUSE("no customer of this integration has this ref");
+        if ((found = sb_store_has_customer_ref(s, integ, value, err)) < 0) { rc = found; goto out; }
+        if (!found) REFUSE("no customer of this integration has this ref");
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_GROUP:
         if (!*value) break;
-        if (!sb_store_group_exists(s, value)) REFUSE("no customer group has this name");
+        if ((found = sb_store_has_group(s, value, err)) < 0) { rc = found; goto out; }
+        if (!found) REFUSE("no customer group has this name");
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_GL:
         if (!*value) break;
-        if (!sb_store_gl_exists(s, value)) REFUSE("no GL account has this code");
+        if ((found = sb_store_has_gl(s, value, err)) < 0) { rc = found; goto out; }
+        if (!found) REFUSE("no GL account has this code");
         sb_buf_printf(&b, "%s", value);
         break;
     case SB_ST_URL: {
@@ -542,7 +548,8 @@ static int validate(sb_store *s, int64_t integ, const sb_setting_def *d, const c
         sb_jw_arr(&w);
         for (int i = 0; list[i]; i++) {
             const char *v = list[i];
-            if (d->type == SB_ST_BRANCH_LIST && !sb_store_branch_exists(s, v)) REFUSE("branch '%s' does not exist", v);
+            if (d->type == SB_ST_BRANCH_LIST && (found = sb_store_has_branch(s, v, err)) < 0) { rc = found; goto out; }
+            if (d->type == SB_ST_BRANCH_LIST && !found) REFUSE("branch '%s' does not exist", v);
             if (d->type == SB_ST_ENUM_LIST && !in_allowed(d->allowed, v)) REFUSE("'%s' is not one of the choices", v);
             if (d->type == SB_ST_MARKETPLACES && !is_marketplace(v)) REFUSE("'%s' is not an Amazon marketplace id", v);
             for (int j = 0; j < i; j++)
@@ -638,19 +645,11 @@ static int set_value(sb_store *s, int64_t integ, const char *name, const char *v
     const sb_setting_def *d = sb_settings_find(name);
     if (!d) return not_a_setting(name, err);
     char *canon = NULL;
-    sqlite3_stmt *st = NULL;
     int rc = validate(s, integ, d, value, by_engine, &canon, err);
     if (rc) return rc;
     if ((rc = cross_check(s, integ, name, canon, err))) goto out;
-    if ((rc = sb_store_prepare(s, "INSERT INTO settings(integration_id, name, value) VALUES (?,?,?) "
-                                  "ON CONFLICT(integration_id, name) DO UPDATE SET value = excluded.value, "
-                                  "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')", &st, err))) goto out;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, canon, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, name, err);
+    rc = sb_store_setting_put(s, integ, name, canon, err);
 out:
-    sqlite3_finalize(st);
     free(canon);
     return rc;
 }
@@ -660,28 +659,20 @@ int sb_settings_unset(sb_store *s, int64_t integ, const char *name, char *err) {
     if (!d) return not_a_setting(name, err);
     int rc = cross_check(s, integ, name, d->def, err);
     if (rc) return rc;
-    sqlite3_stmt *st;
-    if ((rc = sb_store_prepare(s, "DELETE FROM settings WHERE integration_id = ? AND name = ?", &st, err))) return rc;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, name, err);
-    sqlite3_finalize(st);
-    return rc;
+    return sb_store_setting_delete(s, integ, name, err);
 }
 
 int sb_settings_get(sb_store *s, int64_t integ, const char *name, char **value,
                     int *is_set, char *err) {
     const sb_setting_def *d = sb_settings_find(name);
     if (!d) return not_a_setting(name, err);
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(s, "SELECT value FROM settings WHERE integration_id = ? AND name = ?", &st, err);
+    char *v;
+    *value = NULL;
+    int rc = sb_store_setting_get(s, integ, name, &v, err);
     if (rc) return rc;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    *value = strdup(found ? (const char *)sqlite3_column_text(st, 0) : d->def);
-    if (is_set) *is_set = found;
-    sqlite3_finalize(st);
+    if (is_set) *is_set = v != NULL;
+    if (!v && !(v = strdup(d->def))) return sb_seterr(err, SB_ENOMEM, "%s: out of memory", name);
+    *value = v;
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "core/log.h"
 #include "core/util.h"
+#include "store/lookup.h"
 #include "store/store.h"
 
 int sb_store_error(sb_store *s, const char *what, char *err) {
@@ -47,6 +48,17 @@ int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err) 
     sqlite3_reset(*st);
     sqlite3_clear_bindings(*st);
     return 0;
+}
+
+int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *name, const char *what, char *err) {
+    sqlite3_stmt *st;
+    int rc = sb_store_prepare(s, sql, &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, what, err);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* BEGIN and COMMIT run once per order: prepared once, like the per-order statements. */
@@ -247,40 +259,19 @@ int sb_store_engine_running(sb_store *s, long *pid) {
     return held;
 }
 
-static int exists1(sb_store *s, const char *sql, const char *arg) {
-    sqlite3_stmt *st;
-    if (!arg || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
-}
-
-int sb_store_branch_exists(sb_store *s, const char *n) { return exists1(s, "SELECT 1 FROM branches WHERE name = ?", n); }
-int sb_store_customer_ref_exists(sb_store *s, int64_t integ, const char *r) {
-    sqlite3_stmt *st;
-    if (!r || sqlite3_prepare_v2(s->db, "SELECT 1 FROM customers WHERE ref = ?1 AND (integration_id IS NULL OR "
-                                 "integration_id = ?2 OR EXISTS (SELECT 1 FROM settings WHERE integration_id = ?2 AND "
-                                 "name = 'orders.shared_customers' AND value = 'true'))", -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_text(st, 1, r, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, integ);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
-}
-int sb_store_group_exists(sb_store *s, const char *n) { return exists1(s, "SELECT 1 FROM customer_groups WHERE name = ?", n); }
-int sb_store_gl_exists(sb_store *s, const char *c) { return exists1(s, "SELECT 1 FROM gl_accounts WHERE code = ?", c); }
+int sb_store_branch_exists(sb_store *s, const char *n) { return sb_store_has_branch(s, n, NULL) == 1; }
 
 int sb_store_branch_names(sb_store *s, char *out, size_t outlen) {
     sqlite3_stmt *st;
     out[0] = '\0';
     if (sqlite3_prepare_v2(s->db, "SELECT name FROM branches ORDER BY name", -1, &st, NULL) != SQLITE_OK) return SB_EIO;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t l = strlen(out);
         snprintf(out + l, outlen - l, "%s%s", l ? ", " : "", (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
+    if (step != SQLITE_DONE) { snprintf(out, outlen, "(the branches could not be read)"); return SB_EIO; }
     if (!out[0]) snprintf(out, outlen, "(none yet: import branches first)");
     return 0;
 }

@@ -47,6 +47,10 @@ int sb_store_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, char *err)
  * address of sql (a static string), finalized by sb_store_close. *st comes reset with
  * its bindings cleared; the caller resets it when done and never finalizes it. */
 int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err);
+/* Runs sql (a write that returns no row) with ?1 = integ and ?2 = name; a failure is
+ * SB_EIO with "what: message". For the per-(integration, name) rows: settings,
+ * credentials. */
+int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *name, const char *what, char *err);
 /* The wall clock as "2026-11-27T11:03:07Z", exactly what strftime('%Y-%m-%dT%H:%M:%SZ',
  * 'now') gives (the stock job compares the two), formatted once a second: statements run
  * per order or line bind it instead of evaluating strftime for every row, which cost
@@ -79,13 +83,9 @@ int sb_store_reserve(sb_store *s, int64_t product_id, const char *branch, double
  * releases. Call inside the transaction that changes the order. */
 int sb_store_reserve_order(sb_store *s, int64_t order_id, const char *branch, int sign, char *err);
 
-/* Row look-ups used by several modules. */
+/* Row look-ups used by several modules (engine/store/lookup.h has the ones that tell a
+ * failed read from "not found"). sb_store_branch_exists reads a failure as 0. */
 int sb_store_branch_exists(sb_store *s, const char *name);
 int sb_store_branch_names(sb_store *s, char *out, size_t outlen);   /* "A, B, C" */
-/* A customer integ may use: its own, an imported one (no integration), or any when
- * integ's orders.shared_customers is on (engine/sync/lookup.c's wall). */
-int sb_store_customer_ref_exists(sb_store *s, int64_t integ, const char *ref);
-int sb_store_group_exists(sb_store *s, const char *name);
-int sb_store_gl_exists(sb_store *s, const char *code);
 
 #endif

@@ -9,6 +9,7 @@
 #include "core/scrub.h"
 #include "core/util.h"
 #include "secrets/secrets.h"
+#include "store/integrations.h"
 #include "sync/engine.h"
 
 /* Local time in a named zone. The C library knows one zone at a time, the one TZ names,
@@ -45,31 +46,48 @@ long sb_engine_tz_offset(const char *tz, int64_t t) {
     return tm.tm_gmtoff;
 }
 
+typedef struct branch_rows {
+    sb_buf names;               /* name, country, state of each, NUL-terminated */
+    size_t (*offs)[3];
+    int n;
+} branch_rows;
+
+static int add_branch(void *ud, const char *name, const char *country, const char *state) {
+    branch_rows *b = ud;
+    const char *v[3] = {name, country, state};
+    if (b->n % 64 == 0) {
+        size_t (*g)[3] = realloc(b->offs, (size_t)(b->n + 64) * sizeof *g);
+        if (!g) return SB_ENOMEM;
+        b->offs = g;
+    }
+    for (int c = 0; c < 3; c++) {
+        b->offs[b->n][c] = b->names.len;
+        if (sb_buf_append(&b->names, v[c], strlen(v[c]) + 1)) return SB_ENOMEM;
+    }
+    b->n++;
+    return 0;
+}
+
 static int load_branches(sb_engine *e, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(e->store, "SELECT name, COALESCE(country,''), COALESCE(state,'') FROM branches ORDER BY name", &st, err);
-    if (rc) return rc;
-    sb_buf names;
-    sb_buf_init(&names, 16 << 20);
-    int n = 0;
-    size_t offs[4096][3];
-    while (sqlite3_step(st) == SQLITE_ROW && n < 4096) {
-        for (int c = 0; c < 3; c++) {
-            offs[n][c] = names.len;
-            const char *v = (const char *)sqlite3_column_text(st, c);
-            sb_buf_append(&names, v, strlen(v) + 1);
-        }
-        n++;
+    branch_rows b = {.n = 0};
+    sb_buf_init(&b.names, 16 << 20);
+    int rc = sb_store_branches_each(e->store, add_branch, &b, err);
+    if (rc == SB_ENOMEM) sb_seterr(err, rc, "out of memory reading the branches");
+    if (!rc && !(e->branches = calloc((size_t)b.n + 1, sizeof *e->branches)))
+        rc = sb_seterr(err, SB_ENOMEM, "out of memory reading the branches");
+    if (rc) {
+        free(b.offs);
+        free(b.names.data);
+        return rc;
     }
-    sqlite3_finalize(st);
-    e->branches = calloc((size_t)n + 1, sizeof *e->branches);
-    e->branch_names = names.data;
-    for (int i = 0; i < n; i++) {
-        e->branches[i].name = names.data + offs[i][0];
-        e->branches[i].country = names.data + offs[i][1];
-        e->branches[i].state = names.data + offs[i][2];
+    e->branch_names = b.names.data;
+    for (int i = 0; i < b.n; i++) {
+        e->branches[i].name = b.names.data + b.offs[i][0];
+        e->branches[i].country = b.names.data + b.offs[i][1];
+        e->branches[i].state = b.names.data + b.offs[i][2];
     }
-    e->nbranches = n;
+    e->nbranches = b.n;
+    free(b.offs);
     return 0;
 }
 
@@ -80,11 +98,7 @@ int sb_engine_open(sb_store *s, const char *db_path, int64_t integ, sb_engine **
     e->store = s;
     e->db_path = db_path;
     e->integ = integ;
-    sqlite3_stmt *st;
-    if ((rc = sb_store_prepare(s, "SELECT name FROM integrations WHERE id = ?", &st, err))) goto out;
-    sqlite3_bind_int64(st, 1, integ);
-    if (sqlite3_step(st) == SQLITE_ROW) snprintf(e->name, sizeof e->name, "%s", sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    if ((rc = sb_store_integration_name(s, integ, e->name, sizeof e->name, err))) goto out;
     if ((rc = sb_settings_load(s, integ, &e->settings, err))) goto out;
     sb_engine_local_date(sb_settings_str(&e->settings, "integration.timezone"), sb_now(), e->today, sizeof e->today);
     if ((rc = load_branches(e, err))) goto out;
@@ -246,24 +260,9 @@ int sb_engine_api(sb_engine *e, char *err) {
 
 int sb_engine_record_run(sb_engine *e, const char *job, int ok, const char *message,
                          const char *counts, const char *fingerprint, char *err) {
-    char now[32], *clean = message ? strdup(message) : NULL;
+    char *clean = message ? strdup(message) : NULL;
     if (clean) { sb_scrub_all(clean); message = clean; }   /* a stored error keeps no secret */
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(e->store,
-        "INSERT INTO sync_state(integration_id, job, last_run_at, last_success_at, last_error, last_counts, fingerprint) "
-        "VALUES (?1, ?2, ?3, CASE WHEN ?4 THEN ?3 END, ?5, ?6, ?7) ON CONFLICT(integration_id, job) DO UPDATE SET "
-        "last_run_at = ?3, last_success_at = CASE WHEN ?4 THEN ?3 ELSE last_success_at END, last_error = ?5, "
-        "last_counts = ?6, fingerprint = COALESCE(?7, fingerprint)", &st, err);
-    if (rc) { free(clean); return rc; }
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, sb_time_format(sb_now(), now, sizeof now), -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, ok);
-    if (message) sqlite3_bind_text(st, 5, message, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 5);
-    sqlite3_bind_text(st, 6, counts, -1, SQLITE_STATIC);
-    if (fingerprint) sqlite3_bind_text(st, 7, fingerprint, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 7);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "recording the run", err);
-    sqlite3_finalize(st);
+    int rc = sb_store_record_run(e->store, e->integ, job, sb_now(), ok, message, counts, fingerprint, err);
     free(clean);
     return rc;
 }

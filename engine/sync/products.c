@@ -9,7 +9,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "store/aliases.h"
+#include "store/products.h"
 #include "sync/products.h"
 
 #define REPORT_MAX_POLLS 120    /* an hour */
@@ -101,7 +101,7 @@ static int split_tabs(char *line, char **f, int max) {
 
 typedef struct cols { int sku, asin, name, open, channel; } cols;
 
-static int import_one(sb_engine *e, char *text, const char *mp, int64_t wm, int64_t *latest, sqlite3_stmt **stm,
+static int import_one(sb_engine *e, char *text, const char *mp, int64_t wm, int64_t *latest,
                       sb_products_result *res, char *err) {
     char *f[MAX_COLS + 1];
     long line = 0;
@@ -148,38 +148,12 @@ static int import_one(sb_engine *e, char *text, const char *mp, int64_t wm, int6
         if (t < 0) { problem(res, line, "open-date '%.60s' is not a date", od); continue; }
         char chan[32] = "";
         for (int i = 0; ch[i] && i < 31; i++) { chan[i] = (char)toupper((unsigned char)ch[i]); chan[i + 1] = '\0'; }
-        sqlite3_stmt *q = stm[0];
-        sqlite3_bind_text(q, 1, sku, -1, SQLITE_STATIC);
-        int64_t id = 0;
-        if (sqlite3_step(q) == SQLITE_ROW) id = sqlite3_column_int64(q, 0);
-        sqlite3_reset(q);
-        sqlite3_stmt *u;
-        if (t <= wm) {
-            res->older++;
-            if (!id || !*chan) continue;
-            u = stm[3];                                 /* channel only */
-            sqlite3_bind_int64(u, 1, id);
-            sqlite3_bind_text(u, 2, chan, -1, SQLITE_STATIC);
-        } else if (id) {
-            u = stm[2];
-            sqlite3_bind_int64(u, 1, id);
-            sqlite3_bind_text(u, 2, asin, -1, SQLITE_STATIC);
-            sqlite3_bind_text(u, 3, name, -1, SQLITE_STATIC);
-            if (*chan) sqlite3_bind_text(u, 4, chan, -1, SQLITE_STATIC); else sqlite3_bind_null(u, 4);
-            res->linked++;
-        } else {
-            char created[32];
-            u = stm[1];
-            sqlite3_bind_text(u, 1, sku, -1, SQLITE_STATIC);
-            sqlite3_bind_text(u, 2, asin, -1, SQLITE_STATIC);
-            sqlite3_bind_text(u, 3, name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(u, 4, sb_time_format(t, created, sizeof created), -1, SQLITE_TRANSIENT);
-            if (*chan) sqlite3_bind_text(u, 5, chan, -1, SQLITE_STATIC); else sqlite3_bind_null(u, 5);
-            res->created++;
-        }
-        if (sqlite3_step(u) != SQLITE_DONE) rc = sb_store_error(e->store, "importing products", err);
-        sqlite3_reset(u);
-        sqlite3_clear_bindings(u);
+        sb_store_listing row = {sku, asin, name, chan, t};
+        sb_store_listing_outcome done;
+        if ((rc = sb_store_product_listing(e->store, &row, t > wm, &done, err))) break;
+        if (t <= wm) res->older++;
+        else if (done == SB_LISTING_LINKED) res->linked++;
+        else res->created++;
         if (t > wm && t > *latest) *latest = t;
     }
     return rc;
@@ -187,22 +161,11 @@ static int import_one(sb_engine *e, char *text, const char *mp, int64_t wm, int6
 
 /* Imports n report texts (modified in place) in one transaction with the watermark. */
 static int import_all(sb_engine *e, char **texts, const char *const *mps, int n, sb_products_result *res, char *err) {
-    static const char *const sql[4] = {
-        "SELECT id FROM products WHERE id = " SB_STORE_SKU_PRODUCT("?1"),   /* its own SKU, else an alias */
-        "INSERT INTO products(sku, asin, name, created_date, fulfillment_channel) VALUES (?1, NULLIF(?2, ''), NULLIF(?3, ''), ?4, ?5)",
-        "UPDATE products SET asin = COALESCE(NULLIF(?2, ''), asin), "
-        "name = CASE WHEN COALESCE(name, '') = '' THEN NULLIF(?3, '') ELSE name END, "
-        "fulfillment_channel = COALESCE(?4, fulfillment_channel), updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1",
-        "UPDATE products SET fulfillment_channel = ?2 WHERE id = ?1 AND fulfillment_channel IS NOT ?2",
-    };
-    sqlite3_stmt *st[4] = {0};
     const char *wms = sb_settings_str(&e->settings, "products.last_updated");
     int64_t wm = *wms ? sb_time_parse(wms) : -1, latest = wm;
     int rc = sb_store_begin(e->store, err);
     if (rc) return rc;
-    for (int i = 0; i < 4 && !rc; i++) rc = sb_store_prepare(e->store, sql[i], &st[i], err);
-    for (int i = 0; i < n && !rc; i++) rc = import_one(e, texts[i], mps[i], wm, &latest, st, res, err);
-    for (int i = 0; i < 4; i++) sqlite3_finalize(st[i]);
+    for (int i = 0; i < n && !rc; i++) rc = import_one(e, texts[i], mps[i], wm, &latest, res, err);
     if (!rc && latest > wm) {
         char v[32];
         sb_time_format(latest, v, sizeof v);
@@ -245,29 +208,6 @@ static int record_run(sb_engine *e, const sb_products_result *r, const char *err
  * simulator at speed) and, while one is still being made, ends with SB_ELATER: the next
  * run looks at the same report again instead of requesting another. */
 #define PENDING_MAX 2048
-
-static void pending_load(sb_engine *e, char *buf, size_t n) {
-    sqlite3_stmt *st;
-    buf[0] = '\0';
-    if (sb_store_prepare(e->store, "SELECT pending_reports FROM sync_state WHERE integration_id = ?1 AND job = 'products'",
-                         &st, NULL)) return;
-    sqlite3_bind_int64(st, 1, e->integ);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) && (size_t)sqlite3_column_bytes(st, 0) < n)
-        snprintf(buf, n, "%s", sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-static int pending_save(sb_engine *e, const char *v, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(e->store, "INSERT INTO sync_state(integration_id, job, pending_reports) VALUES (?1, 'products', ?2) "
-                                        "ON CONFLICT(integration_id, job) DO UPDATE SET pending_reports = ?2", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, e->integ);
-    if (*v) sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 2);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "keeping the requested report", err);
-    sqlite3_finalize(st);
-    return rc;
-}
 
 /* The report kept for mp into id; 0 when there is none. */
 static int pending_find(const char *list, const char *mp, char *id, size_t n) {
@@ -334,7 +274,7 @@ static int fetch_report(sb_engine *e, const char *mp, char *pending, sb_buf *out
         if (l + strlen(mp) + strlen(id) + 3 > PENDING_MAX || strchr(id, ';') || strchr(id, '='))
             return sb_seterr(err, SB_EINVAL, "listings report id '%.60s' for %s cannot be kept", id, mp);
         strcat(strcat(strcat(strcat(pending + l, mp), "="), id), ";");     /* fits: checked above */
-        if ((rc = pending_save(e, pending, err))) return rc;
+        if ((rc = sb_store_pending_reports_save(e->store, e->integ, pending, err))) return rc;
         sb_info("listings report requested integration=%s marketplace=%s report=%s", e->name, mp, id);
     }
     memset(&p, 0, sizeof p);
@@ -376,7 +316,7 @@ int sb_sync_products(sb_engine *e, sb_products_result *res, char *err) {
     if ((rc = sb_engine_api(e, err))) goto out;
     char pending[PENDING_MAX];
     int waiting = 0;
-    pending_load(e, pending, sizeof pending);
+    if ((rc = sb_store_pending_reports(e->store, e->integ, pending, sizeof pending, err))) goto out;
     for (int i = 0; i < nm && !rc; i++) {
         sb_buf b;
         int none = 0, wait = 0;
@@ -397,7 +337,7 @@ int sb_sync_products(sb_engine *e, sb_products_result *res, char *err) {
     }
     /* every report ended: the next run requests new ones (a report that failed too) */
     if (rc != SB_EINTR && rc != SB_EHTTP && rc != SB_ETHROTTLED && rc != SB_ELATER && rc != SB_EAMBIG)
-        pending_save(e, "", NULL);
+        sb_store_pending_reports_save(e->store, e->integ, "", NULL);
     if (!rc) rc = import_all(e, texts, mps, nt, res, err);
     if (!rc)
         sb_info("products synced integration=%s rows=%ld created=%ld linked=%ld older=%ld bad=%ld watermark=%s", e->name,

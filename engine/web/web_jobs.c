@@ -15,6 +15,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/aliases.h"
+#include "store/monitor.h"
+#include "store/rulepacks.h"
 #include "sync/engine.h"
 #include "sync/fix.h"
 #include "sync/orders.h"
@@ -129,20 +131,6 @@ static void retry_result(const char *ref, const sb_orders_retry_result *r, int r
     sb_buf_free(&b);
 }
 
-/* How many orders a retry would re-run (held for a rule error or rejected). */
-static long count_held(sb_store *s, int64_t integ, const char *ref) {
-    sqlite3_stmt *st;
-    long n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM sales_orders WHERE integration_id = ?1 AND source = 'amazon' "
-                                  "AND split_no = 0 AND stage IN ('rule_error','rejected') AND (?2 IS NULL OR order_ref = ?2)",
-                           -1, &st, NULL) != SQLITE_OK) return 0;
-    sqlite3_bind_int64(st, 1, integ);
-    if (ref) sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 2);
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 static void *retry_main(void *p) {
     job_arg *a = p;
     sb_web *w = a->w;
@@ -160,7 +148,11 @@ static void *retry_main(void *p) {
         else if (a->sku) rc = sb_orders_retry_sku(e, a->sku, kinds, &r, err);
         else rc = sb_orders_retry_for(e, a->ref, kinds, &r, err);
     }
-    if (rc && !r.tried && s) r.held = count_held(s, w->integ, a->ref);    /* none was re-run */
+    if (rc && !r.tried && s) {      /* none was re-run */
+        char cerr[SB_ERRLEN];
+        if (sb_store_count_held(s, w->integ, a->ref, &r.held, cerr))
+            sb_warn("web: retry: the held orders cannot be counted integration=%s: %s", w->integ_name, cerr);
+    }
     sb_engine_close(e);
     sb_store_close(s);
     retry_result(a->ref, &r, rc, err, result, sizeof result);
@@ -232,23 +224,11 @@ static void started(sb_web_resp *rs, const char *job, const char *ref) {
 void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
     sb_web *w = rq->w;
     if (ref) {          /* a read: say at once when there is nothing to retry */
-        sqlite3_stmt *st;
-        int held = -1;
+        int held = 0;
+        char herr[SB_ERRLEN];
         /* held for a rule error, or kept with a line whose SKU is now a product (the retry
          * links it, see sb_orders_retry_for) */
-        if (sqlite3_prepare_v2(rq->s->db, "SELECT 1 FROM sales_orders o WHERE o.integration_id = ?1 AND o.order_ref = ?2 "
-                                          "AND o.source = 'amazon' AND o.split_no = 0 AND (o.stage IN ('rule_error','rejected') "
-                                          "OR EXISTS (SELECT 1 FROM sales_orders o2 JOIN sales_order_lines l ON l.order_id = o2.id "
-                                          "WHERE " SB_STORE_SKU_PRODUCT("l.sku") " IS NOT NULL AND o2.integration_id = o.integration_id "
-                                          "AND o2.order_ref = o.order_ref AND o2.stage IN ('needs_attention','open') "
-                                          "AND l.stock_bearing = 1 AND l.product_id IS NULL))",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, w->integ);
-            sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-            held = sqlite3_step(st) == SQLITE_ROW;
-            sqlite3_finalize(st);
-        }
-        if (held < 0) { sb_web_error(rs, 500, "retry: %s", sqlite3_errmsg(rq->s->db)); return; }
+        if (sb_store_retry_would_act(rq->s, w->integ, ref, &held, herr)) { sb_web_error(rs, 500, "%s", herr); return; }
         char sku[128];
         if (!held && sb_orders_unknown_sku(rq->s, w->integ, ref, sku, sizeof sku)) {
             sb_web_error(rs, 409, "order %s: SKU '%s' is still not a product: import it (sellerbridge import products FILE) "
@@ -266,19 +246,6 @@ void sb_web_retry_run(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
 
 /* ---- the routing grid's "try it": the rules' routing of one stored order ---- */
 
-/* The order's JSON as Amazon sent it (malloc'd), or NULL. */
-static char *raw_of(sb_store *s, int64_t integ, const char *ref) {
-    sqlite3_stmt *st;
-    char *v = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT raw_json FROM sales_orders_raw WHERE integration_id = ?1 AND order_ref = ?2 "
-                                  "ORDER BY split_no LIMIT 1", -1, &st, NULL) != SQLITE_OK) return NULL;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) v = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* Runs the rule pack on the stored order, as a download would decide it now (nothing is
  * stored): the branch of each split and the routing's reason ("grid row 2", "no grid row
  * matched", ...) go to the jobs view's result. */
@@ -292,8 +259,8 @@ static void *try_main(void *p) {
     int rc = sb_store_open(w->db_path, 0, &s, err);
     if (!rc) rc = sb_engine_open(s, w->db_path, w->integ, &e, err);
     if (!rc) { e->stop = &w->stopping; rc = sb_engine_rules(e, err); }
-    if (!rc && !(raw = raw_of(s, w->integ, a->ref)))
-        rc = sb_seterr(err, SB_ENOTFOUND, "order %s has no Amazon JSON to route", a->ref);
+    if (!rc && (rc = sb_store_order_raw(s, w->integ, a->ref, &raw, err)) == SB_ENOTFOUND)
+        sb_seterr(err, rc, "order %s has no Amazon JSON to route", a->ref);
     if (!rc) {
         sb_order o;
         sb_decision d;
@@ -336,9 +303,11 @@ static void *try_main(void *p) {
 void sb_web_route_try(sb_web_req *rq, const char *ref, sb_web_resp *rs) {
     sb_web *w = rq->w;
     if (!ref || !*ref || strlen(ref) > 64) { sb_web_error(rs, 400, "try needs {\"order\": ORDER_ID} (at most 64 characters)"); return; }
-    char *raw = raw_of(rq->s, w->integ, ref);
-    if (!raw) { sb_web_error(rs, 404, "order %s is not stored with its Amazon JSON for this integration", ref); return; }
+    char *raw = NULL, rerr[SB_ERRLEN];
+    int rrc = sb_store_order_raw(rq->s, w->integ, ref, &raw, rerr);
     free(raw);
+    if (rrc == SB_ENOTFOUND) { sb_web_error(rs, 404, "order %s is not stored with its Amazon JSON for this integration", ref); return; }
+    if (rrc) { sb_web_error(rs, 500, "try: %s", rerr); return; }
     job_arg *a = calloc(1, sizeof *a);
     if (a && !(a->ref = strdup(ref))) { free(a); a = NULL; }
     if (start_job(w, "try", try_main, a, rs)) return;
@@ -405,16 +374,6 @@ static void family(sb_buf *b, const char *name, const char *type, const char *he
     sb_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static long count1(sb_store *s, const char *sql, int64_t integ) {
-    sqlite3_stmt *st;
-    long n = 0;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
-    sqlite3_bind_int64(st, 1, integ);
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 void sb_web_metrics(sb_web *w, sb_store *s, sb_web_resp *rs) {
     sb_buf *b = &rs->body;
     int64_t integ = w->integ;
@@ -423,14 +382,12 @@ void sb_web_metrics(sb_web *w, sb_store *s, sb_web_resp *rs) {
     sb_buf_reset(b);
     static const char *const stages[] = {"open", "needs_attention", "rule_error", "rejected", "dispatched", "cancelled", NULL};
     long by_stage[6] = {0};
-    sqlite3_stmt *st;
-    for (int i = 0; stages[i]; i++) {
-        if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM sales_orders WHERE stage = ?2 AND integration_id = ?1 "
-                                      "AND source = 'amazon'", -1, &st, NULL) != SQLITE_OK) continue;
-        sqlite3_bind_int64(st, 1, integ);
-        sqlite3_bind_text(st, 2, stages[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) by_stage[i] = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+    sb_store_monitor m;
+    char err[SB_ERRLEN];
+    if (sb_store_orders_by_stage(s, integ, stages, by_stage, err) || sb_store_monitor_read(s, integ, &m, err)) {
+        rs->status = 500;
+        sb_buf_printf(b, "# metrics cannot be read: %s\n", err);
+        return;
     }
     long total = 0;
     for (int i = 0; i < 6; i++) total += by_stage[i];
@@ -473,41 +430,21 @@ void sb_web_metrics(sb_web *w, sb_store *s, sb_web_resp *rs) {
         sb_buf_printf(b, "sellerbridge_amazon_retries_total{op=\"%s\"} %ld\n", sb_spapi_op_name(i), t[i].retries);
 
     family(b, "sellerbridge_outbox_depth", "gauge", "Outbox messages not yet sent, by kind");
-    long depth = count1(s, "SELECT COUNT(*) FROM outbox WHERE integration_id = ?1 AND status = 'pending'", integ);
-    sb_buf_printf(b, "sellerbridge_outbox_depth{kind=\"all\"} %ld\n", depth);
-    if (sqlite3_prepare_v2(s->db, "SELECT kind, COUNT(*) FROM outbox WHERE integration_id = ?1 AND status = 'pending' "
-                                  "GROUP BY kind ORDER BY kind", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, integ);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *k = (const char *)sqlite3_column_text(st, 0);
-            if (strcspn(k, "\"\\\n") != strlen(k) || !strcmp(k, "all")) continue;   /* label-safe kinds only */
-            sb_buf_printf(b, "sellerbridge_outbox_depth{kind=\"%s\"} %lld\n", k, (long long)sqlite3_column_int64(st, 1));
-        }
-        sqlite3_finalize(st);
-    }
+    sb_buf_printf(b, "sellerbridge_outbox_depth{kind=\"all\"} %ld\n", m.outbox_pending);
+    for (int i = 0; i < m.nkinds; i++)
+        sb_buf_printf(b, "sellerbridge_outbox_depth{kind=\"%s\"} %ld\n", m.kinds[i].kind, m.kinds[i].n);
     family(b, "sellerbridge_outbox_failed", "gauge", "Outbox messages that gave up");
-    sb_buf_printf(b, "sellerbridge_outbox_failed %ld\n",
-                  count1(s, "SELECT COUNT(*) FROM outbox WHERE integration_id = ?1 AND status = 'failed'", integ));
+    sb_buf_printf(b, "sellerbridge_outbox_failed %ld\n", m.outbox_failed);
 
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 0) family(b, "sellerbridge_job_last_success_age_seconds", "gauge", "Seconds since each job's last successful run");
-        else family(b, "sellerbridge_job_last_run_failed", "gauge", "1 when the job's last run ended in an error");
-        if (sqlite3_prepare_v2(s->db, "SELECT job, last_success_at, last_error FROM sync_state WHERE integration_id = ?1 "
-                                      "ORDER BY job", -1, &st, NULL) != SQLITE_OK) continue;
-        sqlite3_bind_int64(st, 1, integ);
-        int64_t now = sb_now();
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *job = (const char *)sqlite3_column_text(st, 0);
-            const char *ok = (const char *)sqlite3_column_text(st, 1);
-            if (strcspn(job, "\"\\\n") != strlen(job)) continue;
-            int64_t t0 = ok ? sb_time_parse(ok) : -1;
-            if (pass == 0 && t0 >= 0)
-                sb_buf_printf(b, "sellerbridge_job_last_success_age_seconds{job=\"%s\"} %lld\n", job, (long long)(now - t0));
-            if (pass == 1)
-                sb_buf_printf(b, "sellerbridge_job_last_run_failed{job=\"%s\"} %d\n", job, sqlite3_column_type(st, 2) != SQLITE_NULL);
-        }
-        sqlite3_finalize(st);
-    }
+    int64_t now = sb_now();
+    family(b, "sellerbridge_job_last_success_age_seconds", "gauge", "Seconds since each job's last successful run");
+    for (int i = 0; i < m.njobs; i++)
+        if (m.jobs[i].last_success >= 0)
+            sb_buf_printf(b, "sellerbridge_job_last_success_age_seconds{job=\"%s\"} %lld\n", m.jobs[i].job,
+                          (long long)(now - m.jobs[i].last_success));
+    family(b, "sellerbridge_job_last_run_failed", "gauge", "1 when the job's last run ended in an error");
+    for (int i = 0; i < m.njobs; i++)
+        sb_buf_printf(b, "sellerbridge_job_last_run_failed{job=\"%s\"} %d\n", m.jobs[i].job, m.jobs[i].failed);
     family(b, "sellerbridge_web_requests_total", "counter", "Requests served by the dashboard");
     sb_buf_printf(b, "sellerbridge_web_requests_total %ld\n", requests);
 }

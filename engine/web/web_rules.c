@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "rules/rules.h"
 #include "settings/settings.h"
+#include "store/rulepacks.h"
 #include "web/web_int.h"
 
 #define MAX_KEY_FILES 64            /* .lua files described per pack; a pack has six hooks */
@@ -123,6 +124,13 @@ void sb_web_rules_get(sb_web_req *rq, sb_web_resp *rs) {
                            .time_ms = sb_settings_int(&st, "rules.time_ms"),
                            .load_ms = sb_settings_int(&st, "rules.load_ms")};
     pack_key(pack, &lim, key);
+    sb_store_pack_count packs[SB_PACK_COUNTS_MAX];
+    int npacks;
+    if (sb_store_pack_counts(rq->s, w->integ, packs, &npacks, err)) {
+        sb_settings_free(&st);
+        sb_web_error(rs, 500, "%s", err);
+        return;
+    }
     sb_web_check *c = malloc(sizeof *c);
     if (!c) { sb_settings_free(&st); sb_web_error(rs, 500, "out of memory"); return; }
     pthread_mutex_lock(&w->mu);
@@ -162,16 +170,9 @@ void sb_web_rules_get(sb_web_req *rq, sb_web_resp *rs) {
     sb_jw_end_arr(&jw);
     free(c);
     /* the pack versions that decided the stored orders */
-    sqlite3_stmt *q;
     sb_jw_key(&jw, "orders_by_pack");
     sb_jw_obj(&jw);
-    if (sqlite3_prepare_v2(rq->s->db, "SELECT rule_pack_hash, COUNT(*) FROM sales_orders WHERE integration_id = ?1 "
-                                      "AND rule_pack_hash IS NOT NULL GROUP BY rule_pack_hash ORDER BY 2 DESC LIMIT 20",
-                           -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, w->integ);
-        while (sqlite3_step(q) == SQLITE_ROW) sb_jw_kint(&jw, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1));
-        sqlite3_finalize(q);
-    }
+    for (int i = 0; i < npacks; i++) sb_jw_kint(&jw, packs[i].hash, packs[i].orders);
     sb_jw_end_obj(&jw);
     sb_jw_end_obj(&jw);
     sb_settings_free(&st);

@@ -56,7 +56,7 @@ static int lk_customer(void *ud, const char *k, sb_customer_info *out) {
     out->email = "dana@example.com";
     return 0;
 }
-static int lk_gl(void *ud, const char *code) { (void)ud; return !strcmp(code, "4000"); }
+static int lk_gl(void *ud, const char *code) { (void)ud; return !strcmp(code, "BROKEN") ? SB_EIO : !strcmp(code, "4000"); }
 static int lk_group(void *ud, const char *g) { (void)ud; return !strcmp(g, "Amazon"); }
 
 static const sb_lookup LOOKUP = {NULL, lk_stock, NULL, lk_customer, lk_customer, lk_customer, lk_gl, lk_group};
@@ -331,6 +331,19 @@ static void test_broken_packs(void) {
         T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
         T_STREQ(d.gl_account, "4000");
         T_STREQ(d.splits[0].branch, "Main");
+        sb_rules_free(r);
+    }
+
+    /* a GL account the look-up cannot check holds the order as a database failure, not
+     * as an account that does not exist */
+    r = sb_rules_load(pack_with("gl.lua", "return function(order) return 'BROKEN' end\n", 0), NULL, err);
+    T_CHECK(r != NULL);
+    if (r) {
+        set_ctx(r);
+        T_EQ(sb_rules_order_json(r, j, strlen(j), &o, &d, err), 0);
+        T_CHECK(d.error != NULL);
+        if (d.error) T_CONTAINS(d.error, "GL account 'BROKEN' could not be looked up: the database could not be read");
+        T_CHECK(!d.error || !strstr(d.error, "does not exist"));
         sb_rules_free(r);
     }
 

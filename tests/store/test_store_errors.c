@@ -1,0 +1,136 @@
+/* test_store_errors.c: a look-up the database cannot answer is an error that carries
+ * the database's cause, never "not found" (issue #14). Each case is a row of the table
+ * below: one table of a fresh database is replaced by a view whose every column raises
+ * "integer overflow" when it is read, so the statement prepares and fails while it
+ * steps; then the look-up that reads the table is called. It must return a negative
+ * code other than SB_ENOTFOUND, with the cause in err. The same look-ups on the sound
+ * database answer "not found", so each case can be seen to tell the two apart. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "secrets/secrets.h"
+#include "settings/settings.h"
+#include "store/credentials.h"
+#include "store/integrations.h"
+#include "store/lookup.h"
+#include "store/rulepacks.h"
+#include "store/settings.h"
+#include "sync/engine.h"
+#include "t.h"
+
+/* Each call returns the look-up's code as is: < 0 error, SB_ENOTFOUND / 0 not found. */
+static int gl(sb_store *s, char *e) { return sb_store_has_gl(s, "4000", e); }
+static int group(sb_store *s, char *e) { return sb_store_has_group(s, "Retail", e); }
+static int branch(sb_store *s, char *e) { return sb_store_has_branch(s, "Main", e); }
+static int cust_ref(sb_store *s, char *e) { return sb_store_has_customer_ref(s, 1, "C1", e); }
+static int product(sb_store *s, char *e) { sb_store_product p; return sb_store_product_by_sku(s, "MUG", &p, e); }
+static int stock(sb_store *s, char *e) { double a, b; return sb_store_stock_at(s, "MUG", "Main", &a, &b, e); }
+static int kit(sb_store *s, char *e) { double c; return sb_store_kit_can_make(s, "MUG", "Main", &c, e); }
+static int customer(sb_store *s, char *e) {
+    sb_store_customer c;
+    return sb_store_customer_find(s, SB_CUST_BY_EMAIL, "dana@example.com", 1, &c, e);
+}
+static int setting(sb_store *s, char *e) {
+    char *v = NULL;
+    int rc = sb_store_setting_get(s, 1, "orders.fba_branch", &v, e);
+    free(v);
+    return rc;
+}
+static int setting_default(sb_store *s, char *e) {   /* not the default in place of the stored value */
+    char *v = NULL;
+    int rc = sb_settings_get(s, 1, "orders.fba_branch", &v, NULL, e);
+    free(v);
+    return rc;
+}
+static int credential(sb_store *s, char *e) {
+    sb_store_sealed v;
+    int rc = sb_store_credential_get(s, 1, "lwa.client_id", &v, e);
+    if (!rc) free(v.ct);
+    return rc;
+}
+static int decision(sb_store *s, char *e) {
+    char *j = NULL;
+    int rc = sb_store_decision_recorded(s, 1, "111-1", "gl", &j, e);
+    free(j);
+    return rc;
+}
+static int integ_name(sb_store *s, char *e) { char n[64]; return sb_store_integration_name(s, 1, n, sizeof n, e); }
+/* the rules' GL check through the engine's look-up: 1 / 0 / negative */
+static int rules_gl(sb_store *s, char *e) {
+    sb_engine_lookup *l = sb_engine_lookup_new(s, 1, 0, 0);
+    const sb_lookup *api = sb_engine_lookup_get(l);
+    int rc = api->gl_exists(api->ud, "4000");
+    snprintf(e, SB_ERRLEN, "%s", rc < 0 ? "integer overflow (logged by the look-up)" : "");
+    sb_engine_lookup_free(l);
+    return rc;
+}
+static int rules_stock(sb_store *s, char *e) {
+    sb_engine_lookup *l = sb_engine_lookup_new(s, 1, 0, 1);
+    const sb_lookup *api = sb_engine_lookup_get(l);
+    double a, b;
+    int rc = api->stock(api->ud, "MUG", "Main", &a, &b);
+    snprintf(e, SB_ERRLEN, "%s", rc < 0 && rc != SB_ENOTFOUND ? "integer overflow (logged by the look-up)" : "");
+    sb_engine_lookup_free(l);
+    return rc;
+}
+
+static const struct {
+    const char *name, *table, *cols;   /* the view's columns: every one raises when read */
+    int (*call)(sb_store *, char *);
+} cases[] = {
+    {"GL account exists", "gl_accounts", "code, name", gl},
+    {"customer group exists", "customer_groups", "id, name", group},
+    {"branch exists", "branches", "id, name, country, state, address", branch},
+    {"customer ref exists", "customers", "id, ref, integration_id", cust_ref},
+    {"product by SKU", "products", "id, sku, asin, name, batch_tracked, serial_tracked, order_type, buffer_stock, latency", product},
+    {"stock at a branch", "stock", "product_id, branch_id, on_hand, reserved", stock},
+    {"kit's components", "bom_components", "kit_id, component_id, qty", kit},
+    {"customer by e-mail", "customers", "id, ref, channel_customer_id, email, name, group_id, integration_id", customer},
+    {"stored setting", "settings", "integration_id, name, value", setting},
+    {"setting with its default", "settings", "integration_id, name, value", setting_default},
+    {"credential", "credentials", "integration_id, name, nonce, ciphertext, tag", credential},
+    {"recorded decision", "audit", "id, integration_id, order_ref, hook, decision", decision},
+    {"integration's name", "integrations", "id, name", integ_name},
+    {"rules: GL account", "gl_accounts", "code, name", rules_gl},
+    {"rules: kit stock", "bom_components", "kit_id, component_id, qty", rules_stock},
+};
+
+int main(void) {
+    char dir[] = "/tmp/sbstoreerrXXXXXX", err[SB_ERRLEN];
+    T_CHECK(mkdtemp(dir) != NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char db[128], sql[1024];
+        sb_store *s = NULL;
+        snprintf(db, sizeof db, "%s/%zu.db", dir, i);
+        T_EQ(sb_store_open(db, SB_STORE_CREATE, &s, err), 0);
+        if (!s) continue;
+        T_EQ(sb_store_integration_add(s, "main", NULL, err), 0);
+        /* sound: nothing is there */
+        err[0] = '\0';
+        int rc = cases[i].call(s, err);
+        if (rc != 0 && rc != SB_ENOTFOUND) fprintf(stderr, "case '%s' on a sound database: %d %s\n", cases[i].name, rc, err);
+        T_CHECK(rc == 0 || rc == SB_ENOTFOUND);
+        /* broken: the table reads as an error */
+        size_t n = (size_t)snprintf(sql, sizeof sql, "PRAGMA foreign_keys=OFF; DROP TABLE %s; CREATE VIEW %s AS SELECT ",
+                                    cases[i].table, cases[i].table);
+        char cols[512];
+        snprintf(cols, sizeof cols, "%s", cases[i].cols);
+        int first = 1;
+        for (char *c = strtok(cols, ", "); c; c = strtok(NULL, ", "), first = 0)
+            n += (size_t)snprintf(sql + n, sizeof sql - n, "%sabs(-9223372036854775807 - 1) AS %s", first ? "" : ", ", c);
+        snprintf(sql + n, sizeof sql - n, ";");
+        T_EQ(sb_store_exec(s, sql, err), 0);
+        err[0] = '\0';
+        rc = cases[i].call(s, err);
+        if (rc >= 0 || rc == SB_ENOTFOUND) fprintf(stderr, "case '%s': %d, expected an error\n", cases[i].name, rc);
+        T_CHECK(rc < 0 && rc != SB_ENOTFOUND);
+        T_CONTAINS(err, "integer overflow");
+        sb_store_close(s);
+        unlink(db);
+        char side[160];
+        snprintf(side, sizeof side, "%s-wal", db); unlink(side);
+        snprintf(side, sizeof side, "%s-shm", db); unlink(side);
+    }
+    rmdir(dir);
+    return t_done();
+}
