@@ -17,6 +17,15 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v) {
     else sqlite3_bind_null(st, i);
 }
 
+/* The cached statement sql with ?1 = integ and ?2 = the notification's id bound. */
+static int keyed(sb_store *s, const char *sql, int64_t integ, const char *id, sqlite3_stmt **st, char *err) {
+    int rc = sb_store_cached(s, sql, st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(*st, 1, integ);
+    sqlite3_bind_text(*st, 2, id, -1, SQLITE_TRANSIENT);
+    return 0;
+}
+
 /* Steps a write statement once; resets it either way. */
 static int write_once(sb_store *s, sqlite3_stmt *st, const char *what, char *err) {
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, what, err);
@@ -63,10 +72,8 @@ int sb_store_notice_done(sb_store *s, int64_t integ, const char *id, int64_t now
     static const char *sql = "UPDATE notifications SET state = 'done', done_ms = ?3, lag_ms = ?4, error = NULL, "
                              "body = NULL WHERE integration_id = ?1 AND notification_id = ?2";
     sqlite3_stmt *st;
-    int rc = sb_store_cached(s, sql, &st, err);
+    int rc = keyed(s, sql, integ, id, &st, err);
     if (rc) return rc;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, now_ms);
     if (lag_ms >= 0) sqlite3_bind_int64(st, 4, lag_ms);
     else sqlite3_bind_null(st, 4);
@@ -77,10 +84,8 @@ int sb_store_notice_ignored(sb_store *s, int64_t integ, const char *id, int64_t 
     static const char *sql = "UPDATE notifications SET state = 'ignored', done_ms = ?3 "
                              "WHERE integration_id = ?1 AND notification_id = ?2";
     sqlite3_stmt *st;
-    int rc = sb_store_cached(s, sql, &st, err);
+    int rc = keyed(s, sql, integ, id, &st, err);
     if (rc) return rc;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, now_ms);
     return write_once(s, st, "recording a notification as ignored", err);
 }
@@ -91,10 +96,8 @@ int sb_store_notice_failed(sb_store *s, int64_t integ, const char *id, const cha
                              "state = CASE WHEN ?4 THEN 'poison' ELSE 'failed' END, body = CASE WHEN ?4 THEN ?5 END "
                              "WHERE integration_id = ?1 AND notification_id = ?2";
     sqlite3_stmt *st;
-    int rc = sb_store_cached(s, sql, &st, err);
+    int rc = keyed(s, sql, integ, id, &st, err);
     if (rc) return rc;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
     bind_opt(st, 3, why);
     sqlite3_bind_int(st, 4, poison != 0);
     bind_opt(st, 5, body);
