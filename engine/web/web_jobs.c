@@ -56,6 +56,25 @@ static void job_done(sb_web *w, int rc, const char *err, const char *result) {
     pthread_mutex_unlock(&w->mu);
 }
 
+/* A download's counts as the jobs view shows them, so far or at its end. */
+static void orders_counts(const sb_orders_result *r, char *out, size_t n) {
+    snprintf(out, n,
+             "{\"window\":[\"%s\",\"%s\"],\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,\"updated\":%ld,\"skipped\":%ld,"
+             "\"held\":%ld,\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld}",
+             r->after, r->before, r->pages, r->fetched, r->created, r->updated, r->skipped, r->held, r->rule_errors,
+             r->rejected, r->cancelled, r->dispatched);
+}
+
+/* After each page the download stores: its counts so far, for the dashboard's progress. */
+static void job_progress(void *ud, const sb_orders_result *r) {
+    sb_web *w = ud;
+    char counts[512];
+    orders_counts(r, counts, sizeof counts);
+    pthread_mutex_lock(&w->mu);
+    snprintf(w->job_result, sizeof w->job_result, "%s", counts);
+    pthread_mutex_unlock(&w->mu);
+}
+
 static void *job_main(void *p) {
     job_arg *a = p;
     sb_web *w = a->w;
@@ -66,14 +85,12 @@ static void *job_main(void *p) {
     int rc = sb_engine_open(a->s, w->db_path, w->integ, &e, err);
     if (!rc) {
         e->stop = &w->stopping;
+        e->progress = job_progress;
+        e->progress_ud = w;
         rc = sb_sync_orders(e, &r, err);
         if (e->api) sb_web_add_stats(w, e->api);
     }
-    snprintf(result, sizeof result,
-             "{\"window\":[\"%s\",\"%s\"],\"pages\":%ld,\"fetched\":%ld,\"created\":%ld,\"updated\":%ld,\"skipped\":%ld,"
-             "\"held\":%ld,\"rule_errors\":%ld,\"rejected\":%ld,\"cancelled\":%ld,\"dispatched\":%ld}",
-             r.after, r.before, r.pages, r.fetched, r.created, r.updated, r.skipped, r.held, r.rule_errors,
-             r.rejected, r.cancelled, r.dispatched);
+    orders_counts(&r, result, sizeof result);
     sb_engine_close(e);
     sb_store_close(a->s);       /* releases the engine lock */
     free(a);

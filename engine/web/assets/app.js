@@ -656,7 +656,9 @@ loaders.jobs = async function () {
   const st = $('#jobs-run-status');
   st.replaceChildren();
   const what = r.job === 'retry' ? 'Retrying held orders' : 'Downloading orders';
-  if (r.running) st.append(el('p', {}, what + ' since ' + r.started + '...'));
+  if (r.running) st.append(el('p', { id: 'jobs-progress' }, what + ' since ' + r.started + '...' +
+    (r.result && r.result.pages ? ' page ' + r.result.pages + ': ' + r.result.fetched + ' orders read, ' + r.result.created +
+      ' new, ' + r.result.updated + ' updated, ' + r.result.held + ' need attention' : '')));
   else if (r.finished) st.append(el('p', { class: r.error ? 'error' : 'ok' },
     'Last ' + (r.job === 'retry' ? 'retry' : 'run') + ' from here finished ' + r.finished + ': ' +
     (r.result && r.result.message ? r.result.message
