@@ -20,7 +20,7 @@ typedef struct sb_store_integ {
 int sb_store_integrations(sb_store *s, sb_store_integ **out, int *n, char *err);
 
 /* What a change of the settings the Amazon client and the schedule are made from
- * (api.*, integration.*, the jobs' on/off switches and start time) or of the credentials
+ * (api.*, integration.*, the jobs' on/off switches and start time, the notifications' queue) or of the credentials
  * changes (malloc'd text in *out): the runtime compares it to know when to re-read them
  * and rebuild the integration's client. The watermarks the jobs themselves write are
  * not in it, so a job's own progress keeps the client and its access token. */

@@ -313,9 +313,20 @@ static void rate_limited(fx *f) {
  * download only every notifications.sweep_minutes. */
 static _Atomic long orders_runs;
 static _Atomic int64_t orders_gap_ms, last_orders_ms;
+static const char *rt_db;
+static int64_t rt_integ;
 static void on_run(void *ud, const char *integ, int job, int64_t due, int64_t started, int rc, int64_t next) {
     (void)ud; (void)integ; (void)due; (void)rc;
     if (job != SB_JOB_ORDERS) return;
+    if (atomic_load(&orders_runs) == 0) {
+        /* a person turns notifications on while the engine runs (another connection) */
+        sb_store *s;
+        char err[SB_ERRLEN];
+        if (sb_store_open(rt_db, 0, &s, err) == 0) {
+            t_set(s, rt_integ, "notifications.enabled", "true");
+            sb_store_close(s);
+        } else fprintf(stderr, "on_run: %s\n", err);
+    }
     atomic_fetch_add(&orders_runs, 1);
     atomic_store(&last_orders_ms, started);
     atomic_store(&orders_gap_ms, next - started);
@@ -326,6 +337,9 @@ static void runtime_stretches_the_sweep(fx *f) {
     t_set(f->s, f->integ, "orders.last_updated", "");
     t_set(f->s, f->integ, "notifications.subscription_id", "sub-1");
     t_set(f->s, f->integ, "notifications.sweep_minutes", "30");
+    t_set(f->s, f->integ, "notifications.enabled", "false");    /* turned on by on_run, the engine running */
+    rt_db = f->db;
+    rt_integ = f->integ;
     sim_order(f, "113-1000006-0000006", "UNSHIPPED");
     push(f, "n-rt-1", "113-1000006-0000006", "Unshipped");
     volatile int stop = 0;
