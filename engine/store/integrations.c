@@ -51,6 +51,27 @@ int sb_store_record_run(sb_store *s, int64_t integ, const char *job, int64_t now
     if (fingerprint) sqlite3_bind_text(st, 7, fingerprint, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 7);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "recording the run", err);
     sqlite3_finalize(st);
+    if (rc) return rc;
+    /* and its history: this run, and nothing older than 30 days */
+    static const char hist[] = "INSERT INTO job_runs(integration_id, job, at, ok, counts, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    static const char prune[] = "DELETE FROM job_runs WHERE integration_id = ?1 AND at < ?2";
+    if ((rc = sb_store_cached(s, hist, &st, err))) return rc;
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ts, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, ok);
+    sqlite3_bind_text(st, 5, counts, -1, SQLITE_STATIC);
+    if (message) sqlite3_bind_text(st, 6, message, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 6);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "recording the run's history", err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc || (rc = sb_store_cached(s, prune, &st, err))) return rc;
+    char old[32];
+    sqlite3_bind_int64(st, 1, integ);
+    sqlite3_bind_text(st, 2, sb_time_format(now - 30 * 86400, old, sizeof old), -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "forgetting old runs", err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
 }
 

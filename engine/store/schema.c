@@ -324,6 +324,14 @@ static const char *const migrations[] = {
 "  product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))) WITHOUT ROWID;"
 "CREATE INDEX sku_aliases_product ON sku_aliases(product_id);",
+
+/* 16: every job run, kept 30 days, for the dashboard's sync health over time (checks,
+ * orders brought, failures, Amazon's waits, notifications); sync_state keeps only the
+ * last run of each job */
+"CREATE TABLE job_runs ("
+"  integration_id INTEGER NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,"
+"  job TEXT NOT NULL, at TEXT NOT NULL, ok INTEGER NOT NULL, counts TEXT, error TEXT);"
+"CREATE INDEX job_runs_at ON job_runs(integration_id, at);",
 };
 
 int sb_store_schema_version(void) { return (int)(sizeof migrations / sizeof *migrations); }

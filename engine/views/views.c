@@ -26,7 +26,8 @@ static const struct {
     {"attention", sb_view_attention, 0, "reason sku limit page offset"},
     {"summary", sb_view_summary, 0, ""},          /* web only so far (the runtime's status will use it) */
     {"dispatch", sb_view_dispatch, 0, "limit"},   /* web only so far */
-    {"orders_per_day", sb_view_orders_per_day, 0, ""},   /* the dashboard's chart */
+    {"orders_per_day", sb_view_orders_per_day, 0, ""},   /* the dashboard's charts */
+    {"sync_per_hour", sb_view_sync_per_hour, 0, ""},
     {"jobs", sb_view_jobs, 0, ""},
     {"notifications", sb_view_notifications, 0, ""},   /* notifications status */
     {"outbox", sb_view_outbox, 0, "all limit page offset"},

@@ -468,6 +468,7 @@ void sb_web_api(sb_web_req *rq, sb_web_resp *rs) {
     else if (IS(0, "notifications") && n == 1 && get) sb_web_view(rq, rs, "notifications", NULL);
     else if (IS(0, "status") && n == 1 && get) sb_web_status_get(rq, rs);
     else if (IS(0, "charts") && n == 2 && IS(1, "orders") && get) sb_web_view(rq, rs, "orders_per_day", NULL);
+    else if (IS(0, "charts") && n == 2 && IS(1, "sync") && get) sb_web_view(rq, rs, "sync_per_hour", NULL);
     else if (IS(0, "jobs") && n == 3 && IS(2, "run") && post) sb_web_jobs_run(rq, seg[1], rs);
     else if (IS(0, "dispatch") && n == 1 && get) sb_web_view(rq, rs, "dispatch", NULL);
     else if (IS(0, "update-dispatched") && n == 1 && post) update_dispatched(rq, rs);

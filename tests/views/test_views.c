@@ -130,6 +130,21 @@ int main(void) {
     T_EQ(sb_store_exec(S, "DROP TABLE outbox", err), 0);
     T_EQ(build("outbox", NULL, NULL, &b, err), SB_EIO);
 
+    /* sync health per hour: the 48 hours before the latest run, runs of every job counted
+     * where they belong, a failed run, a paused check, unreadable counts left out */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO job_runs(integration_id, job, at, ok, counts) VALUES "
+             "(%1$lld, 'orders', '2026-11-25T09:00:00Z', 1, '{\"created\":50}'),"          /* more than 48 h before */
+             "(%1$lld, 'orders', '2026-11-27T09:05:00Z', 1, '{\"created\":3,\"updated\":1}'),"
+             "(%1$lld, 'orders', '2026-11-27T09:40:00Z', 0, '{\"created\":0}'),"
+             "(%1$lld, 'orders', '2026-11-27T10:00:00Z', 1, '{\"created\":2,\"paused_until\":\"2026-11-27T10:03:00Z\"}'),"
+             "(%1$lld, 'notifications', '2026-11-27T10:10:00Z', 1, '{\"received\":4,\"new\":3,\"updated\":1}'),"
+             "(%1$lld, 'stock', '2026-11-27T10:20:00Z', 1, 'not json')", (long long)INTEG);
+    T_EQ(sb_store_exec(S, sql, err), 0);
+    T_EQ(build("sync_per_hour", NULL, NULL, &b, err), 0);
+    T_STREQ(b.data, "{\"hours\":[\"2026-11-27T09\",\"2026-11-27T10\"],\"checks\":[2,1],\"downloaded\":[4,2],"
+                    "\"notified\":[0,4],\"failed\":[1,0],\"paused\":[0,1],\"notifications\":[0,4]}");
+
     /* the error document */
     sb_buf_reset(&b);
     sb_view_error_doc(&b, sb_view_code_of(SB_ENOTFOUND), "order \"X\" is not stored");

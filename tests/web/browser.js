@@ -164,6 +164,14 @@ function check(cond, what) {
     check((await page.locator('#jobs-schedule').innerText()).includes('Orders download'), 'sync status shows the schedule');
     check(/engine is (not )?running/.test(await page.locator('#jobs-engine').innerText()), 'sync status says whether the engine runs');
     check(/^Notifications: off/.test(await page.locator('#jobs-notify').innerText()), 'sync status says the notifications are off on the demo');
+    // the sync-health chart is drawn with the demo's checks in it
+    await page.waitForFunction(() => window.Chart && Chart.getChart('sync-chart'));
+    const health = await page.evaluate(() => {
+      const c = Chart.getChart('sync-chart').data.datasets;
+      const sum = (label) => c.find((x) => x.label === label).data.reduce((a, v) => a + v, 0);
+      return { checks: sum('checks'), downloaded: sum('orders by the download') };
+    });
+    check(health.checks >= 3 && health.downloaded > 0, 'the sync-health chart shows ' + health.checks + ' checks and ' + health.downloaded + ' orders downloaded');
     check((await page.locator('#jobs-table thead').innerText()).includes('State'), 'each job shows its state');
 
     await page.click('button[data-tab=settings]');

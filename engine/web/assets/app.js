@@ -617,7 +617,28 @@ async function updateDispatched() {
 
 /* ---- sync status ---- */
 let jobsTimer = null;
+/* sync health over time: per hour, the checks, what they and the notifications brought,
+ * failures and Amazon's rate-limit pauses */
+async function drawSyncChart() {
+  if (!window.Chart) return;
+  const d = await api('GET', '/charts/sync');
+  const old = Chart.getChart('sync-chart');
+  if (old) old.destroy();
+  const line = (label, data, colour) => ({ type: 'line', label, data, borderColor: colour, backgroundColor: colour, yAxisID: 'y' });
+  new Chart($('#sync-chart'), {
+    type: 'bar',
+    data: { labels: d.hours.map((h) => h.replace('T', ' ') + 'h'), datasets: [
+      { label: 'orders by the download', data: d.downloaded, backgroundColor: '#4e79a7', stack: 'o' },
+      { label: 'orders by notifications', data: d.notified, backgroundColor: '#59a14f', stack: 'o' },
+      line('checks', d.checks, '#9c755f'), line('failed runs', d.failed, '#e15759'),
+      line('paused by Amazon', d.paused, '#f28e2b')] },
+    options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { title: { display: true, text: 'Sync health per hour (UTC)' } } },
+  });
+}
+
 loaders.jobs = async function () {
+  await drawSyncChart();
   const d = await api('GET', '/jobs');
   const s = d.schedule;
   $('#jobs-schedule').replaceChildren(el('p', {},
