@@ -387,8 +387,8 @@ int sb_view_orders_per_day(const sb_view_ctx *c, const char *id, const sb_view_a
 
 /* Sync health over time, the dashboard's second chart: per hour of the 48 before the
  * latest run, the orders checks, the orders the download and the notifications brought,
- * the runs that failed (any job), the checks Amazon's rate limit paused, and the
- * notifications read. */
+ * the runs that failed (any job), the checks Amazon's rate limit paused, the
+ * notifications read, and the stock levels Amazon accepted and refused. */
 int sb_view_sync_per_hour(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
     (void)id; (void)a;
     sqlite3_stmt *st = NULL;
@@ -399,18 +399,23 @@ int sb_view_sync_per_hour(const sb_view_ctx *c, const char *id, const sb_view_ar
         "ELSE 0 END), "
         "SUM(CASE job WHEN 'notifications' THEN COALESCE(json_extract(counts, '$.new'), 0) + COALESCE(json_extract(counts, '$.updated'), 0) "
         "ELSE 0 END), SUM(NOT ok), SUM(job = 'orders' AND json_extract(counts, '$.paused_until') IS NOT NULL), "
-        "SUM(CASE job WHEN 'notifications' THEN COALESCE(json_extract(counts, '$.received'), 0) ELSE 0 END) "
+        "SUM(CASE job WHEN 'notifications' THEN COALESCE(json_extract(counts, '$.received'), 0) ELSE 0 END), "
+        "SUM(CASE job WHEN 'stock' THEN COALESCE(json_extract(counts, '$.accepted'), 0) ELSE 0 END), "
+        "SUM(CASE job WHEN 'stock' THEN COALESCE(json_extract(counts, '$.failed'), 0) + "
+        "COALESCE(json_extract(counts, '$.rule_errors'), 0) ELSE 0 END) "
         "FROM job_runs WHERE integration_id = ?1 AND json_valid(COALESCE(counts, '{}')) AND at >= "
         "strftime('%Y-%m-%dT%H', (SELECT MAX(at) FROM job_runs WHERE integration_id = ?1), '-47 hours') "
         "GROUP BY h ORDER BY h", &st, "sync per hour", err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, c->integ);
-    static const char *const keys[] = {"checks", "downloaded", "notified", "failed", "paused", "notifications"};
-    long v[48][6];
+    static const char *const keys[] = {"checks", "downloaded", "notified", "failed", "paused", "notifications",
+                                        "stock_accepted", "stock_refused"};
+    enum { NK = sizeof keys / sizeof *keys };
+    long v[48][NK];
     char hours[48][16];
     while ((step = sqlite3_step(st)) == SQLITE_ROW && n < 48) {
         snprintf(hours[n], sizeof hours[0], "%s", sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
-        for (int k = 0; k < 6; k++) v[n][k] = sqlite3_column_int64(st, k + 1);
+        for (int k = 0; k < NK; k++) v[n][k] = sqlite3_column_int64(st, k + 1);
         n++;
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "sync per hour: %s", sqlite3_errmsg(c->s->db));
@@ -421,7 +426,7 @@ int sb_view_sync_per_hour(const sb_view_ctx *c, const char *id, const sb_view_ar
     sb_jw_arr(jw);
     for (int i = 0; i < n; i++) sb_jw_str(jw, hours[i]);
     sb_jw_end_arr(jw);
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < NK; k++) {
         sb_jw_key(jw, keys[k]);
         sb_jw_arr(jw);
         for (int i = 0; i < n; i++) sb_jw_int(jw, v[i][k]);

@@ -139,11 +139,13 @@ int main(void) {
              "(%1$lld, 'orders', '2026-11-27T09:40:00Z', 0, '{\"created\":0}'),"
              "(%1$lld, 'orders', '2026-11-27T10:00:00Z', 1, '{\"created\":2,\"paused_until\":\"2026-11-27T10:03:00Z\"}'),"
              "(%1$lld, 'notifications', '2026-11-27T10:10:00Z', 1, '{\"received\":4,\"new\":3,\"updated\":1}'),"
-             "(%1$lld, 'stock', '2026-11-27T10:20:00Z', 1, 'not json')", (long long)INTEG);
+             "(%1$lld, 'stock', '2026-11-27T10:20:00Z', 1, 'not json'),"
+             "(%1$lld, 'stock', '2026-11-27T10:25:00Z', 1, '{\"accepted\":7,\"failed\":2,\"rule_errors\":1}')", (long long)INTEG);
     T_EQ(sb_store_exec(S, sql, err), 0);
     T_EQ(build("sync_per_hour", NULL, NULL, &b, err), 0);
     T_STREQ(b.data, "{\"hours\":[\"2026-11-27T09\",\"2026-11-27T10\"],\"checks\":[2,1],\"downloaded\":[4,2],"
-                    "\"notified\":[0,4],\"failed\":[1,0],\"paused\":[0,1],\"notifications\":[0,4]}");
+                    "\"notified\":[0,4],\"failed\":[1,0],\"paused\":[0,1],\"notifications\":[0,4],"
+                    "\"stock_accepted\":[0,7],\"stock_refused\":[0,3]}");
 
     /* the error document */
     sb_buf_reset(&b);

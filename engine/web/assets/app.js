@@ -631,7 +631,9 @@ async function drawSyncChart() {
       { label: 'orders by the download', data: d.downloaded, backgroundColor: '#4e79a7', stack: 'o' },
       { label: 'orders by notifications', data: d.notified, backgroundColor: '#59a14f', stack: 'o' },
       line('checks', d.checks, '#9c755f'), line('failed runs', d.failed, '#e15759'),
-      line('paused by Amazon', d.paused, '#f28e2b')] },
+      line('paused by Amazon', d.paused, '#f28e2b'),
+      { label: 'stock levels accepted', data: d.stock_accepted, backgroundColor: '#76b7b2', stack: 's' },
+      { label: 'stock levels refused', data: d.stock_refused, backgroundColor: '#ff9da7', stack: 's' }] },
     options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       plugins: { title: { display: true, text: 'Sync health per hour (UTC)' } } },
   });
