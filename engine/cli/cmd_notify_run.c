@@ -21,16 +21,17 @@ int sb_cli_notifications_sync(sb_cli *cli) {
         return SB_EXIT_FAIL;
     }
     sb_notify_result r;
-    int rc = sb_sync_notifications(e, &r, err);
+    int rc = sb_sync_notifications(e, NULL, &r, err);
     int on = sb_settings_bool(&e->settings, "notifications.enabled");
     if (rc && rc != SB_ELATER) sb_cli_fail("sync", rc, "notifications %s: %s", name, err);
-    else if (cli->json)
-        printf("{\"integration\":"), sb_cli_json_str(stdout, name),
-        printf(",\"enabled\":%s,\"received\":%ld,\"orders\":%ld,\"created\":%ld,\"updated\":%ld,"
-               "\"unchanged\":%ld,\"duplicates\":%ld,\"ignored\":%ld,\"failed\":%ld,\"poison\":%ld,\"deleted\":%ld,"
-               "\"waiting\":%s}\n", on ? "true" : "false", r.received, r.orders, r.created,
-               r.updated, r.unchanged, r.duplicates, r.ignored, r.failed, r.poison, r.deleted,
-               rc == SB_ELATER ? "true" : "false");
+    else if (cli->json) {
+        char counts[320];
+        sb_notify_counts(&r, counts, sizeof counts);
+        printf("{\"integration\":");
+        sb_cli_json_str(stdout, name);
+        printf(",\"enabled\":%s,\"waiting\":%s,\"counts\":%s}\n", on ? "true" : "false",
+               rc == SB_ELATER ? "true" : "false", counts);
+    }
     else if (!on)
         printf("notifications %s: off (notifications.enabled=false; see `sellerbridge notifications setup`)\n", name);
     else {

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
+#include "aws/sqs.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -96,8 +97,10 @@ typedef struct rt_integ {
     rt_job jobs[SB_JOB_KINDS];
     int nrunning;
     sb_spapi *api;              /* shared by its jobs; built by the first that needs it */
+    sb_sqs *sqs;                /* the notifications job's reader of the queue, kept across its reads */
     uv_mutex_t api_mu;          /* held while it is built (reading and decrypting the credentials) */
     int api_stale;              /* settings or credentials changed: rebuild when idle */
+    int sqs_stale;              /* the same for the queue's reader */
     int streak;                 /* orders: consecutive empty checks */
     int notify_failures;        /* notifications: consecutive failed reads */
     int64_t notify_ok_ms;       /* the last read without error, 0 = none */
@@ -130,6 +133,7 @@ static void integ_free(rt_integ *in) {
     if (!in) return;
     for (int k = 0; k < SB_JOB_KINDS; k++) sb_rules_free(in->jobs[k].rules);
     sb_spapi_free(in->api);
+    sb_sqs_free(in->sqs);
     uv_mutex_destroy(&in->api_mu);
     free(in->fingerprint);
     free(in);
@@ -145,6 +149,7 @@ static int read_settings(rt *r, rt_integ *in, char *err) {
     sb_settings st;
     if ((rc = sb_settings_load(r->s, in->id, &st, err))) { free(fp); return rc; }   /* read again next time */
     if (in->fingerprint && in->api) in->api_stale = 1;
+    if (in->fingerprint && in->sqs) in->sqs_stale = 1;
     free(in->fingerprint);
     in->fingerprint = fp;
     in->orders_on = sb_settings_bool(&st, "orders.enabled") && sb_settings_bool(&st, "orders.auto_download");
@@ -270,16 +275,7 @@ static int run_orders(rt_job *j, sb_engine *e, char *err) {
 
 static int run_notify(rt_job *j, sb_engine *e, char *err) {
     sb_notify_result r;
-    int rc = sb_sync_notifications(e, &r, err);
-    char counts[320], e2[SB_ERRLEN];
-    snprintf(counts, sizeof counts, "{\"received\":%ld,\"orders\":%ld,\"new\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
-             "\"duplicates\":%ld,\"ignored\":%ld,\"failed\":%ld,\"poison\":%ld,\"deleted\":%ld,\"lag_ms\":%lld}",
-             r.received, r.orders, r.created, r.updated, r.unchanged, r.duplicates, r.ignored, r.failed, r.poison,
-             r.deleted, (long long)r.max_lag_ms);
-    /* an empty read is recorded too: it is what says the queue answers */
-    if (rc != SB_EINTR && sb_engine_record_run(e, "notifications", rc == 0 || rc == SB_ELATER,
-                                               rc && rc != SB_ELATER ? err : NULL, counts, NULL, e2))
-        sb_error("engine: %s", e2);
+    int rc = sb_sync_notifications(e, &j->in->sqs, &r, err);     /* only this job uses the reader */
     j->fetched = r.created + r.updated;
     j->received = r.received;
     if (rc == SB_ELATER) {
@@ -372,6 +368,11 @@ static int start(rt *r, rt_job *j, int64_t now_ms) {
         sb_spapi_free(in->api);
         in->api = NULL;
         in->api_stale = 0;
+    }
+    if (j->kind == SB_JOB_NOTIFY && in->sqs_stale) {   /* its only user is not running */
+        sb_sqs_free(in->sqs);
+        in->sqs = NULL;
+        in->sqs_stale = 0;
     }
     atomic_store(&j->finished, 0);
     j->rc = 0;

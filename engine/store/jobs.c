@@ -146,7 +146,7 @@ int sb_store_integration_fingerprint(sb_store *s, int64_t integ, char **out, cha
         "SELECT COALESCE((SELECT group_concat(name || '=' || value, char(10)) FROM "
         "(SELECT name, value FROM settings WHERE integration_id = ?1 AND (name LIKE 'api.%' OR name LIKE 'integration.%' "
         "OR name IN ('orders.enabled', 'orders.auto_download', 'orders.auto_download_start', 'stock.enabled', "
-        "'additional.auto_update_status', 'products.enabled', 'notifications.enabled', 'notifications.queue_url', "
+        "'additional.auto_update_status', 'products.enabled', 'notifications.enabled', 'notifications.queue_url', 'notifications.region', "
         "'notifications.wait_seconds', 'notifications.sweep_minutes')) ORDER BY name)), '') || char(10) || "
         "COALESCE((SELECT group_concat(name || ':' || hex(nonce), ',') FROM "
         "(SELECT name, nonce FROM credentials WHERE integration_id = ?1 ORDER BY name)), '')";

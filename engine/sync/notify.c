@@ -196,19 +196,21 @@ static int fetch_and_store(sb_engine *e, sb_sqs *q, sb_sqs_message *m, msg *k, i
     return 0;
 }
 
-int sb_sync_notifications(sb_engine *e, sb_notify_result *res, char *err) {
-    memset(res, 0, sizeof *res);
-    res->max_lag_ms = -1;
-    if (!sb_settings_bool(&e->settings, "notifications.enabled") || !*sb_settings_str(&e->settings, "notifications.queue_url"))
-        return 0;
+void sb_notify_counts(const sb_notify_result *r, char *out, size_t n) {
+    snprintf(out, n, "{\"received\":%ld,\"orders\":%ld,\"new\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
+             "\"duplicates\":%ld,\"ignored\":%ld,\"failed\":%ld,\"poison\":%ld,\"deleted\":%ld,\"lag_ms\":%lld}",
+             r->received, r->orders, r->created, r->updated, r->unchanged, r->duplicates, r->ignored, r->failed,
+             r->poison, r->deleted, (long long)r->max_lag_ms);
+}
+
+/* One read of queue q and what it brought. */
+static int read_queue(sb_engine *e, sb_sqs *q, sb_notify_result *res, char *err) {
     long max_tries = sb_settings_int(&e->settings, "notifications.max_tries");
     sb_sqs_message m[SB_SQS_MAX_BATCH];
     msg k[SB_SQS_MAX_BATCH];
     int n = 0, rc = 0;
     sb_buf body;
     sb_buf_init(&body, (size_t)64 << 20);
-    sb_sqs *q = open_queue(e, err);
-    if (!q) return SB_EINVAL;
     rc = sb_sqs_receive(q, SB_SQS_MAX_BATCH, (int)sb_settings_int(&e->settings, "notifications.wait_seconds"),
                         (int)sb_settings_int(&e->settings, "notifications.visibility_seconds"), m, &n, err);
     if (rc) goto out;
@@ -271,7 +273,24 @@ int sb_sync_notifications(sb_engine *e, sb_notify_result *res, char *err) {
                 res->duplicates, res->failed, res->poison, res->deleted, (long long)res->max_lag_ms);
 out:
     sb_sqs_messages_free(m, n);
-    sb_sqs_free(q);
     sb_buf_free(&body);
+    return rc;
+}
+
+int sb_sync_notifications(sb_engine *e, sb_sqs **kept, sb_notify_result *res, char *err) {
+    memset(res, 0, sizeof *res);
+    res->max_lag_ms = -1;
+    if (!sb_settings_bool(&e->settings, "notifications.enabled") || !*sb_settings_str(&e->settings, "notifications.queue_url"))
+        return 0;
+    sb_sqs *q = kept && *kept ? *kept : open_queue(e, err);
+    int rc = q ? read_queue(e, q, res, err) : SB_EINVAL;
+    if (kept) *kept = q;
+    else sb_sqs_free(q);
+    /* every read is recorded, an empty one too: it is what says the queue answers */
+    char counts[320], e2[SB_ERRLEN];
+    sb_notify_counts(res, counts, sizeof counts);
+    if (rc != SB_EINTR && sb_engine_record_run(e, "notifications", rc == 0 || rc == SB_ELATER,
+                                               rc && rc != SB_ELATER ? err : NULL, counts, NULL, e2))
+        sb_warn("notifications: the read's result was not recorded integration=%s: %s", e->name, e2);
     return rc;
 }

@@ -35,11 +35,19 @@ typedef struct sb_notify_result {
     int64_t max_lag_ms;         /* Amazon's EventTime to the committed order, largest this run (-1: none) */
 } sb_notify_result;
 
-/* One read of the queue and what it brought (above). 0, SB_ELATER (getOrder's rate limit:
- * come back at paused_until), SB_EINTR (stopped), or a negative code with err naming the
- * setting, credential or call that failed. Off (notifications.enabled false) or without
- * a queue: 0 and nothing read. */
-int sb_sync_notifications(sb_engine *e, sb_notify_result *res, char *err);
+/* One read of the queue and what it brought (above), recorded as the job's run (its
+ * counts as sb_notify_counts writes them). 0, SB_ELATER (getOrder's rate limit: come back
+ * at paused_until), SB_EINTR (stopped), or a negative code with err naming the setting,
+ * credential or call that failed. Off (notifications.enabled false) or without a queue:
+ * 0 and nothing read. kept: NULL = a reader for this call only; else the caller's reader
+ * of the queue (its connection kept across reads), made here when *kept is NULL and left
+ * there for the next call; the caller frees it (sb_sqs_free) when the settings or keys
+ * change. */
+struct sb_sqs;
+int sb_sync_notifications(sb_engine *e, struct sb_sqs **kept, sb_notify_result *res, char *err);
+/* The counts of a read as one JSON object into out (n bytes): sync_state's, the job
+ * history's and `sync notifications --json`'s. */
+void sb_notify_counts(const sb_notify_result *r, char *out, size_t n);
 
 /* Reads one SQS message body into n: the notification JSON, or a JSON string holding it.
  * *type gets NotificationType ("" if absent). SB_EINVAL with why when it is not a

@@ -79,7 +79,7 @@ static void sim_order(fx *f, const char *id, const char *status) {
 static int run_once(fx *f, sb_notify_result *r, char *err) {
     sb_engine *e;
     int rc = sb_engine_open(f->s, f->db, f->integ, &e, err);
-    if (!rc) rc = sb_sync_notifications(e, r, err);
+    if (!rc) rc = sb_sync_notifications(e, NULL, r, err);
     sb_engine_close(e);
     return rc;
 }
