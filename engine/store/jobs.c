@@ -92,11 +92,6 @@ int64_t sb_store_data_version(sb_store *s) {
     return v;
 }
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t n) {
-    const unsigned char *v = sqlite3_column_text(st, i);
-    snprintf(out, n, "%s", v ? (const char *)v : "");
-}
-
 int sb_store_jobs_status(sb_store *s, int64_t integ, sb_store_job_status **out, int *n, char *err) {
     sqlite3_stmt *st;
     sb_store_job_status *v = NULL;
@@ -120,16 +115,16 @@ int sb_store_jobs_status(sb_store *s, int64_t integ, sb_store_job_status **out, 
         }
         sb_store_job_status *r = &v[m++];
         memset(r, 0, sizeof *r);
-        col(st, 0, r->integration, sizeof r->integration);
-        col(st, 1, r->job, sizeof r->job);
-        col(st, 2, r->state, sizeof r->state);
-        col(st, 3, r->since, sizeof r->since);
-        col(st, 4, r->next_due, sizeof r->next_due);
-        col(st, 5, r->waiting_until, sizeof r->waiting_until);
-        col(st, 6, r->waiting_why, sizeof r->waiting_why);
-        col(st, 7, r->last_run, sizeof r->last_run);
-        col(st, 8, r->last_success, sizeof r->last_success);
-        col(st, 9, r->last_error, sizeof r->last_error);
+        sb_store_col_text(st, 0, r->integration, sizeof r->integration);
+        sb_store_col_text(st, 1, r->job, sizeof r->job);
+        sb_store_col_text(st, 2, r->state, sizeof r->state);
+        sb_store_col_text(st, 3, r->since, sizeof r->since);
+        sb_store_col_text(st, 4, r->next_due, sizeof r->next_due);
+        sb_store_col_text(st, 5, r->waiting_until, sizeof r->waiting_until);
+        sb_store_col_text(st, 6, r->waiting_why, sizeof r->waiting_why);
+        sb_store_col_text(st, 7, r->last_run, sizeof r->last_run);
+        sb_store_col_text(st, 8, r->last_success, sizeof r->last_success);
+        sb_store_col_text(st, 9, r->last_error, sizeof r->last_error);
         if ((r->has_skew = sqlite3_column_type(st, 10) != SQLITE_NULL)) r->clock_skew_ms = sqlite3_column_int64(st, 10);
     }
     if (step != SQLITE_DONE) rc = sb_store_error(s, "reading the jobs", err);

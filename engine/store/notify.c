@@ -181,11 +181,6 @@ int sb_store_notice_list(sb_store *s, int64_t integ, const char *state, sb_notic
     return rc;
 }
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t n) {
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    snprintf(out, n, "%s", v ? v : "");
-}
-
 int sb_store_notice_job(sb_store *s, int64_t integ, sb_notice_job *out, char *err) {
     static const char *sql = "SELECT state, last_run_at, last_success_at, next_check_at, last_error, last_counts "
                              "FROM sync_state WHERE integration_id = ?1 AND job = 'notifications'";
@@ -196,12 +191,12 @@ int sb_store_notice_job(sb_store *s, int64_t integ, sb_notice_job *out, char *er
     sqlite3_bind_int64(st, 1, integ);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
-        col(st, 0, out->state, sizeof out->state);
-        col(st, 1, out->last_run, sizeof out->last_run);
-        col(st, 2, out->last_success, sizeof out->last_success);
-        col(st, 3, out->next_due, sizeof out->next_due);
-        col(st, 4, out->last_error, sizeof out->last_error);
-        col(st, 5, out->counts, sizeof out->counts);
+        sb_store_col_text(st, 0, out->state, sizeof out->state);
+        sb_store_col_text(st, 1, out->last_run, sizeof out->last_run);
+        sb_store_col_text(st, 2, out->last_success, sizeof out->last_success);
+        sb_store_col_text(st, 3, out->next_due, sizeof out->next_due);
+        sb_store_col_text(st, 4, out->last_error, sizeof out->last_error);
+        sb_store_col_text(st, 5, out->counts, sizeof out->counts);
     } else if (step != SQLITE_DONE) rc = sb_store_error(s, "reading the notifications job", err);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);

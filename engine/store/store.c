@@ -13,6 +13,11 @@
 #include "store/lookup.h"
 #include "store/store.h"
 
+void sb_store_col_text(sqlite3_stmt *st, int i, char *out, size_t n) {
+    const unsigned char *v = sqlite3_column_text(st, i);
+    snprintf(out, n, "%s", v ? (const char *)v : "");
+}
+
 int sb_store_error(sb_store *s, const char *what, char *err) {
     return sb_seterr(err, SB_EIO, "%s: %s", what, sqlite3_errmsg(s->db));
 }

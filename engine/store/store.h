@@ -58,6 +58,8 @@ int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *
 const char *sb_store_now(sb_store *s);
 /* Formats the current SQLite error as "what: message" into err and returns SB_EIO. */
 int sb_store_error(sb_store *s, const char *what, char *err);
+/* Column i of the current row as text into out (n bytes, cut to fit); "" when NULL. */
+void sb_store_col_text(sqlite3_stmt *st, int i, char *out, size_t n);
 
 /* The integration a command works on: by name, or when name is NULL the only one
  * (an error names the choices when there are several). */
