@@ -1478,7 +1478,12 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err) {
     if (res->reconciled) {
         char at[32];
         sb_time_format(now, at, sizeof at);
-        if ((rc = sb_settings_set_watermark(e->store, e->integ, "orders.last_reconciled", at, err))) goto out;
+        /* every order is stored and the watermark moved: a failure here costs only an
+         * early look-back on the next pass, so it is told, not the run's failure */
+        char werr[SB_ERRLEN];
+        if (sb_settings_set_watermark(e->store, e->integ, "orders.last_reconciled", at, werr))
+            sb_warn("orders: the window %s..%s is stored but when its look-back ran was not (%s); the next "
+                    "pass looks back again integration=%s", res->after, res->before, werr, e->name);
         sb_info("orders reconciliation integration=%s window=%s..%s: %ld order%s the normal windows missed "
                 "(%ld found by the overlap)", e->name, res->after, res->before, res->missed,
                 res->missed == 1 ? "" : "s", res->late);
