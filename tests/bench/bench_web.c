@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include "core/embed.h"
+#include "support/http.h"
 #include "core/log.h"
 #include "csvio/csvio.h"
 #include "secrets/secrets.h"
@@ -30,27 +31,12 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t sink(char *p, size_t sz, size_t n, void *ud) {
-    sb_buf *b = ud;
-    if (b) sb_buf_append(b, p, sz * n);
-    return sz * n;
-}
-
+/* One request on the kept handle c (its connection reused, as a dashboard's browser does). */
 static long call(CURL *c, const char *method, const char *path, const char *body, sb_buf *out) {
     char url[256];
     struct curl_slist *h = curl_slist_append(NULL, auth);
     snprintf(url, sizeof url, "%s%s", base, path);
-    if (out) sb_buf_reset(out);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    if (!body) curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    if (body) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    long st = 0;
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    long st = t_http(c, method, url, h, body, 60000, out);
     curl_slist_free_all(h);
     return st;
 }

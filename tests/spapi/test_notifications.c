@@ -80,24 +80,10 @@ static size_t count_op(sb_sim *sim, const char *op) {
 
 /* A grantless token straight from the simulator's LWA endpoint. */
 static void grantless_token(sb_sim *sim, char *tok, size_t n) {
-    sb_buf b;
-    sb_buf_init(&b, 1 << 20);
-    char url[128], form[512], err[SB_ERRLEN];
-    snprintf(url, sizeof url, "%s/auth/o2/token", sb_sim_url(sim));
+    char form[512];
     snprintf(form, sizeof form, "grant_type=client_credentials&scope=sellingpartnerapi%%3A%%3Anotifications"
              "&client_id=%s&client_secret=%s", SB_SIM_CLIENT_ID, SB_SIM_CLIENT_SECRET);
-    CURL *h = curl_easy_init();
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, t_sim_sink);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    tok[0] = '\0';
-    sb_json *j = NULL;
-    if (curl_easy_perform(h) == CURLE_OK && b.data && !sb_json_parse(b.data, b.len, &j, err))
-        sb_json_strcpy(j, SB_JSON_ROOT, "access_token", tok, n);
-    sb_json_free(j);
-    curl_easy_cleanup(h);
-    sb_buf_free(&b);
+    t_sim_grant(sim, form, tok, n);
 }
 
 /* ---- the client and the simulator ---- */

@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "csvio/csvio.h"
 #include "json/json.h"
+#include "support/http.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "sim/sim.h"
@@ -41,32 +42,16 @@ static sb_store *S;
 static int64_t INTEG;
 static sb_sim *SIM;
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
-    sb_buf_append(ud, p, sz * n);
-    return sz * n;
-}
-
 /* One request; hdr is an extra header or NULL; auth 1 = the right token. Body in out. */
 static long http(const char *method, const char *path, const char *body, int auth, const char *hdr, sb_buf *out) {
-    CURL *c = curl_easy_init();
     char url[512], ah[128];
     struct curl_slist *h = NULL;
     snprintf(url, sizeof url, "%s%s", base, path);
     if (auth) { snprintf(ah, sizeof ah, "Authorization: Bearer %s", tok); h = curl_slist_append(h, ah); }
     if (hdr) h = curl_slist_append(h, hdr);
     if (body) h = curl_slist_append(h, "Content-Type: application/json");
-    sb_buf_reset(out);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    long status = 0;
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    long status = t_http(NULL, method, url, h, body, 60000, out);
     curl_slist_free_all(h);
-    curl_easy_cleanup(c);
     if (out->len) sb_buf_append(&all, out->data, out->len);
     return status;
 }
