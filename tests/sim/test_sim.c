@@ -6,6 +6,7 @@
 #include <time.h>
 #include "common.h"
 #include "support/sim_http.h"
+#include "support/json_get.h"
 
 /* One raw request; returns the HTTP status, body in out. */
 static long http(sb_sim *sim, const char *method, const char *path, const char *token, const char *body, sb_buf *out) {
@@ -13,14 +14,7 @@ static long http(sb_sim *sim, const char *method, const char *path, const char *
 }
 static void get_token(sb_sim *sim, char *tok, size_t n) { t_sim_token(sim, tok, n); }
 
-static const char *code_of(sb_buf *b, char *out, size_t n) {
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    out[0] = '\0';
-    if (!sb_json_parse(b->data, b->len, &j, err)) sb_json_strcpy(j, SB_JSON_ROOT, "errors[0].code", out, n);
-    sb_json_free(j);
-    return out;
-}
+static const char *code_of(sb_buf *b, char *out, size_t n) { return t_jtext(b, "errors[0].code", out, n); }
 
 int main(void) {
     char err[SB_ERRLEN], tok[128], code[64], path[2048];

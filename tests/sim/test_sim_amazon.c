@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include "common.h"
 #include "support/sim_http.h"
+#include "support/json_get.h"
 
 static long req(sb_sim *sim, const char *method, const char *path, const char *token, const char *body,
                 long timeout_ms, sb_buf *out) {
@@ -19,23 +20,8 @@ static long http(sb_sim *sim, const char *method, const char *path, const char *
 static void get_token(sb_sim *sim, char *tok, size_t n) { t_sim_token(sim, tok, n); }
 
 /* A string field of the response body (a path as sb_json_str takes), copied to out. */
-static const char *field(sb_buf *b, const char *path, char *out, size_t n) {
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    out[0] = '\0';
-    if (!sb_json_parse(b->data, b->len, &j, err)) sb_json_strcpy(j, SB_JSON_ROOT, path, out, n);
-    sb_json_free(j);
-    return out;
-}
-
-static double num(sb_buf *b, const char *path) {
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    double v = -1;
-    if (!sb_json_parse(b->data, b->len, &j, err)) v = sb_json_num(j, SB_JSON_ROOT, path, -1);
-    sb_json_free(j);
-    return v;
-}
+static const char *field(sb_buf *b, const char *path, char *out, size_t n) { return t_jtext(b, path, out, n); }
+static double num(sb_buf *b, const char *path) { return t_jnum(b, path); }
 
 static void advance_s(double s) { atomic_fetch_add(&fake_ms, (int64_t)(s * 1000)); }
 

@@ -62,6 +62,18 @@ static inline sb_json *requests(sb_sim *sim) {
     return j;
 }
 
+/* Calls of op in the simulator's request log since the last clear. */
+static inline int sim_calls(sb_sim *sim, const char *op) {
+    sb_json *log = requests(sim);
+    int n = 0;
+    for (size_t i = 0; i < sb_json_len(log, SB_JSON_ROOT, NULL); i++) {
+        const char *o = sb_json_str(log, sb_json_at(log, SB_JSON_ROOT, i), "op");
+        n += o && !strcmp(o, op);
+    }
+    sb_json_free(log);
+    return n;
+}
+
 static inline sb_spapi *client_for(sb_sim *sim, const char *refresh_token, long timeout_ms, char *err) {
     char lwa[128];
     snprintf(lwa, sizeof lwa, "%s/auth/o2/token", sb_sim_url(sim));

@@ -67,16 +67,6 @@ static struct MHD_Daemon *queue_start(char *url, size_t n) {
 
 /* ---- helpers ---- */
 
-static size_t count_op(sb_sim *sim, const char *op) {
-    sb_json *log = requests(sim);
-    size_t n = 0;
-    for (size_t i = 0; i < sb_json_len(log, SB_JSON_ROOT, NULL); i++) {
-        const char *o = sb_json_str(log, sb_json_at(log, SB_JSON_ROOT, i), "op");
-        n += o && !strcmp(o, op);
-    }
-    sb_json_free(log);
-    return n;
-}
 
 /* A grantless token straight from the simulator's LWA endpoint. */
 static void grantless_token(sb_sim *sim, char *tok, size_t n) {
@@ -232,13 +222,13 @@ static void test_ambiguous_client(sb_sim *sim) {
     long status;
     T_EQ(sb_spapi_create_destination(s, "n", ARN, &d, &status, err), SB_EAMBIG);
     T_CONTAINS(err, "not sent again");
-    T_EQ(count_op(sim, "createDestination"), 1);
+    T_EQ(sim_calls(sim, "createDestination"), 1);
     sb_spapi_destination list[4];
     int n = 0;
     T_EQ(sb_spapi_get_destinations(s, list, 4, &n, err), 0);
     T_EQ(n, 1);                                      /* Amazon made it */
     T_EQ(sb_spapi_create_order_change_subscription(s, list[0].id, &sub, &status, err), SB_EAMBIG);
-    T_EQ(count_op(sim, "createSubscription"), 1);
+    T_EQ(sim_calls(sim, "createSubscription"), 1);
     T_EQ(sim->order_change_subscribed, 1);
     sb_spapi_free(s);
 }
@@ -300,8 +290,8 @@ static void test_setup(sb_sim *sim, const char *queue_url) {
     for (int i = 0; i < SB_NOTIFY_STEPS; i++) T_EQ(r.steps[i].status, SB_NOTIFY_OK);
     T_CONTAINS(r.steps[2].message, "created");
     T_CONTAINS(r.steps[3].message, "created");
-    T_EQ(count_op(sim, "createDestination"), 1);
-    T_EQ(count_op(sim, "createSubscription"), 1);
+    T_EQ(sim_calls(sim, "createDestination"), 1);
+    T_EQ(sim_calls(sim, "createSubscription"), 1);
     T_STREQ(setting(&f, "notifications.destination_id"), r.destination_id);
     T_STREQ(setting(&f, "notifications.subscription_id"), r.subscription_id);
     T_STREQ(setting(&f, "notifications.enabled"), "true");
@@ -323,8 +313,8 @@ static void test_setup(sb_sim *sim, const char *queue_url) {
     for (int i = 0; i < SB_NOTIFY_STEPS; i++) T_EQ(r.steps[i].changed, 0);
     T_CONTAINS(r.steps[2].message, "found");
     T_CONTAINS(r.steps[3].message, "found");
-    T_EQ(count_op(sim, "createDestination"), 1);
-    T_EQ(count_op(sim, "createSubscription"), 1);
+    T_EQ(sim_calls(sim, "createDestination"), 1);
+    T_EQ(sim_calls(sim, "createSubscription"), 1);
     T_EQ(sb_notify_setup_json(&r, &j1), 0);
     T_CONTAINS(j1.data, "\"changed\":false");
     T_CONTAINS(j1.data, "nothing changed");
@@ -345,16 +335,16 @@ static void test_setup(sb_sim *sim, const char *queue_url) {
     T_EQ(r.ok, 1);
     T_CONTAINS(r.steps[2].message, "found after an unclear answer to createDestination");
     T_CONTAINS(r.steps[3].message, "found after an unclear answer to createSubscription");
-    T_EQ(count_op(sim, "createDestination"), 1);
-    T_EQ(count_op(sim, "createSubscription"), 1);
-    T_EQ(count_op(sim, "getDestinations"), 2);
+    T_EQ(sim_calls(sim, "createDestination"), 1);
+    T_EQ(sim_calls(sim, "createSubscription"), 1);
+    T_EQ(sim_calls(sim, "getDestinations"), 2);
     T_CHECK(r.subscription_id[0] != '\0');
     /* a new database against the same Amazon: both found, nothing made twice */
     fx_close(&f);
     fx_open(&f, sim, queue_url, 1);
     T_EQ(sb_notify_setup(f.s, f.db, f.integ, &r, err), 0);
     T_EQ(r.ok, 1);
-    T_EQ(count_op(sim, "createDestination"), 1);
+    T_EQ(sim_calls(sim, "createDestination"), 1);
     fx_close(&f);
 
     /* a FIFO queue: nothing set up on Amazon, the fix named, notifications stay off */
@@ -367,7 +357,7 @@ static void test_setup(sb_sim *sim, const char *queue_url) {
     T_EQ(r.steps[1].status, SB_NOTIFY_FAILED);
     T_CONTAINS(r.steps[1].fix, "Standard queue");
     T_EQ(r.steps[2].status, SB_NOTIFY_NOT_RUN);
-    T_EQ(count_op(sim, "createDestination"), 0);
+    T_EQ(sim_calls(sim, "createDestination"), 0);
     T_STREQ(setting(&f, "notifications.enabled"), "false");
     fx_close(&f);
 
@@ -389,8 +379,8 @@ static void test_setup(sb_sim *sim, const char *queue_url) {
     queue_attrs = ATTR_GOOD;
     T_EQ(sb_notify_setup(f.s, f.db, f.integ, &r, err), 0);
     T_EQ(r.ok, 1);
-    T_EQ(count_op(sim, "createDestination"), 1);
-    T_EQ(count_op(sim, "createSubscription"), 1);
+    T_EQ(sim_calls(sim, "createDestination"), 1);
+    T_EQ(sim_calls(sim, "createSubscription"), 1);
     T_STREQ(setting(&f, "notifications.enabled"), "true");
     fx_close(&f);
 

@@ -537,17 +537,6 @@ static void test_stop(sb_sim *sim) {
     sb_spapi_free(s);
 }
 
-/* Calls of op in the simulator's log since the last clear. */
-static int calls(sb_sim *sim, const char *op) {
-    sb_json *log = requests(sim);
-    int n = 0;
-    for (size_t i = 0; i < sb_json_len(log, SB_JSON_ROOT, NULL); i++) {
-        const char *o = sb_json_str(log, sb_json_at(log, SB_JSON_ROOT, i), "op");
-        n += o && !strcmp(o, op);
-    }
-    sb_json_free(log);
-    return n;
-}
 
 /* confirmShipment, createFeed and createReport go out once: an outcome Amazon may have
  * acted on is SB_EAMBIG after one request; what it cannot have acted on is retried; an
@@ -568,19 +557,19 @@ static void test_once(sb_sim *sim, sb_spapi *s) {
         T_EQ(sb_spapi_confirm_shipment(s, &sh, err), SB_EAMBIG);
         T_CONTAINS(err, "confirmShipment: ");
         T_CONTAINS(err, "not sent again");
-        T_EQ(calls(sim, "confirmShipment"), 1);
+        T_EQ(sim_calls(sim, "confirmShipment"), 1);
     }
     /* a 204 with a body that is not JSON is no problem: confirmShipment has no body to read */
     sb_sim_requests_clear(sim);
     T_EQ(sb_sim_fault_add(sim, ambiguous[3], err), 0);
     T_EQ(sb_spapi_confirm_shipment(s, &sh, err), 0);
-    T_EQ(calls(sim, "confirmShipment"), 1);
+    T_EQ(sim_calls(sim, "confirmShipment"), 1);
     /* Amazon did not act on a 429 or a refused token: those are repeated */
     sb_sim_requests_clear(sim);
     T_EQ(sb_sim_fault_add(sim, "[{\"op\":\"confirmShipment\",\"kind\":\"429\"},"
                                "{\"op\":\"confirmShipment\",\"kind\":\"expiredtoken\"}]", err), 0);
     T_EQ(sb_spapi_confirm_shipment(s, &sh, err), 0);
-    T_EQ(calls(sim, "confirmShipment"), 3);
+    T_EQ(sim_calls(sim, "confirmShipment"), 3);
     sb_sim_faults_clear(sim);
     /* createFeed: a 503 Amazon acted on is ambiguous; getFeeds shows the feed it made */
     sb_spapi_document doc;
@@ -589,7 +578,7 @@ static void test_once(sb_sim *sim, sb_spapi *s) {
     sb_sim_requests_clear(sim);
     T_EQ(sb_sim_fault_add(sim, "{\"op\":\"createFeed\",\"kind\":\"503\",\"committed\":true}", err), 0);
     T_EQ(sb_spapi_create_feed(s, "JSON_LISTINGS_FEED", mp_us, 1, doc.id, id, sizeof id, err), SB_EAMBIG);
-    T_EQ(calls(sim, "createFeed"), 1);
+    T_EQ(sim_calls(sim, "createFeed"), 1);
     sb_spapi_processing list[200];
     int n = -1;
     char since[32];
@@ -608,14 +597,14 @@ static void test_once(sb_sim *sim, sb_spapi *s) {
     sb_sim_requests_clear(sim);
     T_EQ(sb_sim_fault_add(sim, "{\"op\":\"createReport\",\"kind\":\"drop\",\"committed\":true}", err), 0);
     T_EQ(sb_spapi_create_report(s, "GET_MERCHANT_LISTINGS_ALL_DATA", mp_us, 1, NULL, id, sizeof id, err), SB_EAMBIG);
-    T_EQ(calls(sim, "createReport"), 1);
+    T_EQ(sim_calls(sim, "createReport"), 1);
     T_EQ(sb_spapi_get_reports(s, "GET_MERCHANT_LISTINGS_ALL_DATA", "ATVPDKIKX0DER", since, list, 200, &n, err), 0);
     T_CHECK(n >= 1);
     /* patchListingsItem sets a value: a 500 is still retried */
     sb_sim_requests_clear(sim);
     T_EQ(sb_sim_fault_add(sim, "{\"op\":\"patchListingsItem\",\"kind\":\"500\"}", err), 0);
     T_EQ(sb_spapi_patch_listings_quantity(s, SB_SIM_SELLER_ID, "W-2", mp_us, 1, "PRODUCT", 6, 2, NULL, err), 0);
-    T_EQ(calls(sim, "patchListingsItem"), 2);
+    T_EQ(sim_calls(sim, "patchListingsItem"), 2);
     sb_sim_faults_clear(sim);
 }
 

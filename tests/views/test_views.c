@@ -11,6 +11,7 @@
 #include "store/store.h"
 #include "views/views.h"
 #include "t.h"
+#include "support/json_get.h"
 
 static sb_store *S;
 static int64_t INTEG;
@@ -24,23 +25,8 @@ static int build(const char *doc, const char *id, const char *const *kv, sb_buf 
     return sb_view_build(&c, doc, id, &a, b, err);
 }
 
-static long num(sb_buf *b, const char *path) {
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    long v = -1;
-    if (b->data && sb_json_parse(b->data, b->len, &j, err) == 0) v = (long)sb_json_num(j, SB_JSON_ROOT, path, -1);
-    sb_json_free(j);
-    return v;
-}
-
-static int flag(sb_buf *b, const char *path) {
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    int v = -1;
-    if (b->data && sb_json_parse(b->data, b->len, &j, err) == 0) v = sb_json_bool(j, SB_JSON_ROOT, path, -1);
-    sb_json_free(j);
-    return v;
-}
+static long num(sb_buf *b, const char *path) { return (long)t_jnum(b, path); }
+static int flag(sb_buf *b, const char *path) { return t_jflag(b, path); }
 
 int main(void) {
     char dir[] = "/tmp/sbviewsXXXXXX", path[128], err[SB_ERRLEN];

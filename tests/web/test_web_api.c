@@ -27,6 +27,7 @@
 #include "csvio/csvio.h"
 #include "json/json.h"
 #include "support/http.h"
+#include "support/json_get.h"
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "sim/sim.h"
@@ -61,12 +62,7 @@ static const char *body_of(sb_buf *b) { return b->data ? b->data : ""; }
 /* The error message of a JSON error body (static copy). */
 static const char *error_of(sb_buf *b) {
     static char msg[2048];
-    sb_json *j = NULL;
-    char err[SB_ERRLEN];
-    msg[0] = '\0';
-    if (b->data && sb_json_parse(b->data, b->len, &j, err) == 0) sb_json_strcpy(j, SB_JSON_ROOT, "error", msg, sizeof msg);
-    sb_json_free(j);
-    return msg;
+    return t_jtext(b, "error", msg, sizeof msg);
 }
 
 /* Every stored setting as one text, to prove a refusal changed nothing. */
