@@ -172,6 +172,23 @@ static void issue_token(sb_sim *sim, int grantless, char *out, size_t n) {
     snprintf(out, n, "%s", sim->tokens[i].tok);
 }
 
+/* LWA's answer to a grant: a new token, and the grant's own field (the scope asked for,
+ * or the refresh token it came with). */
+static void grant_token(sb_sim *sim, sim_resp *rs, int grantless, const char *key, const char *value) {
+    char tok[96];
+    sb_jw w;
+    issue_token(sim, grantless, tok, sizeof tok);
+    rs->status = 200;
+    sb_buf_reset(&rs->body);
+    sb_jw_init(&w, &rs->body);
+    sb_jw_obj(&w);
+    sb_jw_kstr(&w, "access_token", tok);
+    sb_jw_kstr(&w, key, value);
+    sb_jw_kstr(&w, "token_type", "bearer");
+    sb_jw_kint(&w, "expires_in", sim->token_ttl);
+    sb_jw_end_obj(&w);
+}
+
 /* 0 valid, 1 missing, 2 unknown, 3 expired */
 static int check_token(sb_sim *sim, const char *tok) {
     if (!tok || !*tok) return 1;
@@ -482,20 +499,9 @@ static void h_lwa(sb_sim *sim, sim_req *rq, sim_resp *rs, sb_buf *logged) {
     else if (grantless && strcmp(scope, "sellingpartnerapi::notifications") &&
              strcmp(scope, "sellingpartnerapi::client_credential:rotation"))
         sim_json(rs, 400, "{\"error_description\":\"The request has an invalid parameter : scope\",\"error\":\"invalid_scope\"}");
-    else if (grantless) {
-        char tok[96];
-        issue_token(sim, 1, tok, sizeof tok);
-        sb_jw w;
-        rs->status = 200;
-        sb_buf_reset(&rs->body);
-        sb_jw_init(&w, &rs->body);
-        sb_jw_obj(&w);
-        sb_jw_kstr(&w, "access_token", tok);
-        sb_jw_kstr(&w, "scope", scope);
-        sb_jw_kstr(&w, "token_type", "bearer");
-        sb_jw_kint(&w, "expires_in", sim->token_ttl);
-        sb_jw_end_obj(&w);
-    } else if (strcmp(grant, "refresh_token"))
+    else if (grantless)
+        grant_token(sim, rs, 1, "scope", scope);
+    else if (strcmp(grant, "refresh_token"))
         sim_json(rs, 400, "{\"error_description\":\"The authorization grant type is not supported by the "
                           "authorization server\",\"error\":\"unsupported_grant_type\"}");
     else if (!*cid || !*cs || strcmp(cid, sim->client_id) || strcmp(cs, sim->client_secret))
@@ -503,20 +509,8 @@ static void h_lwa(sb_sim *sim, sim_req *rq, sim_resp *rs, sb_buf *logged) {
     else if (strcmp(rt, sim->refresh_token))
         sim_json(rs, 400, "{\"error_description\":\"The request has an invalid grant parameter : refresh_token\","
                           "\"error\":\"invalid_grant\"}");
-    else {
-        char tok[96];
-        issue_token(sim, 0, tok, sizeof tok);
-        sb_jw w;
-        rs->status = 200;
-        sb_buf_reset(&rs->body);
-        sb_jw_init(&w, &rs->body);
-        sb_jw_obj(&w);
-        sb_jw_kstr(&w, "access_token", tok);
-        sb_jw_kstr(&w, "refresh_token", rt);
-        sb_jw_kstr(&w, "token_type", "bearer");
-        sb_jw_kint(&w, "expires_in", sim->token_ttl);
-        sb_jw_end_obj(&w);
-    }
+    else
+        grant_token(sim, rs, 0, "refresh_token", rt);
     for (int i = 0; i < NFORM; i++) sb_buf_free(&f.f[i]);
 }
 
