@@ -422,3 +422,21 @@ int sb_store_stock_failed(sb_store *s, int64_t integ, const char *sku, const cha
         "attempts = attempts + 1, pending_feed = NULL, pending_document = NULL";
     return run(s, sql, integ, sku, error, NULL, "recording stock sent", err);
 }
+
+int sb_store_stock_take(sb_store *s, int64_t product, const char *branch, double qty, double reserved, char *err) {
+    static const char sql[] =
+        "INSERT INTO stock(product_id, branch_id, on_hand, reserved) SELECT ?1, id, -?3, -?4 FROM branches WHERE name = ?2 "
+        "ON CONFLICT(product_id, branch_id) DO UPDATE SET on_hand = on_hand - ?3, reserved = reserved - ?4, "
+        "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')";
+    sqlite3_stmt *st;
+    int rc = sb_store_cached(s, sql, &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, product);
+    sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, qty);
+    sqlite3_bind_double(st, 4, reserved);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "taking dispatched stock", err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}

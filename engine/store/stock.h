@@ -26,6 +26,10 @@ int sb_store_stock_mark_dirty(sb_store *s, int64_t integ, const char *sku, char 
 /* Forgets every mark of integ (a run has consumed them). */
 int sb_store_stock_clear_dirty(sb_store *s, int64_t integ, char *err);
 
+/* qty leaves product's stock at branch (the row is made when missing), and reserved
+ * of it leaves what is reserved there (a dispatch). Call inside a transaction. */
+int sb_store_stock_take(sb_store *s, int64_t product, const char *branch, double qty, double reserved, char *err);
+
 /* The fingerprint of the inputs of the last stock run into out ("" when none). */
 int sb_store_stock_fingerprint(sb_store *s, int64_t integ, char *out, size_t n, char *err);
 /* The latest updated_at of stock and products, never the current second ("" when empty). */
