@@ -16,6 +16,7 @@
 #include "store/rulepacks.h"
 #include "store/settings.h"
 #include "store/stock.h"
+#include "store/tracking.h"
 #include "sync/engine.h"
 #include "t.h"
 
@@ -117,6 +118,19 @@ static int stock_pending(sb_store *s, char *e) {
 }
 static int stock_ours(sb_store *s, char *e) { int ours; int rc = sb_store_stock_feed_is_ours(s, 1, "F1", &ours, e); return rc ? rc : ours; }
 
+/* the tracking job's reads (store/tracking.h) */
+static int dispatch_order(sb_store *s, char *e) {
+    sb_store_dispatch_order o;
+    int rc = sb_store_dispatch_order_get(s, 1, "111-1", &o, e);
+    return rc ? rc : o.found;
+}
+static int no_row(void *ctx, const sb_store_outbox_row *r) { (void)r; ++*(int *)ctx; return 0; }
+static int outbox_due(sb_store *s, char *e) {
+    int n = 0;
+    int rc = sb_store_outbox_due(s, 1, 1, "2026-01-01T00:00:00Z", no_row, &n, e);
+    return rc ? rc : n;
+}
+
 static const struct {
     const char *name, *table, *cols;   /* the view's columns: every one raises when read */
     int (*call)(sb_store *, char *);
@@ -143,6 +157,8 @@ static const struct {
     {"stock: a kit's BOM", "bom_components", "kit_id, component_id, qty", stock_bom},
     {"stock: feeds being created", "stock_sent", "integration_id, sku, quantity, latency, sent_at, status, error, attempts, pending_feed, pending_quantity, pending_latency, pending_message, pending_since, pending_document", stock_intents},
     {"stock: feeds waited for", "stock_sent", "integration_id, sku, quantity, latency, sent_at, status, error, attempts, pending_feed, pending_quantity, pending_latency, pending_message, pending_since, pending_document", stock_pending},
+    {"tracking: the order to dispatch", "sales_orders", "id, integration_id, order_ref, stage, branch, fulfilled_by, auto_dispatched, source, split_no", dispatch_order},
+    {"tracking: confirmations due", "outbox", "id, integration_id, kind, key, payload, status, attempts, claimed_by, claimed_until, next_attempt_at", outbox_due},
     {"stock: feeds of this engine", "feeds_created", "integration_id, feed_id, feed_type, document_id, created_at", stock_ours},
 };
 
