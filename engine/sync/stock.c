@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "json/json.h"
-#include "store/aliases.h"
+#include "store/stock.h"
 #include "sync/stock.h"
 
 #define FEED_MAX_POLLS 120      /* an hour; the next run sends the same pairs again */
@@ -28,15 +28,7 @@
 #define PRODUCT_TYPE "PRODUCT"  /* offer-only patches; the listing's own type is not needed */
 
 int sb_stock_mark_dirty(sb_store *s, int64_t integ, const char *sku, char *err) {
-    static const char *sql = "INSERT INTO stock_dirty(integration_id, sku) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
-    sqlite3_stmt *st;
-    if (!sku || !*sku) return 0;
-    if (sb_store_cached(s, sql, &st, err)) return SB_EIO;
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, sku, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, "marking stock to sync", err);
-    sqlite3_reset(st);
-    return rc;
+    return sb_store_stock_mark_dirty(s, integ, sku, err);
 }
 
 void sb_stock_plan_free(sb_stock_plan *p) {
@@ -99,267 +91,165 @@ static void add_days(const char *today, int days, char *out, size_t outlen) {
     snprintf(out, outlen, "%.10s", buf);
 }
 
-/* The statements kit_figures reads a kit with: its BOM, then per component the stock
- * rows and open order lines of the two per-SKU statements (q1, q2 with "= ?1"). */
-typedef struct kit_stmts { sqlite3_stmt *bom, *stock, *open; } kit_stmts;
-
 /* Whole kits that x units of a component make at per units a kit; the margin keeps
  * 5.9999999 (a sum of REAL quantities) from losing a kit. Negative x (more open than on
  * hand) gives a negative count, as a plain SKU's shortage counts against its total. */
 static double whole_kits(double x, double per) { return floor(x / per + 1e-9); }
 
-/* Fills br[0..nb) with kit's figures: soh is the smallest whole number of kits the
+/* kit_figures' walk over a kit's BOM: per branch the smallest number of kits by soh,
+ * avail, etd7, etd30, no etd. */
+typedef struct kit_walk {
+    sb_store_stock_reader *r;
+    int nb, nc;
+    double m[MAX_BRANCHES][5];
+    sb_store_stock_fig c[MAX_BRANCHES];
+    char *err;
+} kit_walk;
+
+static int kit_component(void *ctx, int64_t comp, double per) {
+    kit_walk *k = ctx;
+    int rc = sb_store_stock_component_figures(k->r, comp, k->c, k->err);
+    if (rc) return rc;
+    for (int b = 0; b < k->nb; b++) {
+        const sb_store_stock_fig *c = &k->c[b];
+        double f[5] = {whole_kits(c->soh, per), whole_kits(c->soh - c->open, per), whole_kits(c->soh - c->open_etd7, per),
+                       whole_kits(c->soh - c->open_etd30, per), whole_kits(c->soh - c->open_no_etd, per)};
+        for (int i = 0; i < 5; i++)
+            if (!k->nc || f[i] < k->m[b][i]) k->m[b][i] = f[i];
+    }
+    k->nc++;
+    return 0;
+}
+
+/* Fills fig[0..nb) with kit's figures: soh is the smallest whole number of kits the
  * components on hand make; each open figure is chosen so that soh minus it is the
  * smallest number of kits the components make with that figure taken off, e.g.
  * soh - open = min over components of floor((soh_c - open_c) / qty_c). A stock rule that
  * sums soh - open (or soh - open_etd7, ...) over branches then counts whole kits.
- * Returns the number of components (0: the kit has no BOM; br is left zero). */
-static int kit_figures(sb_engine *e, kit_stmts *k, int64_t kit, const char **bnames, int nb, sb_stock_branch *br,
-                       char *err) {
-    double m[MAX_BRANCHES][5] = {{0}};  /* per branch: min kits by soh, avail, etd7, etd30, no etd */
-    int nc = 0, step;
-    sqlite3_bind_int64(k->bom, 1, kit);
-    while ((step = sqlite3_step(k->bom)) == SQLITE_ROW) {
-        int64_t comp = sqlite3_column_int64(k->bom, 0);
-        double per = sqlite3_column_double(k->bom, 1);
-        sb_stock_branch c[MAX_BRANCHES];
-        memset(c, 0, sizeof c);
-        sqlite3_bind_int64(k->stock, 1, comp);
-        while (sqlite3_step(k->stock) == SQLITE_ROW) {
-            const char *bn = (const char *)sqlite3_column_text(k->stock, 1);
-            for (int b = 0; b < nb; b++)
-                if (!strcmp(bn, bnames[b])) {
-                    c[b].soh = sqlite3_column_double(k->stock, 2);
-                    c[b].open = sqlite3_column_double(k->stock, 3);
-                    break;
-                }
-        }
-        sqlite3_reset(k->stock);
-        sqlite3_bind_int64(k->open, 1, comp);
-        while (sqlite3_step(k->open) == SQLITE_ROW) {
-            const char *bn = (const char *)sqlite3_column_text(k->open, 1);
-            for (int b = 0; bn && b < nb; b++)
-                if (!strcmp(bn, bnames[b])) {
-                    c[b].open_etd7 = sqlite3_column_double(k->open, 2);
-                    c[b].open_etd30 = sqlite3_column_double(k->open, 3);
-                    c[b].open_no_etd = sqlite3_column_double(k->open, 4);
-                    break;
-                }
-        }
-        sqlite3_reset(k->open);
-        for (int b = 0; b < nb; b++) {
-            double f[5] = {whole_kits(c[b].soh, per), whole_kits(c[b].soh - c[b].open, per),
-                           whole_kits(c[b].soh - c[b].open_etd7, per), whole_kits(c[b].soh - c[b].open_etd30, per),
-                           whole_kits(c[b].soh - c[b].open_no_etd, per)};
-            for (int i = 0; i < 5; i++)
-                if (!nc || f[i] < m[b][i]) m[b][i] = f[i];
-        }
-        nc++;
-    }
-    int rc = step == SQLITE_DONE ? 0 : sb_store_error(e->store, "reading a kit's components", err);
-    sqlite3_reset(k->bom);
+ * Returns the number of components (0: the kit has no BOM; fig is left zero). */
+static int kit_figures(sb_store_stock_reader *r, int64_t kit, int nb, sb_stock_branch *br, char *err) {
+    kit_walk k;
+    memset(&k, 0, sizeof k);
+    k.r = r;
+    k.nb = nb;
+    k.err = err;
+    int rc = sb_store_stock_bom(r, kit, kit_component, &k, err);
     if (rc) return rc;
-    for (int b = 0; nc && b < nb; b++) {
-        br[b].soh = m[b][0];
-        br[b].open = m[b][0] - m[b][1];
-        br[b].open_etd7 = m[b][0] - m[b][2];
-        br[b].open_etd30 = m[b][0] - m[b][3];
-        br[b].open_no_etd = m[b][0] - m[b][4];
+    for (int b = 0; k.nc && b < nb; b++) {
+        br[b].soh = k.m[b][0];
+        br[b].open = k.m[b][0] - k.m[b][1];
+        br[b].open_etd7 = k.m[b][0] - k.m[b][2];
+        br[b].open_etd30 = k.m[b][0] - k.m[b][3];
+        br[b].open_no_etd = k.m[b][0] - k.m[b][4];
     }
-    return nc;
+    return k.nc;
+}
+
+/* What sb_stock_plan_build's walk over the candidates carries. */
+typedef struct plan_walk {
+    sb_engine *e;
+    sb_stock_plan *plan;
+    sb_store_stock_reader *r;
+    int bom, nb, buffer_on, def_lat;
+    const char **bnames;
+    sb_stock_branch br[MAX_BRANCHES];
+    sb_store_stock_fig fig[MAX_BRANCHES];
+    char *err;
+} plan_walk;
+
+static int plan_candidate(void *ctx, const sb_store_stock_candidate *c) {
+    plan_walk *w = ctx;
+    sb_engine *e = w->e;
+    sb_stock_plan *plan = w->plan;
+    int nb = w->nb, rc;
+    plan->candidates++;
+    if (c->waiting) { plan->waiting++; return 0; }   /* its feed first */
+    for (int b = 0; b < nb; b++) {
+        memset(&w->br[b], 0, sizeof w->br[b]);
+        w->br[b].branch = w->bnames[b];
+    }
+    if (w->bom && c->is_kit) {
+        /* a kit: its own stock rows are not read (the walking cursors skip them) */
+        int nc = kit_figures(w->r, c->product, nb, w->br, w->err);
+        if (nc < 0) return nc;
+        if (nc == 0) {
+            /* most likely a BOM not imported yet: Amazon is told neither 0 (it would hide
+             * a listing that may have stock) nor the kit's own stock (usually none);
+             * it is reported and looked at again at every run until it has a BOM */
+            sb_warn("stock of kit not sent integration=%s sku=%s: the kit has no BOM (import its boms); "
+                    "Amazon keeps the quantity it has", e->name, c->sku);
+            sb_stock_item *it = plan_add(plan);
+            if (!it || !(it->sku = sb_strdup(c->sku))) return SB_ENOMEM;
+            it->product = c->product;
+            it->outcome = 3;
+            plan->no_bom++;
+            return 0;
+        }
+    } else {
+        if ((rc = sb_store_stock_figures(w->r, c->product, w->fig, w->err))) return rc;
+        for (int b = 0; b < nb; b++) {
+            w->br[b].soh = w->fig[b].soh;
+            w->br[b].open = w->fig[b].open;
+            w->br[b].open_etd7 = w->fig[b].open_etd7;
+            w->br[b].open_etd30 = w->fig[b].open_etd30;
+            w->br[b].open_no_etd = w->fig[b].open_no_etd;
+        }
+    }
+    sb_stock_input in = {.sku = c->sku, .buffer = w->buffer_on ? c->buffer : 0, .nbranches = nb, .branches = w->br};
+    long qty = 0;
+    char rerr[SB_ERRLEN];
+    int rr = sb_rules_stock(e->rules, &in, &qty, rerr);
+    if (rr == SB_EINTR) return sb_seterr(w->err, SB_EINTR, "stock: stopped at SKU %s: %s", c->sku, rerr);
+    int lat = c->latency;
+    if (lat < 1 || lat > 30) lat = w->def_lat;
+    if (!rr && c->has_prev && !c->prev_failed && c->prev_qty == qty && c->prev_latency == lat) { plan->unchanged++; return 0; }
+    sb_stock_item *it = plan_add(plan);
+    if (!it || !(it->sku = sb_strdup(c->sku))) return SB_ENOMEM;
+    it->product = c->product;
+    it->qty = qty;
+    it->latency = lat;
+    it->has_prev = c->has_prev;
+    it->prev_qty = c->prev_qty;
+    it->prev_latency = c->prev_latency;
+    it->prev_failed = c->prev_failed;
+    snprintf(it->changed_at, sizeof it->changed_at, "%s", c->changed_at);
+    if (rr) {
+        it->outcome = -1;
+        it->error = sb_strdup(rerr);
+        plan->rule_errors++;
+    }
+    return 0;
 }
 
 int sb_stock_plan_build(sb_engine *e, sb_stock_plan *plan, char *err) {
-    sqlite3_stmt *cand = NULL, *sst = NULL, *ost = NULL, *q = NULL;
-    kit_stmts kit = {NULL, NULL, NULL};
+    plan_walk w;
+    char last[sizeof plan->fingerprint] = "", d7[16], d30[16];
     int rc;
     memset(plan, 0, sizeof *plan);
+    memset(&w, 0, sizeof w);
     if ((rc = sb_engine_rules(e, err))) return rc;
     fingerprint(e, plan->fingerprint, sizeof plan->fingerprint);
     /* the inputs of the last run: a change means every SKU is looked at again */
-    if ((rc = sb_store_prepare(e->store, "SELECT COALESCE(fingerprint, '') FROM sync_state WHERE integration_id = ?1 AND job = 'stock'",
-                               &q, err))) return rc;
-    sqlite3_bind_int64(q, 1, e->integ);
-    plan->full = !(sqlite3_step(q) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), plan->fingerprint));
-    sqlite3_finalize(q);
-    /* the snapshot never reaches the current second: a row written later in that same
-     * second is looked at again next time (its pair is unchanged, so it is not resent) */
-    if ((rc = sb_store_prepare(e->store, "SELECT MIN(MAX(m), strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 second')) FROM "
-                               "(SELECT MAX(updated_at) AS m FROM stock UNION ALL SELECT MAX(updated_at) FROM products)",
-                               &q, err))) return rc;
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-        snprintf(plan->snapshot, sizeof plan->snapshot, "%s", sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
+    if ((rc = sb_store_stock_fingerprint(e->store, e->integ, last, sizeof last, err))) return rc;
+    plan->full = strcmp(last, plan->fingerprint) != 0;
+    if ((rc = sb_store_stock_snapshot(e->store, plan->snapshot, sizeof plan->snapshot, err))) return rc;
     const char *wm = sb_settings_str(&e->settings, "stock.last_updated");
     int full = plan->full || !*wm;
-    int bom = sb_settings_bool(&e->settings, "orders.bom_expand");   /* kits from their components */
-    char sql[4096];
-    /* a changed component makes its kits candidates too (bom_components_component,
-     * schema 9); a changed BOM marks its kit in stock_dirty (triggers, schema 9) */
-#define CHANGED_IDS "SELECT product_id FROM stock WHERE updated_at > ?2 " \
-        " UNION SELECT id FROM products WHERE updated_at > ?2 " \
-        " UNION SELECT " SB_STORE_SKU_PRODUCT("d.sku") " FROM stock_dirty d WHERE d.integration_id = ?1 "
-    snprintf(sql, sizeof sql,
-        "SELECT p.id, " SB_STORE_LISTING_SKU("p.id", "p.sku") ", p.buffer_stock, COALESCE(p.latency, 0), ss.quantity IS NOT NULL AND ss.latency IS NOT NULL, "
-        "COALESCE(ss.quantity, 0), COALESCE(ss.latency, 0), COALESCE(ss.status, '') = 'failed', "
-        "MAX(p.updated_at, COALESCE((SELECT MAX(updated_at) FROM stock s WHERE s.product_id = p.id), ''), "
-        "    CASE WHEN p.order_type = 'kit' THEN COALESCE((SELECT MAX(s.updated_at) FROM bom_components c "
-        "    JOIN stock s ON s.product_id = c.component_id WHERE c.kit_id = p.id), '') ELSE '' END), "
-        "ss.pending_feed IS NOT NULL OR ss.pending_document IS NOT NULL, p.order_type = 'kit' "
-        "FROM products p LEFT JOIN stock_sent ss ON ss.integration_id = ?1 AND ss.sku = " SB_STORE_LISTING_SKU("p.id", "p.sku") " "
-        "WHERE COALESCE(p.fulfillment_channel, 'DEFAULT') = 'DEFAULT' %s ORDER BY p.id",
-        full ? "" :
-        "AND p.id IN (" CHANGED_IDS
-        " UNION SELECT " SB_STORE_SKU_PRODUCT("x.sku") " FROM stock_sent x WHERE x.integration_id = ?1 "
-        "   AND (status IS NOT 'accepted' OR quantity IS NULL) "   /* products never sent are marked in
-                                                                    * stock_dirty by triggers (schema 5) */
-        " UNION SELECT c.kit_id FROM bom_components c WHERE c.component_id IN (" CHANGED_IDS "))");
-#undef CHANGED_IDS
-    if ((rc = sb_store_prepare(e->store, sql, &cand, err))) goto out;
-    sqlite3_bind_int64(cand, 1, e->integ);
-    if (!full) sqlite3_bind_text(cand, 2, wm, -1, SQLITE_STATIC);
-    /* Per-SKU figures. A full run reads them in one pass each, ordered by product id and
-     * walked alongside the candidates (two statements instead of two per SKU); a partial
-     * run looks up only its few SKUs. Columns: product id, branch, figures. */
-    static const char q1t[] = "SELECT s.product_id, b.name, s.on_hand, s.reserved FROM stock s JOIN branches b ON b.id = s.branch_id "
-                              "WHERE %s ORDER BY s.product_id";
-    static const char q2t[] =
-            "SELECT l.product_id, o.branch, SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?2 THEN l.qty - l.qty_dispatched ELSE 0 END), "
-            "SUM(CASE WHEN COALESCE(o.etd, '') <> '' AND substr(o.etd, 1, 10) <= ?3 THEN l.qty - l.qty_dispatched ELSE 0 END), "
-            "SUM(CASE WHEN COALESCE(o.etd, '') = '' THEN l.qty - l.qty_dispatched ELSE 0 END) "
-            "FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id WHERE %s AND l.stock_bearing = 1 "
-            "AND o.stage IN ('open', 'needs_attention') AND COALESCE(o.fulfilled_by, '') <> 'AMAZON' "
-            "GROUP BY l.product_id, o.branch ORDER BY l.product_id";
-    char q1[512], q2[1200];
-    snprintf(q1, sizeof q1, q1t, full ? "1" : "s.product_id = ?1");
-    snprintf(q2, sizeof q2, q2t, full ? "l.product_id IS NOT NULL AND ?1 IS NULL" : "l.product_id = ?1");
-    if ((rc = sb_store_prepare(e->store, q1, &sst, err))) goto out;
-    if ((rc = sb_store_prepare(e->store, q2, &ost, err))) goto out;
-    if (bom) {
-        /* kits read their components one by one, whatever the run: the per-SKU forms */
-        char k1[512], k2[1200];
-        snprintf(k1, sizeof k1, q1t, "s.product_id = ?1");
-        snprintf(k2, sizeof k2, q2t, "l.product_id = ?1");
-        if ((rc = sb_store_prepare(e->store, "SELECT component_id, qty FROM bom_components WHERE kit_id = ?1",
-                                   &kit.bom, err)) ||
-            (rc = sb_store_prepare(e->store, k1, &kit.stock, err)) ||
-            (rc = sb_store_prepare(e->store, k2, &kit.open, err)))
-            goto out;
-    }
-    int srow = 0, orow = 0;                 /* full run: the walking cursors are on a row */
-    char d7[16], d30[16];
+    const char *bnames[MAX_BRANCHES];
+    w.e = e;
+    w.plan = plan;
+    w.err = err;
+    w.bnames = bnames;
+    w.nb = selected_branches(e, bnames, MAX_BRANCHES);
+    w.bom = sb_settings_bool(&e->settings, "orders.bom_expand");   /* kits from their components */
+    w.buffer_on = sb_settings_bool(&e->settings, "stock.subtract_buffer");
+    w.def_lat = default_latency(e);
     add_days(e->today, 7, d7, sizeof d7);
     add_days(e->today, 30, d30, sizeof d30);
-    sqlite3_bind_text(ost, 2, d7, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ost, 3, d30, -1, SQLITE_STATIC);
-    if (kit.open) {
-        sqlite3_bind_text(kit.open, 2, d7, -1, SQLITE_STATIC);
-        sqlite3_bind_text(kit.open, 3, d30, -1, SQLITE_STATIC);
-    }
-    if (full) {
-        srow = sqlite3_step(sst) == SQLITE_ROW;
-        orow = sqlite3_step(ost) == SQLITE_ROW;
-    }
-    const char *bnames[MAX_BRANCHES];
-    int nb = selected_branches(e, bnames, MAX_BRANCHES);
-    sb_stock_branch br[MAX_BRANCHES];
-    int buffer_on = sb_settings_bool(&e->settings, "stock.subtract_buffer");
-    int def_lat = default_latency(e);
-    while ((rc = sqlite3_step(cand)) == SQLITE_ROW) {
-        int64_t pid = sqlite3_column_int64(cand, 0);
-        const char *sku = (const char *)sqlite3_column_text(cand, 1);
-        plan->candidates++;
-        if (sqlite3_column_int(cand, 9)) { plan->waiting++; continue; }   /* its feed first */
-        for (int b = 0; b < nb; b++) {
-            memset(&br[b], 0, sizeof br[b]);
-            br[b].branch = bnames[b];
-        }
-        if (bom && sqlite3_column_int(cand, 10)) {
-            /* a kit: its own stock rows are not read (the walking cursors skip them) */
-            int nc = kit_figures(e, &kit, pid, bnames, nb, br, err);
-            if (nc < 0) { rc = nc; goto out; }
-            if (nc == 0) {
-                /* most likely a BOM not imported yet: Amazon is told neither 0 (it would hide
-                 * a listing that may have stock) nor the kit's own stock (usually none);
-                 * it is reported and looked at again at every run until it has a BOM */
-                sb_warn("stock of kit not sent integration=%s sku=%s: the kit has no BOM (import its boms); "
-                        "Amazon keeps the quantity it has", e->name, sku);
-                sb_stock_item *it = plan_add(plan);
-                if (!it || !(it->sku = sb_strdup(sku))) { rc = SB_ENOMEM; goto out; }
-                it->product = pid;
-                it->outcome = 3;
-                plan->no_bom++;
-                continue;
-            }
-        } else {
-            if (!full) {
-                sqlite3_bind_int64(sst, 1, pid);
-                srow = sqlite3_step(sst) == SQLITE_ROW;
-            }
-            while (srow && sqlite3_column_int64(sst, 0) < pid) srow = sqlite3_step(sst) == SQLITE_ROW;
-            for (; srow && sqlite3_column_int64(sst, 0) == pid; srow = sqlite3_step(sst) == SQLITE_ROW) {
-                const char *bn = (const char *)sqlite3_column_text(sst, 1);
-                for (int b = 0; b < nb; b++)
-                    if (!strcmp(bn, bnames[b])) {
-                        br[b].soh = sqlite3_column_double(sst, 2);
-                        br[b].open = sqlite3_column_double(sst, 3);
-                        break;
-                    }
-            }
-            if (!full) {
-                sqlite3_reset(sst);
-                sqlite3_bind_int64(ost, 1, pid);
-                orow = sqlite3_step(ost) == SQLITE_ROW;
-            }
-            while (orow && sqlite3_column_int64(ost, 0) < pid) orow = sqlite3_step(ost) == SQLITE_ROW;
-            for (; orow && sqlite3_column_int64(ost, 0) == pid; orow = sqlite3_step(ost) == SQLITE_ROW) {
-                const char *bn = (const char *)sqlite3_column_text(ost, 1);
-                for (int b = 0; bn && b < nb; b++)
-                    if (!strcmp(bn, bnames[b])) {
-                        br[b].open_etd7 = sqlite3_column_double(ost, 2);
-                        br[b].open_etd30 = sqlite3_column_double(ost, 3);
-                        br[b].open_no_etd = sqlite3_column_double(ost, 4);
-                        break;
-                    }
-            }
-            if (!full) sqlite3_reset(ost);
-        }
-        sb_stock_input in = {.sku = sku, .buffer = buffer_on ? sqlite3_column_double(cand, 2) : 0,
-                             .nbranches = nb, .branches = br};
-        long qty = 0;
-        char rerr[SB_ERRLEN];
-        int rr = sb_rules_stock(e->rules, &in, &qty, rerr);
-        if (rr == SB_EINTR) { rc = sb_seterr(err, SB_EINTR, "stock: stopped at SKU %s: %s", sku, rerr); goto out; }
-        int lat = sqlite3_column_int(cand, 3);
-        if (lat < 1 || lat > 30) lat = def_lat;
-        int has_prev = sqlite3_column_int(cand, 4), prev_failed = sqlite3_column_int(cand, 7);
-        long pq = sqlite3_column_int64(cand, 5);
-        int pl = sqlite3_column_int(cand, 6);
-        if (!rr && has_prev && !prev_failed && pq == qty && pl == lat) { plan->unchanged++; continue; }
-        sb_stock_item *it = plan_add(plan);
-        if (!it || !(it->sku = sb_strdup(sku))) { rc = SB_ENOMEM; goto out; }
-        it->product = pid;
-        it->qty = qty;
-        it->latency = lat;
-        it->has_prev = has_prev;
-        it->prev_qty = pq;
-        it->prev_latency = pl;
-        it->prev_failed = prev_failed;
-        if (sqlite3_column_text(cand, 8)) snprintf(it->changed_at, sizeof it->changed_at, "%s", sqlite3_column_text(cand, 8));
-        if (rr) {
-            it->outcome = -1;
-            it->error = sb_strdup(rerr);
-            plan->rule_errors++;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : sb_store_error(e->store, "listing stock to sync", err);
-out:
-    sqlite3_finalize(cand);
-    sqlite3_finalize(sst);
-    sqlite3_finalize(ost);
-    sqlite3_finalize(kit.bom);
-    sqlite3_finalize(kit.stock);
-    sqlite3_finalize(kit.open);
+    if (!(rc = sb_store_stock_reader_open(e->store, full, w.bom, d7, d30, bnames, w.nb, &w.r, err)))
+        rc = sb_store_stock_candidates(e->store, e->integ, full ? NULL : wm, plan_candidate, &w, err);
+    if (rc == SB_ENOMEM) sb_seterr(err, SB_ENOMEM, "out of memory planning the stock upload");
+    sb_store_stock_reader_close(w.r);
     if (rc) sb_stock_plan_free(plan);
     return rc;
 }
@@ -390,21 +280,6 @@ int sb_stock_feed_json(const sb_stock_plan *plan, size_t from, size_t n, const c
     sb_jw_end_obj(&w);
     if (sb_jw_error(&w)) return sb_seterr(err, SB_ENOMEM, "feed document larger than its limit");
     return 0;
-}
-
-/* One statement with ?1 = the integration and up to three text parameters (NULL = not
- * bound). */
-static int exec_sql(sb_engine *e, const char *sql, const char *a, const char *b, const char *c, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(e->store, sql, &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, e->integ);
-    const char *v[3] = {a, b, c};
-    for (int i = 0; i < 3; i++)
-        if (v[i]) sqlite3_bind_text(st, i + 2, v[i], -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(e->store, "stock feed bookkeeping", err);
-    sqlite3_finalize(st);
-    return rc;
 }
 
 static void fail_item(sb_stock_item *it, const char *msg) {
@@ -465,31 +340,15 @@ void sb_stock_apply_report(sb_stock_plan *plan, size_t from, size_t n, const cha
  * Amazon is seen not to have it. */
 static int mark_intent(sb_engine *e, const sb_stock_plan *plan, size_t from, size_t n, const char *doc,
                        const char *since, char *err) {
-    sqlite3_stmt *st = NULL;
+    char note[400];
     int rc = sb_store_begin(e->store, err);
     if (rc) return rc;
-    rc = sb_store_prepare(e->store,
-        "INSERT INTO stock_sent(integration_id, sku, status, error, pending_feed, pending_document, pending_quantity, "
-        "pending_latency, pending_message, pending_since) VALUES (?1, ?2, 'pending', ?3, NULL, ?4, ?5, ?6, ?7, ?8) "
-        "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'pending', error = ?3, pending_feed = NULL, "
-        "pending_document = ?4, pending_quantity = ?5, pending_latency = ?6, pending_message = ?7, pending_since = ?8",
-        &st, err);
-    char note[400];
     snprintf(note, sizeof note, "in the feed of document %s, being created since %s (feed id not known yet)", doc, since);
     for (size_t i = from; !rc && i < from + n; i++) {
         const sb_stock_item *it = &plan->items[i];
-        sqlite3_bind_int64(st, 1, e->integ);
-        sqlite3_bind_text(st, 2, it->sku, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, it->qty);
-        sqlite3_bind_int(st, 6, it->latency);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)(i - from + 1));
-        sqlite3_bind_text(st, 8, since, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "recording the stock feed to create", err);
-        sqlite3_reset(st);
+        rc = sb_store_stock_intent(e->store, e->integ, it->sku, it->qty, it->latency, (long)(i - from + 1), doc, since,
+                                   note, err);
     }
-    sqlite3_finalize(st);
     if (rc) { sb_store_rollback(e->store); return rc; }
     return sb_store_commit(e->store, err);
 }
@@ -501,22 +360,13 @@ static int adopt_feed(sb_engine *e, const char *doc, const char *feed_id, char *
     sb_time_format(sb_now(), now, sizeof now);
     sb_time_format(sb_now() - (int64_t)90 * 86400, old, sizeof old);   /* Amazon keeps feeds 90 days */
     snprintf(note, sizeof note, "in feed %s, submitted %s, not finished by Amazon yet", feed_id, now);
-    int rc = sb_store_begin(e->store, err);
-    if (rc) return rc;
-    if (!(rc = exec_sql(e, "UPDATE stock_sent SET pending_feed = ?3, pending_document = NULL, error = ?4 "
-                           "WHERE integration_id = ?1 AND pending_document = ?2", doc, feed_id, note, err)))
-        rc = exec_sql(e, "INSERT OR IGNORE INTO feeds_created(integration_id, feed_id, feed_type, document_id, created_at) "
-                         "VALUES (?1, ?3, '" FEED_TYPE "', ?2, ?4)", doc, feed_id, now, err);
-    if (!rc) rc = exec_sql(e, "DELETE FROM feeds_created WHERE integration_id = ?1 AND created_at < ?2", old, NULL, NULL, err);
-    if (rc) { sb_store_rollback(e->store); return rc; }
-    return sb_store_commit(e->store, err);
+    return sb_store_stock_adopt_feed(e->store, e->integ, doc, feed_id, note, now, old, err);
 }
 
 /* Amazon has no feed of document doc (intent since `since`): it was never created; its
  * SKUs are failed with why and so sent again (by this run when it plans after this). */
 static int forget_intent(sb_engine *e, const char *doc, const char *why, char *err) {
-    return exec_sql(e, "UPDATE stock_sent SET status = 'failed', error = ?3, attempts = attempts + 1, "
-                       "pending_document = NULL WHERE integration_id = ?1 AND pending_document = ?2", doc, why, NULL, err);
+    return sb_store_stock_forget_intent(e->store, e->integ, doc, why, err);
 }
 
 /* Looks on Amazon for the feed of an intent recorded at since (our clock): feeds of our
@@ -528,20 +378,15 @@ static int forget_intent(sb_engine *e, const char *doc, const char *why, char *e
  * Amazon could not be asked. */
 static int find_feed(sb_engine *e, const char *since, const char *mp, char *fid, size_t fidlen, char *err) {
     sb_spapi_processing *list = calloc(LOOKUP_MAX, sizeof *list);
-    sqlite3_stmt *st = NULL;
     char from[32], others[300] = "";
     int n = 0, found = 0, rc;
     if (!list) return sb_seterr(err, SB_ENOMEM, "out of memory");
     int64_t t = sb_time_parse(since);
     sb_time_format((t > 0 ? t : sb_now()) - LOOKUP_MARGIN_S, from, sizeof from);
     if ((rc = sb_spapi_get_feeds(e->api, FEED_TYPE, mp, from, list, LOOKUP_MAX, &n, err))) goto out;
-    if ((rc = sb_store_prepare(e->store, "SELECT 1 FROM feeds_created WHERE integration_id = ?1 AND feed_id = ?2", &st, err)))
-        goto out;
     for (int i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, e->integ);
-        sqlite3_bind_text(st, 2, list[i].id, -1, SQLITE_STATIC);
-        int known = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
+        int known;
+        if ((rc = sb_store_stock_feed_is_ours(e->store, e->integ, list[i].id, &known, err))) goto out;
         if (known) continue;
         if (!found++) snprintf(fid, fidlen, "%s", list[i].id);
         size_t l = strlen(others);
@@ -553,7 +398,6 @@ static int find_feed(sb_engine *e, const char *since, const char *mp, char *fid,
                        "its own cannot be told, so none is followed and none created; cancel or finish the others on "
                        "Amazon", found, FEED_TYPE, from, others);
 out:
-    sqlite3_finalize(st);
     free(list);
     return rc;
 }
@@ -664,34 +508,17 @@ out:
  * what Amazon has; every SKU is marked to be looked at again, since its stock may have
  * changed while it waited. */
 static int settle_pending(sb_engine *e, const char *feed_id, sb_stock_plan *mini, char *err) {
-    sqlite3_stmt *ok = NULL, *bad = NULL;
     char now[32];
     int rc = sb_store_begin(e->store, err);
     if (rc) return rc;
     sb_time_format(sb_now(), now, sizeof now);
-    if ((rc = sb_store_prepare(e->store,
-            "UPDATE stock_sent SET quantity = pending_quantity, latency = pending_latency, sent_at = ?3, "
-            "status = 'accepted', error = NULL, attempts = 0, pending_feed = NULL "
-            "WHERE integration_id = ?1 AND sku = ?2 AND pending_feed = ?4", &ok, err)) ||
-        (rc = sb_store_prepare(e->store,
-            "UPDATE stock_sent SET status = 'failed', error = ?3, attempts = attempts + 1, pending_feed = NULL "
-            "WHERE integration_id = ?1 AND sku = ?2 AND pending_feed = ?4", &bad, err)))
-        goto out;
     for (size_t i = 0; i < mini->n && !rc; i++) {
         sb_stock_item *it = &mini->items[i];
         if (!it->sku) continue;
-        sqlite3_stmt *s = it->outcome == 1 ? ok : bad;
-        sqlite3_bind_int64(s, 1, e->integ);
-        sqlite3_bind_text(s, 2, it->sku, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, s == ok ? now : it->error ? it->error : "failed", -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, feed_id, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) != SQLITE_DONE) rc = sb_store_error(e->store, "recording an earlier stock feed", err);
-        sqlite3_reset(s);
+        int ok = it->outcome == 1;
+        rc = sb_store_stock_settle(e->store, e->integ, feed_id, it->sku, ok, ok ? now : it->error ? it->error : "failed", err);
         if (!rc) rc = sb_stock_mark_dirty(e->store, e->integ, it->sku, err);
     }
-out:
-    sqlite3_finalize(ok);
-    sqlite3_finalize(bad);
     if (rc) { sb_store_rollback(e->store); return rc; }
     return sb_store_commit(e->store, err);
 }
@@ -701,61 +528,72 @@ out:
  * adopted and then followed like any pending feed; none there means it was not created,
  * and its SKUs are sent again by this run; when Amazon cannot be asked they keep waiting. */
 static int resolve_intents(sb_engine *e, char *err) {
-    sqlite3_stmt *st = NULL;
-    char docs[100][256], since[100][32], **mkts = NULL;
+    sb_store_stock_intent_row in[SB_STORE_STOCK_DOCS];
+    char **mkts = NULL;
     int nd = 0, rc;
-    if ((rc = sb_store_prepare(e->store, "SELECT pending_document, MIN(pending_since) FROM stock_sent WHERE integration_id = ?1 "
-                                         "AND pending_document IS NOT NULL GROUP BY pending_document LIMIT 100", &st, err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, e->integ);
-    while (nd < 100 && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(docs[nd], sizeof docs[nd], "%s", sqlite3_column_text(st, 0));
-        snprintf(since[nd], sizeof since[nd], "%s", sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
-        nd++;
-    }
-    sqlite3_finalize(st);
+    if ((rc = sb_store_stock_intents(e->store, e->integ, in, SB_STORE_STOCK_DOCS, &nd, err))) return rc;
     if (!nd || (rc = sb_engine_api(e, err))) return rc;
     mkts = sb_settings_list(sb_settings_str(&e->settings, "integration.marketplaces"));
     for (int k = 0; k < nd && !rc; k++) {
         char fid[128] = "", ferr[SB_ERRLEN];
-        int f = find_feed(e, since[k], mkts && mkts[0] ? mkts[0] : NULL, fid, sizeof fid, ferr);
+        int f = find_feed(e, in[k].since, mkts && mkts[0] ? mkts[0] : NULL, fid, sizeof fid, ferr);
         if (f > 0) {
             sb_info("stock feed %s found on Amazon for document %s (its createFeed answer was never recorded) "
-                    "integration=%s: following it", fid, docs[k], e->name);
-            rc = adopt_feed(e, docs[k], fid, err);
+                    "integration=%s: following it", fid, in[k].doc, e->name);
+            rc = adopt_feed(e, in[k].doc, fid, err);
         } else if (f == 0) {
             char why[SB_ERRLEN];
             snprintf(why, sizeof why, "the feed of document %s (intended %s) is not on Amazon: it was not created; sent again",
-                     docs[k], since[k]);
+                     in[k].doc, in[k].since);
             sb_warn("%s integration=%s", why, e->name);
-            rc = forget_intent(e, docs[k], why, err);
+            rc = forget_intent(e, in[k].doc, why, err);
         } else {
             sb_warn("stock feed of document %s: cannot tell whether Amazon has it (%s); its SKUs keep waiting "
-                    "integration=%s", docs[k], ferr, e->name);
+                    "integration=%s", in[k].doc, ferr, e->name);
         }
     }
     sb_settings_list_free(mkts);
     return rc;
 }
 
+/* The feeds an earlier run stopped waiting for, copied out before Amazon is asked. */
+typedef struct feed_list { char **ids; int n; } feed_list;
+
+static int collect_feed(void *ctx, const char *id) {
+    feed_list *fl = ctx;
+    char **f = realloc(fl->ids, (size_t)(fl->n + 1) * sizeof *f);
+    if (!f) return SB_ENOMEM;
+    fl->ids = f;
+    if (!(f[fl->n] = sb_strdup(id ? id : ""))) return SB_ENOMEM;
+    fl->n++;
+    return 0;
+}
+
+/* One SKU of an earlier feed into mini, at its message's place. */
+static int mini_add(void *ctx, const char *sku, long qty, int latency, long m) {
+    sb_stock_plan *mini = ctx;
+    if (m < 1 || m > SB_STOCK_FEED_MAX) m = (long)mini->n + 1;    /* not ours to trust: keep order */
+    while (mini->n < (size_t)m)
+        if (!plan_add(mini)) return SB_ENOMEM;
+    sb_stock_item *it = &mini->items[m - 1];
+    if (!it->sku && !(it->sku = sb_strdup(sku ? sku : ""))) return SB_ENOMEM;
+    it->qty = qty;
+    it->latency = latency;
+    return 0;
+}
+
 /* Looks once at each feed an earlier run stopped waiting for: ended, its SKUs are settled
  * (and looked at again by this run); still queued or in progress, they keep waiting. */
 static int resolve_pending(sb_engine *e, sb_stock_result *res, char *err) {
-    sqlite3_stmt *st = NULL;
-    char **feeds = NULL;
-    int nf = 0, rc;
+    feed_list fl = {NULL, 0};
+    int rc;
     if ((rc = resolve_intents(e, err))) return rc;
-    if ((rc = sb_store_prepare(e->store, "SELECT DISTINCT pending_feed FROM stock_sent WHERE integration_id = ?1 "
-                                         "AND pending_feed IS NOT NULL LIMIT 100", &st, err))) return rc;
-    sqlite3_bind_int64(st, 1, e->integ);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        char **f = realloc(feeds, (size_t)(nf + 1) * sizeof *feeds);
-        if (!f) break;
-        feeds = f;
-        if ((feeds[nf] = sb_strdup((const char *)sqlite3_column_text(st, 0)))) nf++;
+    if ((rc = sb_store_stock_pending_feeds(e->store, e->integ, collect_feed, &fl, err))) {
+        if (rc == SB_ENOMEM) sb_seterr(err, SB_ENOMEM, "out of memory");
+        goto out;
     }
-    sqlite3_finalize(st);
-    st = NULL;
+    char **feeds = fl.ids;
+    int nf = fl.n;
     if (nf && (rc = sb_engine_api(e, err))) goto out;
     for (int k = 0; k < nf && !rc; k++) {
         sb_spapi_processing p;
@@ -773,23 +611,8 @@ static int resolve_pending(sb_engine *e, sb_stock_result *res, char *err) {
         /* the feed's SKUs, each at its message's place */
         sb_stock_plan mini;
         memset(&mini, 0, sizeof mini);
-        if ((rc = sb_store_prepare(e->store, "SELECT sku, pending_quantity, pending_latency, pending_message FROM stock_sent "
-                                             "WHERE integration_id = ?1 AND pending_feed = ?2 ORDER BY pending_message",
-                                   &st, err))) break;
-        sqlite3_bind_int64(st, 1, e->integ);
-        sqlite3_bind_text(st, 2, feeds[k], -1, SQLITE_STATIC);
-        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-            long m = (long)sqlite3_column_int64(st, 3);
-            if (m < 1 || m > SB_STOCK_FEED_MAX) m = (long)mini.n + 1;    /* not ours to trust: keep order */
-            while (rc == 0 && mini.n < (size_t)m) if (!plan_add(&mini)) rc = sb_seterr(err, SB_ENOMEM, "out of memory");
-            if (rc) break;
-            sb_stock_item *it = &mini.items[m - 1];
-            if (!it->sku && !(it->sku = sb_strdup((const char *)sqlite3_column_text(st, 0)))) rc = sb_seterr(err, SB_ENOMEM, "out of memory");
-            it->qty = (long)sqlite3_column_int64(st, 1);
-            it->latency = sqlite3_column_int(st, 2);
-        }
-        sqlite3_finalize(st);
-        st = NULL;
+        if ((rc = sb_store_stock_feed_skus(e->store, e->integ, feeds[k], mini_add, &mini, err)) == SB_ENOMEM)
+            sb_seterr(err, SB_ENOMEM, "out of memory");
         if (!rc) {
             char why[SB_ERRLEN + 64];
             sb_buf report;
@@ -813,59 +636,33 @@ static int resolve_pending(sb_engine *e, sb_stock_result *res, char *err) {
         sb_stock_plan_free(&mini);
     }
 out:
-    for (int k = 0; k < nf; k++) free(feeds[k]);
-    free(feeds);
+    for (int k = 0; k < fl.n; k++) free(fl.ids[k]);
+    free(fl.ids);
     return rc;
 }
 
 static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const char *run_error, char *err) {
-    sqlite3_stmt *ok = NULL, *bad = NULL, *undirty = NULL, *st = NULL;
     char now[32], wm[24] = "";
     int rc;
     sb_time_format(sb_now(), now, sizeof now);
     if ((rc = sb_store_begin(e->store, err))) return rc;
-    if ((rc = sb_store_prepare(e->store,
-            "INSERT INTO stock_sent(integration_id, sku, quantity, latency, sent_at, status, error, attempts) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, 'accepted', NULL, 0) ON CONFLICT(integration_id, sku) DO UPDATE SET "
-            "quantity = excluded.quantity, latency = excluded.latency, sent_at = excluded.sent_at, status = 'accepted', "
-            "error = NULL, attempts = 0, pending_feed = NULL, pending_document = NULL", &ok, err))) goto out;
-    if ((rc = sb_store_prepare(e->store,
-            "INSERT INTO stock_sent(integration_id, sku, status, error, attempts) VALUES (?1, ?2, 'failed', ?3, 1) "
-            "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'failed', error = excluded.error, "
-            "attempts = attempts + 1, pending_feed = NULL, pending_document = NULL", &bad, err))) goto out;
-    if ((rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1 AND (sku = ?2 OR sku IN "   /* an alias: its product's own too */
-                                         "(SELECT p.sku FROM sku_aliases a JOIN products p ON p.id = a.product_id WHERE a.channel_sku = ?2))",
-                               &undirty, err))) goto out;
     /* the watermark: the run's snapshot, held back to the oldest change of a failed SKU */
     snprintf(wm, sizeof wm, "%s", plan->snapshot);
     for (size_t i = 0; i < plan->n && !rc; i++) {
         sb_stock_item *it = &plan->items[i];
-        sqlite3_stmt *s = it->outcome == 1 ? ok : it->outcome < 0 ? bad : NULL;   /* 2: stays pending */
-        if (!s) continue;
-        sqlite3_bind_int64(s, 1, e->integ);
-        sqlite3_bind_text(s, 2, it->sku, -1, SQLITE_STATIC);
-        if (s == ok) {
-            sqlite3_bind_int64(s, 3, it->qty);
-            sqlite3_bind_int(s, 4, it->latency);
-            sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
-        } else {
-            sqlite3_bind_text(s, 3, it->error ? it->error : "failed", -1, SQLITE_STATIC);
+        if (it->outcome == 1) {
+            rc = sb_store_stock_accepted(e->store, e->integ, it->sku, it->qty, it->latency, now, err);
+        } else if (it->outcome < 0) {
+            rc = sb_store_stock_failed(e->store, e->integ, it->sku, it->error ? it->error : "failed", err);
             if (it->changed_at[0] && strcmp(it->changed_at, wm) <= 0) {
                 int64_t t = sb_time_parse(it->changed_at);
                 if (t > 0) sb_time_format(t - 1, wm, sizeof wm);
             }
-        }
-        if (sqlite3_step(s) != SQLITE_DONE) rc = sb_store_error(e->store, "recording stock sent", err);
-        sqlite3_reset(s);
+        }   /* 2: stays pending */
     }
     /* dirty marks are consumed by this run (failed SKUs come back through their status,
      * kits without a BOM by a new mark) */
-    if (!rc && (rc = sb_store_prepare(e->store, "DELETE FROM stock_dirty WHERE integration_id = ?1", &st, err)) == 0) {
-        sqlite3_bind_int64(st, 1, e->integ);
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(e->store, "clearing stock marks", err);
-        sqlite3_finalize(st);
-        st = NULL;
-    }
+    if (!rc) rc = sb_store_stock_clear_dirty(e->store, e->integ, err);
     for (size_t i = 0; i < plan->n && !rc; i++)
         if (plan->items[i].outcome == 3) rc = sb_stock_mark_dirty(e->store, e->integ, plan->items[i].sku, err);
     const char *old = sb_settings_str(&e->settings, "stock.last_updated");
@@ -880,11 +677,6 @@ static int record(sb_engine *e, sb_stock_plan *plan, sb_stock_result *res, const
                  res->full ? "true" : "false", res->mode);
         rc = sb_engine_record_run(e, "stock", run_error == NULL, run_error, counts, plan->fingerprint, err);
     }
-out:
-    sqlite3_finalize(ok);
-    sqlite3_finalize(bad);
-    sqlite3_finalize(undirty);
-    sqlite3_finalize(st);
     if (rc) { sb_store_rollback(e->store); return rc; }
     return sb_store_commit(e->store, err);
 }

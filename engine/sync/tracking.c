@@ -15,6 +15,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "json/json.h"
+#include "store/stock.h"
+#include "store/tracking.h"
 #include "sync/stock.h"
 #include "sync/tracking.h"
 
@@ -48,90 +50,37 @@ long sb_tracking_backoff_s(int attempts) {
     return s > 6 * 3600 ? 6 * 3600 : s;
 }
 
-static int exec_bind(sb_store *s, const char *sql, char *err, const char *fmt, ...);
-
-/* Binds by a tiny format: 'i' int64, 'd' double, 's' text (NULL = null). */
-#include <stdarg.h>
-static int vbind(sqlite3_stmt *st, const char *fmt, va_list ap) {
-    for (int i = 0; fmt && fmt[i]; i++) {
-        switch (fmt[i]) {
-        case 'i': sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
-        case 'd': sqlite3_bind_double(st, i + 1, va_arg(ap, double)); break;
-        case 's': { const char *v = va_arg(ap, const char *);
-                    if (v) sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT); else sqlite3_bind_null(st, i + 1); } break;
-        default: return SB_EINVAL;
-        }
-    }
-    return 0;
-}
-
-static int exec_bind(sb_store *s, const char *sql, char *err, const char *fmt, ...) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(s, sql, &st, err);
-    if (rc) return rc;
-    va_list ap;
-    va_start(ap, fmt);
-    vbind(st, fmt, ap);
-    va_end(ap);
-    rc = sqlite3_step(st);
-    rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sb_store_error(s, "tracking", err);
-    sqlite3_finalize(st);
-    return rc;
-}
-
+/* A line as dispatch plans it: the stored line, what this dispatch takes from it, and
+ * the kit line it is a component of (-1 none). */
 typedef struct dline {
-    int64_t id, order_id, product;
-    char sku[128], item_id[64], kit_sku[128], branch[128];
-    double qty, done, take;
-    int stock_bearing, reserves, parent;   /* parent: index of the kit line, -1 */
+    sb_store_dispatch_line r;
+    double take;
+    int parent;
 } dline;
 
 static int load_lines(sb_engine *e, const char *ref, dline *l, int *n, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(e->store,
-        "SELECT l.id, l.order_id, COALESCE(l.product_id, 0), l.sku, COALESCE(l.item_id, ''), COALESCE(l.kit_sku, ''), "
-        "COALESCE(o.branch, ''), l.qty, l.qty_dispatched, l.stock_bearing, COALESCE(o.fulfilled_by, '') <> 'AMAZON' "
-        "FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id "
-        "WHERE o.integration_id = ?1 AND o.source = 'amazon' AND o.order_ref = ?2 AND o.stage = 'open' "
-        "ORDER BY o.split_no, l.line_no", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-    *n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (*n >= MAX_LINES) { sqlite3_finalize(st); return sb_seterr(err, SB_EINVAL, "order %s has more than %d lines", ref, MAX_LINES); }
-        dline *d = &l[(*n)++];
+    sb_store_dispatch_line *rows = calloc(MAX_LINES, sizeof *rows);
+    if (!rows) return sb_seterr(err, SB_ENOMEM, "out of memory");
+    int rc = sb_store_dispatch_lines(e->store, e->integ, ref, rows, MAX_LINES, n, err);
+    for (int i = 0; !rc && i < *n; i++) {
+        dline *d = &l[i];
         memset(d, 0, sizeof *d);
-        d->id = sqlite3_column_int64(st, 0);
-        d->order_id = sqlite3_column_int64(st, 1);
-        d->product = sqlite3_column_int64(st, 2);
-        snprintf(d->sku, sizeof d->sku, "%s", sqlite3_column_text(st, 3));
-        snprintf(d->item_id, sizeof d->item_id, "%s", sqlite3_column_text(st, 4));
-        snprintf(d->kit_sku, sizeof d->kit_sku, "%s", sqlite3_column_text(st, 5));
-        snprintf(d->branch, sizeof d->branch, "%s", sqlite3_column_text(st, 6));
-        d->qty = sqlite3_column_double(st, 7);
-        d->done = sqlite3_column_double(st, 8);
-        d->stock_bearing = sqlite3_column_int(st, 9);
-        d->reserves = sqlite3_column_int(st, 10);
+        d->r = rows[i];
         d->parent = -1;
-        if (d->kit_sku[0])
-            for (int k = *n - 2; k >= 0; k--)
-                if (l[k].order_id == d->order_id && !l[k].kit_sku[0]) {
-                    if (!strcmp(l[k].sku, d->kit_sku)) d->parent = k;
+        if (d->r.kit_sku[0])
+            for (int k = i - 1; k >= 0; k--)
+                if (l[k].r.order_id == d->r.order_id && !l[k].r.kit_sku[0]) {
+                    if (!strcmp(l[k].r.sku, d->r.kit_sku)) d->parent = k;
                     break;
                 }
     }
-    sqlite3_finalize(st);
-    return 0;
+    free(rows);
+    return rc;
 }
 
 static int stock_out(sb_engine *e, int64_t product, const char *branch, double qty, int reserves, char *err) {
     if (!product || qty == 0) return 0;
-    int rc = exec_bind(e->store,
-        "INSERT INTO stock(product_id, branch_id, on_hand, reserved) SELECT ?1, id, -?3, -?4 FROM branches WHERE name = ?2 "
-        "ON CONFLICT(product_id, branch_id) DO UPDATE SET on_hand = on_hand - ?3, reserved = reserved - ?4, "
-        "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')", err, "isdd", product, branch, qty, reserves ? qty : 0.0);
-    return rc;
+    return sb_store_stock_take(e->store, product, branch, qty, reserves ? qty : 0.0, err);
 }
 
 /* Why an order must not be confirmed to Amazon, or NULL when it must. */
@@ -148,26 +97,16 @@ static const char *not_required(sb_engine *e, const char *fulfilled_by, const ch
 /* Builds the confirmShipment body of shipment sid and upserts its outbox row (a sent
  * row is left alone). */
 static int queue_shipment(sb_engine *e, int64_t sid, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_store_prepare(e->store,
-        "SELECT s.package_no, s.carrier, COALESCE(s.service, ''), s.tracking, s.shipped_at, s.lines, o.order_ref, "
-        "COALESCE(o.marketplace_id, '') FROM shipments s JOIN sales_orders o ON o.id = s.order_id WHERE s.id = ?1", &st, err);
+    sb_store_shipment_row row;
+    char pkg[24], key[160];
+    int rc = sb_store_shipment_get(e->store, sid, &row, err);
     if (rc) return rc;
-    sqlite3_bind_int64(st, 1, sid);
-    if (sqlite3_step(st) != SQLITE_ROW) { sqlite3_finalize(st); return sb_seterr(err, SB_ENOTFOUND, "shipment %lld not found", (long long)sid); }
-    char pkg[24], key[160], ref[128], mp[32], carrier[128], service[128], tracking[128], shipped[40];
-    snprintf(pkg, sizeof pkg, "%d", sqlite3_column_int(st, 0));
-    snprintf(carrier, sizeof carrier, "%s", sqlite3_column_text(st, 1));
-    snprintf(service, sizeof service, "%s", sqlite3_column_text(st, 2));
-    snprintf(tracking, sizeof tracking, "%s", sqlite3_column_text(st, 3));
-    snprintf(shipped, sizeof shipped, "%s", sqlite3_column_text(st, 4));
-    const char *lines = (const char *)sqlite3_column_text(st, 5);
-    snprintf(ref, sizeof ref, "%s", sqlite3_column_text(st, 6));
-    snprintf(mp, sizeof mp, "%s", sqlite3_column_text(st, 7));
+    snprintf(pkg, sizeof pkg, "%d", row.package_no);
+    const char *ref = row.order_ref, *mp = row.marketplace, *carrier = row.carrier, *service = row.service;
+    const char *tracking = row.tracking, *shipped = row.shipped_at;
     sb_json *j = NULL;
-    rc = sb_json_parse(lines, strlen(lines), &j, err);
-    sqlite3_finalize(st);
-    if (rc) return rc;
+    rc = sb_json_parse(row.lines, strlen(row.lines), &j, err);
+    if (rc) { free(row.lines); return rc; }
     size_t n = sb_json_len(j, SB_JSON_ROOT, NULL);
     sb_shipment_item items[MAX_LINES];
     if (n > MAX_LINES) n = MAX_LINES;
@@ -187,15 +126,17 @@ static int queue_shipment(sb_engine *e, int64_t sid, char *err) {
     sb_buf_init(&body, 1 << 20);
     rc = sb_spapi_shipment_json(&sh, &body, err);
     sb_json_free(j);
-    if (rc) { sb_buf_free(&body); return sb_seterr(err, rc, "order %s package %s cannot be confirmed: %s", ref, pkg, err); }
+    if (rc) {
+        sb_buf_free(&body);
+        rc = sb_seterr(err, rc, "order %s package %s cannot be confirmed: %s", ref, pkg, err);
+        free(row.lines);
+        return rc;
+    }
     snprintf(key, sizeof key, "%s#%s", ref, pkg);
-    rc = exec_bind(e->store,
-        "INSERT INTO outbox(integration_id, kind, key, payload, status) VALUES (?1, 'confirm_shipment', ?2, ?3, 'pending') "
-        "ON CONFLICT(integration_id, kind, key) DO UPDATE SET status = 'pending', next_attempt_at = NULL, "
-        "payload = excluded.payload WHERE outbox.status <> 'sent'", err, "iss", e->integ, key, body.data);
+    free(row.lines);
+    rc = sb_store_outbox_queue(e->store, e->integ, key, body.data ? body.data : "", err);
     sb_buf_free(&body);
-    if (!rc) rc = exec_bind(e->store, "UPDATE shipments SET confirm_state = 'queued' WHERE id = ?1 AND confirm_state <> 'confirmed'",
-                            err, "i", sid);
+    if (!rc) rc = sb_store_shipment_state(e->store, sid, "queued", err);
     return rc;
 }
 
@@ -210,26 +151,10 @@ int sb_tracking_dispatch(sb_engine *e, const sb_dispatch_req *req, sb_dispatch_r
     if ((rc = sb_store_begin(e->store, err))) goto out;
     in_tx = 1;
     /* the order as a whole: its stage, branch and how it is fulfilled */
-    sqlite3_stmt *st;
-    if ((rc = sb_store_prepare(e->store,
-            "SELECT id, stage, COALESCE(branch, ''), COALESCE(fulfilled_by, ''), auto_dispatched, source FROM sales_orders "
-            "WHERE integration_id = ?1 AND order_ref = ?2 ORDER BY source = 'amazon' DESC, split_no", &st, err))) goto out;
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_text(st, 2, req->order_ref, -1, SQLITE_STATIC);
-    char stage[24] = "", branch[128] = "", fb[24] = "", source[16] = "";
-    int auto_d = 0, found = 0, any_open = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (!found) {
-            snprintf(branch, sizeof branch, "%s", sqlite3_column_text(st, 2));
-            snprintf(fb, sizeof fb, "%s", sqlite3_column_text(st, 3));
-            auto_d = sqlite3_column_int(st, 4);
-            snprintf(source, sizeof source, "%s", sqlite3_column_text(st, 5));
-        }
-        snprintf(stage, sizeof stage, "%s", sqlite3_column_text(st, 1));
-        any_open |= !strcmp(stage, "open");
-        found = 1;
-    }
-    sqlite3_finalize(st);
+    sb_store_dispatch_order o;
+    if ((rc = sb_store_dispatch_order_get(e->store, e->integ, req->order_ref, &o, err))) goto out;
+    const char *stage = o.stage, *branch = o.branch, *fb = o.fulfilled_by, *source = o.source;
+    int auto_d = o.auto_dispatched, found = o.found, any_open = o.any_open;
     if (!found) { rc = sb_seterr(err, SB_EINVAL, "order %s does not exist", req->order_ref); goto out; }
     if (strcmp(source, "amazon")) { rc = sb_seterr(err, SB_EINVAL, "order %s is not an Amazon order", req->order_ref); goto out; }
     if (!any_open) {
@@ -240,7 +165,7 @@ int sb_tracking_dispatch(sb_engine *e, const sb_dispatch_req *req, sb_dispatch_r
     if ((rc = load_lines(e, req->order_ref, l, &n, err))) goto out;
     /* what to take from each Amazon-facing line */
     if (!req->lines || req->nlines == 0) {
-        for (int i = 0; i < n; i++) if (!l[i].kit_sku[0]) l[i].take = l[i].qty - l[i].done;
+        for (int i = 0; i < n; i++) if (!l[i].r.kit_sku[0]) l[i].take = l[i].r.qty - l[i].r.done;
     } else {
         for (int k = 0; k < req->nlines; k++) {
             double want = req->lines[k].qty, left = 0;
@@ -250,15 +175,15 @@ int sb_tracking_dispatch(sb_engine *e, const sb_dispatch_req *req, sb_dispatch_r
                 goto out;
             }
             for (int i = 0; i < n; i++)
-                if (!l[i].kit_sku[0] && !strcmp(l[i].sku, req->lines[k].sku)) { known = 1; left += l[i].qty - l[i].done - l[i].take; }
+                if (!l[i].r.kit_sku[0] && !strcmp(l[i].r.sku, req->lines[k].sku)) { known = 1; left += l[i].r.qty - l[i].r.done - l[i].take; }
             if (!known) { rc = sb_seterr(err, SB_EINVAL, "order %s has no open line with SKU %s", req->order_ref, req->lines[k].sku); goto out; }
             if (want > left + 1e-9) {
                 rc = sb_seterr(err, SB_EINVAL, "line %s: %g to dispatch but only %g left on order %s", req->lines[k].sku, want, left, req->order_ref);
                 goto out;
             }
             for (int i = 0; i < n && want > 1e-9; i++) {
-                if (l[i].kit_sku[0] || strcmp(l[i].sku, req->lines[k].sku)) continue;
-                double t = l[i].qty - l[i].done - l[i].take;
+                if (l[i].r.kit_sku[0] || strcmp(l[i].r.sku, req->lines[k].sku)) continue;
+                double t = l[i].r.qty - l[i].r.done - l[i].take;
                 if (t > want) t = want;
                 l[i].take += t;
                 want -= t;
@@ -266,42 +191,27 @@ int sb_tracking_dispatch(sb_engine *e, const sb_dispatch_req *req, sb_dispatch_r
         }
     }
     double total = 0;
-    for (int i = 0; i < n; i++) if (!l[i].kit_sku[0]) total += l[i].take;
+    for (int i = 0; i < n; i++) if (!l[i].r.kit_sku[0]) total += l[i].take;
     if (total <= 1e-9) { rc = sb_seterr(err, SB_EINVAL, "order %s has nothing left to dispatch", req->order_ref); goto out; }
     /* components follow their kit */
     for (int i = 0; i < n; i++)
-        if (l[i].parent >= 0 && l[l[i].parent].qty > 0) l[i].take = l[i].qty * l[l[i].parent].take / l[l[i].parent].qty;
+        if (l[i].parent >= 0 && l[l[i].parent].r.qty > 0) l[i].take = l[i].r.qty * l[l[i].parent].take / l[l[i].parent].r.qty;
     for (int i = 0; i < n && !rc; i++) {
         if (l[i].take <= 1e-12) continue;
-        rc = exec_bind(e->store, "UPDATE sales_order_lines SET qty_dispatched = qty_dispatched + ?2 WHERE id = ?1", err,
-                       "id", l[i].id, l[i].take);
-        if (!rc && l[i].stock_bearing) rc = stock_out(e, l[i].product, l[i].branch, l[i].take, l[i].reserves, err);
-        if (!rc && l[i].stock_bearing && l[i].product) rc = sb_stock_mark_dirty(e->store, e->integ, l[i].sku, err);
+        rc = sb_store_dispatch_line_take(e->store, l[i].r.id, l[i].take, err);
+        if (!rc && l[i].r.stock_bearing) rc = stock_out(e, l[i].r.product, l[i].r.branch, l[i].take, l[i].r.reserves, err);
+        if (!rc && l[i].r.stock_bearing && l[i].r.product) rc = sb_stock_mark_dirty(e->store, e->integ, l[i].r.sku, err);
     }
     if (rc) goto out;
     char now[32];
     sb_time_format(sb_now(), now, sizeof now);
     /* a split order whose lines are all dispatched is dispatched */
-    if ((rc = exec_bind(e->store,
-            "UPDATE sales_orders SET stage = 'dispatched', dispatched_at = ?3, updated_at = ?3 "
-            "WHERE integration_id = ?1 AND order_ref = ?2 AND source = 'amazon' AND stage = 'open' AND NOT EXISTS "
-            "(SELECT 1 FROM sales_order_lines l WHERE l.order_id = sales_orders.id AND l.qty_dispatched < l.qty - 1e-9)",
-            err, "iss", e->integ, req->order_ref, now))) goto out;
-    if ((rc = sb_store_prepare(e->store,
-            "SELECT COUNT(*) FROM sales_orders WHERE integration_id = ?1 AND order_ref = ?2 AND source = 'amazon' AND stage = 'open'",
-            &st, err))) goto out;
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_text(st, 2, req->order_ref, -1, SQLITE_STATIC);
-    res->complete = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
-    sqlite3_finalize(st);
+    long still_open = 0;
+    if ((rc = sb_store_dispatch_close(e->store, e->integ, req->order_ref, now, &still_open, err))) goto out;
+    res->complete = still_open == 0;
     /* the package */
-    if ((rc = sb_store_prepare(e->store,
-            "SELECT COUNT(*) FROM shipments s JOIN sales_orders o ON o.id = s.order_id WHERE o.integration_id = ?1 AND o.order_ref = ?2",
-            &st, err))) goto out;
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_text(st, 2, req->order_ref, -1, SQLITE_STATIC);
-    res->package_no = (sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0) + 1;
-    sqlite3_finalize(st);
+    if ((rc = sb_store_shipment_count(e->store, e->integ, req->order_ref, &res->package_no, err))) goto out;
+    res->package_no++;
     sb_buf lj;
     sb_buf_init(&lj, 1 << 20);
     sb_jw w;
@@ -310,12 +220,12 @@ int sb_tracking_dispatch(sb_engine *e, const sb_dispatch_req *req, sb_dispatch_r
     int64_t order_id = 0;
     const char *why = not_required(e, fb, branch, auto_d, source);
     for (int i = 0; i < n; i++) {
-        if (l[i].kit_sku[0] || l[i].take <= 1e-12) continue;
-        if (!order_id) order_id = l[i].order_id;
-        if (!l[i].item_id[0] && !why) why = "a line has no Amazon order item id";
+        if (l[i].r.kit_sku[0] || l[i].take <= 1e-12) continue;
+        if (!order_id) order_id = l[i].r.order_id;
+        if (!l[i].r.item_id[0] && !why) why = "a line has no Amazon order item id";
         sb_jw_obj(&w);
-        sb_jw_kstr(&w, "sku", l[i].sku);
-        sb_jw_kstr(&w, "item_id", l[i].item_id);
+        sb_jw_kstr(&w, "sku", l[i].r.sku);
+        sb_jw_kstr(&w, "item_id", l[i].r.item_id);
         sb_jw_key(&w, "qty");
         sb_jw_num(&w, l[i].take);
         sb_jw_end_obj(&w);
@@ -324,14 +234,14 @@ int sb_tracking_dispatch(sb_engine *e, const sb_dispatch_req *req, sb_dispatch_r
     int want_auto = sb_settings_bool(&e->settings, "additional.auto_update_status");
     snprintf(res->confirm_state, sizeof res->confirm_state, "%s", why ? "not_required" : "none");
     if (why) snprintf(res->why_not, sizeof res->why_not, "%s", why);
-    rc = exec_bind(e->store,
-        "INSERT INTO shipments(order_id, carrier, service, tracking, shipped_at, lines, confirm_state, package_no) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err, "issssssi", order_id, req->carrier,
-        req->service && *req->service ? req->service : NULL, req->tracking, now, lj.data, res->confirm_state,
-        (int64_t)res->package_no);
+    sb_store_shipment sh = {.order_id = order_id, .carrier = req->carrier,
+                            .service = req->service && *req->service ? req->service : NULL, .tracking = req->tracking,
+                            .shipped_at = now, .lines = lj.data ? lj.data : "[]", .confirm_state = res->confirm_state,
+                            .package_no = res->package_no};
+    int64_t sid = 0;
+    rc = sb_store_shipment_add(e->store, &sh, &sid, err);
     sb_buf_free(&lj);
     if (rc) goto out;
-    int64_t sid = sqlite3_last_insert_rowid(e->store->db);
     if (!why && want_auto) {
         if ((rc = queue_shipment(e, sid, err))) goto out;
         res->queued = 1;
@@ -446,20 +356,11 @@ static int confirm_once(sb_engine *e, const char *ref, int pkg, const char *payl
 
 /* Queues every eligible dispatched package that is not confirmed (the manual button). */
 static int queue_unconfirmed(sb_engine *e, long *queued, char *err) {
-    sqlite3_stmt *st;
     const char *fba = sb_settings_str(&e->settings, "orders.fba_branch");
-    int rc = sb_store_prepare(e->store,
-        "SELECT s.id FROM shipments s JOIN sales_orders o ON o.id = s.order_id WHERE o.integration_id = ?1 "
-        "AND o.source = 'amazon' AND COALESCE(o.fulfilled_by, '') <> 'AMAZON' AND o.auto_dispatched = 0 "
-        "AND COALESCE(o.branch, '') <> ?2 AND s.confirm_state IN ('none', 'failed') ORDER BY s.id", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_text(st, 2, fba, -1, SQLITE_STATIC);
     int64_t ids[4096];
     int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < 4096) ids[n++] = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (!n) return 0;
+    int rc = sb_store_shipments_unconfirmed(e->store, e->integ, fba, ids, 4096, &n, err);
+    if (rc || !n) return rc;
     if ((rc = sb_store_begin(e->store, err))) return rc;
     for (int i = 0; i < n; i++) {
         char e2[SB_ERRLEN];
@@ -467,10 +368,34 @@ static int queue_unconfirmed(sb_engine *e, long *queued, char *err) {
         if (r) {
             /* a package that cannot be described to Amazon is shown, not sent */
             sb_warn("shipment %lld not queued: %s", (long long)ids[i], e2);
-            exec_bind(e->store, "UPDATE shipments SET confirm_state = 'failed' WHERE id = ?1", err, "i", ids[i]);
+            if ((rc = sb_store_shipment_state(e->store, ids[i], "failed", err))) break;
         } else (*queued)++;
     }
+    if (rc) { sb_store_rollback(e->store); return rc; }
     return sb_store_commit(e->store, err);
+}
+
+/* The confirmations due, copied out before any is sent (each send commits on its own). */
+typedef struct outbox_list { orow *rows; size_t n, cap; } outbox_list;
+
+static int collect_row(void *ctx, const sb_store_outbox_row *r) {
+    outbox_list *ol = ctx;
+    if (ol->n == ol->cap) {
+        size_t nc = ol->cap ? ol->cap * 2 : 64;
+        orow *nr = realloc(ol->rows, nc * sizeof *nr);
+        if (!nr) return SB_ENOMEM;
+        ol->rows = nr;
+        ol->cap = nc;
+    }
+    orow *o = &ol->rows[ol->n];
+    o->id = r->id;
+    snprintf(o->key, sizeof o->key, "%s", r->key);
+    if (!(o->payload = sb_strdup(r->payload))) return SB_ENOMEM;
+    o->attempts = r->attempts;
+    o->claimed_by = r->claimed_by;
+    o->claimed_until = r->claimed_until && *r->claimed_until ? sb_time_parse(r->claimed_until) : 0;
+    ol->n++;
+    return 0;
 }
 
 int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *err) {
@@ -479,34 +404,15 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
     if (manual && (rc = queue_unconfirmed(e, &res->queued, err))) return rc;
     char now[32];
     sb_time_format(sb_now(), now, sizeof now);
-    sqlite3_stmt *st;
-    if ((rc = sb_store_prepare(e->store,
-            "SELECT id, key, payload, attempts, COALESCE(claimed_by, 0), claimed_until FROM outbox "
-            "WHERE integration_id = ?1 AND kind = 'confirm_shipment' "
-            "AND (status = 'pending' OR (?2 AND status = 'failed')) "
-            "AND (?2 OR next_attempt_at IS NULL OR next_attempt_at <= ?3) ORDER BY id", &st, err))) return rc;
-    sqlite3_bind_int64(st, 1, e->integ);
-    sqlite3_bind_int(st, 2, manual);
-    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-    size_t cap = 64, n = 0;
-    orow *rows = malloc(cap * sizeof *rows);
-    while (rows && sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            orow *nr = realloc(rows, (cap *= 2) * sizeof *rows);
-            if (!nr) break;
-            rows = nr;
-        }
-        rows[n].id = sqlite3_column_int64(st, 0);
-        snprintf(rows[n].key, sizeof rows[n].key, "%s", sqlite3_column_text(st, 1));
-        rows[n].payload = sb_strdup((const char *)sqlite3_column_text(st, 2));
-        rows[n].attempts = sqlite3_column_int(st, 3);
-        rows[n].claimed_by = sqlite3_column_int64(st, 4);
-        rows[n].claimed_until = sqlite3_column_type(st, 5) == SQLITE_NULL ? 0
-                              : sb_time_parse((const char *)sqlite3_column_text(st, 5));
-        n++;
+    outbox_list ol = {NULL, 0, 0};
+    if ((rc = sb_store_outbox_due(e->store, e->integ, manual, now, collect_row, &ol, err))) {
+        if (rc == SB_ENOMEM) sb_seterr(err, SB_ENOMEM, "out of memory reading the confirmations due");
+        for (size_t i = 0; i < ol.n; i++) free(ol.rows[i].payload);
+        free(ol.rows);
+        return rc;
     }
-    sqlite3_finalize(st);
-    if (!rows) return SB_ENOMEM;
+    orow *rows = ol.rows;
+    size_t n = ol.n;
     res->due = (long)n;
     char first_err[SB_ERRLEN] = "";
     for (size_t i = 0; i < n && !rc; i++) {
@@ -516,25 +422,15 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
         int pkg = hash ? atoi(hash + 1) : 0;
         if (hash) *hash = '\0';
         /* still to be confirmed? (the order may have moved to the FBA branch since) */
-        if ((rc = sb_store_prepare(e->store,
-                "SELECT COALESCE(o.fulfilled_by, ''), COALESCE(o.branch, ''), o.auto_dispatched, o.source, s.id "
-                "FROM shipments s JOIN sales_orders o ON o.id = s.order_id WHERE o.integration_id = ?1 AND o.order_ref = ?2 "
-                "AND s.package_no = ?3", &st, err))) break;
-        sqlite3_bind_int64(st, 1, e->integ);
-        sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, pkg);
+        sb_store_confirm_target t;
+        if ((rc = sb_store_confirm_target_get(e->store, e->integ, ref, pkg, &t, err))) break;
         const char *why = "its shipment no longer exists";
-        int64_t sid = 0;
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            why = not_required(e, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                               sqlite3_column_int(st, 2), (const char *)sqlite3_column_text(st, 3));
-            sid = sqlite3_column_int64(st, 4);
-        }
-        sqlite3_finalize(st);
+        int64_t sid = t.shipment;
+        if (t.found) why = not_required(e, t.fulfilled_by, t.branch, t.auto_dispatched, t.source);
         if (why) {
             snprintf(cerr, sizeof cerr, "not sent: %s", why);
-            rc = exec_bind(e->store, "UPDATE outbox SET status = 'failed', last_error = ?2 WHERE id = ?1", err, "is", rows[i].id, cerr);
-            if (!rc && sid) rc = exec_bind(e->store, "UPDATE shipments SET confirm_state = 'not_required' WHERE id = ?1", err, "i", sid);
+            rc = sb_store_outbox_not_sent(e->store, rows[i].id, cerr, err);
+            if (!rc && sid) rc = sb_store_shipment_state(e->store, sid, "not_required", err);
             res->not_required++;
             continue;
         }
@@ -554,10 +450,10 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
          * runs) took the row since it was read, so one POST goes out for it, not two */
         char until[32];
         sb_time_format(sb_now() + claim_s(e), until, sizeof until);
-        if ((rc = exec_bind(e->store, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, claimed_by = ?4, "
-                            "claimed_until = ?5 WHERE id = ?1 AND attempts = ?3 AND status <> 'sent'", err, "isiis",
-                            rows[i].id, inflight, (int64_t)rows[i].attempts, (int64_t)getpid(), until))) break;
-        if (sqlite3_changes(e->store->db) == 0) {
+        int claimed = 0;
+        if ((rc = sb_store_outbox_claim(e->store, rows[i].id, rows[i].attempts, inflight, (int64_t)getpid(), until,
+                                        &claimed, err))) break;
+        if (!claimed) {
             res->due--;
             sb_info("shipment confirmation order=%s package=%d is being sent by another process", ref, pkg);
             continue;
@@ -568,9 +464,8 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
         sb_time_format(sb_now(), now, sizeof now);
         if ((rc = sb_store_begin(e->store, err))) break;
         if (!crc) {
-            rc = exec_bind(e->store, "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL, next_attempt_at = NULL, "
-                           "claimed_by = NULL, claimed_until = NULL WHERE id = ?1", err, "is", rows[i].id, now);
-            if (!rc) rc = exec_bind(e->store, "UPDATE shipments SET confirm_state = 'confirmed' WHERE id = ?1", err, "i", sid);
+            rc = sb_store_outbox_sent(e->store, rows[i].id, now, err);
+            if (!rc) rc = sb_store_shipment_state(e->store, sid, "confirmed", err);
             res->sent++;
             sb_info("shipment confirmed order=%s package=%d attempts=%d%s", ref, pkg, attempts,
                     had ? " (Amazon already had it)" : "");
@@ -580,11 +475,8 @@ int sb_tracking_send(sb_engine *e, int manual, sb_tracking_result *res, char *er
             int give_up = (crc != SB_EAMBIG && permanent(cerr)) || attempts >= MAX_ATTEMPTS;
             char next[32];
             sb_time_format(sb_now() + sb_tracking_backoff_s(attempts), next, sizeof next);
-            rc = exec_bind(e->store, "UPDATE outbox SET status = ?2, last_error = ?3, next_attempt_at = ?4, claimed_by = NULL, "
-                           "claimed_until = NULL WHERE id = ?1", err,
-                           "isss", rows[i].id, give_up ? "failed" : "pending", cerr, give_up ? NULL : next);
-            if (!rc) rc = exec_bind(e->store, "UPDATE shipments SET confirm_state = ?2 WHERE id = ?1", err, "is", sid,
-                                    give_up ? "failed" : "queued");
+            rc = sb_store_outbox_retry(e->store, rows[i].id, give_up, cerr, next, err);
+            if (!rc) rc = sb_store_shipment_state(e->store, sid, give_up ? "failed" : "queued", err);
             if (give_up) res->failed++; else res->retry_later++;
             if (!*first_err) snprintf(first_err, sizeof first_err, "order %s package %d: %s", ref, pkg, cerr);
             sb_warn("shipment confirmation failed order=%s package=%d attempts=%d %s: %s", ref, pkg, attempts,

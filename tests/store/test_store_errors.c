@@ -15,6 +15,8 @@
 #include "store/lookup.h"
 #include "store/rulepacks.h"
 #include "store/settings.h"
+#include "store/stock.h"
+#include "store/tracking.h"
 #include "sync/engine.h"
 #include "t.h"
 
@@ -74,6 +76,61 @@ static int rules_stock(sb_store *s, char *e) {
     return rc;
 }
 
+/* the stock job's reads (store/stock.h) */
+static int stock_inputs(sb_store *s, char *e) { char f[80]; return sb_store_stock_fingerprint(s, 1, f, sizeof f, e); }
+static int no_candidate(void *ctx, const sb_store_stock_candidate *c) { (void)c; ++*(int *)ctx; return 0; }
+static int stock_candidates(sb_store *s, char *e) {
+    int n = 0;
+    int rc = sb_store_stock_candidates(s, 1, NULL, no_candidate, &n, e);
+    return rc ? rc : n;   /* a sound empty database has none */
+}
+static int stock_figures(sb_store *s, char *e, int full) {
+    static const char *names[] = {"Main"};
+    sb_store_stock_reader *r = NULL;
+    sb_store_stock_fig fig[1];
+    int rc = sb_store_stock_reader_open(s, full, 1, "2026-01-08", "2026-01-31", names, 1, &r, e);
+    if (!rc) rc = sb_store_stock_figures(r, 1, fig, e);
+    sb_store_stock_reader_close(r);
+    return rc;
+}
+static int stock_figures_full(sb_store *s, char *e) { return stock_figures(s, e, 1); }
+static int stock_figures_one(sb_store *s, char *e) { return stock_figures(s, e, 0); }
+static int no_comp(void *ctx, int64_t c, double per) { (void)ctx; (void)c; (void)per; return 0; }
+static int stock_bom(sb_store *s, char *e) {
+    static const char *names[] = {"Main"};
+    sb_store_stock_reader *r = NULL;
+    int rc = sb_store_stock_reader_open(s, 0, 1, "2026-01-08", "2026-01-31", names, 1, &r, e);
+    if (!rc) rc = sb_store_stock_bom(r, 1, no_comp, NULL, e);
+    sb_store_stock_reader_close(r);
+    return rc;
+}
+static int stock_intents(sb_store *s, char *e) {
+    sb_store_stock_intent_row in[2];
+    int n = 0;
+    int rc = sb_store_stock_intents(s, 1, in, 2, &n, e);
+    return rc ? rc : n;
+}
+static int no_feed(void *ctx, const char *id) { (void)id; ++*(int *)ctx; return 0; }
+static int stock_pending(sb_store *s, char *e) {
+    int n = 0;
+    int rc = sb_store_stock_pending_feeds(s, 1, no_feed, &n, e);
+    return rc ? rc : n;
+}
+static int stock_ours(sb_store *s, char *e) { int ours; int rc = sb_store_stock_feed_is_ours(s, 1, "F1", &ours, e); return rc ? rc : ours; }
+
+/* the tracking job's reads (store/tracking.h) */
+static int dispatch_order(sb_store *s, char *e) {
+    sb_store_dispatch_order o;
+    int rc = sb_store_dispatch_order_get(s, 1, "111-1", &o, e);
+    return rc ? rc : o.found;
+}
+static int no_row(void *ctx, const sb_store_outbox_row *r) { (void)r; ++*(int *)ctx; return 0; }
+static int outbox_due(sb_store *s, char *e) {
+    int n = 0;
+    int rc = sb_store_outbox_due(s, 1, 1, "2026-01-01T00:00:00Z", no_row, &n, e);
+    return rc ? rc : n;
+}
+
 static const struct {
     const char *name, *table, *cols;   /* the view's columns: every one raises when read */
     int (*call)(sb_store *, char *);
@@ -93,6 +150,16 @@ static const struct {
     {"integration's name", "integrations", "id, name", integ_name},
     {"rules: GL account", "gl_accounts", "code, name", rules_gl},
     {"rules: kit stock", "bom_components", "kit_id, component_id, qty", rules_stock},
+    {"stock: last run's inputs", "sync_state", "integration_id, job, fingerprint", stock_inputs},
+    {"stock: candidates", "products", "id, sku, asin, name, order_type, buffer_stock, latency, updated_at, fulfillment_channel", stock_candidates},
+    {"stock: figures, full run", "stock", "product_id, branch_id, on_hand, reserved, updated_at", stock_figures_full},
+    {"stock: figures, one product", "stock", "product_id, branch_id, on_hand, reserved, updated_at", stock_figures_one},
+    {"stock: a kit's BOM", "bom_components", "kit_id, component_id, qty", stock_bom},
+    {"stock: feeds being created", "stock_sent", "integration_id, sku, quantity, latency, sent_at, status, error, attempts, pending_feed, pending_quantity, pending_latency, pending_message, pending_since, pending_document", stock_intents},
+    {"stock: feeds waited for", "stock_sent", "integration_id, sku, quantity, latency, sent_at, status, error, attempts, pending_feed, pending_quantity, pending_latency, pending_message, pending_since, pending_document", stock_pending},
+    {"tracking: the order to dispatch", "sales_orders", "id, integration_id, order_ref, stage, branch, fulfilled_by, auto_dispatched, source, split_no", dispatch_order},
+    {"tracking: confirmations due", "outbox", "id, integration_id, kind, key, payload, status, attempts, claimed_by, claimed_until, next_attempt_at", outbox_due},
+    {"stock: feeds of this engine", "feeds_created", "integration_id, feed_id, feed_type, document_id, created_at", stock_ours},
 };
 
 int main(void) {
