@@ -137,6 +137,8 @@ function check(cond, what) {
     await page.click('#attention-retry-all');
     const ask = await page.locator('#attention-bulk-text').innerText();
     check(ask.includes('This retries 1 held order (rule error)'), 'the bulk action says what it will change: ' + ask);
+    // the link's own 'Retry finished' is still shown: clear it, so the wait below is for this retry's
+    await page.evaluate(() => { document.getElementById('msg').textContent = ''; });
     await page.click('#attention-bulk-go');
     await page.locator('#msg', { hasText: 'Retry finished: ' }).waitFor({ timeout: 60000 });
     const retried = await page.locator('#msg').innerText();
