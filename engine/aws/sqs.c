@@ -6,7 +6,10 @@
  * signed), runs it with the client's timeouts, and decides per answer: done, retry after
  * a backoff on the engine's clock (network, 5xx, throttling; only when repeating is safe)
  * or fail with one line naming the operation, the HTTP status and SQS's __type/message.
- * Every error text is scrubbed of the secret key and the session token before it leaves. */
+ * Every error text is scrubbed of the secret key and the session token before it leaves.
+ *
+ * Why one file: every operation is one signed request through sqs_call and a reader of
+ * its answer; the queue check reads the same attributes. */
 #include <ctype.h>
 #include <curl/curl.h>
 #include <fnmatch.h>

@@ -14,7 +14,10 @@
  * keeps small blocks on free lists, since a hook's garbage is mostly small tables. Every
  * Lua API call the host makes runs inside a protected call (sb_rules_protect), so the
  * panic handler is for engine bugs only. The engine's own trusted Lua runs without the
- * count hook (sb_rules_pcall_trusted). */
+ * count hook (sb_rules_pcall_trusted).
+ *
+ * Why one file: the state, the allocator, the count hook, the loader and the protected
+ * calls keep one set of invariants, which reads best in one place. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,10 @@
  * hook. The one idea: C trusts nothing a rule returns; every field is type-checked and
  * every name (branch, customer, GL code, group) is checked against the context before it
  * reaches sb_decision, and a bad decision holds the order with "file: problem" instead of
- * failing the call. Strings handed out live in r->arena until the next call. */
+ * failing the call. Strings handed out live in r->arena until the next call.
+ *
+ * Why one file: the decision readers of the six hooks are one table-shaped function
+ * each, read side by side. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,10 @@
  *
  * The registry below is the settings page as data. Lists and the routing grid arrive
  * as JSON (or, for lists, comma-separated text), decoded with engine/json (jansson);
- * what is stored is canonical JSON written here. */
+ * what is stored is canonical JSON written here.
+ *
+ * Why one file: the settings table (every definition with its help text) and its one
+ * validator are the settings page as data. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>

@@ -4,7 +4,10 @@
  * the request log and the /_sim/ admin endpoints. The idea to read it by: each request is
  * collected whole, then handled in one step under sim->mu (route -> fault -> auth ->
  * bucket -> sandbox case -> handler), and the response is post-processed for the
- * body-level faults (truncate, badjson, drop) after the lock is released. */
+ * body-level faults (truncate, badjson, drop) after the lock is released.
+ *
+ * Why one file: the request path (route, fault, auth, bucket, handler) and the admin
+ * endpoints share the server's lock and state. */
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>

@@ -5,7 +5,10 @@
  * processing time), however often they are polled. At DONE a JSON_LISTINGS_FEED is applied
  * to the listings and a processing report is produced, and a
  * GET_MERCHANT_LISTINGS_ALL_DATA report renders the listings as tab-separated text.
- * Result documents are gzip (compressionAlgorithm GZIP) unless the scenario turns that off. */
+ * Result documents are gzip (compressionAlgorithm GZIP) unless the scenario turns that off.
+ *
+ * Why one file: feeds, reports and listings share the document URLs and the one state
+ * machine every document follows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

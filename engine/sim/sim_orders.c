@@ -3,7 +3,10 @@
  * confirmShipment, and the generator. Generated orders keep only their sort/filter fields
  * (about 150 bytes each); their JSON is rebuilt from (seed, index) when a page is served,
  * so 100,000 orders cost little memory and a page costs O(page). Stored orders (scenario
- * or admin) keep their JSON per includedData section. */
+ * or admin) keep their JSON per includedData section.
+ *
+ * Why one file: the order book, its paging tokens and the generator share one sorted
+ * vector. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

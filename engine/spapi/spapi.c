@@ -5,7 +5,10 @@
  * retry-after-backoff (network, 5xx, invalid JSON), wait-for-bucket (429) or refresh the
  * token once (403 Unauthorized); everything else becomes one error line. A request marked
  * once (not idempotent) never takes the retry-after-backoff way once it may have reached
- * Amazon: that outcome is SB_EAMBIG. */
+ * Amazon: that outcome is SB_EAMBIG.
+ *
+ * Why one file: handles, the token, the buckets and the retry policy all serve the one
+ * sp_call path and share its state. */
 #include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>

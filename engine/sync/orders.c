@@ -7,7 +7,9 @@
  * point therefore leaves each order whole or absent, and repeating the window is harmless
  * because an order already stored is only compared with what came and updated where Amazon
  * changed it (update_seen). No rule ever runs while this engine holds the database's
- * write lock. */
+ * write lock.
+ *
+ * Why one file: the pass, its plan and its store writes (issue #14 splits it in three). */
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdarg.h>

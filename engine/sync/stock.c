@@ -4,7 +4,10 @@
  * A kit (with orders.bom_expand on, where its components carry its orders' stock) has
  * per-branch figures of its own, made from its components' by kit_figures: each is the
  * smallest whole number of kits over the components, so the stock rule sees a kit as
- * any other SKU. */
+ * any other SKU.
+ *
+ * Why one file: plan, send and record are one job over one set of figures (its SQL is
+ * in engine/store/stock.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,11 @@
 # check_file_size.cmake: no file in engine/ is longer than MAX lines (700) unless LIST
-# names it with the reason it is one piece (issue #14: a long file is a module waiting to
-# be split, or a table that reads best whole).
+# names it and its top comment says why it is one piece, in a sentence starting "Why one
+# file:" (issue #14: a long file is a module waiting to be split, or a table that reads
+# best whole; the reason belongs where the reader of the file meets it).
 #   cmake -DROOT=<tree with engine/> -DLIST=<list> [-DMAX=700] -P check_file_size.cmake
-# LIST has one file a line: its path, then the reason. The list only shrinks: a long
-# file not on it fails, a listed file without a reason fails, and so does a listed file
-# that is no longer long (take it off the list).
+# LIST has one path a line. It only shrinks: a long file not on it fails, a listed long
+# file whose top comment gives no reason fails, and so does a listed file that is no
+# longer long (take it off the list).
 cmake_policy(VERSION 3.25)
 if(NOT ROOT OR NOT LIST)
   message(FATAL_ERROR "usage: cmake -DROOT=<dir> -DLIST=<file> [-DMAX=700] -P check_file_size.cmake")
@@ -19,13 +20,8 @@ file(STRINGS ${LIST} rows REGEX "^[^#]")
 set(listed "")
 set(problems "")
 foreach(row IN LISTS rows)
-  string(REGEX MATCH "^([^ \t]+)[ \t]*(.*)$" _ "${row}")
-  set(path "${CMAKE_MATCH_1}")
-  set(reason "${CMAKE_MATCH_2}")
+  string(REGEX MATCH "^([^ \t]+)" path "${row}")
   list(APPEND listed ${path})
-  if(reason STREQUAL "")
-    string(APPEND problems "  ${path} is in ${LIST} without a reason\n")
-  endif()
 endforeach()
 set(long "")
 foreach(f IN LISTS sources)
@@ -34,8 +30,17 @@ foreach(f IN LISTS sources)
   list(LENGTH nl n)
   if(n GREATER MAX)
     list(APPEND long ${f})
+    # the top comment: from the start of the file to the first */
+    string(FIND "${text}" "*/" end)
+    if(end LESS 0)
+      set(top "")
+    else()
+      string(SUBSTRING "${text}" 0 ${end} top)
+    endif()
     if(NOT f IN_LIST listed)
-      string(APPEND problems "  ${f} has ${n} lines, more than ${MAX}: split it, or name it in ${LIST} with the reason\n")
+      string(APPEND problems "  ${f} has ${n} lines, more than ${MAX}: split it, or name it in ${LIST} and say in its top comment why it is one piece (\"Why one file: ...\")\n")
+    elseif(NOT top MATCHES "Why one file: *[^ \n*]")
+      string(APPEND problems "  ${f} has ${n} lines and its top comment does not say why it is one piece: add \"Why one file: <the reason>\" to it, or split it\n")
     endif()
   endif()
 endforeach()
@@ -48,4 +53,4 @@ list(LENGTH long nlong)
 if(problems)
   message(FATAL_ERROR "file size:\n${problems}")
 endif()
-message(STATUS "file size: ${nlong} files in engine/ over ${MAX} lines, each listed with its reason")
+message(STATUS "file size: ${nlong} files in engine/ over ${MAX} lines, each listed, with its reason in its top comment")
