@@ -317,16 +317,19 @@ static int faults_load(sb_sim *sim, sb_json *j, int node, char *err) {
     return rc;
 }
 
-int sb_sim_fault_add(sb_sim *sim, const char *json, char *err) {
+/* Parses json and applies it with load under the simulator's lock (faults, settings). */
+static int load_locked(sb_sim *sim, const char *json, int (*load)(sb_sim *, sb_json *, int, char *), char *err) {
     sb_json *j = NULL;
     int rc = sb_json_parse(json, strlen(json), &j, err);
     if (rc) return rc;
     pthread_mutex_lock(&sim->mu);
-    rc = faults_load(sim, j, SB_JSON_ROOT, err);
+    rc = load(sim, j, SB_JSON_ROOT, err);
     pthread_mutex_unlock(&sim->mu);
     sb_json_free(j);
     return rc;
 }
+
+int sb_sim_fault_add(sb_sim *sim, const char *json, char *err) { return load_locked(sim, json, faults_load, err); }
 
 void sb_sim_faults_clear(sb_sim *sim) {
     pthread_mutex_lock(&sim->mu);
@@ -542,16 +545,7 @@ static int apply_config(sb_sim *sim, sb_json *j, int node, char *err) {
     return 0;
 }
 
-int sb_sim_configure(sb_sim *sim, const char *json, char *err) {
-    sb_json *j = NULL;
-    int rc = sb_json_parse(json, strlen(json), &j, err);
-    if (rc) return rc;
-    pthread_mutex_lock(&sim->mu);
-    rc = apply_config(sim, j, SB_JSON_ROOT, err);
-    pthread_mutex_unlock(&sim->mu);
-    sb_json_free(j);
-    return rc;
-}
+int sb_sim_configure(sb_sim *sim, const char *json, char *err) { return load_locked(sim, json, apply_config, err); }
 
 /* ---- admin over HTTP ---- */
 
