@@ -12,6 +12,7 @@
 #include "settings/settings.h"
 #include "store/credentials.h"
 #include "store/integrations.h"
+#include "store/invoices.h"
 #include "store/listing.h"
 #include "store/lookup.h"
 #include "store/reports.h"
@@ -177,6 +178,14 @@ static int sent_page(sb_store *s, char *e) { ROWS(sb_store_stock_sent_page(s, 1,
 static int branch_names(sb_store *s, char *e) { ROWS(sb_store_names(s, SB_NAMES_BRANCHES, a_name, ctx, e)); }
 static int group_names(sb_store *s, char *e) { ROWS(sb_store_names(s, SB_NAMES_GROUPS, a_name, ctx, e)); }
 static int gl_names(sb_store *s, char *e) { ROWS(sb_store_names(s, SB_NAMES_GL_ACCOUNTS, a_name, ctx, e)); }
+/* the CLI's: an order's Amazon JSON, the orders a batch invoices */
+static int order_raw(sb_store *s, char *e) { char *j = NULL; int rc = sb_store_order_raw(s, 1, "111-1", &j, e); free(j); return rc; }
+static int invoices(sb_store *s, char *e) {
+    long n = 0;
+    char first[32], last[32];
+    int rc = sb_store_invoices_number(s, 1, NULL, NULL, "2026-01-01", &n, first, last, sizeof first, e);
+    return rc ? rc : (int)n;
+}
 #define ORDER_COLS "id, integration_id, order_ref, split_no, stage, amazon_status, branch, distribution_branch, " \
     "fulfilled_by, service_level, programs, marketplace_id, created_time, updated_time, customer_id, buyer_name, " \
     "buyer_email, gl_account, invoice_no, invoice_date, payment_type, total, shipping_total, currency, ship_name, " \
@@ -244,6 +253,8 @@ static const struct {
     {"choices: branches", "branches", "id, name, country, state, address", branch_names},
     {"choices: customer groups", "customer_groups", "id, name", group_names},
     {"choices: GL accounts", "gl_accounts", "code, name", gl_names},
+    {"orders raw: Amazon's JSON", "sales_orders", ORDER_COLS ", raw_json, raw_page_id, raw_index", order_raw},
+    {"invoices: the orders of a batch", "sales_orders", ORDER_COLS, invoices},
 };
 
 int main(void) {
