@@ -6,6 +6,8 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "core/util.h"
+#include "store/invoices.h"
+#include "store/rulepacks.h"
 #include "sync/engine.h"
 #include "sync/fix.h"
 #include "sync/orders.h"
@@ -164,27 +166,12 @@ static int retry_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char 
 
 /* The order's JSON as Amazon sent it (kept once per page, or as its own text). */
 static int raw_order(sb_store *s, int64_t integ, const char *ref) {
-    sqlite3_stmt *st;
-    char err[SB_ERRLEN];
-    if (sb_store_prepare(s, "SELECT raw_json FROM sales_orders_raw WHERE integration_id = ?1 AND order_ref = ?2 "
-                            "ORDER BY split_no LIMIT 1", &st, err)) {
-        sb_cli_fail("orders", SB_ERR, "%s", err);
-        return SB_EXIT_FAIL;
-    }
-    sqlite3_bind_int64(st, 1, integ);
-    sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-    int rc = SB_EXIT_OK;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sb_cli_fail("orders", SB_ERR, "no order %s", ref);
-        rc = SB_EXIT_FAIL;
-    } else if (!sqlite3_column_text(st, 0)) {
-        sb_cli_fail("orders", SB_ERR, "order %s has no Amazon JSON (entered by CSV import?)", ref);
-        rc = SB_EXIT_FAIL;
-    } else {
-        printf("%s\n", sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    return rc;
+    char err[SB_ERRLEN], *json = NULL;
+    int rc = sb_store_order_raw(s, integ, ref, &json, err);
+    if (rc) return sb_cli_fail("orders", rc == SB_ENOTFOUND ? SB_ERR : rc, "%s", err);
+    printf("%s\n", json);
+    free(json);
+    return SB_EXIT_OK;
 }
 
 static int run_orders(sb_cli *cli, int argc, char **argv) {
@@ -254,52 +241,15 @@ static int run_invoices(sb_cli *cli, int argc, char **argv) {
     int rc = sb_engine_open(s, cli->db_path, integ, &e, err);
     long n = 0;
     char first[32] = "", last[32] = "";
-    if (!rc) rc = sb_store_begin(s, err);
     if (!rc) {
-        sqlite3_stmt *st, *u;
         char until_ts[32];
         if (until) {
             int64_t t = sb_time_parse(until);
             if (strlen(until) == 10) t += 86400 - 1;     /* the whole day */
             sb_time_format(t, until_ts, sizeof until_ts);
         }
-        rc = sb_store_prepare(s, "SELECT id FROM sales_orders WHERE integration_id = ?1 AND source = 'amazon' "
-                                 "AND invoice_no IS NULL AND stage NOT IN ('cancelled','rule_error','rejected') "
-                                 "AND (?2 IS NULL OR created_time <= ?2) AND (?3 IS NULL OR payment_type = ?3) "
-                                 "ORDER BY created_time, order_ref, split_no", &st, err);
-        if (!rc && !(rc = sb_store_prepare(s, "UPDATE sales_orders SET invoice_no = printf('INV-%06d', "
-                                              "(SELECT next_invoice_no FROM integrations WHERE id = ?2)), invoice_date = ?3 "
-                                              "WHERE id = ?1", &u, err))) {
-            sqlite3_bind_int64(st, 1, integ);
-            if (until) sqlite3_bind_text(st, 2, until_ts, -1, SQLITE_STATIC);
-            if (payment) sqlite3_bind_text(st, 3, payment, -1, SQLITE_STATIC);
-            while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-                sqlite3_reset(u);
-                sqlite3_bind_int64(u, 1, sqlite3_column_int64(st, 0));
-                sqlite3_bind_int64(u, 2, integ);
-                sqlite3_bind_text(u, 3, e->today, -1, SQLITE_STATIC);
-                if (sqlite3_step(u) != SQLITE_DONE) { rc = sb_store_error(s, "numbering invoice", err); break; }
-                char q[128];
-                snprintf(q, sizeof q, "UPDATE integrations SET next_invoice_no = next_invoice_no + 1 WHERE id = %lld", (long long)integ);
-                rc = sb_store_exec(s, q, err);
-                n++;
-            }
-            sqlite3_finalize(u);
-        }
-        sqlite3_finalize(st);
-        if (!rc && n) {
-            char q[256];
-            sqlite3_stmt *r;
-            snprintf(q, sizeof q, "SELECT printf('INV-%%06d', next_invoice_no - %ld), printf('INV-%%06d', next_invoice_no - 1) "
-                                  "FROM integrations WHERE id = %lld", n, (long long)integ);
-            if (sqlite3_prepare_v2(s->db, q, -1, &r, NULL) == SQLITE_OK && sqlite3_step(r) == SQLITE_ROW) {
-                snprintf(first, sizeof first, "%s", sqlite3_column_text(r, 0));
-                snprintf(last, sizeof last, "%s", sqlite3_column_text(r, 1));
-            }
-            sqlite3_finalize(r);
-        }
-        if (!rc) rc = sb_store_commit(s, err);
-        else sb_store_rollback(s);
+        rc = sb_store_invoices_number(s, integ, until ? until_ts : NULL, payment, e->today, &n, first, last,
+                                      sizeof first, err);
     }
     if (rc) sb_cli_fail("invoices", SB_ERR, "%s", err);
     else if (n) printf("%ld orders invoiced %s .. %s dated %s\n", n, first, last, e->today);

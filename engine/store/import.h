@@ -17,15 +17,8 @@
 #ifndef SB_STORE_IMPORT_H
 #define SB_STORE_IMPORT_H
 #include <stdint.h>
-#include "store/store.h"
+#include "store/rows.h"            /* sb_store_value */
 
-typedef enum { SB_VAL_NULL, SB_VAL_INT, SB_VAL_REAL, SB_VAL_TEXT } sb_store_val_type;
-typedef struct sb_store_value {
-    sb_store_val_type type;
-    int64_t i;
-    double d;
-    const char *text;           /* SB_VAL_TEXT: the caller's, valid for the call */
-} sb_store_value;
 
 typedef struct sb_store_import sb_store_import;
 

@@ -91,7 +91,8 @@ int sb_store_order_raw(sb_store *s, int64_t integ, const char *ref, char **raw, 
     if (step == SQLITE_ROW && sqlite3_column_text(st, 0)) {
         if (!(*raw = strdup((const char *)sqlite3_column_text(st, 0))))
             rc = sb_seterr(err, SB_ENOMEM, "store: out of memory reading order %s", ref);
-    } else if (step == SQLITE_ROW || step == SQLITE_DONE) rc = sb_seterr(err, SB_ENOTFOUND, "order %s has no Amazon JSON", ref);
+    } else if (step == SQLITE_ROW) rc = sb_seterr(err, SB_ENOTFOUND, "order %s has no Amazon JSON (entered by CSV import?)", ref);
+    else if (step == SQLITE_DONE) rc = sb_seterr(err, SB_ENOTFOUND, "no order %s", ref);
     else rc = sb_store_error(s, "reading an order's Amazon JSON", err);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);

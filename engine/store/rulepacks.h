@@ -31,7 +31,7 @@ int sb_store_order_customer(sb_store *s, int64_t integ, const char *ref, int64_t
  * a page is parsed only for the rows the limit keeps. row returns 0 to go on; anything
  * else stops the loop and is returned. */
 /* The JSON Amazon sent of order ref (its first split), malloc'd into *raw; SB_ENOTFOUND
- * when it has none, another code when the database cannot be read. */
+ * when it has none (err says whether the order is not kept or has no JSON), another code when the database cannot be read. */
 int sb_store_order_raw(sb_store *s, int64_t integ, const char *ref, char **raw, char *err);
 
 typedef int (*sb_store_replay_fn)(void *ud, const char *ref, const char *raw);

@@ -3,10 +3,9 @@
  *
  * The one idea: a document is a function of (store, integration, id, arguments) only, so
  * the web API and the CLI, calling the same row of docs[] with the same arguments, get
- * the same bytes. Nothing here knows about HTTP or argv. The SQL of the documents lives
- * in the builders (views_orders.c, views_status.c): it is read-only, and every row loop
- * checks that it ended in SQLITE_DONE, so a failing query is an error, never a short
- * list. */
+ * the same bytes. Nothing here knows about HTTP or argv. The SQL of the documents is the
+ * store's (store/listing.h, store/reports.h): rows come as typed values, and a query that
+ * fails is an error with SQLite's cause, never a short list. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,20 +110,33 @@ void sb_view_error_doc(sb_buf *out, const char *code, const char *msg) {
 
 /* ---- helpers for the builders ---- */
 
-void sb_vw_col(sb_jw *jw, const char *key, sqlite3_stmt *st, int i) {
-    sb_jw_key(jw, key);
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER: sb_jw_int(jw, sqlite3_column_int64(st, i)); break;
-    case SQLITE_FLOAT: sb_jw_num(jw, sqlite3_column_double(st, i)); break;
-    case SQLITE_NULL: sb_jw_null(jw); break;
-    default: sb_jw_str(jw, (const char *)sqlite3_column_text(st, i));
+void sb_vw_value(sb_jw *jw, const sb_store_value *v) {
+    switch (v->type) {
+    case SB_VAL_INT: sb_jw_int(jw, v->i); break;
+    case SB_VAL_REAL: sb_jw_num(jw, v->d); break;
+    case SB_VAL_TEXT: sb_jw_str(jw, v->text); break;
+    default: sb_jw_null(jw);
     }
 }
 
-void sb_vw_row(sb_jw *jw, sqlite3_stmt *st) {
-    int n = sqlite3_column_count(st);
-    for (int i = 0; i < n; i++) sb_vw_col(jw, sqlite3_column_name(st, i), st, i);
+void sb_vw_col(sb_jw *jw, const char *key, const sb_store_row *r, int i) {
+    sb_jw_key(jw, key);
+    if (i < r->n) sb_vw_value(jw, &r->v[i]);
+    else sb_jw_null(jw);
 }
+
+void sb_vw_row(sb_jw *jw, const sb_store_row *r) {
+    for (int i = 0; i < r->n; i++) sb_vw_col(jw, r->name[i], r, i);
+}
+
+int sb_vw_obj(void *jw, const sb_store_row *r) {
+    sb_jw_obj(jw);
+    sb_vw_row(jw, r);
+    sb_jw_end_obj(jw);
+    return 0;
+}
+
+const char *sb_vw_text(const sb_store_value *v) { return v->type == SB_VAL_TEXT ? v->text : NULL; }
 
 void sb_vw_json_text(sb_jw *jw, const char *text) {
     if (!text) { sb_jw_null(jw); return; }
@@ -133,31 +145,6 @@ void sb_vw_json_text(sb_jw *jw, const char *text) {
     if (*text && sb_json_parse(text, strlen(text), &j, err) == 0) sb_jw_raw(jw, text, strlen(text));
     else sb_jw_str(jw, text);
     sb_json_free(j);
-}
-
-int sb_vw_prepare(const sb_view_ctx *c, const char *sql, sqlite3_stmt **st, const char *what, char *err) {
-    if (sqlite3_prepare_v2(c->s->db, sql, -1, st, NULL) != SQLITE_OK) {
-        *st = NULL;
-        return sb_seterr(err, SB_EIO, "%s: %s", what, sqlite3_errmsg(c->s->db));
-    }
-    return 0;
-}
-
-int sb_vw_rows(const sb_view_ctx *c, sqlite3_stmt *st, sb_jw *jw, const char *what, char *err) {
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        sb_jw_obj(jw);
-        sb_vw_row(jw, st);
-        sb_jw_end_obj(jw);
-    }
-    if (r != SQLITE_DONE) return sb_seterr(err, SB_EIO, "%s: %s", what, sqlite3_errmsg(c->s->db));
-    return 0;
-}
-
-int sb_vw_count(const sb_view_ctx *c, sqlite3_stmt *st, long *n, const char *what, char *err) {
-    if (sqlite3_step(st) != SQLITE_ROW) return sb_seterr(err, SB_EIO, "%s: %s", what, sqlite3_errmsg(c->s->db));
-    *n = (long)sqlite3_column_int64(st, 0);
-    return 0;
 }
 
 int sb_vw_arg_long(const sb_view_ctx *c, const sb_view_args *a, const char *name, long dflt, long lo, long hi,
@@ -198,8 +185,7 @@ int sb_vw_paging(const sb_view_ctx *c, const sb_view_args *a, long dflt, long ma
     return rc;
 }
 
-int sb_vw_page(const sb_view_ctx *c, sqlite3_stmt *st, sb_jw *jw, const char *key, long limit, long offset, long total,
-               char *err) {
+void sb_vw_page_begin(sb_jw *jw, const char *key, long limit, long offset, long total) {
     sb_jw_kint(jw, "page", offset / limit + 1);
     sb_jw_kint(jw, "limit", limit);
     sb_jw_kint(jw, "offset", offset);
@@ -207,10 +193,11 @@ int sb_vw_page(const sb_view_ctx *c, sqlite3_stmt *st, sb_jw *jw, const char *ke
     sb_jw_kbool(jw, "total_capped", total >= offset + SB_VIEW_COUNT_CAP);
     sb_jw_key(jw, key);
     sb_jw_arr(jw);
-    int rc = sb_vw_rows(c, st, jw, key, err);
+}
+
+void sb_vw_page_end(sb_jw *jw, long limit, long offset, long total) {
     sb_jw_end_arr(jw);
     sb_jw_kbool(jw, "has_more", offset + limit < total);   /* a capped total is past the page */
-    return rc;
 }
 
 long sb_vw_count_cap(long offset) { return offset + SB_VIEW_COUNT_CAP; }

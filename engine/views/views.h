@@ -19,7 +19,10 @@
 #include <stdint.h>
 #include "core/util.h"
 #include "json/json.h"
-#include "store/store.h"
+
+/* the store's connection; a document's rows come from its typed reads (store/listing.h,
+ * store/reports.h), so the documents need no SQLite type */
+typedef struct sb_store sb_store;
 
 #define SB_VIEW_MAX_ARGS 16
 /* A paged document counts its rows up to this many past its offset: "total" is exact

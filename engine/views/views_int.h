@@ -1,8 +1,9 @@
-/* views_int.h: what the document builders (views_orders.c, views_status.c) share with the
- * table of documents (views.c): typed columns, argument checks, row loops that check
- * their end code. */
+/* views_int.h: what the document builders (views_orders.c, views_status.c,
+ * views_products.c) share with the table of documents (views.c): the store's typed
+ * values as JSON, argument checks, the keys of a page. */
 #ifndef SB_VIEWS_INT_H
 #define SB_VIEWS_INT_H
+#include "store/rows.h"
 #include "views/views.h"
 
 typedef int (*sb_view_fn)(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
@@ -27,15 +28,18 @@ int sb_view_stock(const sb_view_ctx *c, const char *id, const sb_view_args *a, s
 int sb_view_settings(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 int sb_view_setting(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err);
 
-/* Column i of the current row as a typed JSON value under key. */
-void sb_vw_col(sb_jw *jw, const char *key, sqlite3_stmt *st, int i);
-/* Every column of the current row under its SQL name. */
-void sb_vw_row(sb_jw *jw, sqlite3_stmt *st);
+/* A stored value as JSON: integer, number, null or string. */
+void sb_vw_value(sb_jw *jw, const sb_store_value *v);
+/* Column i of row under key. */
+void sb_vw_col(sb_jw *jw, const char *key, const sb_store_row *r, int i);
+/* Every column of row under its name. */
+void sb_vw_row(sb_jw *jw, const sb_store_row *r);
+/* A row callback (ctx the sb_jw) writing the row as an object into the open array. */
+int sb_vw_obj(void *jw, const sb_store_row *r);
 /* A stored JSON text: raw when it parses, else as a string, NULL as null. */
 void sb_vw_json_text(sb_jw *jw, const char *text);
-/* Writes every row of st as an object (sb_vw_row) into the open array; 0 or SB_EIO
- * when the loop ends in anything but SQLITE_DONE. */
-int sb_vw_rows(const sb_view_ctx *c, sqlite3_stmt *st, sb_jw *jw, const char *what, char *err);
+/* The text of a text value, else NULL. */
+const char *sb_vw_text(const sb_store_value *v);
 /* Argument `name` as a whole number in lo..hi, dflt when absent or empty; SB_EINVAL
  * naming it, the value and the range otherwise. */
 int sb_vw_arg_long(const sb_view_ctx *c, const sb_view_args *a, const char *name, long dflt, long lo, long hi,
@@ -46,17 +50,13 @@ int sb_vw_arg_enum(const sb_view_ctx *c, const sb_view_args *a, const char *name
 /* limit, page and offset into limit and offset (offset wins over page). */
 int sb_vw_paging(const sb_view_ctx *c, const sb_view_args *a, long dflt, long max, long *limit, long *offset,
                  char *err);
-/* A page of a paged document inside its open object: "page", "limit", "offset", "total",
- * "total_capped", the rows of st under key (sb_vw_rows), "has_more". The total comes
- * from a count statement "SELECT COUNT(*) FROM (SELECT 1 ... LIMIT cap)" bound with
+/* A page of a paged document inside its open object: sb_vw_page_begin writes "page",
+ * "limit", "offset", "total", "total_capped" and opens the array of rows under key;
+ * sb_vw_page_end closes it and writes "has_more". The total is counted up to
  * sb_vw_count_cap(offset). */
-int sb_vw_page(const sb_view_ctx *c, sqlite3_stmt *st, sb_jw *jw, const char *key, long limit, long offset, long total,
-               char *err);
+void sb_vw_page_begin(sb_jw *jw, const char *key, long limit, long offset, long total);
+void sb_vw_page_end(sb_jw *jw, long limit, long offset, long total);
 long sb_vw_count_cap(long offset);
-/* Prepares sql on the store; SB_EIO with "what: message". */
-int sb_vw_prepare(const sb_view_ctx *c, const char *sql, sqlite3_stmt **st, const char *what, char *err);
-/* SELECT COUNT(*)-like statement: its first column, or SB_EIO. */
-int sb_vw_count(const sb_view_ctx *c, sqlite3_stmt *st, long *n, const char *what, char *err);
 
 extern const char *const sb_vw_stages[];
 

@@ -9,15 +9,6 @@
 #include "store/aliases.h"
 #include "views/views_int.h"
 
-/* The paging keys of sb_vw_page before the rows. */
-static void page_head(sb_jw *jw, long limit, long offset, long total) {
-    sb_jw_kint(jw, "page", offset / limit + 1);
-    sb_jw_kint(jw, "limit", limit);
-    sb_jw_kint(jw, "offset", offset);
-    sb_jw_kint(jw, "total", total);
-    sb_jw_kbool(jw, "total_capped", total >= offset + SB_VIEW_COUNT_CAP);
-}
-
 static void kstr_or_null(sb_jw *jw, const char *k, const char *v, int has) {
     if (has) sb_jw_kstr(jw, k, v);
     else { sb_jw_key(jw, k); sb_jw_null(jw); }
@@ -36,9 +27,7 @@ int sb_view_products(const sb_view_ctx *c, const char *id, const sb_view_args *a
     int n = 0;
     if ((rc = sb_store_products(c->s, search, limit, offset, SB_VIEW_COUNT_CAP, &rows, &n, &total, err))) return rc;
     sb_jw_obj(jw);
-    page_head(jw, limit, offset, total);
-    sb_jw_key(jw, "products");
-    sb_jw_arr(jw);
+    sb_vw_page_begin(jw, "products", limit, offset, total);
     for (int i = 0; i < n; i++) {
         sb_jw_obj(jw);
         sb_jw_kstr(jw, "sku", rows[i].sku);
@@ -48,8 +37,7 @@ int sb_view_products(const sb_view_ctx *c, const char *id, const sb_view_args *a
         kstr_or_null(jw, "aliases", rows[i].aliases, rows[i].has_aliases);
         sb_jw_end_obj(jw);
     }
-    sb_jw_end_arr(jw);
-    sb_jw_kbool(jw, "has_more", offset + limit < total);
+    sb_vw_page_end(jw, limit, offset, total);
     sb_jw_end_obj(jw);
     free(rows);
     return 0;
@@ -64,9 +52,7 @@ int sb_view_aliases(const sb_view_ctx *c, const char *id, const sb_view_args *a,
     int n = 0;
     if ((rc = sb_store_aliases(c->s, c->integ, limit, offset, SB_VIEW_COUNT_CAP, &rows, &n, &total, err))) return rc;
     sb_jw_obj(jw);
-    page_head(jw, limit, offset, total);
-    sb_jw_key(jw, "aliases");
-    sb_jw_arr(jw);
+    sb_vw_page_begin(jw, "aliases", limit, offset, total);
     for (int i = 0; i < n; i++) {
         sb_jw_obj(jw);
         sb_jw_kstr(jw, "sku", rows[i].sku);
@@ -76,8 +62,7 @@ int sb_view_aliases(const sb_view_ctx *c, const char *id, const sb_view_args *a,
         sb_jw_kint(jw, "waiting", rows[i].waiting);
         sb_jw_end_obj(jw);
     }
-    sb_jw_end_arr(jw);
-    sb_jw_kbool(jw, "has_more", offset + limit < total);
+    sb_vw_page_end(jw, limit, offset, total);
     sb_jw_end_obj(jw);
     free(rows);
     return 0;

@@ -10,30 +10,32 @@
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "settings/help.h"
+#include "store/reports.h"
 #include "views/views_int.h"
 
 /* ---- summary and dispatch (the dashboard's header and its Dispatch tab) ---- */
 
-/* {name: count} of a two-column statement (?1 the integration); NULL names "(none)". */
-static int counts(const sb_view_ctx *c, sb_jw *jw, const char *key, const char *sql, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_vw_prepare(c, sql, &st, key, err), r;
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, c->integ);
+/* One (name, count) pair as a key of the open object; NULL names "(none)". */
+static int count_key(void *jw, const char *name, int64_t n) {
+    sb_jw_kint(jw, name ? name : "(none)", n);
+    return 0;
+}
+
+/* {name: count} under key, of a (name, count) reader. */
+static int counts(const sb_view_ctx *c, sb_jw *jw, const char *key,
+                  int (*read)(sb_store *, int64_t, sb_store_count_fn, void *, char *), char *err) {
     sb_jw_key(jw, key);
     sb_jw_obj(jw);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW)
-        sb_jw_kint(jw, sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "(none)",
-                   sqlite3_column_int64(st, 1));
-    if (r != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "%s: %s", key, sqlite3_errmsg(c->s->db));
+    int rc = read(c->s, c->integ, count_key, jw, err);
     sb_jw_end_obj(jw);
-    sqlite3_finalize(st);
     return rc;
 }
 
 int sb_view_summary(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM sales_orders WHERE stage = ?1 AND integration_id = ?2", &st, "summary", err);
+    long n[8] = {0};
+    sb_store_clock clock;
+    int rc = sb_store_stage_counts(c->s, c->integ, sb_vw_stages, n, err);
+    if (!rc) rc = sb_store_amazon_clock(c->s, c->integ, &clock, err);
     if (rc) return rc;
     sb_jw_obj(jw);
     sb_jw_kstr(jw, "integration", c->integ_name);
@@ -41,34 +43,18 @@ int sb_view_summary(const sb_view_ctx *c, const char *id, const sb_view_args *a,
     sb_jw_kbool(jw, "tracking_available", 1);
     sb_jw_key(jw, "stages");
     sb_jw_obj(jw);
-    for (int i = 0; sb_vw_stages[i] && !rc; i++) {
-        long n = 0;
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, sb_vw_stages[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, c->integ);
-        rc = sb_vw_count(c, st, &n, "summary", err);
-        sb_jw_kint(jw, sb_vw_stages[i], n);
-    }
-    sqlite3_finalize(st);
+    for (int i = 0; sb_vw_stages[i]; i++) sb_jw_kint(jw, sb_vw_stages[i], n[i]);
     sb_jw_end_obj(jw);
     /* Amazon's clock as the last orders pass measured it (its Date headers), or null */
-    if (!rc) rc = sb_vw_prepare(c, "SELECT json_extract(last_counts, '$.amazon_clock_skew_ms'), last_run_at FROM sync_state "
-                                   "WHERE integration_id = ?1 AND job = 'orders' AND json_valid(last_counts) "
-                                   "AND json_extract(last_counts, '$.amazon_clock_skew_ms') IS NOT NULL", &st, "summary", err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, c->integ);
     sb_jw_key(jw, "amazon_clock");
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
+    if (clock.found) {
         sb_jw_obj(jw);
-        sb_jw_kint(jw, "skew_ms", sqlite3_column_int64(st, 0));
-        sb_jw_kstr(jw, "measured_at", (const char *)sqlite3_column_text(st, 1));
+        sb_jw_kint(jw, "skew_ms", clock.skew_ms);
+        sb_jw_kstr(jw, "measured_at", clock.has_at ? clock.measured_at : NULL);
         sb_jw_end_obj(jw);
-    } else if (r == SQLITE_DONE) sb_jw_null(jw);
-    else rc = sb_seterr(err, SB_EIO, "summary: %s", sqlite3_errmsg(c->s->db));
-    sqlite3_finalize(st);
+    } else sb_jw_null(jw);
     sb_jw_end_obj(jw);
-    return rc;
+    return 0;
 }
 
 int sb_view_dispatch(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
@@ -82,51 +68,38 @@ int sb_view_dispatch(const sb_view_ctx *c, const char *id, const sb_view_args *a
     sb_jw_kbool(jw, "auto_update_status", v && !strcmp(v, "true"));
     free(v);
     sb_jw_kbool(jw, "tracking_available", 1);
-    rc = counts(c, jw, "confirm_states", "SELECT s.confirm_state, COUNT(*) FROM shipments s JOIN sales_orders o "
-                                         "ON o.id = s.order_id WHERE o.integration_id = ?1 GROUP BY s.confirm_state", err);
-    if (!rc) rc = counts(c, jw, "outbox", "SELECT kind || ':' || status, COUNT(*) FROM outbox WHERE integration_id = ?1 "
-                                          "GROUP BY kind, status", err);
-    sqlite3_stmt *st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT o.order_ref AS \"order\", o.split_no AS split, o.branch, s.carrier, s.service, "
-                                   "s.tracking, s.shipped_at, s.confirm_state FROM shipments s JOIN sales_orders o "
-                                   "ON o.id = s.order_id WHERE o.integration_id = ?1 ORDER BY s.id DESC LIMIT ?2",
-                                &st, "dispatch", err);
+    rc = counts(c, jw, "confirm_states", sb_store_shipment_states, err);
+    if (!rc) rc = counts(c, jw, "outbox", sb_store_outbox_states, err);
     if (!rc) {
-        sqlite3_bind_int64(st, 1, c->integ);
-        sqlite3_bind_int64(st, 2, limit);
         sb_jw_key(jw, "shipments");
         sb_jw_arr(jw);
-        rc = sb_vw_rows(c, st, jw, "dispatch", err);
+        rc = sb_store_shipments_recent(c->s, c->integ, limit, sb_vw_obj, jw, err);
         sb_jw_end_arr(jw);
     }
-    sqlite3_finalize(st);
     sb_jw_end_obj(jw);
     return rc;
 }
 
 /* ---- jobs ---- */
 
+/* A job's row; its last counts raw when they are an object. */
+static int job_row(void *jw, const sb_store_row *r) {
+    sb_jw_obj(jw);
+    for (int i = 0; i < 6; i++) sb_vw_col(jw, r->name[i], r, i);
+    const char *counts = sb_vw_text(&r->v[6]);
+    sb_jw_key(jw, "last_counts");
+    if (counts && *counts == '{') sb_jw_raw(jw, counts, strlen(counts)); else sb_jw_null(jw);
+    sb_jw_end_obj(jw);
+    return 0;
+}
+
 int sb_view_jobs(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_vw_prepare(c, "SELECT job, last_run_at, last_success_at, next_check_at, empty_streak, last_error, "
-                              "last_counts FROM sync_state WHERE integration_id = ?1 ORDER BY job", &st, "jobs", err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, c->integ);
     sb_jw_obj(jw);
     sb_jw_key(jw, "jobs");
     sb_jw_arr(jw);
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        sb_jw_obj(jw);
-        for (int i = 0; i < 6; i++) sb_vw_col(jw, sqlite3_column_name(st, i), st, i);
-        const char *counts = (const char *)sqlite3_column_text(st, 6);
-        sb_jw_key(jw, "last_counts");
-        if (counts && *counts == '{') sb_jw_raw(jw, counts, strlen(counts)); else sb_jw_null(jw);
-        sb_jw_end_obj(jw);
-    }
-    if (r != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "jobs: %s", sqlite3_errmsg(c->s->db));
-    sqlite3_finalize(st);
+    int rc = sb_store_job_runs(c->s, c->integ, job_row, jw, err);
     sb_jw_end_arr(jw);
+    if (rc) return rc;
     /* the schedule as the settings say it */
     static const char *const names[] = {"orders.enabled", "orders.auto_download", "orders.auto_download_start",
                                         "orders.last_updated", "stock.enabled", "products.enabled", "integration.timezone"};
@@ -162,82 +135,37 @@ int sb_view_jobs(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb
 
 /* ---- outbox ---- */
 
-#define OUTBOX_WHERE "WHERE integration_id = ?1 AND (?2 OR status <> 'sent' OR last_error IS NOT NULL) "
-
 int sb_view_outbox(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
     long all, limit, offset, total = 0;
     int rc = sb_vw_arg_long(c, a, "all", 0, 0, 1, &all, err);
     if (!rc) rc = sb_vw_paging(c, a, 500, 5000, &limit, &offset, err);
-    sqlite3_stmt *st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM outbox " OUTBOX_WHERE "LIMIT ?3)", &st, "outbox", err);
-    if (!rc) {
-        sqlite3_bind_int64(st, 1, c->integ);
-        sqlite3_bind_int(st, 2, (int)all);
-        sqlite3_bind_int64(st, 3, sb_vw_count_cap(offset));
-        rc = sb_vw_count(c, st, &total, "outbox", err);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT kind, key, status, attempts, next_attempt_at, sent_at, last_error FROM outbox "
-                                   OUTBOX_WHERE "ORDER BY status = 'sent', id LIMIT ?3 OFFSET ?4", &st, "outbox", err);
+    if (!rc) rc = sb_store_outbox_count(c->s, c->integ, (int)all, sb_vw_count_cap(offset), &total, err);
     if (rc) return rc;
-    sqlite3_bind_int64(st, 1, c->integ);
-    sqlite3_bind_int(st, 2, (int)all);
-    sqlite3_bind_int64(st, 3, limit);
-    sqlite3_bind_int64(st, 4, offset);
     sb_jw_obj(jw);
     sb_jw_kbool(jw, "all", (int)all);
-    rc = sb_vw_page(c, st, jw, "items", limit, offset, total, err);
-    sqlite3_finalize(st);
+    sb_vw_page_begin(jw, "items", limit, offset, total);
+    rc = sb_store_outbox_page(c->s, c->integ, (int)all, limit, offset, sb_vw_obj, jw, err);
+    sb_vw_page_end(jw, limit, offset, total);
     sb_jw_end_obj(jw);
     return rc;
 }
 
 /* ---- stock ---- */
 
-/* errors=1: what did not go through (not accepted, or with an error) */
-#define STOCK_WHERE "WHERE integration_id = ?1 AND (NOT ?2 OR status IS NULL OR status <> 'accepted' OR error IS NOT NULL) "
-
 int sb_view_stock(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
     long errors, limit, offset, total = 0;
     int rc = sb_vw_arg_long(c, a, "errors", 0, 0, 1, &errors, err);
     if (!rc) rc = sb_vw_paging(c, a, 200, 5000, &limit, &offset, err);
     if (rc) return rc;
-    sqlite3_stmt *st = NULL;
     sb_jw_obj(jw);
     sb_jw_kbool(jw, "errors", (int)errors);
-    sb_jw_key(jw, "counts");
-    sb_jw_obj(jw);
-    rc = sb_vw_prepare(c, "SELECT COALESCE(status,'(none)'), COUNT(*) FROM stock_sent WHERE integration_id = ?1 "
-                          "GROUP BY status ORDER BY status", &st, "stock", err);
+    rc = counts(c, jw, "counts", sb_store_stock_sent_states, err);
+    if (!rc) rc = sb_store_stock_sent_count(c->s, c->integ, (int)errors, sb_vw_count_cap(offset), &total, err);
     if (!rc) {
-        sqlite3_bind_int64(st, 1, c->integ);
-        int r;
-        while ((r = sqlite3_step(st)) == SQLITE_ROW) sb_jw_kint(jw, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
-        if (r != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "stock: %s", sqlite3_errmsg(c->s->db));
+        sb_vw_page_begin(jw, "items", limit, offset, total);
+        rc = sb_store_stock_sent_page(c->s, c->integ, (int)errors, limit, offset, sb_vw_obj, jw, err);
+        sb_vw_page_end(jw, limit, offset, total);
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    sb_jw_end_obj(jw);
-    if (!rc) rc = sb_vw_prepare(c, "SELECT COUNT(*) FROM (SELECT 1 FROM stock_sent " STOCK_WHERE "LIMIT ?3)", &st, "stock", err);
-    if (!rc) {
-        sqlite3_bind_int64(st, 1, c->integ);
-        sqlite3_bind_int(st, 2, (int)errors);
-        sqlite3_bind_int64(st, 3, sb_vw_count_cap(offset));
-        rc = sb_vw_count(c, st, &total, "stock", err);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (!rc) rc = sb_vw_prepare(c, "SELECT sku, quantity, latency, sent_at, status, error, attempts FROM stock_sent "
-                                   STOCK_WHERE "ORDER BY (error IS NULL), sent_at DESC, sku LIMIT ?3 OFFSET ?4", &st, "stock", err);
-    if (!rc) {
-        sqlite3_bind_int64(st, 1, c->integ);
-        sqlite3_bind_int(st, 2, (int)errors);
-        sqlite3_bind_int64(st, 3, limit);
-        sqlite3_bind_int64(st, 4, offset);
-        rc = sb_vw_page(c, st, jw, "items", limit, offset, total, err);
-    }
-    sqlite3_finalize(st);
     sb_jw_end_obj(jw);
     return rc;
 }
@@ -271,25 +199,26 @@ void sb_view_setting_value(sb_jw *jw, const struct sb_setting_def *d, const char
     }
 }
 
-static int names(const sb_view_ctx *c, sb_jw *jw, const char *key, const char *sql, char *err) {
-    sqlite3_stmt *st;
-    int rc = sb_vw_prepare(c, sql, &st, key, err), r;
-    if (rc) return rc;
+static int name_item(void *jw, const char *name) {
+    sb_jw_str(jw, name);
+    return 0;
+}
+
+/* [name, ...] under key. */
+static int names(const sb_view_ctx *c, sb_jw *jw, const char *key, sb_store_names_kind kind, char *err) {
     sb_jw_key(jw, key);
     sb_jw_arr(jw);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) sb_jw_str(jw, (const char *)sqlite3_column_text(st, 0));
-    if (r != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "%s: %s", key, sqlite3_errmsg(c->s->db));
+    int rc = sb_store_names(c->s, kind, name_item, jw, err);
     sb_jw_end_arr(jw);
-    sqlite3_finalize(st);
     return rc;
 }
 
 int sb_view_choices(const sb_view_ctx *c, sb_jw *jw, char *err) {
     sb_jw_key(jw, "choices");
     sb_jw_obj(jw);
-    int rc = names(c, jw, "branches", "SELECT name FROM branches ORDER BY name", err);
-    if (!rc) rc = names(c, jw, "groups", "SELECT name FROM customer_groups ORDER BY name", err);
-    if (!rc) rc = names(c, jw, "gl_accounts", "SELECT code FROM gl_accounts ORDER BY code", err);
+    int rc = names(c, jw, "branches", SB_NAMES_BRANCHES, err);
+    if (!rc) rc = names(c, jw, "groups", SB_NAMES_GROUPS, err);
+    if (!rc) rc = names(c, jw, "gl_accounts", SB_NAMES_GL_ACCOUNTS, err);
     sb_jw_end_obj(jw);
     return rc;
 }

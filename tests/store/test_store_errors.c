@@ -12,7 +12,10 @@
 #include "settings/settings.h"
 #include "store/credentials.h"
 #include "store/integrations.h"
+#include "store/invoices.h"
+#include "store/listing.h"
 #include "store/lookup.h"
+#include "store/reports.h"
 #include "store/rulepacks.h"
 #include "store/settings.h"
 #include "store/stock.h"
@@ -131,6 +134,70 @@ static int outbox_due(sb_store *s, char *e) {
     return rc ? rc : n;
 }
 
+/* the documents' reads (store/listing.h, store/reports.h): the rows they give, counted */
+static int a_row(void *ctx, const sb_store_row *r) { (void)r; ++*(int *)ctx; return 0; }
+static int a_count(void *ctx, const char *name, int64_t n) { (void)name; (void)n; ++*(int *)ctx; return 0; }
+static int a_name(void *ctx, const char *name) { (void)name; ++*(int *)ctx; return 0; }
+static int a_day(void *ctx, const char *d, const char *st, int64_t n) { (void)d; (void)st; (void)n; ++*(int *)ctx; return 0; }
+#define ROWS(call) do { int n_ = 0; void *ctx = &n_; int rc_ = (call); return rc_ ? rc_ : n_; } while (0)
+#define COUNT(call) do { long n_ = 0; int rc_ = (call); return rc_ ? rc_ : (int)n_; } while (0)
+static const sb_store_order_filter any_order = {0};
+static const sb_store_order_filter every_filter = {"open", "Shipped", "MUG", "2026-01-01", "2026-12-31"};
+static int orders_count(sb_store *s, char *e) { COUNT(sb_store_orders_count(s, 1, &every_filter, 100, &n_, e)); }
+static int orders_page(sb_store *s, char *e) { ROWS(sb_store_orders_page(s, 1, &any_order, 50, 0, a_row, ctx, e)); }
+static int held_count(sb_store *s, char *e) { COUNT(sb_store_held_count(s, 1, SB_HELD_OTHER, "MUG", 100, &n_, e)); }
+static int held_page(sb_store *s, char *e) { ROWS(sb_store_held_page(s, 1, SB_HELD_ANY, NULL, 50, 0, a_row, ctx, e)); }
+static int held_waiting(sb_store *s, char *e) { COUNT(sb_store_held_waiting(s, 1, 100, &n_, e)); }
+static int held_skus(sb_store *s, char *e) { ROWS(sb_store_held_skus(s, 1, 20, a_count, ctx, e)); }
+static int order_splits(sb_store *s, char *e) { ROWS(sb_store_order_splits(s, 1, "111-1", a_row, ctx, e)); }
+static int order_lines(sb_store *s, char *e) { ROWS(sb_store_order_lines(s, 1, a_row, ctx, e)); }
+static int order_shipments(sb_store *s, char *e) { ROWS(sb_store_order_shipments(s, 1, a_row, ctx, e)); }
+static int order_decisions(sb_store *s, char *e) { ROWS(sb_store_order_decisions(s, 1, "111-1", a_row, ctx, e)); }
+static int stage_counts(sb_store *s, char *e) {
+    static const char *const stages[] = {"open", "dispatched", NULL};
+    long n[2] = {0};
+    int rc = sb_store_stage_counts(s, 1, stages, n, e);
+    return rc ? rc : (int)(n[0] + n[1]);
+}
+static int per_day(sb_store *s, char *e) { ROWS(sb_store_orders_per_day(s, 1, a_day, ctx, e)); }
+static int per_hour(sb_store *s, char *e) {
+    sb_store_hour h[SB_STORE_HOURS];
+    int n = 0, rc = sb_store_runs_per_hour(s, 1, h, &n, e);
+    return rc ? rc : n;
+}
+static int amazon_clock(sb_store *s, char *e) { sb_store_clock c; int rc = sb_store_amazon_clock(s, 1, &c, e); return rc ? rc : c.found; }
+static int ship_states(sb_store *s, char *e) { ROWS(sb_store_shipment_states(s, 1, a_count, ctx, e)); }
+static int ship_recent(sb_store *s, char *e) { ROWS(sb_store_shipments_recent(s, 1, 100, a_row, ctx, e)); }
+static int outbox_states(sb_store *s, char *e) { ROWS(sb_store_outbox_states(s, 1, a_count, ctx, e)); }
+static int job_runs(sb_store *s, char *e) { ROWS(sb_store_job_runs(s, 1, a_row, ctx, e)); }
+static int outbox_count(sb_store *s, char *e) { COUNT(sb_store_outbox_count(s, 1, 0, 100, &n_, e)); }
+static int outbox_page(sb_store *s, char *e) { ROWS(sb_store_outbox_page(s, 1, 1, 50, 0, a_row, ctx, e)); }
+static int sent_states(sb_store *s, char *e) { ROWS(sb_store_stock_sent_states(s, 1, a_count, ctx, e)); }
+static int sent_count(sb_store *s, char *e) { COUNT(sb_store_stock_sent_count(s, 1, 1, 100, &n_, e)); }
+static int sent_page(sb_store *s, char *e) { ROWS(sb_store_stock_sent_page(s, 1, 0, 50, 0, a_row, ctx, e)); }
+static int branch_names(sb_store *s, char *e) { ROWS(sb_store_names(s, SB_NAMES_BRANCHES, a_name, ctx, e)); }
+static int group_names(sb_store *s, char *e) { ROWS(sb_store_names(s, SB_NAMES_GROUPS, a_name, ctx, e)); }
+static int gl_names(sb_store *s, char *e) { ROWS(sb_store_names(s, SB_NAMES_GL_ACCOUNTS, a_name, ctx, e)); }
+/* the CLI's: an order's Amazon JSON, the orders a batch invoices */
+static int order_raw(sb_store *s, char *e) { char *j = NULL; int rc = sb_store_order_raw(s, 1, "111-1", &j, e); free(j); return rc; }
+static int invoices(sb_store *s, char *e) {
+    long n = 0;
+    char first[32], last[32];
+    int rc = sb_store_invoices_number(s, 1, NULL, NULL, "2026-01-01", &n, first, last, sizeof first, e);
+    return rc ? rc : (int)n;
+}
+#define ORDER_COLS "id, integration_id, order_ref, split_no, stage, amazon_status, branch, distribution_branch, " \
+    "fulfilled_by, service_level, programs, marketplace_id, created_time, updated_time, customer_id, buyer_name, " \
+    "buyer_email, gl_account, invoice_no, invoice_date, payment_type, total, shipping_total, currency, ship_name, " \
+    "ship_city, ship_state, ship_postal, ship_country, etd, attention_reason, rule_error, rule_pack_hash, " \
+    "dispatched_at, auto_dispatched, source, came_by"
+#define LINE_COLS "id, order_id, line_no, item_id, sku, asin, title, qty, qty_dispatched, unit_price, line_total, " \
+    "kit_sku, stock_bearing, product_id"
+#define SHIPMENT_COLS "id, order_id, carrier, service, tracking, shipped_at, confirm_state, lines"
+#define OUTBOX_COLS "id, integration_id, kind, key, status, attempts, next_attempt_at, sent_at, last_error"
+#define SENT_COLS "integration_id, sku, quantity, latency, sent_at, status, error, attempts"
+#define SYNC_COLS "integration_id, job, last_run_at, last_success_at, next_check_at, empty_streak, last_error, last_counts"
+
 static const struct {
     const char *name, *table, *cols;   /* the view's columns: every one raises when read */
     int (*call)(sb_store *, char *);
@@ -160,13 +227,41 @@ static const struct {
     {"tracking: the order to dispatch", "sales_orders", "id, integration_id, order_ref, stage, branch, fulfilled_by, auto_dispatched, source, split_no", dispatch_order},
     {"tracking: confirmations due", "outbox", "id, integration_id, kind, key, payload, status, attempts, claimed_by, claimed_until, next_attempt_at", outbox_due},
     {"stock: feeds of this engine", "feeds_created", "integration_id, feed_id, feed_type, document_id, created_at", stock_ours},
+    {"orders: count with every filter", "sales_orders", ORDER_COLS, orders_count},
+    {"orders: a page", "sales_orders", ORDER_COLS, orders_page},
+    {"held orders: count", "sales_orders", ORDER_COLS, held_count},
+    {"held orders: a page", "sales_orders", ORDER_COLS, held_page},
+    {"held orders: waiting for a product", "sales_orders", ORDER_COLS, held_waiting},
+    {"held orders: SKUs no product has", "sales_order_lines", LINE_COLS, held_skus},
+    {"order: its splits", "sales_orders", ORDER_COLS, order_splits},
+    {"order: a split's lines", "sales_order_lines", LINE_COLS, order_lines},
+    {"order: a split's packages", "shipments", SHIPMENT_COLS, order_shipments},
+    {"order: its decisions", "audit", "id, integration_id, order_ref, at, hook, pack_hash, decision", order_decisions},
+    {"summary: orders per stage", "sales_orders", ORDER_COLS, stage_counts},
+    {"chart: orders per day", "sales_orders", ORDER_COLS, per_day},
+    {"chart: runs per hour", "job_runs", "id, integration_id, job, at, ok, counts", per_hour},
+    {"summary: Amazon's clock", "sync_state", SYNC_COLS, amazon_clock},
+    {"dispatch: confirmation states", "shipments", SHIPMENT_COLS, ship_states},
+    {"dispatch: newest packages", "shipments", SHIPMENT_COLS, ship_recent},
+    {"dispatch: outbox states", "outbox", OUTBOX_COLS, outbox_states},
+    {"jobs: each job's last run", "sync_state", SYNC_COLS, job_runs},
+    {"outbox: count", "outbox", OUTBOX_COLS, outbox_count},
+    {"outbox: a page", "outbox", OUTBOX_COLS, outbox_page},
+    {"stock sent: states", "stock_sent", SENT_COLS, sent_states},
+    {"stock sent: count of errors", "stock_sent", SENT_COLS, sent_count},
+    {"stock sent: a page", "stock_sent", SENT_COLS, sent_page},
+    {"choices: branches", "branches", "id, name, country, state, address", branch_names},
+    {"choices: customer groups", "customer_groups", "id, name", group_names},
+    {"choices: GL accounts", "gl_accounts", "code, name", gl_names},
+    {"orders raw: Amazon's JSON", "sales_orders", ORDER_COLS ", raw_json, raw_page_id, raw_index", order_raw},
+    {"invoices: the orders of a batch", "sales_orders", ORDER_COLS, invoices},
 };
 
 int main(void) {
     char dir[] = "/tmp/sbstoreerrXXXXXX", err[SB_ERRLEN];
     T_CHECK(mkdtemp(dir) != NULL);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char db[128], sql[1024];
+        char db[128], sql[4096];
         sb_store *s = NULL;
         snprintf(db, sizeof db, "%s/%zu.db", dir, i);
         T_EQ(sb_store_open(db, SB_STORE_CREATE, &s, err), 0);
@@ -180,7 +275,7 @@ int main(void) {
         /* broken: the table reads as an error */
         size_t n = (size_t)snprintf(sql, sizeof sql, "PRAGMA foreign_keys=OFF; DROP TABLE %s; CREATE VIEW %s AS SELECT ",
                                     cases[i].table, cases[i].table);
-        char cols[512];
+        char cols[1024];
         snprintf(cols, sizeof cols, "%s", cases[i].cols);
         int first = 1;
         for (char *c = strtok(cols, ", "); c; c = strtok(NULL, ", "), first = 0)

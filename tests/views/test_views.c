@@ -133,6 +133,34 @@ int main(void) {
                     "\"notified\":[0,4],\"failed\":[1,0],\"paused\":[0,1],\"notifications\":[0,4],"
                     "\"stock_accepted\":[0,7],\"stock_refused\":[0,3]}");
 
+    /* every document's reads (store/listing.h, store/reports.h) fail with SQLite's cause:
+     * each row drops one more table, after the documents read earlier ones */
+    static const struct { const char *drop, *doc, *id, *kv, *cause; } broken[] = {
+        {"audit", "explain", "111-0000003", NULL, "decisions: no such table: audit"},
+        {"shipments", "order", "111-0000003", NULL, "shipments: no such table: shipments"},
+        {NULL, "dispatch", NULL, NULL, "confirm_states: no such table: shipments"},
+        {"job_runs", "sync_per_hour", NULL, NULL, "sync per hour: no such table: job_runs"},
+        {"sync_state", "jobs", NULL, NULL, "jobs: no such table: sync_state"},
+        {NULL, "summary", NULL, NULL, "summary: no such table: sync_state"},
+        {"gl_accounts", "attention", NULL, NULL, "gl_accounts: no such table: gl_accounts"},
+        {NULL, "settings", NULL, NULL, "gl_accounts: no such table: gl_accounts"},
+        {"sales_order_lines", "order", "111-0000003", NULL, "order lines: no such table: sales_order_lines"},
+        {NULL, "orders", NULL, "MUG", "orders: no such table: sales_order_lines"},
+        {NULL, "attention", NULL, NULL, "attention: no such table: sales_order_lines"},
+        {"customers", "orders", NULL, NULL, "orders: no such table: customers"},
+        {"sales_orders", "orders_per_day", NULL, NULL, "orders per day: no such table: sales_orders"},
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof *broken; i++) {
+        if (broken[i].drop) {
+            snprintf(sql, sizeof sql, "PRAGMA foreign_keys=OFF; DROP TABLE %s;", broken[i].drop);
+            T_EQ(sb_store_exec(S, sql, err), 0);
+        }
+        const char *kv[] = {"search", broken[i].kv, NULL};
+        err[0] = '\0';
+        T_EQ(build(broken[i].doc, broken[i].id, broken[i].kv ? kv : NULL, &b, err), SB_EIO);
+        T_CONTAINS(err, broken[i].cause);
+    }
+
     /* the error document */
     sb_buf_reset(&b);
     sb_view_error_doc(&b, sb_view_code_of(SB_ENOTFOUND), "order \"X\" is not stored");

@@ -898,6 +898,12 @@ static void test_views_identical(void) {
     T_CONTAINS(body_of(&b), "\"total\":1,\"total_capped\":false,\"items\":[{\"sku\":\"TEA-EARL-100\"");
     T_EQ(http("GET", "/api/v1/outbox", NULL, 1, NULL, &b), 200);
     T_CONTAINS(body_of(&b), "\"key\":\"VIEWS-TEST#1\",\"status\":\"failed\",\"attempts\":3");
+    /* a table the store cannot read is a 500 with SQLite's cause, never 200 and no rows */
+    T_EQ(sqlite3_exec(S->db, "ALTER TABLE stock_sent RENAME TO stock_sent_away", NULL, NULL, NULL), SQLITE_OK);
+    T_EQ(http("GET", "/api/v1/stock", NULL, 1, NULL, &b), 500);
+    T_STREQ(body_of(&b), "{\"error\":\"stock: no such table: stock_sent\",\"code\":\"io\"}");
+    T_EQ(sqlite3_exec(S->db, "ALTER TABLE stock_sent_away RENAME TO stock_sent", NULL, NULL, NULL), SQLITE_OK);
+    T_EQ(http("GET", "/api/v1/stock", NULL, 1, NULL, &b), 200);
     sb_buf_free(&b);
     sb_buf_free(&cli);
     snprintf(base, sizeof base, "%s", saved);
