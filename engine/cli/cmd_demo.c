@@ -147,13 +147,17 @@ static int run_demo(sb_cli *cli, int argc, char **argv) {
     if (sb_settings_set(s, integ, "api.endpoint", sb_sim_url(sim), err) ||
         sb_settings_set(s, integ, "api.lwa_endpoint", lwa, err) ||
         sb_settings_set(s, integ, "integration.seller_id", SB_SIM_SELLER_ID, err) ||
-        sb_settings_set(s, integ, "integration.marketplaces", "ATVPDKIKX0DER,A39IBJ37TRP1C6", err) ||
+        /* one integration has one region: North America's US and CA marketplaces (an
+         * amazon.com order shipped to Sydney still shows the routing by country) */
+        sb_settings_set(s, integ, "integration.region", "na", err) ||
+        sb_settings_set(s, integ, "integration.marketplaces", "ATVPDKIKX0DER,A2EUQ1WTGCTBG2", err) ||
         sb_secrets_key(db, 0, key, err) ||
         sb_secrets_put(s, integ, "lwa.client_id", SB_SIM_CLIENT_ID, key, err) ||
         sb_secrets_put(s, integ, "lwa.client_secret", SB_SIM_CLIENT_SECRET, key, err) ||
         sb_secrets_put(s, integ, "lwa.refresh_token", SB_SIM_REFRESH_TOKEN, key, err)) goto fail;
-    printf("\nAmazon simulator at %s with %zu orders; settings: FBA branch 'Amazon FBA', merchant-fulfilled\n"
-           "'LA Warehouse', routing US east coast -> NJ, rest of US -> LA, AU -> Sydney; kits expanded.\n\n",
+    printf("\nAmazon simulator at %s with %zu orders; integration 'demo' in region na (US and CA marketplaces);\n"
+           "settings: FBA branch 'Amazon FBA', merchant-fulfilled 'LA Warehouse', routing US east coast -> NJ,\n"
+           "rest of US -> LA, shipped to AU -> Sydney; kits expanded.\n\n",
            sb_sim_url(sim), sb_sim_order_count(sim));
 
     sb_orders_result r;

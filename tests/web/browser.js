@@ -85,7 +85,7 @@ function check(cond, what) {
     await page.click('#routing-try button[type=submit]');
     await page.locator('#try-result', { hasText: 'lands on' }).waitFor({ timeout: 60000 });
     const landed = await page.locator('#try-result').innerText();
-    check(/order 250-0000007-0000007 lands on Sydney \(grid row \d+/.test(landed), 'try it routes the Australian order: ' + landed);
+    check(/order 250-0000007-0000007 lands on Sydney \(grid row \d+/.test(landed), 'try it routes the order shipped to Australia: ' + landed);
     // a refused grid: states with a country that has none
     await row.locator('input.countries').fill('DE');
     await row.locator('input.states').fill('BY');
