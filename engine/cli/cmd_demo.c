@@ -19,6 +19,7 @@
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "sim/sim.h"
+#include "store/demo.h"
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync/orders.h"
@@ -96,17 +97,17 @@ static int sync_once(sb_store *s, const char *db, int64_t integ, sb_orders_resul
     return rc;
 }
 
-static void print_orders(sb_store *s) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT order_ref, split_no, stage, amazon_status, COALESCE(branch,'-'), "
-                                  "COALESCE(invoice_no,'-'), COALESCE(attention_reason, rule_error, '') FROM sales_orders "
-                                  "WHERE source = 'amazon' ORDER BY order_ref, split_no", -1, &st, NULL) != SQLITE_OK) return;
+static int print_order(void *ctx, const sb_store_demo_order *o) {
+    (void)ctx;
+    printf("  %-22s %-2d %-16s %-12s %-14s %-11s %s\n", o->order_ref, o->split_no, o->stage, o->amazon_status,
+           o->branch[0] ? o->branch : "-", o->invoice_no[0] ? o->invoice_no : "-", o->why);
+    return 0;
+}
+
+/* The table of the demo's Amazon orders, one row per part. */
+static int print_orders(sb_store *s, int64_t integ, char *err) {
     printf("  %-22s %-2s %-16s %-12s %-14s %-11s %s\n", "ORDER", "#", "STAGE", "AMAZON", "BRANCH", "INVOICE", "WHY");
-    while (sqlite3_step(st) == SQLITE_ROW)
-        printf("  %-22s %-2d %-16s %-12s %-14s %-11s %s\n", sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
-               sqlite3_column_text(st, 2), sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
-               sqlite3_column_text(st, 5), sqlite3_column_text(st, 6));
-    sqlite3_finalize(st);
+    return sb_store_demo_orders(s, integ, print_order, NULL, err);
 }
 
 static void print_result(const char *what, const sb_orders_result *r) {
@@ -163,7 +164,7 @@ static int run_demo(sb_cli *cli, int argc, char **argv) {
     sb_orders_result r;
     if (sync_once(s, db, integ, &r, err)) goto fail;
     print_result("first download", &r);
-    print_orders(s);
+    if (print_orders(s, integ, err)) goto fail;
 
     /* the buyer of the NJ order cancels; the next check, three minutes later, sees it */
     if (sb_sim_orders_upsert(sim, "{\"orderId\":\"111-0000002-0000002\",\"fulfillmentStatus\":\"CANCELLED\"}", err)) goto fail;

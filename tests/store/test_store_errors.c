@@ -11,6 +11,7 @@
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "store/credentials.h"
+#include "store/demo.h"
 #include "store/integrations.h"
 #include "store/lookup.h"
 #include "store/rulepacks.h"
@@ -131,6 +132,14 @@ static int outbox_due(sb_store *s, char *e) {
     return rc ? rc : n;
 }
 
+/* the demo's table of its orders (store/demo.h) */
+static int no_order(void *ctx, const sb_store_demo_order *o) { (void)o; ++*(int *)ctx; return 0; }
+static int demo_orders(sb_store *s, char *e) {
+    int n = 0;
+    int rc = sb_store_demo_orders(s, 1, no_order, &n, e);
+    return rc ? rc : n;
+}
+
 static const struct {
     const char *name, *table, *cols;   /* the view's columns: every one raises when read */
     int (*call)(sb_store *, char *);
@@ -159,6 +168,7 @@ static const struct {
     {"stock: feeds waited for", "stock_sent", "integration_id, sku, quantity, latency, sent_at, status, error, attempts, pending_feed, pending_quantity, pending_latency, pending_message, pending_since, pending_document", stock_pending},
     {"tracking: the order to dispatch", "sales_orders", "id, integration_id, order_ref, stage, branch, fulfilled_by, auto_dispatched, source, split_no", dispatch_order},
     {"tracking: confirmations due", "outbox", "id, integration_id, kind, key, payload, status, attempts, claimed_by, claimed_until, next_attempt_at", outbox_due},
+    {"demo: its orders", "sales_orders", "id, integration_id, order_ref, split_no, stage, amazon_status, branch, invoice_no, attention_reason, rule_error, source", demo_orders},
     {"stock: feeds of this engine", "feeds_created", "integration_id, feed_id, feed_type, document_id, created_at", stock_ours},
 };
 
