@@ -336,37 +336,61 @@ int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *
     return rc;
 }
 
-/* Orders per day and stage over the 30 days up to the newest order (the dashboard's
- * chart): {"days": [...], "stages": {"open": [n per day], ...}}, the days oldest first and
- * only those with orders. */
+/* The index of name among names[0..*n), added when new; once max - 1 names are taken, a
+ * new one counts under "other branches" (the last slot). */
+static int branch_slot(char (*names)[128], int *n, int max, const char *name) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(names[i], name)) return i;
+    if (*n >= max - 1 && strcmp(name, "other branches")) return branch_slot(names, n, max, "other branches");
+    if (*n >= max) return max - 1;      /* not reached: the last slot is "other branches" */
+    snprintf(names[*n], 128, "%s", name);
+    return (*n)++;
+}
+
+/* Orders per day over the 30 days up to the newest order (the dashboard's chart), by stage
+ * and by branch: {"days": [...], "stages": {"open": [n per day], ...}, "branches": {"LA
+ * Warehouse": [n per day], ...}}, the days oldest first and only those with orders; the
+ * branches by name, an order without one under "no branch", past MAXBR - 1 names the rest
+ * under "other branches". */
 int sb_view_orders_per_day(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
     (void)id; (void)a;
-    enum { MAXDAYS = 30 };
-    char days[MAXDAYS][11];
-    long counts[MAXDAYS][8];
-    int nd = 0, ns = 0, step;
+    enum { MAXDAYS = 30, MAXBR = 16 };
+    char days[MAXDAYS][11], branches[MAXBR][128];
+    long counts[MAXDAYS][8], bcounts[MAXDAYS][MAXBR];
+    int nd = 0, ns = 0, nb = 0, order[MAXBR], step;
     while (sb_vw_stages[ns]) ns++;
     memset(counts, 0, sizeof counts);
+    memset(bcounts, 0, sizeof bcounts);
     sqlite3_stmt *st = NULL;
-    int rc = sb_vw_prepare(c, "SELECT substr(created_time, 1, 10) AS d, stage, COUNT(*) FROM sales_orders "
-                              "WHERE integration_id = ?1 AND created_time IS NOT NULL AND substr(created_time, 1, 10) >= "
+    int rc = sb_vw_prepare(c, "SELECT substr(created_time, 1, 10) AS d, stage, COALESCE(branch, '') AS br, COUNT(*) "
+                              "FROM sales_orders WHERE integration_id = ?1 AND created_time IS NOT NULL AND "
+                              "substr(created_time, 1, 10) >= "
                               "date((SELECT MAX(created_time) FROM sales_orders WHERE integration_id = ?1), '-29 days') "
-                              "GROUP BY d, stage ORDER BY d", &st, "orders per day", err);
+                              "GROUP BY d, stage, br ORDER BY d, br", &st, "orders per day", err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, c->integ);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *d = (const char *)sqlite3_column_text(st, 0), *stage = (const char *)sqlite3_column_text(st, 1);
+        const char *br = (const char *)sqlite3_column_text(st, 2);
+        long n = (long)sqlite3_column_int64(st, 3);
         if (!d || !stage) continue;
         if (!nd || strcmp(days[nd - 1], d)) {
             if (nd == MAXDAYS) break;               /* bounded by the query: 30 days */
             snprintf(days[nd++], sizeof days[0], "%s", d);
         }
         for (int k = 0; k < ns; k++)
-            if (!strcmp(sb_vw_stages[k], stage)) counts[nd - 1][k] += sqlite3_column_int64(st, 2);
+            if (!strcmp(sb_vw_stages[k], stage)) counts[nd - 1][k] += n;
+        int b = branch_slot(branches, &nb, MAXBR, br && *br ? br : "no branch");
+        bcounts[nd - 1][b] += n;
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE) rc = sb_seterr(err, SB_EIO, "orders per day: %s", sqlite3_errmsg(c->s->db));
     sqlite3_finalize(st);
     if (rc) return rc;
+    for (int i = 0; i < nb; i++) {                  /* the branches by name */
+        int j = i;
+        for (; j > 0 && strcmp(branches[order[j - 1]], branches[i]) > 0; j--) order[j] = order[j - 1];
+        order[j] = i;
+    }
     sb_jw_obj(jw);
     sb_jw_key(jw, "days");
     sb_jw_arr(jw);
@@ -378,6 +402,15 @@ int sb_view_orders_per_day(const sb_view_ctx *c, const char *id, const sb_view_a
         sb_jw_key(jw, sb_vw_stages[k]);
         sb_jw_arr(jw);
         for (int i = 0; i < nd; i++) sb_jw_int(jw, counts[i][k]);
+        sb_jw_end_arr(jw);
+    }
+    sb_jw_end_obj(jw);
+    sb_jw_key(jw, "branches");
+    sb_jw_obj(jw);
+    for (int k = 0; k < nb; k++) {
+        sb_jw_key(jw, branches[order[k]]);
+        sb_jw_arr(jw);
+        for (int i = 0; i < nd; i++) sb_jw_int(jw, bcounts[i][order[k]]);
         sb_jw_end_arr(jw);
     }
     sb_jw_end_obj(jw);

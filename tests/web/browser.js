@@ -110,6 +110,19 @@ function check(cond, what) {
     const bars = await page.evaluate(() => Chart.getChart('orders-chart').data.datasets
       .reduce((n, d) => n + d.data.reduce((a, v) => a + v, 0), 0));
     check(bars > 0, 'the orders chart is drawn with ' + bars + ' orders');
+    // the same days by branch: every branch the demo's orders went to, the same total
+    await page.selectOption('#orders-chart-by', 'branches');
+    await page.waitForFunction(() => Chart.getChart('orders-chart') &&
+      Chart.getChart('orders-chart').data.datasets.some((d) => d.label === 'LA Warehouse'));
+    const br = await page.evaluate(() => Chart.getChart('orders-chart').data.datasets
+      .map((d) => [d.label, d.data.reduce((a, v) => a + v, 0)]));
+    const brTotal = br.reduce((a, [, n]) => a + n, 0);
+    const names = br.map(([name]) => name);
+    check(brTotal === bars && ['LA Warehouse', 'NJ Warehouse', 'Sydney', 'Amazon FBA'].every((b) => names.includes(b)),
+          'the orders chart by branch: ' + br.map(([b, n]) => b + ' ' + n).join(', '));
+    await page.selectOption('#orders-chart-by', 'stages');
+    await page.waitForFunction(() => Chart.getChart('orders-chart') &&
+      Chart.getChart('orders-chart').data.datasets.some((d) => d.label === 'open'));
     await page.locator('#orders-table tbody tr.clickable').first().click();
     await page.waitForSelector('#decisions');
     check(await page.locator('#order-detail h3').count() > 1, 'order detail with its splits and decisions');
