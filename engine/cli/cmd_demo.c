@@ -19,6 +19,7 @@
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "sim/sim.h"
+#include "store/demo.h"
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync/orders.h"
@@ -96,17 +97,17 @@ static int sync_once(sb_store *s, const char *db, int64_t integ, sb_orders_resul
     return rc;
 }
 
-static void print_orders(sb_store *s) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT order_ref, split_no, stage, amazon_status, COALESCE(branch,'-'), "
-                                  "COALESCE(invoice_no,'-'), COALESCE(attention_reason, rule_error, '') FROM sales_orders "
-                                  "WHERE source = 'amazon' ORDER BY order_ref, split_no", -1, &st, NULL) != SQLITE_OK) return;
+static int print_order(void *ctx, const sb_store_demo_order *o) {
+    (void)ctx;
+    printf("  %-22s %-2d %-16s %-12s %-14s %-11s %s\n", o->order_ref, o->split_no, o->stage, o->amazon_status,
+           o->branch[0] ? o->branch : "-", o->invoice_no[0] ? o->invoice_no : "-", o->why);
+    return 0;
+}
+
+/* The table of the demo's Amazon orders, one row per part. */
+static int print_orders(sb_store *s, int64_t integ, char *err) {
     printf("  %-22s %-2s %-16s %-12s %-14s %-11s %s\n", "ORDER", "#", "STAGE", "AMAZON", "BRANCH", "INVOICE", "WHY");
-    while (sqlite3_step(st) == SQLITE_ROW)
-        printf("  %-22s %-2d %-16s %-12s %-14s %-11s %s\n", sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
-               sqlite3_column_text(st, 2), sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
-               sqlite3_column_text(st, 5), sqlite3_column_text(st, 6));
-    sqlite3_finalize(st);
+    return sb_store_demo_orders(s, integ, print_order, NULL, err);
 }
 
 static void print_result(const char *what, const sb_orders_result *r) {
@@ -147,19 +148,23 @@ static int run_demo(sb_cli *cli, int argc, char **argv) {
     if (sb_settings_set(s, integ, "api.endpoint", sb_sim_url(sim), err) ||
         sb_settings_set(s, integ, "api.lwa_endpoint", lwa, err) ||
         sb_settings_set(s, integ, "integration.seller_id", SB_SIM_SELLER_ID, err) ||
-        sb_settings_set(s, integ, "integration.marketplaces", "ATVPDKIKX0DER,A39IBJ37TRP1C6", err) ||
+        /* one integration has one region: North America's US and CA marketplaces (an
+         * amazon.com order shipped to Sydney still shows the routing by country) */
+        sb_settings_set(s, integ, "integration.region", "na", err) ||
+        sb_settings_set(s, integ, "integration.marketplaces", "ATVPDKIKX0DER,A2EUQ1WTGCTBG2", err) ||
         sb_secrets_key(db, 0, key, err) ||
         sb_secrets_put(s, integ, "lwa.client_id", SB_SIM_CLIENT_ID, key, err) ||
         sb_secrets_put(s, integ, "lwa.client_secret", SB_SIM_CLIENT_SECRET, key, err) ||
         sb_secrets_put(s, integ, "lwa.refresh_token", SB_SIM_REFRESH_TOKEN, key, err)) goto fail;
-    printf("\nAmazon simulator at %s with %zu orders; settings: FBA branch 'Amazon FBA', merchant-fulfilled\n"
-           "'LA Warehouse', routing US east coast -> NJ, rest of US -> LA, AU -> Sydney; kits expanded.\n\n",
+    printf("\nAmazon simulator at %s with %zu orders; integration 'demo' in region na (US and CA marketplaces);\n"
+           "settings: FBA branch 'Amazon FBA', merchant-fulfilled 'LA Warehouse', routing US east coast -> NJ,\n"
+           "rest of US -> LA, shipped to AU -> Sydney; kits expanded.\n\n",
            sb_sim_url(sim), sb_sim_order_count(sim));
 
     sb_orders_result r;
     if (sync_once(s, db, integ, &r, err)) goto fail;
     print_result("first download", &r);
-    print_orders(s);
+    if (print_orders(s, integ, err)) goto fail;
 
     /* the buyer of the NJ order cancels; the next check, three minutes later, sees it */
     if (sb_sim_orders_upsert(sim, "{\"orderId\":\"111-0000002-0000002\",\"fulfillmentStatus\":\"CANCELLED\"}", err)) goto fail;

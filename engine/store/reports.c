@@ -60,17 +60,19 @@ int sb_store_stage_counts(sb_store *s, int64_t integ, const char *const *stages,
     return rc;
 }
 
-int sb_store_orders_per_day(sb_store *s, int64_t integ, int (*fn)(void *ctx, const char *day, const char *stage, int64_t n),
+int sb_store_orders_per_day(sb_store *s, int64_t integ,
+                            int (*fn)(void *ctx, const char *day, const char *stage, const char *branch, int64_t n),
                             void *ctx, char *err) {
     sqlite3_stmt *st;
-    int rc = stmt(s, "SELECT substr(created_time, 1, 10) AS d, stage, COUNT(*) FROM sales_orders "
-                     "WHERE integration_id = ?1 AND created_time IS NOT NULL AND substr(created_time, 1, 10) >= "
+    int rc = stmt(s, "SELECT substr(created_time, 1, 10) AS d, stage, COALESCE(branch, '') AS br, COUNT(*) "
+                     "FROM sales_orders WHERE integration_id = ?1 AND created_time IS NOT NULL AND "
+                     "substr(created_time, 1, 10) >= "
                      "date((SELECT MAX(created_time) FROM sales_orders WHERE integration_id = ?1), '-29 days') "
-                     "GROUP BY d, stage ORDER BY d", integ, &st, "orders per day", err), step;
+                     "GROUP BY d, stage, br ORDER BY d, br", integ, &st, "orders per day", err), step;
     if (rc) return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                     sqlite3_column_int64(st, 2))))
+                     (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3))))
             break;
     if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "orders per day", err);
     sqlite3_finalize(st);

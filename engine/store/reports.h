@@ -14,9 +14,12 @@
 
 /* out[i] = the orders of integ at stages[i], for each name of the NULL-terminated list. */
 int sb_store_stage_counts(sb_store *s, int64_t integ, const char *const *stages, long *out, char *err);
-/* Calls fn(ctx, day, stage, n) for each (day, stage) with orders made in the 30 days up
- * to the newest order, days oldest first (day YYYY-MM-DD; stage may be NULL). */
-int sb_store_orders_per_day(sb_store *s, int64_t integ, int (*fn)(void *ctx, const char *day, const char *stage, int64_t n),
+/* Calls fn(ctx, day, stage, branch, n) for each (day, stage, branch) with orders made in
+ * the 30 days up to the newest order, days oldest first and branches by name within a day
+ * (day YYYY-MM-DD; stage may be NULL; branch "" for an order without one); a non-zero
+ * return from fn stops the walk. */
+int sb_store_orders_per_day(sb_store *s, int64_t integ,
+                            int (*fn)(void *ctx, const char *day, const char *stage, const char *branch, int64_t n),
                             void *ctx, char *err);
 
 /* The runs per hour of the 48 up to the latest, oldest first. */

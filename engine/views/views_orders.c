@@ -211,15 +211,26 @@ int sb_view_attention(const sb_view_ctx *c, const char *id, const sb_view_args *
     return rc;
 }
 
-enum { MAXDAYS = 30 };
+enum { MAXDAYS = 30, MAXBR = 16 };
 typedef struct {
-    char days[MAXDAYS][11];
-    long counts[MAXDAYS][8];
-    int nd, ns;
+    char days[MAXDAYS][11], branches[MAXBR][128];
+    long counts[MAXDAYS][8], bcounts[MAXDAYS][MAXBR];
+    int nd, ns, nb;
 } per_day;
 
-/* One (day, stage) count into its day, days coming oldest first; 1 stops the walk. */
-static int day_count(void *ctx, const char *day, const char *stage, int64_t n) {
+/* The index of name among names[0..*n), added when new; once max - 1 names are taken, a
+ * new one counts under "other branches" (the last slot). */
+static int branch_slot(char (*names)[128], int *n, int max, const char *name) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(names[i], name)) return i;
+    if (*n >= max - 1 && strcmp(name, "other branches")) return branch_slot(names, n, max, "other branches");
+    if (*n >= max) return max - 1;      /* not reached: the last slot is "other branches" */
+    snprintf(names[*n], 128, "%s", name);
+    return (*n)++;
+}
+
+/* One (day, stage, branch) count into its day, days coming oldest first; 1 stops the walk. */
+static int day_count(void *ctx, const char *day, const char *stage, const char *branch, int64_t n) {
     per_day *d = ctx;
     if (!day || !stage) return 0;
     if (!d->nd || strcmp(d->days[d->nd - 1], day)) {
@@ -228,30 +239,48 @@ static int day_count(void *ctx, const char *day, const char *stage, int64_t n) {
     }
     for (int k = 0; k < d->ns; k++)
         if (!strcmp(sb_vw_stages[k], stage)) d->counts[d->nd - 1][k] += n;
+    int b = branch_slot(d->branches, &d->nb, MAXBR, branch && *branch ? branch : "no branch");
+    d->bcounts[d->nd - 1][b] += n;
     return 0;
 }
 
-/* Orders per day and stage over the 30 days up to the newest order (the dashboard's
- * chart): {"days": [...], "stages": {"open": [n per day], ...}}, the days oldest first and
- * only those with orders. */
+/* Orders per day over the 30 days up to the newest order (the dashboard's chart), by stage
+ * and by branch: {"days": [...], "stages": {"open": [n per day], ...}, "branches": {"LA
+ * Warehouse": [n per day], ...}}, the days oldest first and only those with orders; the
+ * branches by name, an order without one under "no branch", past MAXBR - 1 names the rest
+ * under "other branches". */
 int sb_view_orders_per_day(const sb_view_ctx *c, const char *id, const sb_view_args *a, sb_jw *jw, char *err) {
     (void)id; (void)a;
-    per_day d = {.nd = 0};
-    while (sb_vw_stages[d.ns]) d.ns++;
-    int rc = sb_store_orders_per_day(c->s, c->integ, day_count, &d, err);
+    per_day dd = {.nd = 0}, *d = &dd;
+    while (sb_vw_stages[d->ns]) d->ns++;
+    int rc = sb_store_orders_per_day(c->s, c->integ, day_count, d, err);
     if (rc < 0) return rc;
-    int nd = d.nd, ns = d.ns;
+    int nd = d->nd, ns = d->ns, nb = d->nb, order[MAXBR];
+    for (int i = 0; i < nb; i++) {                  /* the branches by name */
+        int j = i;
+        for (; j > 0 && strcmp(d->branches[order[j - 1]], d->branches[i]) > 0; j--) order[j] = order[j - 1];
+        order[j] = i;
+    }
     sb_jw_obj(jw);
     sb_jw_key(jw, "days");
     sb_jw_arr(jw);
-    for (int i = 0; i < nd; i++) sb_jw_str(jw, d.days[i]);
+    for (int i = 0; i < nd; i++) sb_jw_str(jw, d->days[i]);
     sb_jw_end_arr(jw);
     sb_jw_key(jw, "stages");
     sb_jw_obj(jw);
     for (int k = 0; k < ns; k++) {
         sb_jw_key(jw, sb_vw_stages[k]);
         sb_jw_arr(jw);
-        for (int i = 0; i < nd; i++) sb_jw_int(jw, d.counts[i][k]);
+        for (int i = 0; i < nd; i++) sb_jw_int(jw, d->counts[i][k]);
+        sb_jw_end_arr(jw);
+    }
+    sb_jw_end_obj(jw);
+    sb_jw_key(jw, "branches");
+    sb_jw_obj(jw);
+    for (int k = 0; k < nb; k++) {
+        sb_jw_key(jw, d->branches[order[k]]);
+        sb_jw_arr(jw);
+        for (int i = 0; i < nd; i++) sb_jw_int(jw, d->bcounts[i][order[k]]);
         sb_jw_end_arr(jw);
     }
     sb_jw_end_obj(jw);

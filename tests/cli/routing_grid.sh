@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # routing_grid.sh: a bad routing edit is refused and routes nothing. On the demo (its
-# Australian order 250-0000007-0000007 went to Sydney by grid row 3), an emptied row, a
+# order 250-0000007-0000007, shipped to Australia, went to Sydney by grid row 3), an emptied row, a
 # misspelled key and "USA" are refused, each naming the row, the field and the value;
 # the stored grid is unchanged and a dry run of the rules moves no order. A grid with an
 # empty row stored before this check holds the orders it would have caught, with the

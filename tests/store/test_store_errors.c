@@ -11,6 +11,7 @@
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "store/credentials.h"
+#include "store/demo.h"
 #include "store/integrations.h"
 #include "store/invoices.h"
 #include "store/listing.h"
@@ -138,7 +139,11 @@ static int outbox_due(sb_store *s, char *e) {
 static int a_row(void *ctx, const sb_store_row *r) { (void)r; ++*(int *)ctx; return 0; }
 static int a_count(void *ctx, const char *name, int64_t n) { (void)name; (void)n; ++*(int *)ctx; return 0; }
 static int a_name(void *ctx, const char *name) { (void)name; ++*(int *)ctx; return 0; }
-static int a_day(void *ctx, const char *d, const char *st, int64_t n) { (void)d; (void)st; (void)n; ++*(int *)ctx; return 0; }
+static int a_day(void *ctx, const char *d, const char *st, const char *br, int64_t n) {
+    (void)d; (void)st; (void)br; (void)n;
+    ++*(int *)ctx;
+    return 0;
+}
 #define ROWS(call) do { int n_ = 0; void *ctx = &n_; int rc_ = (call); return rc_ ? rc_ : n_; } while (0)
 #define COUNT(call) do { long n_ = 0; int rc_ = (call); return rc_ ? rc_ : (int)n_; } while (0)
 static const sb_store_order_filter any_order = {0};
@@ -198,6 +203,14 @@ static int invoices(sb_store *s, char *e) {
 #define SENT_COLS "integration_id, sku, quantity, latency, sent_at, status, error, attempts"
 #define SYNC_COLS "integration_id, job, last_run_at, last_success_at, next_check_at, empty_streak, last_error, last_counts"
 
+/* the demo's table of its orders (store/demo.h) */
+static int no_order(void *ctx, const sb_store_demo_order *o) { (void)o; ++*(int *)ctx; return 0; }
+static int demo_orders(sb_store *s, char *e) {
+    int n = 0;
+    int rc = sb_store_demo_orders(s, 1, no_order, &n, e);
+    return rc ? rc : n;
+}
+
 static const struct {
     const char *name, *table, *cols;   /* the view's columns: every one raises when read */
     int (*call)(sb_store *, char *);
@@ -226,6 +239,7 @@ static const struct {
     {"stock: feeds waited for", "stock_sent", "integration_id, sku, quantity, latency, sent_at, status, error, attempts, pending_feed, pending_quantity, pending_latency, pending_message, pending_since, pending_document", stock_pending},
     {"tracking: the order to dispatch", "sales_orders", "id, integration_id, order_ref, stage, branch, fulfilled_by, auto_dispatched, source, split_no", dispatch_order},
     {"tracking: confirmations due", "outbox", "id, integration_id, kind, key, payload, status, attempts, claimed_by, claimed_until, next_attempt_at", outbox_due},
+    {"demo: its orders", "sales_orders", "id, integration_id, order_ref, split_no, stage, amazon_status, branch, invoice_no, attention_reason, rule_error, source", demo_orders},
     {"stock: feeds of this engine", "feeds_created", "integration_id, feed_id, feed_type, document_id, created_at", stock_ours},
     {"orders: count with every filter", "sales_orders", ORDER_COLS, orders_count},
     {"orders: a page", "sales_orders", ORDER_COLS, orders_page},

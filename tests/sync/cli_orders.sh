@@ -23,7 +23,7 @@ $SB settings set orders.invoice_mode batch >/dev/null
 
 # no secret in any output or log line
 expect_rc 0 $SB --log-level debug sync orders
-expect_out "8 orders in 1 page: 5 new, 0 updated, 3 skipped by status, 2 need attention"
+expect_out "9 orders in 1 page: 6 new, 0 updated, 3 skipped by status, 2 need attention"
 grep -q "sim-demo-client-secret\|sim-demo-refresh-token" "$T/out" "$T/err" && bad "secret in output" || ok
 expect_rc 0 $SB orders list --stage needs_attention
 expect_out "111-0000005-0000005"

@@ -4,7 +4,8 @@
  * when it stopped counting; has_more follows; the filters each narrow the list; a bad
  * argument is SB_EINVAL naming it (with the front end's prefix) and what is allowed; a
  * query that fails is SB_EIO (never an empty list); an order that is not stored is
- * SB_ENOTFOUND; unknown documents and missing ids are refused. */
+ * SB_ENOTFOUND; unknown documents and missing ids are refused; the orders chart's
+ * document counts per day by stage and by branch. */
 #include <stdlib.h>
 #include <string.h>
 #include "json/json.h"
@@ -133,6 +134,34 @@ int main(void) {
                     "\"notified\":[0,4],\"failed\":[1,0],\"paused\":[0,1],\"notifications\":[0,4],"
                     "\"stock_accepted\":[0,7],\"stock_refused\":[0,3]}");
 
+    /* orders per day (created) by stage and by branch: the 30 days up to the newest order,
+     * the branches by name, an order without one under "no branch" */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO sales_orders(integration_id, source, order_ref, stage, branch, created_time) VALUES "
+             "(%1$lld, 'amazon', 'P-1', 'open', 'LA Warehouse', '2026-11-03T10:00:00Z'),"
+             "(%1$lld, 'amazon', 'P-2', 'open', 'LA Warehouse', '2026-11-03T11:00:00Z'),"
+             "(%1$lld, 'amazon', 'P-3', 'needs_attention', 'NJ Warehouse', '2026-11-03T12:00:00Z'),"
+             "(%1$lld, 'amazon', 'P-4', 'cancelled', 'LA Warehouse', '2026-11-05T09:00:00Z'),"
+             "(%1$lld, 'amazon', 'P-5', 'rule_error', NULL, '2026-11-05T10:00:00Z'),"
+             "(%1$lld, 'amazon', 'P-6', 'open', 'LA Warehouse', '2026-10-01T00:00:00Z')", (long long)INTEG);
+    T_EQ(sb_store_exec(S, sql, err), 0);
+    T_EQ(build("orders_per_day", NULL, NULL, &b, err), 0);
+    T_STREQ(b.data, "{\"days\":[\"2026-11-03\",\"2026-11-05\"],\"stages\":{\"open\":[2,0],\"needs_attention\":[1,0],"
+                    "\"rule_error\":[0,1],\"rejected\":[0,0],\"dispatched\":[0,0],\"cancelled\":[0,1]},"
+                    "\"branches\":{\"LA Warehouse\":[2,1],\"NJ Warehouse\":[1,0],\"no branch\":[0,1]}}");
+    /* 20 more branches: 15 series by name, the rest (B13..B20) as "other branches" */
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
+             "INSERT INTO sales_orders(integration_id, source, order_ref, stage, branch, created_time) "
+             "SELECT %lld, 'amazon', printf('Q-%%02d', i), 'open', printf('B%%02d', i), '2026-11-05T11:00:00Z' FROM n",
+             (long long)INTEG);
+    T_EQ(sb_store_exec(S, sql, err), 0);
+    T_EQ(build("orders_per_day", NULL, NULL, &b, err), 0);
+    T_CONTAINS(b.data, "\"stages\":{\"open\":[2,20],");
+    T_CONTAINS(b.data, "\"branches\":{\"B01\":[0,1],");
+    T_CONTAINS(b.data, "\"B12\":[0,1],\"LA Warehouse\":[2,1],\"NJ Warehouse\":[1,0],\"no branch\":[0,1],"
+                       "\"other branches\":[0,8]}}");
+    T_CHECK(strstr(b.data, "B13") == NULL);
     /* every document's reads (store/listing.h, store/reports.h) fail with SQLite's cause:
      * each row drops one more table, after the documents read earlier ones */
     static const struct { const char *drop, *doc, *id, *kv, *cause; } broken[] = {

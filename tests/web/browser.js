@@ -1,5 +1,6 @@
 // browser.js: the dashboard walk-through for browser.sh (playwright-core + Debian chromium).
-// Env: SB_URL, SB_TOKEN, SB_CHROMIUM, SB_PROFILE (fresh user-data-dir), SB_SHOT.
+// Env: SB_URL, SB_TOKEN, SB_CHROMIUM, SB_PROFILE (fresh user-data-dir), SB_SHOT, SB_SIM (the
+// simulator the demo database downloads from).
 'use strict';
 const { chromium } = require('playwright-core');
 
@@ -85,7 +86,7 @@ function check(cond, what) {
     await page.click('#routing-try button[type=submit]');
     await page.locator('#try-result', { hasText: 'lands on' }).waitFor({ timeout: 60000 });
     const landed = await page.locator('#try-result').innerText();
-    check(/order 250-0000007-0000007 lands on Sydney \(grid row \d+/.test(landed), 'try it routes the Australian order: ' + landed);
+    check(/order 250-0000007-0000007 lands on Sydney \(grid row \d+/.test(landed), 'try it routes the order shipped to Australia: ' + landed);
     // a refused grid: states with a country that has none
     await row.locator('input.countries').fill('DE');
     await row.locator('input.states').fill('BY');
@@ -110,6 +111,19 @@ function check(cond, what) {
     const bars = await page.evaluate(() => Chart.getChart('orders-chart').data.datasets
       .reduce((n, d) => n + d.data.reduce((a, v) => a + v, 0), 0));
     check(bars > 0, 'the orders chart is drawn with ' + bars + ' orders');
+    // the same days by branch: every branch the demo's orders went to, the same total
+    await page.selectOption('#orders-chart-by', 'branches');
+    await page.waitForFunction(() => Chart.getChart('orders-chart') &&
+      Chart.getChart('orders-chart').data.datasets.some((d) => d.label === 'LA Warehouse'));
+    const br = await page.evaluate(() => Chart.getChart('orders-chart').data.datasets
+      .map((d) => [d.label, d.data.reduce((a, v) => a + v, 0)]));
+    const brTotal = br.reduce((a, [, n]) => a + n, 0);
+    const names = br.map(([name]) => name);
+    check(brTotal === bars && ['LA Warehouse', 'NJ Warehouse', 'Sydney', 'Amazon FBA'].every((b) => names.includes(b)),
+          'the orders chart by branch: ' + br.map(([b, n]) => b + ' ' + n).join(', '));
+    await page.selectOption('#orders-chart-by', 'stages');
+    await page.waitForFunction(() => Chart.getChart('orders-chart') &&
+      Chart.getChart('orders-chart').data.datasets.some((d) => d.label === 'open'));
     await page.locator('#orders-table tbody tr.clickable').first().click();
     await page.waitForSelector('#decisions');
     check(await page.locator('#order-detail h3').count() > 1, 'order detail with its splits and decisions');
@@ -188,6 +202,42 @@ function check(cond, what) {
     await page.locator('#orders-page', { hasText: 'of 7 orders' }).waitFor();
     await page.screenshot({ path: env('SB_SHOT') });
     check(true, 'screenshot ' + env('SB_SHOT'));
+    // a download from the dashboard, watched while it runs: Amazon has 150 new orders, two
+    // pages, and answers the second page 8 s late (the simulator's `delay` fault), so the
+    // progress of page 1 is on the page while the download waits for page 2
+    const sim = env('SB_SIM');
+    const at = new Date(Date.now() - 10 * 60 * 1000).toISOString();
+    const orders = Array.from({ length: 150 }, (_, i) => {
+      const id = '113-' + String(i).padStart(7, '0') + '-' + String(i).padStart(7, '0');
+      return { orderId: id, createdTime: at, lastUpdatedTime: at,
+        salesChannel: { channelName: 'AMAZON', marketplaceId: 'ATVPDKIKX0DER' },
+        fulfillment: { fulfillmentStatus: 'UNSHIPPED', fulfilledBy: 'MERCHANT', fulfillmentServiceLevel: 'STANDARD' },
+        buyer: { buyerName: 'Buyer ' + i, buyerEmail: 'buyer' + i + '@marketplace.amazon.com' },
+        recipient: { deliveryAddress: { name: 'Buyer ' + i, addressLine1: i + ' Main St', city: 'Austin',
+          stateOrRegion: 'TX', postalCode: '73301', countryCode: 'US' } },
+        proceeds: { grandTotal: { amount: '12.50', currencyCode: 'USD' } },
+        orderItems: [{ orderItemId: 'I' + i, quantityOrdered: 1, product: { sellerSku: 'SPOON-SET-4', asin: 'B0C5SPOON4',
+          title: 'Spoons', price: { unitPrice: { amount: '12.50', currencyCode: 'USD' } } } }] };
+    });
+    const post = async (path, body) => {
+      const r = await fetch(sim + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      if (!r.ok) throw new Error('simulator ' + path + ': ' + r.status + ' ' + await r.text());
+    };
+    await post('/_sim/orders', orders);
+    await post('/_sim/faults', { op: 'searchOrders', kind: 'delay', delay_ms: 8000, skip: 1, count: 1 });
+    await page.click('button[data-tab=jobs]');
+    await page.waitForSelector('#jobs-table tbody tr');
+    await page.click('#jobs-run');
+    // polled (the page asks every second while it runs; this looks every 100 ms, 300 times at most)
+    await page.waitForFunction(() => /page 1: 100 orders read/.test((document.getElementById('jobs-progress') || {}).textContent || ''),
+      null, { polling: 100, timeout: 30000 });
+    const progress = await page.locator('#jobs-progress').innerText();
+    check(/^Downloading orders since .*page 1: 100 orders read, \d+ new/.test(progress) && await page.locator('#jobs-run').isDisabled(),
+          'the running download shows its progress: ' + progress);
+    await page.locator('#jobs-run-status p.ok', { hasText: 'Last run from here finished' }).waitFor({ timeout: 60000 });
+    const done = await page.locator('#jobs-run-status').innerText();
+    check(/pages 2, fetched 150, created 150,/.test(done) && !(await page.locator('#jobs-run').isDisabled()),
+          'the download\'s result: ' + done);
     check(errors.length === 0, 'no script errors on the page' + (errors.length ? ': ' + errors.join('; ') : ''));
   } finally {
     await ctx.close();

@@ -2,8 +2,10 @@
 # browser.sh: the dashboard in a real browser: headless Chromium (Debian's `chromium`)
 # driven by playwright-core (npm, installed into this build folder when missing). Changes
 # a setting, sees the validation error for latency 31, edits a routing row, opens an
-# order's decisions, presses Update Dispatched Orders, and saves a screenshot here
-# (web-dashboard.png). Missing chromium/node/npm is a FAILURE, never a silent pass.
+# order's decisions, presses Update Dispatched Orders, saves a screenshot here
+# (web-dashboard.png), then presses "Download orders now" with a second page the simulator
+# answers late and sees its progress, then its result. Missing chromium/node/npm is a
+# FAILURE, never a silent pass.
 . "$SB_SOURCE_DIR/tests/lib.sh"
 HERE=$(pwd)
 CHROMIUM=${SB_CHROMIUM:-/usr/bin/chromium}
@@ -67,7 +69,7 @@ done
 TOKEN=$(cat "$DB.web-token")
 expect_eq "$(stat -c %a "$DB.web-token")" 600 "token file mode"
 
-NODE_PATH="$HERE/node_modules" SB_URL="$URL" SB_TOKEN="$TOKEN" SB_CHROMIUM="$CHROMIUM" SB_PROFILE="$T/profile" \
+NODE_PATH="$HERE/node_modules" SB_URL="$URL" SB_SIM="$SIM" SB_TOKEN="$TOKEN" SB_CHROMIUM="$CHROMIUM" SB_PROFILE="$T/profile" \
   SB_SHOT="$HERE/web-dashboard.png" SB_SECRET="$SECRET" SB_EXPECT_DISPATCH="1 sent to Amazon" SB_UNKNOWN_ORDER=111-0000009-0000009 node "$SRC/tests/web/browser.js" >"$T/node.out" 2>&1
 rc=$?
 cat "$T/node.out"
@@ -87,5 +89,8 @@ expect_eq "$(sqlite3 "$DB" "SELECT a.channel_sku || '>' || p.sku FROM sku_aliase
   "UNKNOWN-SKU-9>MUG-BLK-12" "the alias the page stored"
 expect_eq "$(sqlite3 "$DB" "SELECT o.stage || ' ' || (l.product_id IS NOT NULL) FROM sales_orders o JOIN sales_order_lines l
                              ON l.order_id = o.id WHERE o.order_ref = '111-0000009-0000009'")" "open 1" "the linked order"
+# the download the page ran stored Amazon's 150 new orders, each once
+expect_eq "$(sqlite3 "$DB" "SELECT count(DISTINCT order_ref) || ' ' || count(*) FROM sales_orders WHERE order_ref LIKE '113-%' AND split_no = 0")" \
+  "150 150" "the orders the page's download stored"
 expect_rc 0 "$SB" --db "$DB" orders check
 finish

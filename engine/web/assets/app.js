@@ -378,20 +378,27 @@ async function saveRouting() {
 
 /* ---- orders ---- */
 let ordersPage = 1;
-/* Orders per day by stage over the last 30 days with orders (Chart.js, embedded from
- * Debian's libjs-chart.js); the colours follow the stages' meaning. */
+/* Orders per day over the last 30 days with orders, by stage or by branch (the toggle
+ * above it; Chart.js, embedded from Debian's libjs-chart.js); the stages' colours follow
+ * their meaning, the branches' a fixed palette in the document's order (by name). */
 const stageColours = { open: '#3b7dd8', needs_attention: '#e0a020', rule_error: '#c0392b', rejected: '#7f1d1d',
   dispatched: '#2e8b57', cancelled: '#999999' };
+const branchColours = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7',
+  '#9c755f', '#bab0ac', '#1f77b4', '#8c564b', '#17becf', '#bcbd22', '#7f7f7f', '#d62728'];
 async function drawOrdersChart() {
   if (!window.Chart) return;
   const d = await api('GET', '/charts/orders');
+  const by = $('#orders-chart-by').value === 'branches' ? 'branches' : 'stages';
   const old = Chart.getChart('orders-chart');
   if (old) old.destroy();
+  const series = Object.entries(d[by] || {}).map(([name, n], i) => ({ label: name, data: n,
+    backgroundColor: by === 'stages' ? stageColours[name] : branchColours[i % branchColours.length] }));
+  $('#orders-chart').setAttribute('aria-label', 'orders per day by ' + (by === 'stages' ? 'stage' : 'branch'));
   new Chart($('#orders-chart'), {
     type: 'bar',
-    data: { labels: d.days, datasets: Object.entries(d.stages).map(([stage, n]) => ({ label: stage, data: n, backgroundColor: stageColours[stage] })) },
+    data: { labels: d.days, datasets: series },
     options: { animation: false, maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
-      plugins: { title: { display: true, text: 'Orders per day (created), by stage' } } },
+      plugins: { title: { display: true, text: 'Orders per day (created), by ' + (by === 'stages' ? 'stage' : 'branch') } } },
   });
 }
 loaders.orders = async function () {
@@ -772,6 +779,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#routing-save').addEventListener('click', saveRouting);
   $('#routing-try').addEventListener('submit', (ev) => { ev.preventDefault(); routingTry(); });
   $('#orders-filter').addEventListener('submit', (ev) => { ev.preventDefault(); ordersPage = 1; guarded(loaders.orders); });
+  $('#orders-chart-by').addEventListener('change', () => guarded(drawOrdersChart));
   $('#orders-prev').addEventListener('click', () => { ordersPage = Math.max(1, ordersPage - 1); guarded(loaders.orders); });
   $('#orders-next').addEventListener('click', () => { ordersPage++; guarded(loaders.orders); });
   $('#f-open').addEventListener('click', () => { const r = $('#f-ref').value.trim(); if (r) guarded(() => showOrder(r)); });
