@@ -173,7 +173,7 @@ int sb_cli_rules_dry_run(sb_cli *cli, const char *pack, long limit) {
     if (!rc) rc = sb_engine_load_pack(e, path, &r, err);
     if (rc) goto out;
     /* read-only from here: a transaction that is rolled back guards against any write */
-    sb_store_exec(s, "BEGIN", NULL);
+    if ((rc = sb_store_begin_read(s, err))) goto out;
     dry_run x = {cli, s, integ, r, 0, 0, 0, err};
     if (cli->json) printf("[");
     rc = sb_store_replay_orders(s, integ, limit, dry_run_order, &x, err);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/aliases.h"
+#include "store/store_int.h"
 
 static int check_sku(const char *sku, char *err) {
     if (!sku || !*sku) return sb_seterr(err, SB_EINVAL, "channel SKU is empty");

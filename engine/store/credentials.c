@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/credentials.h"
+#include "store/store_int.h"
 
 int sb_store_credential_put(sb_store *s, int64_t integ, const char *name, const sb_store_sealed *v, char *err) {
     sqlite3_stmt *st;

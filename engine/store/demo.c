@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/demo.h"
+#include "store/store_int.h"
 
 int sb_store_demo_orders(sb_store *s, int64_t integ, int (*cb)(void *ctx, const sb_store_demo_order *o), void *ctx,
                          char *err) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/import.h"
+#include "store/store_int.h"
 
 typedef struct kind_sql {
     const char *name;

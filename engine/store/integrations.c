@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "core/util.h"
 #include "store/integrations.h"
+#include "store/store_int.h"
 
 int sb_store_integration_name(sb_store *s, int64_t integ, char *name, size_t len, char *err) {
     sqlite3_stmt *st;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/invoices.h"
+#include "store/store_int.h"
 
 static int number(sb_store *s, int64_t integ, const char *until, const char *payment, const char *date, long *n,
                   char *err) {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/jobs.h"
+#include "store/store_int.h"
 
 int sb_store_integrations(sb_store *s, sb_store_integ **out, int *n, char *err) {
     sqlite3_stmt *st;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/listing.h"
+#include "store/store_int.h"
 
 /* which path brought the order: the scheduled download, a notification, an import */
 #define CAME_BY "CASE WHEN o.source = 'import' THEN 'import' ELSE COALESCE(o.came_by, 'download') END AS came_by"

@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "store/aliases.h"
 #include "store/lookup.h"
+#include "store/store_int.h"
 
 /* 1 / 0 / negative for a statement whose first parameter is key (and ?2 integ when
  * integ is not 0). */

@@ -4,6 +4,7 @@
 #include "core/util.h"
 #include "store/aliases.h"
 #include "store/monitor.h"
+#include "store/store_int.h"
 
 /* One count from sql with ?1 integ and ?2 text (NULL binds NULL). */
 static int count(sb_store *s, const char *sql, int64_t integ, const char *text, long *n, const char *what, char *err) {

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/notify.h"
+#include "store/store_int.h"
 
 static const char *const state_names[] = {"new", "done", "failed", "poison", "ignored"};
 

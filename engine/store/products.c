@@ -5,6 +5,7 @@
 #include "core/util.h"
 #include "store/aliases.h"
 #include "store/products.h"
+#include "store/store_int.h"
 
 static const char find_sql[] = "SELECT id FROM products WHERE id = " SB_STORE_SKU_PRODUCT("?1");   /* its own SKU, else an alias */
 static const char insert_sql[] =

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/reports.h"
+#include "store/store_int.h"
 
 /* Prepares sql with ?1 = integ. */
 static int stmt(sb_store *s, const char *sql, int64_t integ, sqlite3_stmt **st, const char *what, char *err) {

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include "core/util.h"
 #include "store/rows.h"
+#include "store/store_int.h"
 
 int sb_store_rows_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, const char *what, char *err) {
     if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {

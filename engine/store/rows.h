@@ -34,16 +34,4 @@ typedef int (*sb_store_row_fn)(void *ctx, const sb_store_row *row);
 /* Called with a name (NULL when the column is NULL) and how many rows have it. */
 typedef int (*sb_store_count_fn)(void *ctx, const char *name, int64_t n);
 
-/* ---- for the store's own modules ---- */
-
-/* Prepares sql (a statement run once a call); SB_EIO "what: message". */
-int sb_store_rows_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, const char *what, char *err);
-/* Steps st to its end, calling fn with each row; SB_EIO "what: message" when a step
- * fails. Does not reset or finalize st. */
-int sb_store_rows_each(sb_store *s, sqlite3_stmt *st, sb_store_row_fn fn, void *ctx, const char *what, char *err);
-/* The same for two-column (name, count) statements. */
-int sb_store_rows_counts(sb_store *s, sqlite3_stmt *st, sb_store_count_fn fn, void *ctx, const char *what, char *err);
-/* The first column of st's one row (a COUNT(*)) into *n; SB_EIO when there is no row. */
-int sb_store_rows_count(sb_store *s, sqlite3_stmt *st, long *n, const char *what, char *err);
-
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/rulepacks.h"
+#include "store/store_int.h"
 
 int sb_store_pack_counts(sb_store *s, int64_t integ, sb_store_pack_count out[SB_PACK_COUNTS_MAX], int *n, char *err) {
     sqlite3_stmt *st;

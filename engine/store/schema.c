@@ -3,6 +3,7 @@
  * transaction each. Never edit a released migration: add the next one. */
 #include <stddef.h>
 #include "store/store.h"
+#include "store/store_int.h"
 
 static const char *const migrations[] = {
 /* 1: the inventory side, the Amazon side and the engine's own bookkeeping */

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/settings.h"
+#include "store/store_int.h"
 
 int sb_store_setting_put(sb_store *s, int64_t integ, const char *name, const char *value, char *err) {
     sqlite3_stmt *st;

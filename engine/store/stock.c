@@ -8,31 +8,23 @@
 #include "core/util.h"
 #include "store/aliases.h"
 #include "store/stock.h"
+#include "store/store_int.h"
 
 /* Statements run per SKU or per row come from the connection's cache; the ones run once
- * a run (ONCE) are prepared and finalized, so they do not hold one of its slots. */
-enum { PER_ROW = 0, ONCE = 1 };
-static int get(sb_store *s, const char *sql, int once, sqlite3_stmt **st, char *err) {
-    return once ? sb_store_prepare(s, sql, st, err) : sb_store_cached(s, sql, st, err);
-}
-static void put(sqlite3_stmt *st, int once) {
-    if (once) { sqlite3_finalize(st); return; }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
+ * a run (SB_STORE_ONCE) are prepared and finalized, so they do not hold one of its slots. */
 
 /* One write with ?1 = integ and text parameters ?2.. (NULL binds NULL); SB_EIO "what: ...". */
 static int run(sb_store *s, const char *sql, int once, int64_t integ, const char *a, const char *b, const char *c,
                const char *what, char *err) {
     sqlite3_stmt *st;
-    int rc = get(s, sql, once, &st, err);
+    int rc = sb_store_get(s, sql, once, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     const char *v[3] = {a, b, c};
     for (int i = 0; i < 3; i++)
         if (v[i]) sqlite3_bind_text(st, i + 2, v[i], -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, what, err);
-    put(st, once);
+    sb_store_put(st, once);
     return rc;
 }
 
@@ -40,25 +32,25 @@ static int run(sb_store *s, const char *sql, int once, int64_t integ, const char
 static int one_text(sb_store *s, const char *sql, int64_t integ, char *out, size_t n, const char *what, char *err) {
     sqlite3_stmt *st;
     out[0] = '\0';
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) sb_store_col_text(st, 0, out, n);
     else if (step != SQLITE_DONE) rc = sb_store_error(s, what, err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
 int sb_store_stock_mark_dirty(sb_store *s, int64_t integ, const char *sku, char *err) {
     static const char sql[] = "INSERT INTO stock_dirty(integration_id, sku) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
     if (!sku || !*sku) return 0;
-    return run(s, sql, PER_ROW, integ, sku, NULL, NULL, "marking stock to sync", err);
+    return run(s, sql, SB_STORE_PER_ROW, integ, sku, NULL, NULL, "marking stock to sync", err);
 }
 
 int sb_store_stock_clear_dirty(sb_store *s, int64_t integ, char *err) {
     static const char sql[] = "DELETE FROM stock_dirty WHERE integration_id = ?1";
-    return run(s, sql, ONCE, integ, NULL, NULL, NULL, "clearing stock marks", err);
+    return run(s, sql, SB_STORE_ONCE, integ, NULL, NULL, NULL, "clearing stock marks", err);
 }
 
 int sb_store_stock_fingerprint(sb_store *s, int64_t integ, char *out, size_t n, char *err) {
@@ -101,7 +93,7 @@ static const char cand_since_sql[] = CANDIDATES(
 int sb_store_stock_candidates(sb_store *s, int64_t integ, const char *since,
                               int (*cb)(void *ctx, const sb_store_stock_candidate *c), void *ctx, char *err) {
     sqlite3_stmt *st;
-    int rc = get(s, since ? cand_since_sql : cand_all_sql, ONCE, &st, err), step;
+    int rc = sb_store_get(s, since ? cand_since_sql : cand_all_sql, SB_STORE_ONCE, &st, err), step;
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     if (since) sqlite3_bind_text(st, 2, since, -1, SQLITE_STATIC);
@@ -122,7 +114,7 @@ int sb_store_stock_candidates(sb_store *s, int64_t integ, const char *since,
         if ((rc = cb(ctx, &c))) break;
     }
     if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "listing stock to sync", err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
@@ -309,9 +301,9 @@ int sb_store_stock_adopt_feed(sb_store *s, int64_t integ, const char *doc, const
     const char *what = "stock feed bookkeeping";
     int rc = sb_store_begin(s, err);
     if (rc) return rc;
-    if (!(rc = run(s, wait_sql, ONCE, integ, doc, feed_id, note, what, err)) &&
-        !(rc = run(s, keep_sql, ONCE, integ, doc, feed_id, now, what, err)))
-        rc = run(s, forget_sql, ONCE, integ, old, NULL, NULL, what, err);
+    if (!(rc = run(s, wait_sql, SB_STORE_ONCE, integ, doc, feed_id, note, what, err)) &&
+        !(rc = run(s, keep_sql, SB_STORE_ONCE, integ, doc, feed_id, now, what, err)))
+        rc = run(s, forget_sql, SB_STORE_ONCE, integ, old, NULL, NULL, what, err);
     if (rc) { sb_store_rollback(s); return rc; }
     return sb_store_commit(s, err);
 }
@@ -319,7 +311,7 @@ int sb_store_stock_adopt_feed(sb_store *s, int64_t integ, const char *doc, const
 int sb_store_stock_forget_intent(sb_store *s, int64_t integ, const char *doc, const char *why, char *err) {
     static const char sql[] = "UPDATE stock_sent SET status = 'failed', error = ?3, attempts = attempts + 1, "
                               "pending_document = NULL WHERE integration_id = ?1 AND pending_document = ?2";
-    return run(s, sql, ONCE, integ, doc, why, NULL, "stock feed bookkeeping", err);
+    return run(s, sql, SB_STORE_ONCE, integ, doc, why, NULL, "stock feed bookkeeping", err);
 }
 
 int sb_store_stock_feed_is_ours(sb_store *s, int64_t integ, const char *feed_id, int *ours, char *err) {
@@ -343,7 +335,7 @@ int sb_store_stock_intents(sb_store *s, int64_t integ, sb_store_stock_intent_row
     sqlite3_stmt *st;
     int step = SQLITE_DONE;
     *n = 0;
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     while (*n < max && *n < SB_STORE_STOCK_DOCS && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -353,7 +345,7 @@ int sb_store_stock_intents(sb_store *s, int64_t integ, sb_store_stock_intent_row
     }
     if (*n < max && *n < SB_STORE_STOCK_DOCS && step != SQLITE_DONE)
         rc = sb_store_error(s, "reading stock feeds being created", err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
@@ -363,13 +355,13 @@ int sb_store_stock_pending_feeds(sb_store *s, int64_t integ, int (*cb)(void *ctx
                               "AND pending_feed IS NOT NULL LIMIT 100";
     sqlite3_stmt *st;
     int step;
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = cb(ctx, (const char *)sqlite3_column_text(st, 0)))) break;
     if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "reading the stock feeds waited for", err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
@@ -380,7 +372,7 @@ int sb_store_stock_feed_skus(sb_store *s, int64_t integ, const char *feed_id,
                               "WHERE integration_id = ?1 AND pending_feed = ?2 ORDER BY pending_message";
     sqlite3_stmt *st;
     int step;
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, feed_id, -1, SQLITE_STATIC);
@@ -389,7 +381,7 @@ int sb_store_stock_feed_skus(sb_store *s, int64_t integ, const char *feed_id,
                      sqlite3_column_int(st, 2), (long)sqlite3_column_int64(st, 3))))
             break;
     if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "reading an earlier stock feed's SKUs", err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
@@ -402,7 +394,7 @@ int sb_store_stock_settle(sb_store *s, int64_t integ, const char *feed_id, const
     static const char bad_sql[] =
         "UPDATE stock_sent SET status = 'failed', error = ?3, attempts = attempts + 1, pending_feed = NULL "
         "WHERE integration_id = ?1 AND sku = ?2 AND pending_feed = ?4";
-    return run(s, accepted ? ok_sql : bad_sql, PER_ROW, integ, sku, text, feed_id, "recording an earlier stock feed", err);
+    return run(s, accepted ? ok_sql : bad_sql, SB_STORE_PER_ROW, integ, sku, text, feed_id, "recording an earlier stock feed", err);
 }
 
 int sb_store_stock_accepted(sb_store *s, int64_t integ, const char *sku, long qty, int latency, const char *now,
@@ -430,7 +422,7 @@ int sb_store_stock_failed(sb_store *s, int64_t integ, const char *sku, const cha
         "INSERT INTO stock_sent(integration_id, sku, status, error, attempts) VALUES (?1, ?2, 'failed', ?3, 1) "
         "ON CONFLICT(integration_id, sku) DO UPDATE SET status = 'failed', error = excluded.error, "
         "attempts = attempts + 1, pending_feed = NULL, pending_document = NULL";
-    return run(s, sql, PER_ROW, integ, sku, error, NULL, "recording stock sent", err);
+    return run(s, sql, SB_STORE_PER_ROW, integ, sku, error, NULL, "recording stock sent", err);
 }
 
 int sb_store_stock_take(sb_store *s, int64_t product, const char *branch, double qty, double reserved, char *err) {

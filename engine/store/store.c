@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/lookup.h"
-#include "store/store.h"
+#include "store/store_int.h"
 
 void sb_store_col_text(sqlite3_stmt *st, int i, char *out, size_t n) {
     const unsigned char *v = sqlite3_column_text(st, i);
@@ -55,6 +55,19 @@ int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err) 
     return 0;
 }
 
+int sb_store_get(sb_store *s, const char *sql, int once, sqlite3_stmt **st, char *err) {
+    return once ? sb_store_prepare(s, sql, st, err) : sb_store_cached(s, sql, st, err);
+}
+
+void sb_store_put(sqlite3_stmt *st, int once) {
+    if (once) {
+        sqlite3_finalize(st);
+        return;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
 int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *name, const char *what, char *err) {
     sqlite3_stmt *st;
     int rc = sb_store_prepare(s, sql, &st, err);
@@ -79,6 +92,7 @@ static int run_cached(sb_store *s, const char *sql, char *err) {
 }
 
 int sb_store_begin(sb_store *s, char *err) { return run_cached(s, begin_sql, err); }
+int sb_store_begin_read(sb_store *s, char *err) { return sb_store_exec(s, "BEGIN", err); }
 int sb_store_commit(sb_store *s, char *err) {
     int rc = run_cached(s, commit_sql, err);
     if (rc) sb_store_rollback(s);

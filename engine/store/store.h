@@ -1,24 +1,15 @@
 /* store.h: the SQLite database: opening it (WAL, foreign keys, busy timeout), forward
- * migrations, transactions, and the integration a command works on. Modules that keep
- * data (settings, csvio, sync) run their own SQL on sb_store.db; this module owns the
- * connection and the schema. Nothing here knows about Lua or HTTP. */
+ * migrations, transactions, and the integration a command works on. sb_store is opaque:
+ * each kind of record has its module in engine/store with typed functions (stock.h,
+ * tracking.h, listing.h, ...), and only those modules see the connection (store_int.h).
+ * Nothing here knows about Lua or HTTP. */
 #ifndef SB_STORE_H
 #define SB_STORE_H
+#include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
 #include "sellerbridge.h"
 
-#define SB_STORE_CACHE 64
-
-typedef struct sb_store {
-    sqlite3 *db;
-    char *path;
-    int lock_fd;                /* engine lock (sb_store_lock_engine), -1 if not held */
-    struct { const char *sql; sqlite3_stmt *st; } cache[SB_STORE_CACHE];  /* sb_store_cached */
-    int ncached;
-    int64_t now_sec;            /* sb_store_now's second, and its text */
-    char now_str[24];
-} sb_store;
+typedef struct sb_store sb_store;
 
 enum {
     SB_STORE_CREATE = 1,        /* create the file and schema when missing (init) */
@@ -39,28 +30,14 @@ int sb_store_user_version(sb_store *s);
 
 int sb_store_begin(sb_store *s, char *err);   /* BEGIN IMMEDIATE */
 int sb_store_commit(sb_store *s, char *err);
+/* BEGIN (deferred): a read that sees one snapshot, ended by sb_store_rollback. */
+int sb_store_begin_read(sb_store *s, char *err);
 void sb_store_rollback(sb_store *s);
-int sb_store_exec(sb_store *s, const char *sql, char *err);
-/* Prepares sql; on failure err has SQLite's message. */
-int sb_store_prepare(sb_store *s, const char *sql, sqlite3_stmt **st, char *err);
-/* For statements run per order or per line: prepared once per store, keyed by the
- * address of sql (a static string), finalized by sb_store_close. *st comes reset with
- * its bindings cleared; the caller resets it when done and never finalizes it. */
-int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err);
-/* Runs sql (a write that returns no row) with ?1 = integ and ?2 = name; a failure is
- * SB_EIO with "what: message". For the per-(integration, name) rows: settings,
- * credentials. */
-int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *name, const char *what, char *err);
 /* The wall clock as "2026-11-27T11:03:07Z", exactly what strftime('%Y-%m-%dT%H:%M:%SZ',
  * 'now') gives (the stock job compares the two), formatted once a second: statements run
  * per order or line bind it instead of evaluating strftime for every row, which cost
  * about a microsecond a row. */
 const char *sb_store_now(sb_store *s);
-/* Formats the current SQLite error as "what: message" into err and returns SB_EIO. */
-int sb_store_error(sb_store *s, const char *what, char *err);
-/* Column i of the current row as text into out (n bytes, cut to fit); "" when NULL. */
-void sb_store_col_text(sqlite3_stmt *st, int i, char *out, size_t n);
-
 /* The integration a command works on: by name, or when name is NULL the only one
  * (an error names the choices when there are several). */
 int sb_store_integration(sb_store *s, const char *name, int64_t *id, char *name_out,

@@ -5,23 +5,15 @@
 #include <string.h>
 #include "core/util.h"
 #include "store/tracking.h"
+#include "store/store_int.h"
 
 /* Statements run per package or outbox row come from the connection's cache; the ones a
- * dispatch or a run makes once (ONCE) are prepared and finalized, holding no slot. */
-enum { PER_ROW = 0, ONCE = 1 };
-static int get(sb_store *s, const char *sql, int once, sqlite3_stmt **st, char *err) {
-    return once ? sb_store_prepare(s, sql, st, err) : sb_store_cached(s, sql, st, err);
-}
-static void put(sqlite3_stmt *st, int once) {
-    if (once) { sqlite3_finalize(st); return; }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
+ * dispatch or a run makes once (SB_STORE_ONCE) are prepared and finalized, holding no slot. */
 
 /* Steps a write st (already bound); SB_EIO "what: ..." unless it ran to its end. */
 static int done(sb_store *s, sqlite3_stmt *st, int once, const char *what, char *err) {
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, what, err);
-    put(st, once);
+    sb_store_put(st, once);
     return rc;
 }
 
@@ -32,7 +24,7 @@ int sb_store_dispatch_order_get(sb_store *s, int64_t integ, const char *ref, sb_
     sqlite3_stmt *st;
     int step;
     memset(out, 0, sizeof *out);
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
@@ -48,7 +40,7 @@ int sb_store_dispatch_order_get(sb_store *s, int64_t integ, const char *ref, sb_
         out->found = 1;
     }
     if (step != SQLITE_DONE) rc = sb_store_error(s, "reading the order to dispatch", err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
@@ -63,7 +55,7 @@ int sb_store_dispatch_lines(sb_store *s, int64_t integ, const char *ref, sb_stor
     sqlite3_stmt *st;
     int step;
     *n = 0;
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
@@ -84,32 +76,32 @@ int sb_store_dispatch_lines(sb_store *s, int64_t integ, const char *ref, sb_stor
         d->reserves = sqlite3_column_int(st, 10);
     }
     if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "reading the order's lines to dispatch", err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
 int sb_store_dispatch_line_take(sb_store *s, int64_t line, double qty, char *err) {
     static const char sql[] = "UPDATE sales_order_lines SET qty_dispatched = qty_dispatched + ?2 WHERE id = ?1";
     sqlite3_stmt *st;
-    int rc = get(s, sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, line);
     sqlite3_bind_double(st, 2, qty);
-    return done(s, st, PER_ROW, "recording what was dispatched", err);
+    return done(s, st, SB_STORE_PER_ROW, "recording what was dispatched", err);
 }
 
 /* One count of sql with ?1 = integ, ?2 = ref. */
 static int count(sb_store *s, const char *sql, int64_t integ, const char *ref, long *n, const char *what, char *err) {
     sqlite3_stmt *st;
     *n = 0;
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) *n = (long)sqlite3_column_int64(st, 0);
     else if (step != SQLITE_DONE) rc = sb_store_error(s, what, err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
@@ -121,12 +113,12 @@ int sb_store_dispatch_close(sb_store *s, int64_t integ, const char *ref, const c
     static const char open_sql[] =
         "SELECT COUNT(*) FROM sales_orders WHERE integration_id = ?1 AND order_ref = ?2 AND source = 'amazon' AND stage = 'open'";
     sqlite3_stmt *st;
-    int rc = get(s, close_sql, ONCE, &st, err);
+    int rc = sb_store_get(s, close_sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-    if ((rc = done(s, st, ONCE, "marking the order dispatched", err))) return rc;
+    if ((rc = done(s, st, SB_STORE_ONCE, "marking the order dispatched", err))) return rc;
     return count(s, open_sql, integ, ref, open, "counting the order's open parts", err);
 }
 
@@ -144,7 +136,7 @@ int sb_store_shipment_add(sb_store *s, const sb_store_shipment *sh, int64_t *id,
         "INSERT INTO shipments(order_id, carrier, service, tracking, shipped_at, lines, confirm_state, package_no) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
     sqlite3_stmt *st;
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, sh->order_id);
     sqlite3_bind_text(st, 2, sh->carrier, -1, SQLITE_STATIC);
@@ -154,7 +146,7 @@ int sb_store_shipment_add(sb_store *s, const sb_store_shipment *sh, int64_t *id,
     sqlite3_bind_text(st, 6, sh->lines, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, sh->confirm_state, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 8, sh->package_no);
-    if ((rc = done(s, st, ONCE, "recording the package", err))) return rc;
+    if ((rc = done(s, st, SB_STORE_ONCE, "recording the package", err))) return rc;
     *id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
@@ -165,7 +157,7 @@ int sb_store_shipment_get(sb_store *s, int64_t sid, sb_store_shipment_row *out, 
         "COALESCE(o.marketplace_id, '') FROM shipments s JOIN sales_orders o ON o.id = s.order_id WHERE s.id = ?1";
     sqlite3_stmt *st;
     memset(out, 0, sizeof *out);
-    int rc = get(s, sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, sid);
     int step = sqlite3_step(st);
@@ -188,7 +180,7 @@ int sb_store_shipment_get(sb_store *s, int64_t sid, sb_store_shipment_row *out, 
     } else {
         rc = sb_store_error(s, "reading the package to confirm", err);
     }
-    put(st, PER_ROW);
+    sb_store_put(st, SB_STORE_PER_ROW);
     return rc;
 }
 
@@ -197,11 +189,11 @@ int sb_store_shipment_state(sb_store *s, int64_t sid, const char *state, char *e
     static const char queued_sql[] = "UPDATE shipments SET confirm_state = 'queued' WHERE id = ?1 AND confirm_state <> 'confirmed'";
     sqlite3_stmt *st;
     int queued = !strcmp(state, "queued");
-    int rc = get(s, queued ? queued_sql : sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, queued ? queued_sql : sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, sid);
     if (!queued) sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-    return done(s, st, PER_ROW, "recording the package's confirmation state", err);
+    return done(s, st, SB_STORE_PER_ROW, "recording the package's confirmation state", err);
 }
 
 int sb_store_shipments_unconfirmed(sb_store *s, int64_t integ, const char *fba_branch, int64_t *ids, int max, int *n,
@@ -213,13 +205,13 @@ int sb_store_shipments_unconfirmed(sb_store *s, int64_t integ, const char *fba_b
     sqlite3_stmt *st;
     int step = SQLITE_DONE;
     *n = 0;
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, fba_branch, -1, SQLITE_STATIC);
     while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) ids[(*n)++] = sqlite3_column_int64(st, 0);
     if (*n < max && step != SQLITE_DONE) rc = sb_store_error(s, "listing the packages to confirm", err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
@@ -229,12 +221,12 @@ int sb_store_outbox_queue(sb_store *s, int64_t integ, const char *key, const cha
         "ON CONFLICT(integration_id, kind, key) DO UPDATE SET status = 'pending', next_attempt_at = NULL, "
         "payload = excluded.payload WHERE outbox.status <> 'sent'";
     sqlite3_stmt *st;
-    int rc = get(s, sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
-    return done(s, st, PER_ROW, "queueing the confirmation", err);
+    return done(s, st, SB_STORE_PER_ROW, "queueing the confirmation", err);
 }
 
 int sb_store_outbox_due(sb_store *s, int64_t integ, int manual, const char *now,
@@ -246,7 +238,7 @@ int sb_store_outbox_due(sb_store *s, int64_t integ, int manual, const char *now,
         "AND (?2 OR next_attempt_at IS NULL OR next_attempt_at <= ?3) ORDER BY id";
     sqlite3_stmt *st;
     int step;
-    int rc = get(s, sql, ONCE, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_ONCE, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_int(st, 2, manual);
@@ -259,7 +251,7 @@ int sb_store_outbox_due(sb_store *s, int64_t integ, int manual, const char *now,
         if ((rc = cb(ctx, &r))) break;
     }
     if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "reading the confirmations due", err);
-    put(st, ONCE);
+    sb_store_put(st, SB_STORE_ONCE);
     return rc;
 }
 
@@ -271,7 +263,7 @@ int sb_store_confirm_target_get(sb_store *s, int64_t integ, const char *ref, int
         "AND s.package_no = ?3";
     sqlite3_stmt *st;
     memset(out, 0, sizeof *out);
-    int rc = get(s, sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
@@ -287,18 +279,18 @@ int sb_store_confirm_target_get(sb_store *s, int64_t integ, const char *ref, int
     } else if (step != SQLITE_DONE) {
         rc = sb_store_error(s, "reading the package to confirm", err);
     }
-    put(st, PER_ROW);
+    sb_store_put(st, SB_STORE_PER_ROW);
     return rc;
 }
 
 int sb_store_outbox_not_sent(sb_store *s, int64_t id, const char *why, char *err) {
     static const char sql[] = "UPDATE outbox SET status = 'failed', last_error = ?2 WHERE id = ?1";
     sqlite3_stmt *st;
-    int rc = get(s, sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
-    return done(s, st, PER_ROW, "recording a confirmation not to send", err);
+    return done(s, st, SB_STORE_PER_ROW, "recording a confirmation not to send", err);
 }
 
 int sb_store_outbox_claim(sb_store *s, int64_t id, int attempts, const char *note, int64_t pid, const char *until,
@@ -307,14 +299,14 @@ int sb_store_outbox_claim(sb_store *s, int64_t id, int attempts, const char *not
                               "claimed_until = ?5 WHERE id = ?1 AND attempts = ?3 AND status <> 'sent'";
     sqlite3_stmt *st;
     *claimed = 0;
-    int rc = get(s, sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, note, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, attempts);
     sqlite3_bind_int64(st, 4, pid);
     sqlite3_bind_text(st, 5, until, -1, SQLITE_STATIC);
-    if ((rc = done(s, st, PER_ROW, "claiming the confirmation", err))) return rc;
+    if ((rc = done(s, st, SB_STORE_PER_ROW, "claiming the confirmation", err))) return rc;
     *claimed = sqlite3_changes(s->db) > 0;
     return 0;
 }
@@ -323,22 +315,22 @@ int sb_store_outbox_sent(sb_store *s, int64_t id, const char *now, char *err) {
     static const char sql[] = "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL, next_attempt_at = NULL, "
                               "claimed_by = NULL, claimed_until = NULL WHERE id = ?1";
     sqlite3_stmt *st;
-    int rc = get(s, sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-    return done(s, st, PER_ROW, "recording the confirmation sent", err);
+    return done(s, st, SB_STORE_PER_ROW, "recording the confirmation sent", err);
 }
 
 int sb_store_outbox_retry(sb_store *s, int64_t id, int give_up, const char *why, const char *next, char *err) {
     static const char sql[] = "UPDATE outbox SET status = ?2, last_error = ?3, next_attempt_at = ?4, claimed_by = NULL, "
                               "claimed_until = NULL WHERE id = ?1";
     sqlite3_stmt *st;
-    int rc = get(s, sql, PER_ROW, &st, err);
+    int rc = sb_store_get(s, sql, SB_STORE_PER_ROW, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, give_up ? "failed" : "pending", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC);
     if (!give_up && next) sqlite3_bind_text(st, 4, next, -1, SQLITE_STATIC);
-    return done(s, st, PER_ROW, "recording the confirmation's outcome", err);
+    return done(s, st, SB_STORE_PER_ROW, "recording the confirmation's outcome", err);
 }

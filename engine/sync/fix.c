@@ -9,6 +9,7 @@
 #include "store/jobs.h"
 #include "sync/engine.h"
 #include "sync/fix.h"
+#include "store/store_int.h"  /* its SQL moves to engine/store next (issue #14) */
 #include "sync/orders.h"
 
 static int step(sb_store *s, sqlite3_stmt *st, const char *what, char *err) {

@@ -21,6 +21,7 @@
 #include "core/util.h"
 #include "json/json.h"
 #include "store/aliases.h"
+#include "store/store_int.h"  /* its SQL moves to engine/store next (issue #14) */
 #include "sync/orders.h"
 
 #define SEARCH_PAGE_SIZE 100

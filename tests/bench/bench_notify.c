@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "support/fixture.h"
 #include "support/sim_log.h"
+#include "store/store_int.h"
 
 static volatile int stop_flag;
 static int n_orders = 25, interval_ms = 200, dup_every = 5;

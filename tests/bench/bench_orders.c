@@ -28,6 +28,7 @@
 #include "sim/sim.h"
 #include "sync/engine.h"
 #include "sync/orders.h"
+#include "store/store_int.h"
 
 static double now_s(void) {
     struct timespec ts;

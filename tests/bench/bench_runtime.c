@@ -26,6 +26,7 @@
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync/tracking.h"
+#include "store/store_int.h"
 
 #define MP "ATVPDKIKX0DER"
 #define MAXI 500

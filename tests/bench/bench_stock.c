@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync/stock.h"
+#include "store/store_int.h"
 
 #define NSKU 100000
 #define NBRANCH 5

@@ -19,6 +19,7 @@
 #include "settings/settings.h"
 #include "sim/sim.h"
 #include "web/web.h"
+#include "store/store_int.h"
 
 static char base[64], auth[128];
 static long norders = 1000000, nreq = 2000;

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "csvio/csvio.h"
 #include "fuzz.h"
+#include "store/store_int.h"
 
 static sb_store *db, *pristine;
 static int64_t db_integ;

@@ -20,6 +20,7 @@
 #include "secrets/secrets.h"
 #include "settings/settings.h"
 #include "web/web_int.h"
+#include "store/store_int.h"
 
 #define MAX_REQUEST (64 * 1024)
 #define MAX_ANSWER (8 << 20)

@@ -20,6 +20,7 @@
 #include "support/fixture.h"
 #include "support/sim_log.h"
 #include "t.h"
+#include "store/store_int.h"
 
 #define MP "ATVPDKIKX0DER"
 

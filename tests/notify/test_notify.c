@@ -18,6 +18,7 @@
 #include "support/fixture.h"
 #include "support/sim_log.h"
 #include "t.h"
+#include "store/store_int.h"
 
 #define QUEUE_PATH "/000000000000/sellerbridge-sim"
 #define O_NEW "113-1000001-0000001"

@@ -18,6 +18,7 @@
 #include "support/sim_http.h"
 #include "sim/sim_int.h"           /* order_change_subscribed, order_change_arn */
 #include "sync/notify_setup.h"
+#include "store/store_int.h"
 
 #define ARN "arn:aws:sqs:us-east-1:000000000000:sellerbridge-sim"
 #define POLICY_OK "{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\"," \

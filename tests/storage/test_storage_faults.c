@@ -21,6 +21,7 @@
 #include "sync/engine.h"
 #include "sync/orders.h"
 #include "t.h"
+#include "store/store_int.h"
 
 #define NORDERS 1000
 static sb_sim *sim;

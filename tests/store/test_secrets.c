@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include "secrets/secrets.h"
 #include "t.h"
+#include "store/store_int.h"
 
 int main(void) {
     char dir[] = "/tmp/sbsecXXXXXX", db[64], keyf[80], err[SB_ERRLEN] = "";

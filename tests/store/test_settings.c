@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "settings/settings.h"
 #include "t.h"
+#include "store/store_int.h"
 
 static void seed(sb_store *s) {
     char err[SB_ERRLEN];

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "store/store.h"
 #include "t.h"
+#include "store/store_int.h"
 
 static int64_t count(sb_store *s, const char *sql) {
     sqlite3_stmt *st;

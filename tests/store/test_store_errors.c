@@ -23,6 +23,7 @@
 #include "store/tracking.h"
 #include "sync/engine.h"
 #include "t.h"
+#include "store/store_int.h"
 
 /* Each call returns the look-up's code as is: < 0 error, SB_ENOTFOUND / 0 not found. */
 static int gl(sb_store *s, char *e) { return sb_store_has_gl(s, "4000", e); }

@@ -15,6 +15,7 @@
 #include "sim/sim.h"
 #include "store/store.h"
 #include "t.h"
+#include "store/store_int.h"
 
 #define T_MP "ATVPDKIKX0DER"
 

@@ -21,6 +21,7 @@
 #include "sync/stock.h"
 #include "support/fixture.h"
 #include "t.h"
+#include "store/store_int.h"
 
 #define MP "ATVPDKIKX0DER"
 

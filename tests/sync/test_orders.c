@@ -50,6 +50,7 @@
 #include "sync/tracking.h"
 #include "support/sim_log.h"
 #include "t.h"
+#include "store/store_int.h"
 
 static int64_t offset_ms;
 static int64_t test_now(void *ud) {

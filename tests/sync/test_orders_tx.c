@@ -17,6 +17,7 @@
 #include "sync/engine.h"
 #include "sync/orders.h"
 #include "t.h"
+#include "store/store_int.h"
 
 static const char *ORDER_FMT =
     "{\"orderId\":\"%s\",\"createdTime\":\"2026-03-01T18:22:41Z\",\"lastUpdatedTime\":\"2026-03-01T18:40:03Z\","

@@ -25,6 +25,7 @@
 #include "support/fixture.h"
 #include "support/sim_log.h"
 #include "t.h"
+#include "store/store_int.h"
 
 #define MP "ATVPDKIKX0DER"
 #define T0_ISO "2026-11-27T10:00:00Z"

@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include "sync/engine.h"
 #include "t.h"
+#include "store/store_int.h"
 
 static int64_t fake_ms;
 /* a person's `settings set` from another connection, done when the clock passes flip_ms */

@@ -13,6 +13,7 @@
 #include "views/views.h"
 #include "t.h"
 #include "support/json_get.h"
+#include "store/store_int.h"
 
 static sb_store *S;
 static int64_t INTEG;

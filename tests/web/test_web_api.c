@@ -36,6 +36,7 @@
 #include "sync/tracking.h"
 #include "web/web.h"
 #include "t.h"
+#include "store/store_int.h"
 
 static char base[128], tok[SB_WEB_TOKEN_HEX + 1], db[128];
 static sb_buf all;            /* every response body, for the secret check */
