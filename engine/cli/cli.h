@@ -105,6 +105,10 @@ const char *sb_cli_cell(sb_json *j, int node, const char *path);
  * --offset 50 --limit 50 for the next)" when the page stops before the total. key: the
  * document's list, noun: one of its rows. */
 void sb_cli_paging_footer(sb_json *j, const char *key, const char *noun);
+/* After a retry (orders retry, products alias): "N still held: ORDER (why); ...; and M
+ * more" when some orders stay held, nothing otherwise. */
+struct sb_orders_retry_result;
+void sb_cli_still_held(const struct sb_orders_retry_result *r);
 
 /* The engine (`run`, `demo --serve`, cmd_sync.c): every job on its schedule and, when
  * listen is not NULL, the dashboard, until SIGTERM or SIGINT; returns an exit code. */

@@ -12,6 +12,15 @@
 #include "sync/fix.h"
 #include "sync/orders.h"
 
+void sb_cli_still_held(const sb_orders_retry_result *r) {
+    if (!r->held) return;
+    printf("%ld still held", r->held);
+    for (int i = 0; i < r->nkept; i++)
+        printf("%s %s (%s)", i ? ";" : ":", sb_cli_text(r->kept[i].order), sb_cli_text(r->kept[i].why));
+    if (r->held > r->nkept) printf("; and %ld more", r->held - r->nkept);
+    printf("\n");
+}
+
 /* ---- the documents of engine/views, drawn as tables ---- */
 
 static void draw_list(sb_json *j, int attention) {
@@ -155,12 +164,7 @@ static int retry_orders(sb_cli *cli, sb_store *s, int64_t integ, int argc, char 
     if (sku && !r.tried && !r.held) printf("no held order has a line of SKU %s\n", sb_cli_text(sku));
     printf("%ld held %s\n", r.fixed, r.fixed == 1 ? "order now passes the rules and is stored"
                                                  : "orders now pass the rules and are stored");
-    if (r.held) {
-        printf("%ld still held", r.held);
-        for (int i = 0; i < r.nkept; i++) printf("%s %s (%s)", i ? ";" : ":", sb_cli_text(r.kept[i].order), sb_cli_text(r.kept[i].why));
-        if (r.held > r.nkept) printf("; and %ld more", r.held - r.nkept);
-        printf("\n");
-    }
+    sb_cli_still_held(&r);
     return SB_EXIT_OK;
 }
 

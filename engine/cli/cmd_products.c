@@ -88,12 +88,7 @@ static int alias(sb_cli *cli, int argc, char **argv) {
     if (ch.waiting) {
         printf("%ld %s stored again: lines linked, stock reserved, hooks run; %ld released\n", r.tried,
                orders_word(r.tried), r.fixed);
-        if (r.held) {
-            printf("%ld still held", r.held);
-            for (int i = 0; i < r.nkept; i++) printf("%s %s (%s)", i ? ";" : ":", sb_cli_text(r.kept[i].order), sb_cli_text(r.kept[i].why));
-            if (r.held > r.nkept) printf("; and %ld more", r.held - r.nkept);
-            printf("\n");
-        }
+        sb_cli_still_held(&r);
     }
     return SB_EXIT_OK;
 }

@@ -204,16 +204,7 @@ int sb_store_products(sb_store *s, const char *search, long limit, long offset, 
     *rows = NULL;
     *n = 0;
     if (search && strlen(search) > 200) return sb_seterr(err, SB_EINVAL, "search: longer than 200 characters");
-    if (search) {                       /* %search% with the pattern characters escaped */
-        size_t k = 0;
-        like[k++] = '%';
-        for (const char *p = search; *p; p++) {
-            if (*p == '%' || *p == '_' || *p == '\\') like[k++] = '\\';
-            like[k++] = *p;
-        }
-        like[k++] = '%';
-        like[k] = '\0';
-    }
+    if (search) sb_store_like(search, 200, like);
     int rc = sb_store_prepare(s, "SELECT COUNT(*) FROM (SELECT 1 FROM products p " PRODUCTS_WHERE "LIMIT ?2)", &c, err);
     if (!rc) rc = sb_store_prepare(s, "SELECT p.sku, p.name, p.asin, p.order_type, "
                                       "(SELECT group_concat(channel_sku, ', ') FROM (SELECT channel_sku FROM sku_aliases a "

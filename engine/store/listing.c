@@ -37,17 +37,7 @@ static int order_stmt(sb_store *s, int64_t integ, const sb_store_order_filter *f
     sqlite3_bind_int64(*st, 1, integ);
     if (f->stage) sqlite3_bind_text(*st, 2, f->stage, -1, SQLITE_STATIC);
     if (f->status) sqlite3_bind_text(*st, 3, f->status, -1, SQLITE_STATIC);
-    if (f->search) {
-        size_t k = 0;
-        like[k++] = '%';
-        for (const char *p = f->search; *p && p - f->search < SEARCH_MAX; p++) {
-            if (*p == '%' || *p == '_' || *p == '\\') like[k++] = '\\';
-            like[k++] = *p;
-        }
-        like[k++] = '%';
-        like[k] = '\0';
-        sqlite3_bind_text(*st, 4, like, -1, SQLITE_STATIC);
-    }
+    if (f->search) sqlite3_bind_text(*st, 4, sb_store_like(f->search, SEARCH_MAX, like), -1, SQLITE_STATIC);
     if (f->from) sqlite3_bind_text(*st, 8, f->from, -1, SQLITE_STATIC);
     if (f->to) sqlite3_bind_text(*st, 9, f->to, -1, SQLITE_STATIC);
     return 0;

@@ -55,6 +55,18 @@ int sb_store_cached(sb_store *s, const char *sql, sqlite3_stmt **st, char *err) 
     return 0;
 }
 
+char *sb_store_like(const char *term, size_t max, char *out) {
+    size_t k = 0;
+    out[k++] = '%';
+    for (const char *p = term; *p && (size_t)(p - term) < max; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\') out[k++] = '\\';
+        out[k++] = *p;
+    }
+    out[k++] = '%';
+    out[k] = '\0';
+    return out;
+}
+
 int sb_store_get(sb_store *s, const char *sql, int once, sqlite3_stmt **st, char *err) {
     return once ? sb_store_prepare(s, sql, st, err) : sb_store_cached(s, sql, st, err);
 }

@@ -42,6 +42,10 @@ int sb_store_error(sb_store *s, const char *what, char *err);
 void sb_store_col_text(sqlite3_stmt *st, int i, char *out, size_t n);
 
 
+/* A search term as a LIKE pattern for "LIKE ?n ESCAPE '\'": %term% with '%', '_' and the backslash
+ * escaped, the term cut at max bytes; out needs 2 * max + 3 bytes. Returns out. */
+char *sb_store_like(const char *term, size_t max, char *out);
+
 /* How a statement is held: SB_STORE_PER_ROW from the cache, SB_STORE_ONCE prepared now
  * and finalized by sb_store_put. */
 enum { SB_STORE_PER_ROW = 0, SB_STORE_ONCE = 1 };
