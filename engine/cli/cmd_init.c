@@ -12,54 +12,9 @@
 #include "store/jobs.h"
 #include "core/util.h"
 #include "secrets/secrets.h"
+#include "settings/marketplaces.h"
 #include "settings/settings.h"
 #include "store/store.h"
-
-/* The region of an Amazon marketplace id (REFERENCE.md section 3.2), and its country. */
-static const struct { const char *id, *country, *region; } mkt_regions[] = {
-    {"ATVPDKIKX0DER", "US", "na"}, {"A2EUQ1WTGCTBG2", "CA", "na"}, {"A1AM78C64UM0Y8", "MX", "na"},
-    {"A2Q3Y263D00KWC", "BR", "na"}, {"A1F83G8C2ARO7P", "UK", "eu"}, {"A1PA6795UKMFR9", "DE", "eu"},
-    {"A13V1IB3VIYZZH", "FR", "eu"}, {"APJ6JRA9NG5V4", "IT", "eu"}, {"A1RKKUPIHCS9HS", "ES", "eu"},
-    {"A1805IZSGTT6HS", "NL", "eu"}, {"A2NODRKZP88ZB9", "SE", "eu"}, {"A1C3SOZRARQ6R3", "PL", "eu"},
-    {"AMEN7PMS3EDWL", "BE", "eu"}, {"A28R8C7NBKEWEA", "IE", "eu"}, {"A33AVAJ2PDY3EV", "TR", "eu"},
-    {"A2VIGQ35RCS4UG", "AE", "eu"}, {"A17E79C6D8DWNP", "SA", "eu"}, {"ARBP9OOSHTCHU", "EG", "eu"},
-    {"AE08WJ6YKNBMC", "ZA", "eu"}, {"A21TJRUUN4KGV", "IN", "eu"}, {"A1VC38T7YXB528", "JP", "fe"},
-    {"A39IBJ37TRP1C6", "AU", "fe"}, {"A19VAU5U5O7RUS", "SG", "fe"},
-};
-
-static int mkt_index(const char *id) {
-    for (size_t i = 0; i < sizeof mkt_regions / sizeof *mkt_regions; i++)
-        if (!strcmp(mkt_regions[i].id, id)) return (int)i;
-    return -1;
-}
-
-/* Checks the marketplaces (canonical JSON list) against the region; with region NULL
- * they must share one region, written to derived. 0, or -1 with err. */
-static int check_region(const char *region, const char *mkts_json, char *derived, size_t dlen, char *err) {
-    char **l = sb_settings_list(mkts_json);
-    int rc = 0;
-    const char *first = NULL;
-    for (int i = 0; l && l[i] && !rc; i++) {
-        int k = mkt_index(l[i]);
-        if (k < 0) continue;                    /* the setting's own check refuses it */
-        const char *want = region ? region : first;
-        if (want && strcmp(mkt_regions[k].region, want)) {
-            char same[256] = "";
-            size_t n = 0;
-            for (size_t j = 0; j < sizeof mkt_regions / sizeof *mkt_regions && n < sizeof same; j++)
-                if (!strcmp(mkt_regions[j].region, want))
-                    n += (size_t)snprintf(same + n, sizeof same - n, "%s%s %s", n ? ", " : "", mkt_regions[j].country, mkt_regions[j].id);
-            rc = sb_seterr(err, SB_EINVAL, "--marketplace %s (%s) is in region %s, not %s%s; one integration has one region "
-                           "(allowed with %s: %s); add another integration for the other region",
-                           l[i], mkt_regions[k].country, mkt_regions[k].region, want, region ? "" : " (that of the first marketplace)",
-                           want, same);
-        }
-        if (!first) first = mkt_regions[k].region;
-    }
-    if (!rc && derived) snprintf(derived, dlen, "%s", first ? first : "");
-    sb_settings_list_free(l);
-    return rc;
-}
 
 /* Removes what a failed init created: the database (and its -wal, -shm) and key file. */
 static void remove_created(const char *db, int db_existed, int key_existed) {
@@ -106,7 +61,8 @@ static int run_init(sb_cli *cli, int argc, char **argv) {
     if (region && sb_settings_validate(NULL, 0, sb_settings_find("integration.region"), region, &canon_region, err)) goto fail_early;
     if (marketplaces && sb_settings_validate(NULL, 0, sb_settings_find("integration.marketplaces"), marketplaces, &canon_mkts, err))
         goto fail_early;
-    if (canon_mkts && check_region(canon_region, canon_mkts, derived, sizeof derived, err)) goto fail_early;
+    if (canon_mkts && sb_marketplaces_region_check(canon_region, canon_mkts, "--marketplace", "", derived, sizeof derived, err))
+        goto fail_early;
     if (sb_store_open(cli->db_path, SB_STORE_CREATE, &s, err)) goto fail;
     if (sb_secrets_key(cli->db_path, 1, key, err)) goto fail;
     int64_t existing;

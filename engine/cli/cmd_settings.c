@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "secrets/secrets.h"
+#include "settings/marketplaces.h"
 #include "settings/settings.h"
 
 /* settings list = GET /settings: the sections in the page's order, each setting's value
@@ -60,6 +61,11 @@ static int run_settings(sb_cli *cli, int argc, char **argv) {
             fprintf(stderr, "sellerbridge settings: %s: %s will now be sent to %s, which is not Amazon\n", argv[2],
                     !strcmp(argv[2], "api.lwa_endpoint") ? "the LWA client id, client secret and refresh token"
                                                          : "the Amazon access token", host);
+        char misfit[SB_ERRLEN];
+        if ((!strcmp(argv[2], "integration.marketplaces") || !strcmp(argv[2], "integration.region")) &&
+            sb_marketplaces_misfit(s, integ, misfit, sizeof misfit))
+            fprintf(stderr, "sellerbridge settings: warning: %s; Amazon answers an integration only for the marketplaces "
+                    "of its region\n", misfit);
         free(v);
     } else {
         if (sb_settings_unset(s, integ, argv[2], err)) { sb_cli_fail("settings", SB_ERR, "%s", err); rc = SB_EXIT_FAIL; goto out; }

@@ -2,7 +2,8 @@
 # setup_traps.sh: setting up without traps (issue 18 item 4). A refused init leaves no
 # database or key behind; a marketplace of another region is refused naming its region;
 # a second init changes nothing and says what exists; an integration can be removed, with
-# --yes, and while it has orders not yet confirmed only with --force.
+# --yes, and while it has orders not yet confirmed only with --force; `settings set` warns
+# when the marketplaces and the region do not fit.
 . "$SB_SOURCE_DIR/tests/lib.sh"
 
 # refused before anything is created
@@ -52,4 +53,13 @@ expect_eq "$(sqlite3 "$SELLERBRIDGE_DB" "SELECT (SELECT group_concat(name) FROM 
 # one integration left: commands need no --integration again
 expect_rc 0 $SB settings get integration.region
 expect_out "eu"
+# settings that mix regions are stored but warned about, naming the marketplace and region
+expect_rc 0 $SB settings set integration.marketplaces A1F83G8C2ARO7P,ATVPDKIKX0DER
+expect_err "warning: integration.marketplaces: ATVPDKIKX0DER (US) is in region na, not eu (integration.region)"
+expect_err "allowed with eu: UK A1F83G8C2ARO7P"
+expect_rc 0 $SB settings set integration.region na
+expect_err "warning: integration.marketplaces: A1F83G8C2ARO7P (UK) is in region eu, not na (integration.region)"
+expect_rc 0 $SB settings set integration.region eu
+expect_rc 0 $SB settings set integration.marketplaces A1F83G8C2ARO7P,A1PA6795UKMFR9
+grep -q warning "$T/err" && bad "a fitting pair warned: $(cat "$T/err")" || ok
 finish
