@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 #include "sellerbridge.h"
 
-#define SB_STORE_CACHE 64
+#define SB_STORE_CACHE 128
 
 typedef struct sb_store {
     sqlite3 *db;
