@@ -55,6 +55,15 @@ enum sb_customer_action {
     SB_CUST_SELECTED            /* the configured selected customer (customer_id) */
 };
 
+/* The fields of an order a stored row keeps and compares when Amazon sends it again, in
+ * this order (engine/store/orders.h reads them, engine/sync/order_plan.h compares). */
+enum {
+    SB_KEPT_STATUS, SB_KEPT_FULFILLED_BY, SB_KEPT_SERVICE_LEVEL, SB_KEPT_PROGRAMS, SB_KEPT_CURRENCY, SB_KEPT_TOTAL,
+    SB_KEPT_SHIPPING, SB_KEPT_BUYER_NAME, SB_KEPT_BUYER_EMAIL, SB_KEPT_BUYER_COMPANY, SB_KEPT_SHIP_NAME,
+    SB_KEPT_SHIP_COMPANY, SB_KEPT_LINE1, SB_KEPT_LINE2, SB_KEPT_LINE3, SB_KEPT_CITY, SB_KEPT_STATE, SB_KEPT_POSTAL,
+    SB_KEPT_COUNTRY, SB_KEPT_PHONE, SB_KEPT_UPDATED, SB_KEPT_N
+};
+
 #define SB_MAX_SPLITS 3
 #define SB_MAX_AUDIT 8          /* audit rows one order's decisions make */
 

@@ -74,7 +74,6 @@ static const sb_setting_def defs[] = {
     {"rules.memory_mb", "Integration", SB_ST_INT, "32", NULL, 1, 1024, "Memory cap of the rule state (MiB)"},
     {"rules.time_ms", "Integration", SB_ST_INT, "200", NULL, 10, 10000, "Wall-clock limit per rule hook call (ms); a hook over it holds its order"},
     {"rules.load_ms", "Integration", SB_ST_INT, "500", NULL, 10, 10000, "Wall-clock limit for a rule pack's top-level code when it loads (ms)"},
-    {"rules.read_ahead", "Integration", SB_ST_BOOL, "true", NULL, 0, 0, "Read the next orders page in a second state of the rule pack while the current page is decided (off: one state, one page at a time; for a pack that counts across orders in its own variables)"},
     {"stock.patch_threshold", "Integration", SB_ST_INT, "20", NULL, 0, 25000, "Up to this many changed SKUs go by patchListingsItem, more by a feed"},
 
     /* Products */

@@ -12,7 +12,7 @@
 #include "store/rows.h"
 #include "store/store.h"
 
-#define SB_STORE_CACHE 64
+#define SB_STORE_CACHE 128
 
 struct sb_store {
     sqlite3 *db;

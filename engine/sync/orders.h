@@ -39,7 +39,7 @@ int sb_sync_orders(sb_engine *e, sb_orders_result *res, char *err);
 const char *sb_orders_counts(const sb_orders_result *r, char *buf, size_t n);
 
 /* Applies pages already in memory as one window (no watermark): the sync's own loop,
- * read-ahead included, with the pages in place of Amazon. For the benchmark. */
+ * with the pages in place of Amazon. For the benchmark. */
 int sb_orders_apply_pages(sb_engine *e, char *const *pages, const size_t *lens, int npages,
                           sb_orders_result *res, char *err);
 

@@ -7,9 +7,9 @@
  *    reconciliation (orders.reconcile_hours), beside it.
  * 2. The same pages, fetched once into memory, are applied in this process: by the
  *    engine's own page loop (sb_orders_apply_pages: normalise, all order hooks, customers,
- *    lines, reservations, audit; the next page read ahead in a second rule state), again
- *    with rules.read_ahead off (one thread), and by a bare baseline (lua-cjson decode plus
- *    an insert of the same order and line rows and of the page, no rules, no customers).
+ *    lines, reservations, audit; one thread, one rule state), and by a bare baseline
+ *    (lua-cjson decode plus an insert of the same order and line rows and of the page, no
+ *    rules, no customers).
  *    Prints the rates and the ratios to the baseline.
  *
  * usage: bench_orders [N]   (default 100000; build Release) */
@@ -250,13 +250,11 @@ int main(int argc, char **argv) {
     sb_spapi_free(api);
     long base_orders;
     double t_base = baseline(pages, lens, np, &base_orders);
-    /* the engine over the same pages: as it runs (the next page read ahead in a second
-     * rule state on another thread), and with rules.read_ahead off (one thread) */
-    double t_eng[2];
-    long eng_orders[2];
-    for (int k = 0; k < 2; k++) {
+    /* the engine over the same pages, as it runs (one thread, one rule state) */
+    double t_eng[1];
+    long eng_orders[1];
+    for (int k = 0; k < 1; k++) {
         s = fresh_db("/tmp/bench_orders_engine.db", &integ);
-        if (k == 1) sb_settings_set(s, integ, "rules.read_ahead", "false", err);
         sb_engine_open(s, "/tmp/bench_orders_engine.db", integ, &e, err);
         memset(&r, 0, sizeof r);
         t0 = now_s();
@@ -269,8 +267,6 @@ int main(int argc, char **argv) {
     printf("same %d pages from memory: engine %.0f orders/s (%.2f s), bare baseline %.0f orders/s (%.2f s), "
            "ratio %.2f\n", np, (double)eng_orders[0] / t_eng[0], t_eng[0], (double)base_orders / t_base, t_base,
            t_eng[0] / t_base);
-    printf("  with rules.read_ahead off (one thread): engine %.0f orders/s (%.2f s), ratio %.2f\n",
-           (double)eng_orders[1] / t_eng[1], t_eng[1], t_eng[1] / t_base);
     for (int i = 0; i < np; i++) free(pages[i]);
     free(pages);
     free(lens);

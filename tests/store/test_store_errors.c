@@ -20,6 +20,8 @@
 #include "store/rulepacks.h"
 #include "store/settings.h"
 #include "store/stock.h"
+#include "store/fix.h"
+#include "store/orders.h"
 #include "store/tracking.h"
 #include "sync/engine.h"
 #include "t.h"
@@ -211,6 +213,44 @@ static int demo_orders(sb_store *s, char *e) {
     int rc = sb_store_demo_orders(s, 1, no_order, &n, e);
     return rc ? rc : n;
 }
+/* the order pass's reads (store/orders.h) and the held orders' (store/fix.h) */
+static int order_first(sb_store *s, char *e) {
+    int64_t id;
+    char st[24];
+    int rc = sb_store_order_first(s, 1, "111-1", &id, st, sizeof st, e);
+    return rc ? rc : id != 0;
+}
+static int pass_splits(sb_store *s, char *e) {
+    sb_store_order_split r[4];
+    int n, rc = sb_store_order_stored(s, 1, "111-1", r, 4, &n, e);
+    return rc ? rc : n;
+}
+static int order_kept(sb_store *s, char *e) {
+    char *k[SB_KEPT_N];
+    int rc = sb_store_order_kept(s, 1, k, e);
+    if (!rc) sb_store_order_kept_free(k);
+    return rc;
+}
+static int no_line(void *ctx, const char *item, const char *sku, double qty, const char *price) {
+    (void)item; (void)sku; (void)qty; (void)price; ++*(int *)ctx; return 0;
+}
+static int pass_lines(sb_store *s, char *e) { int n = 0, rc = sb_store_order_top_lines(s, 1, "111-1", no_line, &n, e); return rc ? rc : n; }
+static int no_left(void *ctx, const char *sku, double d, double q) { (void)sku; (void)d; (void)q; ++*(int *)ctx; return 0; }
+static int order_left(sb_store *s, char *e) { int n = 0, rc = sb_store_order_left_lines(s, 1, "111-1", no_left, &n, e); return rc ? rc : n; }
+static int order_person(sb_store *s, char *e) {
+    char b[64];
+    int released, rc = sb_store_order_person(s, 1, "111-1", b, sizeof b, &released, e);
+    return rc ? rc : *b || released;
+}
+static int order_product(sb_store *s, char *e) { sb_store_order_product p; int rc = sb_store_order_product_of(s, "MUG", &p, e); return rc ? rc : p.found; }
+static int order_resume(sb_store *s, char *e) { sb_store_orders_resume r; int rc = sb_store_orders_resume_get(s, 1, &r, e); return rc ? rc : r.found; }
+static int order_reserved(sb_store *s, char *e) { int n, rc = sb_store_orders_reserved_check(s, NULL, 0, &n, e); return rc ? rc : n; }
+static int no_held(void *ctx, const char *ref, const char *raw, int rule_held) {
+    (void)ref; (void)raw; (void)rule_held; ++*(int *)ctx; return 0;
+}
+static int held_orders(sb_store *s, char *e) { int n = 0, rc = sb_store_orders_held(s, 1, NULL, 1, 1, no_held, &n, e); return rc ? rc : n; }
+static int held_sku(sb_store *s, char *e) { char k[64]; int f, rc = sb_store_order_unknown_sku(s, 1, "111-1", k, sizeof k, &f, e); return rc ? rc : f; }
+static int held_on_sku(sb_store *s, char *e) { long n; int rc = sb_store_orders_on_sku_count(s, 1, "MUG", 10, &n, e); return rc ? rc : (int)n; }
 
 static const struct {
     const char *name, *table, *cols;   /* the view's columns: every one raises when read */
@@ -241,6 +281,18 @@ static const struct {
     {"tracking: the order to dispatch", "sales_orders", "id, integration_id, order_ref, stage, branch, fulfilled_by, auto_dispatched, source, split_no", dispatch_order},
     {"tracking: confirmations due", "outbox", "id, integration_id, kind, key, payload, status, attempts, claimed_by, claimed_until, next_attempt_at", outbox_due},
     {"demo: its orders", "sales_orders", "id, integration_id, order_ref, split_no, stage, amazon_status, branch, invoice_no, attention_reason, rule_error, source", demo_orders},
+    {"orders: an order's first row", "sales_orders", "id, integration_id, source, order_ref, split_no, stage", order_first},
+    {"orders: the rows of an order", "sales_orders", "id, integration_id, source, order_ref, split_no, stage, dispatched_at, invoice_no, invoice_date, branch", pass_splits},
+    {"orders: what a row keeps", "sales_orders", "id, amazon_status, fulfilled_by, service_level, programs, currency, total, shipping_total, buyer_name, buyer_email, buyer_company, ship_name, ship_company, ship_line1, ship_line2, ship_line3, ship_city, ship_state, ship_postal, ship_country, ship_phone, updated_time", order_kept},
+    {"orders: its lines", "sales_order_lines", "order_id, item_id, sku, qty, unit_price, kit_sku, qty_dispatched", pass_lines},
+    {"orders: lines that left", "sales_order_lines", "order_id, sku, qty, kit_sku, qty_dispatched", order_left},
+    {"orders: what people decided", "audit", "id, integration_id, order_ref, hook, decision", order_person},
+    {"orders: a line's product", "products", "id, sku, batch_tracked, serial_tracked, order_type", order_product},
+    {"orders: the window in progress", "sync_state", "integration_id, job, resume_after, resume_before, resume_token, resume_saved_at, resume_pages", order_resume},
+    {"orders: reserved stock", "stock", "product_id, branch_id, on_hand, reserved", order_reserved},
+    {"held: orders a retry runs", "sales_orders", "id, integration_id, source, order_ref, split_no, stage, updated_time, raw_json, raw_page_id, raw_index", held_orders},
+    {"held: a SKU not a product", "sales_order_lines", "order_id, line_no, sku, stock_bearing, product_id", held_sku},
+    {"held: orders held on a SKU", "sales_orders", "id, integration_id, source, order_ref, split_no, stage", held_on_sku},
     {"stock: feeds of this engine", "feeds_created", "integration_id, feed_id, feed_type, document_id, created_at", stock_ours},
     {"orders: count with every filter", "sales_orders", ORDER_COLS, orders_count},
     {"orders: a page", "sales_orders", ORDER_COLS, orders_page},

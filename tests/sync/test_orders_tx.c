@@ -47,7 +47,7 @@ static volatile int stop_flag;
 
 static int64_t probe_clock(void *ud) {
     (void)ud;
-    if (pthread_equal(pthread_self(), engine_thread)) {   /* the read-ahead thread only normalises */
+    if (pthread_equal(pthread_self(), engine_thread)) {   /* the pass's own thread (the only one) */
         probe_calls++;
         if (!sqlite3_get_autocommit(probe_store->db)) probe_in_tx++;
         if (probe_lock_tries < 20) {                      /* another writer gets the lock now */
