@@ -624,9 +624,6 @@ static int sb_decide(sb_rules *r, int no, sb_order *o, sb_decision *d, char *err
     return rc;
 }
 
-/* The key of the registry table of orders sb_rules_page_prepare normalised ahead. */
-static const char sb_prepared_key = 'p';
-
 /* What the protected bodies of the public calls below get and give back. */
 typedef struct sb_call_args {
     sb_rules *r;
@@ -706,8 +703,6 @@ static int sb_page_open_body(lua_State *L) {
     char msg[SB_ERRLEN];
     luaL_unref(L, LUA_REGISTRYINDEX, r->page_ref);
     r->page_ref = LUA_NOREF;
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &sb_prepared_key);
     r->engine_mem = 0;
     lua_gc(L, LUA_GCCOLLECT);
     if (a->len > SB_RULES_MAX_BODY) {
@@ -753,54 +748,10 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
 }
 
 /* [ud] */
-static int sb_prepare_body(lua_State *L) {
-    sb_call_args *a = lua_touserdata(L, 1);
-    sb_rules *r = a->r;
-    char msg[SB_ERRLEN];
-    size_t before = r->mem;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->page_ref);
-    sb_rawfield(L, -1, "orders");
-    int orders = lua_gettop(L);
-    size_t n = lua_rawlen(L, orders);
-    lua_createtable(L, (int)n, 0);
-    int prep = lua_gettop(L);
-    for (size_t i = 1; i <= n; i++) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, r->normalize_ref);
-        lua_rawgeti(L, orders, (lua_Integer)i);
-        /* an order that does not normalise stays out: sb_rules_page_order runs it again
-         * and reports it as it always does */
-        if (sb_rules_pcall_trusted(r, 1, 3, msg, sizeof msg) == 0 && lua_istable(L, -3)) {
-            lua_pushvalue(L, -3);
-            lua_rawseti(L, prep, (lua_Integer)i);
-        }
-        lua_settop(L, prep);
-    }
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &sb_prepared_key);
-    if (r->mem > before) r->engine_mem += r->mem - before;
-    return 0;
-}
-
-int sb_rules_page_prepare(sb_rules *r, char *err) {
-    if (r->page_ref == LUA_NOREF) return sb_seterr(err, SB_EINVAL, "page: no page is open");
-    sb_call_args a = {.r = r, .err = err};
-    return sb_call(r, sb_prepare_body, &a, "page: ");
-}
-
-/* [ud] */
 static int sb_page_order_body(lua_State *L) {
     sb_call_args *a = lua_touserdata(L, 1);
     sb_rules *r = a->r;
     int i = a->i;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &sb_prepared_key) == LUA_TTABLE &&
-        lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TTABLE) {
-        /* normalised ahead by sb_rules_page_prepare; used once */
-        lua_pushnil(L);
-        lua_rawseti(L, 2, (lua_Integer)i + 1);
-        if (!r->have_context) a->rc = sb_seterr(a->err, SB_EINVAL, "rules: sb_rules_set_context was not called");
-        else a->rc = sb_decide(r, 3, a->o, a->d, a->err);
-        return 0;
-    }
-    lua_settop(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->page_ref);
     sb_rawfield(L, -1, "orders");
     lua_rawgeti(L, -1, (lua_Integer)i + 1);

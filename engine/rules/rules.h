@@ -108,11 +108,6 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
  * the field); *order is then filled as far as possible, with raw_json re-encoded so the
  * order can be kept for a person whatever is wrong with it. order->page_index = i. */
 int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, char *err);
-/* Normalises every order of the open page ahead, keeping the results in the state for
- * sb_rules_page_order: the engine's own Lua only (no rule, no look-up), so it may run on
- * another thread while nothing else uses r. Orders that do not normalise are left to
- * sb_rules_page_order, which reports them as ever. */
-int sb_rules_page_prepare(sb_rules *r, char *err);
 /* The same for one order object as JSON text (a stored order being re-run). */
 int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *order,
                         sb_decision *dec, char *err);
