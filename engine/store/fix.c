@@ -9,25 +9,13 @@
 #include "store/fix.h"
 #include "store/store_int.h"
 
-static void bt(sqlite3_stmt *st, int i, const char *v) {
-    if (v && *v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, i);
-}
-
 /* Prepares sql with ?1 = integ and ?2 = ref. */
 static int prep(sb_store *s, const char *sql, int64_t integ, const char *ref, sqlite3_stmt **st, char *err) {
     int rc = sb_store_prepare(s, sql, st, err);
     if (rc) return rc;
     sqlite3_bind_int64(*st, 1, integ);
-    bt(*st, 2, ref);
+    sb_store_bind_opt(*st, 2, ref);
     return 0;
-}
-
-/* Steps a write st to its end and finalizes it. */
-static int write_done(sb_store *s, sqlite3_stmt *st, const char *what, char *err) {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, what, err);
-    sqlite3_finalize(st);
-    return rc;
 }
 
 /* The first row of a read st into up to two text columns; *found as it went. */
@@ -131,7 +119,7 @@ int sb_store_order_move(sb_store *s, int64_t id, const char *branch, char *err) 
     if (rc) return rc;
     sqlite3_bind_text(st, 1, branch, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
-    return write_done(s, st, "moving the order", err);
+    return sb_store_step_done(s, st, SB_STORE_ONCE, "moving the order", err);
 }
 
 int sb_store_order_resolve(sb_store *s, int64_t id, char *err) {
@@ -141,7 +129,7 @@ int sb_store_order_resolve(sb_store *s, int64_t id, char *err) {
                                  "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1", &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
-    return write_done(s, st, "resolving the order", err);
+    return sb_store_step_done(s, st, SB_STORE_ONCE, "resolving the order", err);
 }
 
 int sb_store_order_audit_person(sb_store *s, int64_t integ, const char *ref, const char *decision, char *err) {
@@ -150,7 +138,7 @@ int sb_store_order_audit_person(sb_store *s, int64_t integ, const char *ref, con
                   integ, ref, &st, err);
     if (rc) return rc;
     sqlite3_bind_text(st, 3, decision ? decision : "{}", -1, SQLITE_STATIC);
-    return write_done(s, st, "recording the fix", err);
+    return sb_store_step_done(s, st, SB_STORE_ONCE, "recording the fix", err);
 }
 
 /* ?1 integration, ?2 SKU. */

@@ -27,13 +27,6 @@ static int keyed(sb_store *s, const char *sql, int64_t integ, const char *id, sq
     return 0;
 }
 
-/* Steps a write statement once; resets it either way. */
-static int write_once(sb_store *s, sqlite3_stmt *st, const char *what, char *err) {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, what, err);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
 
 int sb_store_notice_seen(sb_store *s, int64_t integ, const sb_notice *n, int64_t now_ms, int *state, int *tries,
                          char *err) {
@@ -66,7 +59,7 @@ int sb_store_notice_seen(sb_store *s, int64_t integ, const sb_notice *n, int64_t
     bind_opt(st, 5, n->change_type);
     bind_opt(st, 6, n->event_time);
     sqlite3_bind_int64(st, 7, now_ms);
-    return write_once(s, st, "recording a notification", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording a notification", err);
 }
 
 int sb_store_notice_done(sb_store *s, int64_t integ, const char *id, int64_t now_ms, int64_t lag_ms, char *err) {
@@ -78,7 +71,7 @@ int sb_store_notice_done(sb_store *s, int64_t integ, const char *id, int64_t now
     sqlite3_bind_int64(st, 3, now_ms);
     if (lag_ms >= 0) sqlite3_bind_int64(st, 4, lag_ms);
     else sqlite3_bind_null(st, 4);
-    return write_once(s, st, "recording a notification as done", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording a notification as done", err);
 }
 
 int sb_store_notice_ignored(sb_store *s, int64_t integ, const char *id, int64_t now_ms, char *err) {
@@ -88,7 +81,7 @@ int sb_store_notice_ignored(sb_store *s, int64_t integ, const char *id, int64_t 
     int rc = keyed(s, sql, integ, id, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 3, now_ms);
-    return write_once(s, st, "recording a notification as ignored", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording a notification as ignored", err);
 }
 
 int sb_store_notice_failed(sb_store *s, int64_t integ, const char *id, const char *why, int poison,
@@ -102,7 +95,7 @@ int sb_store_notice_failed(sb_store *s, int64_t integ, const char *id, const cha
     bind_opt(st, 3, why);
     sqlite3_bind_int(st, 4, poison != 0);
     bind_opt(st, 5, body);
-    return write_once(s, st, "recording a failed notification", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording a failed notification", err);
 }
 
 int sb_store_notice_prune(sb_store *s, int64_t integ, int64_t before_ms, long *n, char *err) {
@@ -113,7 +106,7 @@ int sb_store_notice_prune(sb_store *s, int64_t integ, int64_t before_ms, long *n
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_int64(st, 2, before_ms);
-    rc = write_once(s, st, "forgetting old notifications", err);
+    rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "forgetting old notifications", err);
     *n = rc ? 0 : sqlite3_changes(s->db);
     return rc;
 }

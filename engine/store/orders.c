@@ -12,21 +12,8 @@
 #include "store/stock.h"
 #include "store/store_int.h"
 
-/* Binds v at i, NULL when NULL or "". */
-static void bt(sqlite3_stmt *st, int i, const char *v) {
-    if (v && *v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, i);
-}
-
-/* Steps a write st (already bound) to its end; SB_EIO "what: ..." otherwise. */
-static int done(sb_store *s, sqlite3_stmt *st, const char *what, char *err) {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, what, err);
-    sb_store_put(st, SB_STORE_PER_ROW);
-    return rc;
-}
-
 static void bind_raw(sqlite3_stmt *st, int i, const sb_store_raw_place *raw) {
-    bt(st, i, raw ? raw->json : NULL);
+    sb_store_bind_opt(st, i, raw ? raw->json : NULL);
     if (raw && !raw->json && raw->page_id > 0) {
         sqlite3_bind_int64(st, i + 1, raw->page_id);
         sqlite3_bind_int(st, i + 2, raw->index);
@@ -58,12 +45,12 @@ int sb_store_order_add(sb_store *s, const sb_store_order_row *r, int64_t *id, ch
         [33] = a->phone, [34] = r->attention_reason, [35] = r->rule_error, [36] = r->pack_hash, [40] = r->now,
     };
     for (int i = 2; i <= 40; i++)
-        if (text[i]) bt(st, i, text[i]);
+        if (text[i]) sb_store_bind_opt(st, i, text[i]);
     sqlite3_bind_int64(st, 1, r->integ);
     sqlite3_bind_int(st, 3, r->split_no);
     if (r->customer_id) sqlite3_bind_int64(st, 14, r->customer_id);
     bind_raw(st, 37, &r->raw);
-    if ((rc = done(s, st, "storing order", err))) return rc;
+    if ((rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "storing order", err))) return rc;
     *id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
@@ -79,7 +66,7 @@ int sb_store_order_first(sb_store *s, int64_t integ, const char *ref, int64_t *i
     int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
-    bt(st, 2, ref);
+    sb_store_bind_opt(st, 2, ref);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
@@ -99,7 +86,7 @@ int sb_store_order_remove(sb_store *s, int64_t integ, const char *ref, char *err
         sqlite3_stmt *st;
         if ((rc = sb_store_reserve_order(s, id, NULL, -1, err)) || (rc = sb_store_cached(s, sql, &st, err))) break;
         sqlite3_bind_int64(st, 1, id);
-        if ((rc = done(s, st, "deleting held order", err))) break;
+        if ((rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "deleting held order", err))) break;
     }
     return rc;
 }
@@ -112,10 +99,10 @@ int sb_store_order_stage(sb_store *s, int64_t id, const char *stage, const char 
     int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
-    bt(st, 2, stage);
-    bt(st, 3, reason);
-    bt(st, 4, now);
-    return done(s, st, "updating order stage", err);
+    sb_store_bind_opt(st, 2, stage);
+    sb_store_bind_opt(st, 3, reason);
+    sb_store_bind_opt(st, 4, now);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "updating order stage", err);
 }
 
 int sb_store_order_refresh(sb_store *s, int64_t id, const char *status, const char *updated,
@@ -127,11 +114,11 @@ int sb_store_order_refresh(sb_store *s, int64_t id, const char *status, const ch
     int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
-    bt(st, 2, status);
-    bt(st, 3, updated);
+    sb_store_bind_opt(st, 2, status);
+    sb_store_bind_opt(st, 3, updated);
     bind_raw(st, 4, raw);
-    bt(st, 7, now);
-    return done(s, st, "updating order", err);
+    sb_store_bind_opt(st, 7, now);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "updating order", err);
 }
 
 int sb_store_order_came_by(sb_store *s, int64_t integ, const char *ref, const char *how, char *err) {
@@ -142,9 +129,9 @@ int sb_store_order_came_by(sb_store *s, int64_t integ, const char *ref, const ch
     int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
-    bt(st, 2, ref);
-    bt(st, 3, how);
-    return done(s, st, "record how the order came", err);
+    sb_store_bind_opt(st, 2, ref);
+    sb_store_bind_opt(st, 3, how);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "record how the order came", err);
 }
 
 int sb_store_invoice_next(sb_store *s, int64_t integ, long long *no, char *err) {
@@ -174,17 +161,17 @@ int sb_store_order_line_add(sb_store *s, const sb_store_order_line *l, char *err
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, l->order_id);
     sqlite3_bind_int(st, 2, l->line_no);
-    bt(st, 3, l->item_id);
-    bt(st, 4, l->sku);
-    bt(st, 5, l->asin);
-    bt(st, 6, l->title);
+    sb_store_bind_opt(st, 3, l->item_id);
+    sb_store_bind_opt(st, 4, l->sku);
+    sb_store_bind_opt(st, 5, l->asin);
+    sb_store_bind_opt(st, 6, l->title);
     if (l->product_id) sqlite3_bind_int64(st, 7, l->product_id);
     sqlite3_bind_double(st, 8, l->qty);
-    bt(st, 9, l->unit_price);
-    bt(st, 10, l->line_total);
-    bt(st, 11, l->kit_sku);
+    sb_store_bind_opt(st, 9, l->unit_price);
+    sb_store_bind_opt(st, 10, l->line_total);
+    sb_store_bind_opt(st, 11, l->kit_sku);
     sqlite3_bind_int(st, 12, l->stock_bearing);
-    return done(s, st, "storing order line", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "storing order line", err);
 }
 
 int sb_store_order_line_bears(sb_store *s, int64_t id, int line_no, char *err) {
@@ -194,7 +181,7 @@ int sb_store_order_line_bears(sb_store *s, int64_t id, int line_no, char *err) {
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, line_no);
-    return done(s, st, "storing order line", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "storing order line", err);
 }
 
 int sb_store_order_product_of(sb_store *s, const char *sku, sb_store_order_product *p, char *err) {
@@ -254,7 +241,7 @@ int sb_store_order_can_dispatch(sb_store *s, int64_t id, const char *branch, int
         if (sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_int(st, 2)) { all = 0; break; }
         if ((rc = sb_store_cached(s, avail_sql, &av, err))) break;
         sqlite3_bind_int64(av, 1, sqlite3_column_int64(st, 0));
-        bt(av, 2, branch);
+        sb_store_bind_opt(av, 2, branch);
         int astep = sqlite3_step(av);
         double avail = astep == SQLITE_ROW ? sqlite3_column_double(av, 0) : 0;
         if (astep != SQLITE_ROW && astep != SQLITE_DONE) rc = sb_store_error(s, "reading the stock free to dispatch", err);
@@ -288,10 +275,10 @@ int sb_store_order_auto_dispatch(sb_store *s, int64_t id, const char *branch, co
     sb_store_put(st, SB_STORE_PER_ROW);
     if (rc || (rc = sb_store_cached(s, lines_sql, &st, err))) return rc;
     sqlite3_bind_int64(st, 1, id);
-    if ((rc = done(s, st, "dispatching lines", err)) || (rc = sb_store_cached(s, order_sql, &st, err))) return rc;
+    if ((rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "dispatching lines", err)) || (rc = sb_store_cached(s, order_sql, &st, err))) return rc;
     sqlite3_bind_int64(st, 1, id);
-    bt(st, 2, now);
-    return done(s, st, "dispatching the order", err);
+    sb_store_bind_opt(st, 2, now);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "dispatching the order", err);
 }
 
 /* Binds c's contact details at first .. first+9: e-mail, name, company, phone, address
@@ -299,7 +286,7 @@ int sb_store_order_auto_dispatch(sb_store *s, int64_t id, const char *branch, co
 static void bind_contact(sqlite3_stmt *st, int first, const sb_store_buyer *c) {
     const char *v[] = {c->email, c->name, c->company, c->phone, c->address1, c->address2, c->city, c->state,
                        c->postcode, c->country};
-    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++) bt(st, first + i, v[i]);
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++) sb_store_bind_opt(st, first + i, v[i]);
 }
 
 int sb_store_customer_add(sb_store *s, int64_t integ, const sb_store_buyer *c, const char *now, int64_t *id,
@@ -312,11 +299,11 @@ int sb_store_customer_add(sb_store *s, int64_t integ, const sb_store_buyer *c, c
     int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
-    bt(st, 2, c->key);
+    sb_store_bind_opt(st, 2, c->key);
     bind_contact(st, 3, c);
-    bt(st, 13, c->group);
-    bt(st, 14, now);
-    if ((rc = done(s, st, "creating customer", err))) return rc;
+    sb_store_bind_opt(st, 13, c->group);
+    sb_store_bind_opt(st, 14, now);
+    if ((rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "creating customer", err))) return rc;
     *id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
@@ -337,10 +324,10 @@ int sb_store_customer_update(sb_store *s, int64_t id, const sb_store_buyer *c, i
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     bind_contact(st, 2, c);
-    bt(st, 12, c->key);
-    bt(st, 13, now);
+    sb_store_bind_opt(st, 12, c->key);
+    sb_store_bind_opt(st, 13, now);
     sqlite3_bind_int64(st, 14, wall);
-    if ((rc = done(s, st, "updating customer", err))) return rc;
+    if ((rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "updating customer", err))) return rc;
     *changed = sqlite3_changes(s->db) > 0;
     return 0;
 }
@@ -364,14 +351,14 @@ int sb_store_order_audit(sb_store *s, int64_t integ, const char *ref, const char
             sqlite3_stmt *st;
             if ((rc = sb_store_cached(s, sql[batch], &st, err))) break;
             sqlite3_bind_int64(st, 1, integ);
-            bt(st, 2, ref);
-            bt(st, 3, pack_hash);
-            bt(st, 4, now);
+            sb_store_bind_opt(st, 2, ref);
+            sb_store_bind_opt(st, 3, pack_hash);
+            sb_store_bind_opt(st, 4, now);
             for (int i = 0; i < batch; i++) {
-                bt(st, 5 + 2 * i, a[i].hook);
+                sb_store_bind_opt(st, 5 + 2 * i, a[i].hook);
                 sqlite3_bind_text(st, 6 + 2 * i, a[i].decision_json ? a[i].decision_json : "{}", -1, SQLITE_STATIC);
             }
-            rc = done(s, st, "writing audit", err);
+            rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "writing audit", err);
         }
     }
     return rc;
@@ -386,7 +373,7 @@ int sb_store_raw_page_add(sb_store *s, int64_t integ, const char *body, size_t l
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, body, (int)len, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, orders);
-    if ((rc = done(s, st, "storing the orders page", err))) return rc;
+    if ((rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "storing the orders page", err))) return rc;
     *id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
@@ -425,7 +412,7 @@ int sb_store_order_stored(sb_store *s, int64_t integ, const char *ref, sb_store_
     int rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
-    bt(st, 2, ref);
+    sb_store_bind_opt(st, 2, ref);
     while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
         sb_store_order_split *r = &out[(*n)++];
         r->id = sqlite3_column_int64(st, 0);
@@ -485,7 +472,7 @@ int sb_store_order_top_lines(sb_store *s, int64_t integ, const char *ref,
     int step, rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
-    bt(st, 2, ref);
+    sb_store_bind_opt(st, 2, ref);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *item = (const char *)sqlite3_column_text(st, 0), *sku = (const char *)sqlite3_column_text(st, 1);
         const char *price = (const char *)sqlite3_column_text(st, 3);
@@ -507,7 +494,7 @@ int sb_store_order_left_lines(sb_store *s, int64_t integ, const char *ref,
     int step, rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
-    bt(st, 2, ref);
+    sb_store_bind_opt(st, 2, ref);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *sku = (const char *)sqlite3_column_text(st, 0);
         if ((rc = cb(ctx, sku ? sku : "", sqlite3_column_double(st, 1), sqlite3_column_double(st, 2)))) break;
@@ -531,7 +518,7 @@ int sb_store_order_person(sb_store *s, int64_t integ, const char *ref, char *bra
     int step, rc = sb_store_cached(s, sql, &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
-    bt(st, 2, ref);
+    sb_store_bind_opt(st, 2, ref);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *b = (const char *)sqlite3_column_text(st, 0);
         if (sqlite3_column_int(st, 1) && b && *b) snprintf(branch, len, "%s", b);
@@ -575,10 +562,10 @@ int sb_store_orders_resume_set(sb_store *s, int64_t integ, const char *after, co
         "resume_after = ?2, resume_before = ?3, resume_token = ?4, resume_saved_at = ?5, resume_pages = ?6", &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, integ);
-    bt(st, 2, token ? after : NULL);
-    bt(st, 3, token ? before : NULL);
-    bt(st, 4, token);
-    bt(st, 5, token ? saved_at : NULL);
+    sb_store_bind_opt(st, 2, token ? after : NULL);
+    sb_store_bind_opt(st, 3, token ? before : NULL);
+    sb_store_bind_opt(st, 4, token);
+    sb_store_bind_opt(st, 5, token ? saved_at : NULL);
     sqlite3_bind_int64(st, 6, pages);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, "keeping the window's next page token", err);
     sqlite3_finalize(st);

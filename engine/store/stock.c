@@ -23,9 +23,7 @@ static int run(sb_store *s, const char *sql, int once, int64_t integ, const char
     const char *v[3] = {a, b, c};
     for (int i = 0; i < 3; i++)
         if (v[i]) sqlite3_bind_text(st, i + 2, v[i], -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sb_store_error(s, what, err);
-    sb_store_put(st, once);
-    return rc;
+    return sb_store_step_done(s, st, once, what, err);
 }
 
 /* One text value of sql (?1 = integ) into out; "" when no row or NULL. */

@@ -80,6 +80,17 @@ void sb_store_put(sqlite3_stmt *st, int once) {
     sqlite3_clear_bindings(st);
 }
 
+int sb_store_step_done(sb_store *s, sqlite3_stmt *st, int once, const char *what, char *err) {
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, what, err);
+    sb_store_put(st, once);
+    return rc;
+}
+
+void sb_store_bind_opt(sqlite3_stmt *st, int i, const char *v) {
+    if (v && *v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, i);
+}
+
 int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *name, const char *what, char *err) {
     sqlite3_stmt *st;
     int rc = sb_store_prepare(s, sql, &st, err);

@@ -52,6 +52,11 @@ enum { SB_STORE_PER_ROW = 0, SB_STORE_ONCE = 1 };
 int sb_store_get(sb_store *s, const char *sql, int once, sqlite3_stmt **st, char *err);
 /* Gives st back: finalized when once, else reset with its bindings cleared. */
 void sb_store_put(sqlite3_stmt *st, int once);
+/* Steps a write st (already bound) to its end and gives it back (sb_store_put); SB_EIO
+ * "what: SQLite's message" unless it ran to SQLITE_DONE. */
+int sb_store_step_done(sb_store *s, sqlite3_stmt *st, int once, const char *what, char *err);
+/* Binds v at i, or NULL when v is NULL or ""; v is not copied and must outlive the step. */
+void sb_store_bind_opt(sqlite3_stmt *st, int i, const char *v);
 
 /* Row loops for the read-only rows of store/rows.h. */
 /* Prepares sql (a statement run once a call); SB_EIO "what: message". */

@@ -10,13 +10,6 @@
 /* Statements run per package or outbox row come from the connection's cache; the ones a
  * dispatch or a run makes once (SB_STORE_ONCE) are prepared and finalized, holding no slot. */
 
-/* Steps a write st (already bound); SB_EIO "what: ..." unless it ran to its end. */
-static int done(sb_store *s, sqlite3_stmt *st, int once, const char *what, char *err) {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sb_store_error(s, what, err);
-    sb_store_put(st, once);
-    return rc;
-}
-
 int sb_store_dispatch_order_get(sb_store *s, int64_t integ, const char *ref, sb_store_dispatch_order *out, char *err) {
     static const char sql[] =
         "SELECT id, stage, COALESCE(branch, ''), COALESCE(fulfilled_by, ''), auto_dispatched, source FROM sales_orders "
@@ -87,7 +80,7 @@ int sb_store_dispatch_line_take(sb_store *s, int64_t line, double qty, char *err
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, line);
     sqlite3_bind_double(st, 2, qty);
-    return done(s, st, SB_STORE_PER_ROW, "recording what was dispatched", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording what was dispatched", err);
 }
 
 /* One count of sql with ?1 = integ, ?2 = ref. */
@@ -118,7 +111,7 @@ int sb_store_dispatch_close(sb_store *s, int64_t integ, const char *ref, const c
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-    if ((rc = done(s, st, SB_STORE_ONCE, "marking the order dispatched", err))) return rc;
+    if ((rc = sb_store_step_done(s, st, SB_STORE_ONCE, "marking the order dispatched", err))) return rc;
     return count(s, open_sql, integ, ref, open, "counting the order's open parts", err);
 }
 
@@ -146,7 +139,7 @@ int sb_store_shipment_add(sb_store *s, const sb_store_shipment *sh, int64_t *id,
     sqlite3_bind_text(st, 6, sh->lines, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, sh->confirm_state, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 8, sh->package_no);
-    if ((rc = done(s, st, SB_STORE_ONCE, "recording the package", err))) return rc;
+    if ((rc = sb_store_step_done(s, st, SB_STORE_ONCE, "recording the package", err))) return rc;
     *id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
@@ -193,7 +186,7 @@ int sb_store_shipment_state(sb_store *s, int64_t sid, const char *state, char *e
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, sid);
     if (!queued) sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-    return done(s, st, SB_STORE_PER_ROW, "recording the package's confirmation state", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording the package's confirmation state", err);
 }
 
 int sb_store_shipments_unconfirmed(sb_store *s, int64_t integ, const char *fba_branch, int64_t *ids, int max, int *n,
@@ -226,7 +219,7 @@ int sb_store_outbox_queue(sb_store *s, int64_t integ, const char *key, const cha
     sqlite3_bind_int64(st, 1, integ);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
-    return done(s, st, SB_STORE_PER_ROW, "queueing the confirmation", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "queueing the confirmation", err);
 }
 
 int sb_store_outbox_due(sb_store *s, int64_t integ, int manual, const char *now,
@@ -290,7 +283,7 @@ int sb_store_outbox_not_sent(sb_store *s, int64_t id, const char *why, char *err
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
-    return done(s, st, SB_STORE_PER_ROW, "recording a confirmation not to send", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording a confirmation not to send", err);
 }
 
 int sb_store_outbox_claim(sb_store *s, int64_t id, int attempts, const char *note, int64_t pid, const char *until,
@@ -306,7 +299,7 @@ int sb_store_outbox_claim(sb_store *s, int64_t id, int attempts, const char *not
     sqlite3_bind_int(st, 3, attempts);
     sqlite3_bind_int64(st, 4, pid);
     sqlite3_bind_text(st, 5, until, -1, SQLITE_STATIC);
-    if ((rc = done(s, st, SB_STORE_PER_ROW, "claiming the confirmation", err))) return rc;
+    if ((rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "claiming the confirmation", err))) return rc;
     *claimed = sqlite3_changes(s->db) > 0;
     return 0;
 }
@@ -319,7 +312,7 @@ int sb_store_outbox_sent(sb_store *s, int64_t id, const char *now, char *err) {
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-    return done(s, st, SB_STORE_PER_ROW, "recording the confirmation sent", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording the confirmation sent", err);
 }
 
 int sb_store_outbox_retry(sb_store *s, int64_t id, int give_up, const char *why, const char *next, char *err) {
@@ -332,5 +325,5 @@ int sb_store_outbox_retry(sb_store *s, int64_t id, int give_up, const char *why,
     sqlite3_bind_text(st, 2, give_up ? "failed" : "pending", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC);
     if (!give_up && next) sqlite3_bind_text(st, 4, next, -1, SQLITE_STATIC);
-    return done(s, st, SB_STORE_PER_ROW, "recording the confirmation's outcome", err);
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "recording the confirmation's outcome", err);
 }
