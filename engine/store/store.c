@@ -102,8 +102,11 @@ int sb_store_run_named(sb_store *s, const char *sql, int64_t integ, const char *
     return rc;
 }
 
-/* BEGIN and COMMIT run once per order: prepared once, like the per-order statements. */
+/* BEGIN and COMMIT run once per batch of orders, the savepoints once per order: prepared
+ * once, like the per-order statements. */
 static const char begin_sql[] = "BEGIN IMMEDIATE", commit_sql[] = "COMMIT";
+static const char part_sql[] = "SAVEPOINT sb_part", part_end_sql[] = "RELEASE sb_part",
+                  part_undo_sql[] = "ROLLBACK TO sb_part";
 
 static int run_cached(sb_store *s, const char *sql, char *err) {
     sqlite3_stmt *st = NULL;
@@ -123,6 +126,14 @@ int sb_store_commit(sb_store *s, char *err) {
 }
 void sb_store_rollback(sb_store *s) {
     if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int sb_store_part_begin(sb_store *s, char *err) { return run_cached(s, part_sql, err); }
+int sb_store_part_end(sb_store *s, char *err) { return run_cached(s, part_end_sql, err); }
+void sb_store_part_undo(sb_store *s) {
+    char err[SB_ERRLEN];
+    /* ROLLBACK TO leaves the savepoint open: RELEASE ends it, the transaction stays */
+    if (!run_cached(s, part_undo_sql, err)) run_cached(s, part_end_sql, err);
 }
 
 int sb_store_user_version(sb_store *s) {
@@ -196,8 +207,12 @@ int sb_store_open(const char *path, int flags, sb_store **out, char *err) {
      * indexes on order references and e-mails outgrow 2 MiB, and every page of orders then
      * read index pages back from the file (bench_orders 100000: 4,400 -> 5,900 orders/s,
      * a third less system time, peak RSS 45 -> 52 MiB) */
+    /* temp_store in memory: the order pass writes a batch of orders in one transaction,
+     * each order a savepoint, and SQLite keeps the pages a savepoint may have to give back
+     * in a temporary file otherwise (a write per page touched; bench_orders 20000:
+     * 4,800 -> 7,500 orders/s) */
     if ((rc = sb_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                               "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-8192;", e))) {
+                               "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;", e))) {
         rc = sb_seterr(err, rc, "%s: %s", path, e);
         goto out;
     }

@@ -33,6 +33,13 @@ int sb_store_commit(sb_store *s, char *err);
 /* BEGIN (deferred): a read that sees one snapshot, ended by sb_store_rollback. */
 int sb_store_begin_read(sb_store *s, char *err);
 void sb_store_rollback(sb_store *s);
+/* One part of an open transaction that can be taken back alone (a SAVEPOINT): the order
+ * pass writes a batch of orders in one transaction, each order a part, so an order that
+ * fails leaves the ones before it to be committed. sb_store_part_end keeps the part's
+ * writes in the transaction; sb_store_part_undo takes them back and ends it. */
+int sb_store_part_begin(sb_store *s, char *err);
+int sb_store_part_end(sb_store *s, char *err);
+void sb_store_part_undo(sb_store *s);
 /* The wall clock as "2026-11-27T11:03:07Z", exactly what strftime('%Y-%m-%dT%H:%M:%SZ',
  * 'now') gives (the stock job compares the two), formatted once a second: statements run
  * per order or line bind it instead of evaluating strftime for every row, which cost
