@@ -608,7 +608,7 @@ static int sb_run_hooks(sb_rules *r, int o_idx, sb_order *o, sb_decision *d) {
 }
 
 static void sb_begin(sb_rules *r, sb_order *o, sb_decision *d) {
-    sb_arena_reset(&r->arena);
+    if (!r->keep) sb_arena_reset(&r->arena);
     r->nseen = 0;
     r->traceback[0] = 0;
     if (o) memset(o, 0, sizeof *o);
@@ -732,8 +732,16 @@ static int sb_page_open_body(lua_State *L) {
     return 0;
 }
 
+void sb_rules_keep(sb_rules *r, int on) {
+    sb_arena_reset(&r->arena);
+    r->keep = on;
+}
+
+size_t sb_rules_kept_bytes(const sb_rules *r) { return r->arena.total; }
+
 int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
                        const char **next_token, char *err) {
+    sb_arena_reset(&r->arena);          /* what was kept belongs to the page before */
     sb_begin(r, NULL, NULL);
     *norders = 0;
     if (next_token) *next_token = NULL;

@@ -108,6 +108,14 @@ int sb_rules_page_open(sb_rules *r, const char *body, size_t len, int *norders,
  * the field); *order is then filled as far as possible, with raw_json re-encoded so the
  * order can be kept for a person whatever is wrong with it. order->page_index = i. */
 int sb_rules_page_order(sb_rules *r, int i, sb_order *order, sb_decision *dec, char *err);
+/* Keeping decisions: from sb_rules_keep(r, 1) on, the orders and decisions that
+ * sb_rules_page_order fills stay valid together, not only until the next call, so a
+ * caller can decide several orders of the open page and then store them together. Every
+ * call of sb_rules_keep forgets what was kept (and its memory); on 0 each call again
+ * keeps only its own. sb_rules_kept_bytes: the memory the kept ones hold (the arena is
+ * bounded, so a caller stores them before it fills). Opening a page forgets too. */
+void sb_rules_keep(sb_rules *r, int on);
+size_t sb_rules_kept_bytes(const sb_rules *r);
 /* The same for one order object as JSON text (a stored order being re-run). */
 int sb_rules_order_json(sb_rules *r, const char *json, size_t len, sb_order *order,
                         sb_decision *dec, char *err);

@@ -13,7 +13,8 @@ enum sb_hook { SB_HOOK_STATUS, SB_HOOK_VALIDATE, SB_HOOK_CUSTOMER, SB_HOOK_ROUTE
 extern const char *const sb_rules_hook_names[SB_NHOOKS];
 
 /* Bump allocator for the strings and arrays handed out in sb_order / sb_decision.
- * Reset at the start of every sb_rules_* call; bounded by max. */
+ * Reset at the start of every sb_rules_* call (while decisions are kept, sb_rules_keep,
+ * only when a page opens); bounded by max. */
 typedef struct sb_arena_block {
     struct sb_arena_block *next;
     size_t used, cap;
@@ -81,6 +82,7 @@ struct sb_rules {
     int nbranches;
     int have_context;
     sb_arena arena;
+    int keep;                   /* sb_rules_keep: orders decided keep their strings */
     char traceback[2048];                /* of the last rule error */
     int64_t seen_ids[SB_RULES_MAX_SEEN]; /* customer ids the look-ups returned this call */
     int nseen;
