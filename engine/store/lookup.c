@@ -91,6 +91,29 @@ int sb_store_kit_can_make(sb_store *s, const char *sku, const char *branch, doub
     return rc;
 }
 
+int sb_store_stock_namers(sb_store *s, const char *sku, int kits, int (*cb)(void *ctx, const char *sku), void *ctx,
+                          char *err) {
+    static const char sql[] =
+        "WITH read_(id) AS (SELECT id FROM products WHERE sku = ?1 UNION SELECT c.component_id FROM products k "
+        "JOIN bom_components c ON c.kit_id = k.id WHERE ?2 AND k.sku = ?1 AND k.order_type = 'kit'), "
+        "held(id) AS (SELECT id FROM read_ UNION SELECT c.kit_id FROM bom_components c "
+        "WHERE ?2 AND c.component_id IN (SELECT id FROM read_)) "
+        "SELECT sku FROM products WHERE id IN (SELECT id FROM held) "
+        "UNION ALL SELECT channel_sku FROM sku_aliases WHERE product_id IN (SELECT id FROM held)";
+    sqlite3_stmt *st;
+    int step, rc = sb_store_cached(s, sql, &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, kits != 0);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        if (v && (rc = cb(ctx, v))) break;
+    }
+    if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "reading the SKUs that reserve a product", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
 int sb_store_product_by_sku(sb_store *s, const char *sku, sb_store_product *out, char *err) {
     static const char sql[] =
         "SELECT sku, asin, name, batch_tracked, serial_tracked, order_type = 'kit', buffer_stock, COALESCE(latency, 0) "

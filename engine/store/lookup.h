@@ -31,6 +31,13 @@ int sb_store_stock_at(sb_store *s, const char *sku, const char *branch, double *
  * components' free stock at branch can make (floor of the least, may be negative). */
 int sb_store_kit_can_make(sb_store *s, const char *sku, const char *branch, double *can, char *err);
 
+/* Calls cb with every SKU an order line can carry whose stock a look-up of sku's stock
+ * reads: the product with that SKU, by its own SKU and its aliases; with kits (kits 1,
+ * orders.bom_expand) a kit's components as well, since its stock is what they make, and
+ * every kit they are components of, whose lines reserve them. A SKU may come twice. */
+int sb_store_stock_namers(sb_store *s, const char *sku, int kits, int (*cb)(void *ctx, const char *sku), void *ctx,
+                          char *err);
+
 typedef struct sb_store_product {
     const char *sku, *asin, *name;  /* into text, NULL when the column is */
     int batch_tracked, serial_tracked, is_kit, latency;

@@ -483,6 +483,23 @@ int sb_store_order_top_lines(sb_store *s, int64_t integ, const char *ref,
     return rc;
 }
 
+int sb_store_order_skus(sb_store *s, int64_t integ, const char *ref, int (*cb)(void *ctx, const char *sku), void *ctx,
+                        char *err) {
+    static const char sql[] =
+        "SELECT l.sku FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id "
+        "WHERE o.integration_id = ?1 AND o.source = 'amazon' AND o.order_ref = ?2 AND l.sku IS NOT NULL";
+    sqlite3_stmt *st;
+    int step, rc = sb_store_cached(s, sql, &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, integ);
+    sb_store_bind_opt(st, 2, ref);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = cb(ctx, (const char *)sqlite3_column_text(st, 0)))) break;
+    if (!rc && step != SQLITE_DONE) rc = sb_store_error(s, "reading the SKUs of the order's lines", err);
+    sb_store_put(st, SB_STORE_PER_ROW);
+    return rc;
+}
+
 int sb_store_order_left_lines(sb_store *s, int64_t integ, const char *ref,
                               int (*cb)(void *ctx, const char *sku, double dispatched, double qty), void *ctx,
                               char *err) {

@@ -136,6 +136,11 @@ void sb_store_order_kept_free(char *kept[SB_KEPT_N]);
 int sb_store_order_top_lines(sb_store *s, int64_t integ, const char *ref,
                              int (*cb)(void *ctx, const char *item, const char *sku, double qty, const char *price),
                              void *ctx, char *err);
+/* Calls cb with the SKU of each line the stored rows of ref have (kit components
+ * included; a SKU may come twice): the stock that storing ref again, cancelling or
+ * releasing it can change. */
+int sb_store_order_skus(sb_store *s, int64_t integ, const char *ref, int (*cb)(void *ctx, const char *sku), void *ctx,
+                        char *err);
 /* Calls cb for each SKU of ref some of which has left the warehouse: dispatched of qty. */
 int sb_store_order_left_lines(sb_store *s, int64_t integ, const char *ref,
                               int (*cb)(void *ctx, const char *sku, double dispatched, double qty), void *ctx,

@@ -77,6 +77,15 @@ long sb_engine_tz_offset(const char *tz, int64_t t);
  * and the imported ones only, unless shared_customers. */
 sb_engine_lookup *sb_engine_lookup_new(sb_store *s, int64_t integ, int shared_customers, int bom_expand);
 void sb_engine_lookup_free(sb_engine_lookup *l);
+/* The orders decided but not yet stored (the order pass decides a page's orders, then
+ * stores them together): _pending marks what storing o as d will change (the stock of
+ * its products, the customer it inserts or updates); a look-up that reads a marked thing
+ * makes the decision being made stale, and _stale says so once (1) and forgets it. The
+ * pass stores the pending orders, _clear forgets their marks, and the stale order is
+ * decided again. */
+int sb_engine_lookup_pending(sb_engine_lookup *l, const sb_order *o, const sb_decision *d, char *err);
+void sb_engine_lookup_pending_clear(sb_engine_lookup *l);
+int sb_engine_lookup_stale(sb_engine_lookup *l);
 const sb_lookup *sb_engine_lookup_get(sb_engine_lookup *l);
 
 #endif
