@@ -1,8 +1,9 @@
 /* order_apply.c: an order's decisions applied to the store (see order_apply.h).
  *
- * The one idea: the rules decide an order while no transaction is open, then every
- * change the order makes (the sales order rows, customer, lines, reserved stock,
- * auto-dispatch, invoice number, audit rows) happens in that order's own transaction
+ * The one idea: the rules decide orders while no transaction is open, then every change
+ * an order makes (the sales order rows, customer, lines, reserved stock, auto-dispatch,
+ * invoice number, audit rows) happens inside one transaction, the page's decided orders
+ * together (sb_order_apply_all, each order a savepoint of it) or one order alone
  * (sb_order_apply), and the pass moves the watermark only after the last order of the
  * window is stored. A crash at any point therefore leaves each order whole or absent, and
  * repeating the window is harmless because an order already stored is only compared with
@@ -522,5 +523,45 @@ int sb_order_apply(sb_order_pass *c, const sb_order *o, const sb_decision *d, in
     if (!rc && (rc = apply_order(c, o, d, norm_rc, norm_err))) sb_store_rollback(s);
     if (!rc) rc = sb_store_commit(s, c->err);
     if (rc) c->page_id = page_id;
+    return rc;
+}
+
+int sb_order_apply_all(sb_order_pass *c, const sb_order_decided *v, int n, int *failed) {
+    sb_store *s = c->e->store;
+    sb_orders_result before = *c->res;
+    int64_t page_id = c->page_id;
+    int rc = 0, k = 0;
+    *failed = 0;
+    if (n <= 0) return 0;
+    if (n == 1) return sb_order_apply(c, &v->o, &v->d, v->norm_rc, v->norm_err);
+    if ((rc = sb_store_begin(s, c->err))) { *failed = -1; return rc; }
+    for (; k < n; k++) {
+        sb_orders_result at = *c->res;
+        int64_t at_page = c->page_id;       /* a page row written by a taken-back order goes with it */
+        if ((rc = sb_store_part_begin(s, c->err))) break;
+        if ((rc = apply_order(c, &v[k].o, &v[k].d, v[k].norm_rc, v[k].norm_err)) ||
+            (rc = sb_store_part_end(s, c->err))) {
+            sb_store_part_undo(s);
+            *c->res = at;
+            c->page_id = at_page;
+            break;
+        }
+    }
+    *failed = k;
+    if (k == 0 && rc) {                     /* nothing of the batch to keep */
+        sb_store_rollback(s);
+        c->page_id = page_id;
+        return rc;
+    }
+    char why[SB_ERRLEN];
+    if (rc) snprintf(why, sizeof why, "%s", c->err);
+    int crc = sb_store_commit(s, c->err);
+    if (crc) {                              /* nothing of it is stored: the counts as before */
+        *c->res = before;
+        c->page_id = page_id;
+        *failed = -1;
+        return crc;
+    }
+    if (rc) snprintf(c->err, sizeof c->err, "%s", why);
     return rc;
 }

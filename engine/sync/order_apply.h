@@ -1,6 +1,7 @@
-/* order_apply.h: one order of the pass applied to the store, in its own transaction: the
- * plan (sync/order_plan.h) made from its decision and what is stored, then written
- * through engine/store/orders.h. The pass (sync/orders.c) and the retry call it. */
+/* order_apply.h: orders of the pass applied to the store: each order's plan
+ * (sync/order_plan.h) made from its decision and what is stored, then written through
+ * engine/store/orders.h; a page's orders in one transaction (the pass, sync/orders.c),
+ * or one order in its own (the retry, a notification). */
 #ifndef SB_SYNC_ORDER_APPLY_H
 #define SB_SYNC_ORDER_APPLY_H
 #include <stddef.h>
@@ -22,6 +23,23 @@ typedef struct sb_order_pass {
     const char *came_by;        /* "download" or "notification": recorded on the orders it stores first */
     char err[SB_ERRLEN];        /* why, on failure */
 } sb_order_pass;
+
+/* An order of a page decided and waiting to be stored (sb_order_apply_all). */
+typedef struct sb_order_decided {
+    sb_order o;
+    sb_decision d;
+    int norm_rc;                /* it could not be normalised: why in norm_err */
+    char norm_err[SB_ERRLEN];
+    int index;                  /* its place in the page */
+} sb_order_decided;
+
+/* Applies the n orders of v in one transaction, as sb_order_apply applies one, each in a
+ * part of its own (sb_store_part_begin): an order that fails is taken back and the orders
+ * before it are committed. The rules decided them all before; none runs while the
+ * transaction is open. 0, or a negative code with why in c->err and *failed the index in
+ * v of the order that failed (the ones before it are stored), or -1 when the commit
+ * failed (none is; the pass's counts are then as before the call). */
+int sb_order_apply_all(sb_order_pass *c, const sb_order_decided *v, int n, int *failed);
 
 /* Applies order o, decided as d (norm_rc/norm_err: it could not be normalised), in its own
  * transaction: stored new, compared with what is stored and followed, or skipped. The

@@ -1,7 +1,7 @@
 /* order_plan.h: what an order's rows become, worked out from the order, the rules'
  * decision and (for an order seen again) what is stored, before anything is written.
  * Pure C: no store, no Lua, no clock; engine/sync/order_apply.c reads what is stored,
- * asks these functions, and writes what they say in the order's own transaction.
+ * asks these functions, and writes what they say in the order's part of the transaction.
  *
  * A new order: its stage and reason, the rows (splits) and their branches, which row
  * keeps an invoice number it had, whether it may be auto-dispatched, and what a line the

@@ -1,8 +1,10 @@
 /* orders.c: the order pass (see orders.h): the window, its pages, the watermark, the
  * window in progress kept for a resume, the run's record, and the retry of held orders.
- * Each order of a page is decided by the rules while no transaction is open and then
- * applied in its own transaction (sync/order_apply.c, which says why a crash leaves each
- * order whole or absent); the watermark moves only after the last order of the window is
+ * A page's orders are decided by the rules ahead, while no write transaction is open (the
+ * look-ups read one snapshot), and then stored together in one transaction, each order a
+ * savepoint of it (sync/order_apply.c, which says why a crash leaves each order whole or
+ * absent); an order whose look-ups read what a waiting one will change is decided again
+ * after those are stored. The watermark moves only after the last order of the window is
  * stored, so a failure anywhere repeats the window, which is harmless. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,37 +24,105 @@
 
 static int stopping(const sb_engine *e) { return e->stop && *e->stop; }
 
-/* Applies the n orders of the page open in rules (body is that page), each in its own
- * transaction: the hooks decide an order while no transaction is open, so a slow rule
- * never holds the database's write lock, and its rows are then written and committed
- * together. The engine stopping is honoured between orders and inside a rule (SB_EINTR:
- * the orders before are kept, the window is repeated). c->err says why on failure. */
+/* What a page's decided orders may hold of the rule host's memory before they are
+ * stored (its arena is bounded at 16 MiB; a page of ordinary orders holds well under
+ * one). */
+#define KEPT_MAX_BYTES ((size_t)4 << 20)
+
+/* Stores the k decided orders of v (v[i].index their place in the page of n) and forgets
+ * them: their decisions (the rule host's kept memory) and the look-ups' marks. */
+static int store_decided(sb_order_pass *c, sb_rules *rules, sb_order_decided *v, int *k, int n) {
+    sb_store_rollback(c->e->store);                 /* the look-ups' snapshot ends */
+    int failed, rc = sb_order_apply_all(c, v, *k, &failed);
+    if (rc) {
+        char why[SB_ERRLEN];
+        snprintf(why, sizeof why, "%s", c->err);
+        /* the orders before the batch were stored by an earlier commit, and in it those
+         * before a failed order (sb_order_apply_all commits them); a failed commit loses
+         * the whole batch */
+        int at = failed < 0 ? 0 : failed, first = v[at].index, last = v[*k - 1].index;
+        int many = failed < 0 && last > first;
+        const char *id = v[at].o.order_id && *v[at].o.order_id ? v[at].o.order_id : "no id";
+        char before[64] = "";
+        if (first > 0)
+            snprintf(before, sizeof before, ", the %s before %s %s stored", first == 1 ? "order" : "orders",
+                     many ? "them" : "it", first == 1 ? "was" : "were");
+        if (many)
+            sb_seterr(c->err, rc, "orders %d to %d of %d were not stored%s: %.300s", first + 1, last + 1, n,
+                      before, why);
+        else
+            sb_seterr(c->err, rc, "order %d of %d (%s) was not stored%s: %.300s", first + 1, n, id, before, why);
+    }
+    *k = 0;
+    sb_engine_lookup_pending_clear(c->e->lookup);
+    sb_rules_keep(rules, 1);
+    if (!rc) rc = sb_store_begin_read(c->e->store, c->err);   /* and the next one begins */
+    return rc;
+}
+
+/* Applies the n orders of the page open in rules (body is that page). The hooks decide
+ * each order while no transaction is open, so a slow rule never holds the database's
+ * write lock; the decided orders wait, and are stored together in one transaction
+ * (sb_order_apply_all): when the page is decided, when the engine stops, when they hold
+ * much memory, and before an order whose look-ups read what one of them will change (the
+ * look-ups' pending marks, sync/lookup.c): that order is then decided again, so each order
+ * is decided as though the ones before it were stored. The engine stopping is honoured
+ * between orders and inside a rule (SB_EINTR: the orders before are kept, the window is
+ * repeated). c->err says why on failure. */
 static int apply_orders(sb_order_pass *c, sb_rules *rules, const char *body, size_t len, int n) {
     sb_engine *e = c->e;
     c->page = body;
     c->page_len = len;
     c->page_orders = n;
     c->page_id = 0;
-    for (int i = 0; i < n; i++) {
-        sb_order o;
-        sb_decision d;
-        char nerr[SB_ERRLEN] = "";
-        if (stopping(e))
-            return sb_seterr(c->err, SB_EINTR, "stopped before order %d of %d", i + 1, n);
-        memset(&o, 0, sizeof o);
-        memset(&d, 0, sizeof d);
-        int nrc = sb_rules_page_order(rules, i, &o, &d, nerr);
-        if (nrc == SB_EINTR) return sb_seterr(c->err, SB_EINTR, "stopped at order %d of %d: %s", i + 1, n, nerr);
-        c->res->fetched++;
-        int rc = sb_order_apply(c, &o, &d, nrc, nerr);
-        if (rc) {
-            char why[SB_ERRLEN];
-            snprintf(why, sizeof why, "%s", c->err);
-            return sb_seterr(c->err, rc, "order %d of %d (%s) was not stored, the orders before it were: %.300s",
-                             i + 1, n, o.order_id && *o.order_id ? o.order_id : "no id", why);
+    if (n <= 0) return 0;
+    sb_order_decided *v = calloc((size_t)n, sizeof *v);
+    if (!v) return sb_seterr(c->err, SB_ENOMEM, "out of memory for the %d orders of a page", n);
+    int k = 0, rc = 0;
+    sb_engine_lookup_pending_clear(e->lookup);
+    sb_rules_keep(rules, 1);
+    /* the look-ups read one snapshot (a read, which holds no lock a writer waits for)
+     * until the decided orders are stored: one read lock for many look-ups */
+    rc = sb_store_begin_read(e->store, c->err);
+    for (int i = 0; i < n && !rc; i++) {
+        if (stopping(e)) {
+            if (!(rc = store_decided(c, rules, v, &k, n)))
+                rc = sb_seterr(c->err, SB_EINTR, "stopped before order %d of %d", i + 1, n);
+            break;
         }
+        sb_order_decided *x = &v[k];
+        memset(x, 0, sizeof *x);
+        x->index = i;
+        x->norm_rc = sb_rules_page_order(rules, i, &x->o, &x->d, x->norm_err);
+        if (x->norm_rc != SB_EINTR && sb_engine_lookup_stale(e->lookup)) {
+            /* it read what a waiting order changes: store those, then decide it again */
+            sb_order_decided again = {.index = i};
+            if ((rc = store_decided(c, rules, v, &k, n))) break;
+            x = &v[0];
+            *x = again;
+            x->norm_rc = sb_rules_page_order(rules, i, &x->o, &x->d, x->norm_err);
+        }
+        if (x->norm_rc == SB_EINTR) {
+            char why[SB_ERRLEN];
+            snprintf(why, sizeof why, "%s", x->norm_err);
+            if (!(rc = store_decided(c, rules, v, &k, n)))
+                rc = sb_seterr(c->err, SB_EINTR, "stopped at order %d of %d: %s", i + 1, n, why);
+            break;
+        }
+        c->res->fetched++;
+        if ((rc = sb_engine_lookup_pending(e->lookup, &x->o, x->norm_rc ? NULL : &x->d, c->err))) {
+            sb_seterr(c->err, rc, "order %d of %d (%s): %s", i + 1, n, x->o.order_id ? x->o.order_id : "no id", c->err);
+            break;
+        }
+        k++;
+        if (sb_rules_kept_bytes(rules) > KEPT_MAX_BYTES) rc = store_decided(c, rules, v, &k, n);
     }
-    return 0;
+    if (!rc) rc = store_decided(c, rules, v, &k, n);
+    sb_store_rollback(e->store);
+    sb_rules_keep(rules, 0);
+    sb_engine_lookup_pending_clear(e->lookup);
+    free(v);
+    return rc;
 }
 
 /* Where pages come from: Amazon (searchOrders), or pages already in memory (the
@@ -156,7 +226,7 @@ static int record_run(sb_engine *e, const sb_orders_result *r, const char *error
     return rc;
 }
 
-/* Applies every page of a window from src, each order in its own transaction; after the
+/* Applies every page of a window from src, a page's orders in one transaction; after the
  * last one the orders watermark moves to watermark (when not NULL). Pages are fetched and
  * decided one at a time, in the engine's one rule state. */
 static int run_pages(sb_order_pass *c, const page_source *src, sb_search_orders_params *p, const char *watermark,

@@ -1,7 +1,8 @@
 /* orders.h: the main job, order download. One pass searches Amazon for orders updated in
  * the window [orders.last_updated - orders.overlap_minutes, now - 2 min] (once a day from
- * orders.reconcile_hours back), runs the rule hooks on every order and applies the
- * decisions in one transaction per order; after the last page commits the watermark moves
+ * orders.reconcile_hours back), runs the rule hooks on every order of a page and stores
+ * the page's decisions in one transaction, each order a savepoint that can fail alone;
+ * after the last page commits the watermark moves
  * to the window's end (never to the local clock). A failure anywhere leaves the watermark
  * where it was, and the next pass repeats the window: orders are keyed on the Amazon order
  * id, so nothing is stored twice, and an order seen again follows what Amazon changed

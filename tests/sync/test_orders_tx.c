@@ -1,8 +1,8 @@
 /* test_orders_tx.c: what the order download holds while a rule runs, and what it keeps
  * when it stops. The engine's rule clock (sb_engine.rules_clock_us) is read at every tick
  * of every rule, so the test's clock looks at the database each time: no write
- * transaction may be open on the engine's connection, and another connection must be
- * able to take the write lock. The same clock moves time (a looping rule reaches its time
+ * transaction may be open on the engine's connection (a read may: the look-ups' snapshot),
+ * and another connection must be able to take the write lock. The same clock moves time (a looping rule reaches its time
  * limit) or raises the stop flag (a looping rule is stopped as SIGTERM would). Orders come
  * from pages in memory (sb_orders_apply_pages). */
 #include <pthread.h>
@@ -49,7 +49,7 @@ static int64_t probe_clock(void *ud) {
     (void)ud;
     if (pthread_equal(pthread_self(), engine_thread)) {   /* the pass's own thread (the only one) */
         probe_calls++;
-        if (!sqlite3_get_autocommit(probe_store->db)) probe_in_tx++;
+        if (sqlite3_txn_state(probe_store->db, NULL) == SQLITE_TXN_WRITE) probe_in_tx++;
         if (probe_lock_tries < 20) {                      /* another writer gets the lock now */
             sqlite3 *o = NULL;
             probe_lock_tries++;
