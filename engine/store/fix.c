@@ -134,7 +134,7 @@ int sb_store_order_resolve(sb_store *s, int64_t id, char *err) {
 
 int sb_store_order_audit_person(sb_store *s, int64_t integ, const char *ref, const char *decision, char *err) {
     sqlite3_stmt *st;
-    int rc = prep(s, "INSERT INTO audit(integration_id, order_ref, hook, decision) VALUES (?1, ?2, 'person', ?3)",
+    int rc = prep(s, "INSERT INTO audit_log(integration_id, order_ref, entries) VALUES (?1, ?2, json_array(json_array('person', ?3)))",
                   integ, ref, &st, err);
     if (rc) return rc;
     sqlite3_bind_text(st, 3, decision ? decision : "{}", -1, SQLITE_STATIC);

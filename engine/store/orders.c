@@ -332,36 +332,39 @@ int sb_store_customer_update(sb_store *s, int64_t id, const sb_store_buyer *c, i
     return 0;
 }
 
-/* One multi-row INSERT per batch of audit rows (a statement per row cost more than the
- * rows): the statements for 1, 2, 4 and 8 rows, so any count takes at most four. */
-#define AUDIT_INTO "INSERT INTO audit(integration_id, order_ref, hook, decision, pack_hash, at) VALUES "
-#define A1 "(?1,?2,?5,?6,?3,?4)"
-#define A2 A1 ",(?1,?2,?7,?8,?3,?4)"
-#define A4 A2 ",(?1,?2,?9,?10,?3,?4),(?1,?2,?11,?12,?3,?4)"
-#define A8 A4 ",(?1,?2,?13,?14,?3,?4),(?1,?2,?15,?16,?3,?4),(?1,?2,?17,?18,?3,?4),(?1,?2,?19,?20,?3,?4)"
-static const char audit1[] = AUDIT_INTO A1, audit2[] = AUDIT_INTO A2, audit4[] = AUDIT_INTO A4, audit8[] = AUDIT_INTO A8;
+/* One row per write, its n entries a JSON array of [hook, decision] pairs that SQLite's
+ * json_array makes (schema.c, migration 18, has the view that reads them): a statement
+ * for each count, 1 to SB_MAX_AUDIT. */
+#define AUDIT_INTO "INSERT INTO audit_log(integration_id, order_ref, pack_hash, at, entries) VALUES (?1,?2,?3,?4,json_array("
+#define E1 "json_array(?5,?6)"
+#define E2 E1 ",json_array(?7,?8)"
+#define E3 E2 ",json_array(?9,?10)"
+#define E4 E3 ",json_array(?11,?12)"
+#define E5 E4 ",json_array(?13,?14)"
+#define E6 E5 ",json_array(?15,?16)"
+#define E7 E6 ",json_array(?17,?18)"
+#define E8 E7 ",json_array(?19,?20)"
+_Static_assert(SB_MAX_AUDIT == 8, "a statement for each count of audit entries");
+static const char *const audit_sql[SB_MAX_AUDIT + 1] = {
+    NULL, AUDIT_INTO E1 "))", AUDIT_INTO E2 "))", AUDIT_INTO E3 "))", AUDIT_INTO E4 "))",
+    AUDIT_INTO E5 "))", AUDIT_INTO E6 "))", AUDIT_INTO E7 "))", AUDIT_INTO E8 "))"};
 
 int sb_store_order_audit(sb_store *s, int64_t integ, const char *ref, const char *pack_hash, const char *now,
                          const sb_audit_entry *a, int n, char *err) {
-    static const char *const sql[] = {NULL, audit1, audit2, NULL, audit4, NULL, NULL, NULL, audit8};
     if (n > SB_MAX_AUDIT) n = SB_MAX_AUDIT;
-    int rc = 0;
-    for (int batch = 8; batch > 0 && !rc; batch /= 2) {
-        for (; n >= batch && !rc; n -= batch, a += batch) {
-            sqlite3_stmt *st;
-            if ((rc = sb_store_cached(s, sql[batch], &st, err))) break;
-            sqlite3_bind_int64(st, 1, integ);
-            sb_store_bind_opt(st, 2, ref);
-            sb_store_bind_opt(st, 3, pack_hash);
-            sb_store_bind_opt(st, 4, now);
-            for (int i = 0; i < batch; i++) {
-                sb_store_bind_opt(st, 5 + 2 * i, a[i].hook);
-                sqlite3_bind_text(st, 6 + 2 * i, a[i].decision_json ? a[i].decision_json : "{}", -1, SQLITE_STATIC);
-            }
-            rc = sb_store_step_done(s, st, SB_STORE_PER_ROW, "writing audit", err);
-        }
+    if (n <= 0) return 0;
+    sqlite3_stmt *st;
+    int rc = sb_store_cached(s, audit_sql[n], &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, integ);
+    sb_store_bind_opt(st, 2, ref);
+    sb_store_bind_opt(st, 3, pack_hash);
+    sb_store_bind_opt(st, 4, now);
+    for (int i = 0; i < n; i++) {
+        sb_store_bind_opt(st, 5 + 2 * i, a[i].hook);
+        sqlite3_bind_text(st, 6 + 2 * i, a[i].decision_json ? a[i].decision_json : "{}", -1, SQLITE_STATIC);
     }
-    return rc;
+    return sb_store_step_done(s, st, SB_STORE_PER_ROW, "writing audit", err);
 }
 
 int sb_store_raw_page_add(sb_store *s, int64_t integ, const char *body, size_t len, int orders, int64_t *id,

@@ -105,7 +105,8 @@ int sb_store_customer_add(sb_store *s, int64_t integ, const sb_store_buyer *c, c
 int sb_store_customer_update(sb_store *s, int64_t id, const sb_store_buyer *c, int64_t wall, const char *now,
                              int *changed, char *err);
 
-/* The audit rows of ref, one per entry (at most SB_MAX_AUDIT are written). */
+/* The audit of ref: its n entries (at most SB_MAX_AUDIT are written) as one write, which
+ * the view audit reads as one row per entry. */
 int sb_store_order_audit(sb_store *s, int64_t integ, const char *ref, const char *pack_hash, const char *now,
                          const sb_audit_entry *a, int n, char *err);
 

@@ -146,8 +146,9 @@ static int setup(const char *db, sb_sim *sim, char *err) {
         "  CASE WHEN x %% 100 < 2 THEN 'no delivery address' END, CASE WHEN x %% 100 = 2 THEN 'route.lua:3: boom' END FROM n;"
         "INSERT INTO sales_order_lines(order_id, line_no, item_id, sku, qty, unit_price, line_total) "
         "  SELECT id, 1, 'I' || id, 'SKU-' || (id %% 50), 1 + id %% 3, '9.99', '9.99' FROM sales_orders WHERE order_ref LIKE '900-%%';"
-        "INSERT INTO audit(integration_id, order_ref, hook, decision, pack_hash) "
-        "  SELECT integration_id, order_ref, 'route', '{\"branch\":\"LA Warehouse\",\"row\":2}', 'bench' FROM sales_orders "
+        "INSERT INTO audit_log(integration_id, order_ref, entries, pack_hash) "
+        "  SELECT integration_id, order_ref, json_array(json_array('route', '{\"branch\":\"LA Warehouse\",\"row\":2}')), "
+        "  'bench' FROM sales_orders "
         "  WHERE order_ref LIKE '900-%%';"
         "COMMIT; PRAGMA synchronous=NORMAL; ANALYZE;", norders, (long long)integ);
     if (!rc) rc = sb_store_exec(s, sql, err);
